@@ -264,24 +264,24 @@ c_named_types! {
 }
 
 /// Picks the slot constants out of all generated enum constants.
-trait AsSlot: Sized {
-    fn as_slot(self) -> Option<HPySlot_Slot> {
+trait ToSlot: Sized {
+    fn to_slot(self) -> Option<HPySlot_Slot> {
         None
     }
 }
-impl AsSlot for HPySlot_Slot {
-    fn as_slot(self) -> Option<HPySlot_Slot> {
+impl ToSlot for HPySlot_Slot {
+    fn to_slot(self) -> Option<HPySlot_Slot> {
         Some(self)
     }
 }
-impl AsSlot for HPyFunc_Signature {}
-impl AsSlot for HPyMember_FieldType {}
-impl AsSlot for HPyDef_Kind {}
-impl AsSlot for HPyType_BuiltinShape {}
-impl AsSlot for HPyType_SpecParam_Kind {}
-impl AsSlot for HPy_RichCmpOp {}
-impl AsSlot for HPy_SourceKind {}
-impl AsSlot for _HPyCapsule_key {}
+impl ToSlot for HPyFunc_Signature {}
+impl ToSlot for HPyMember_FieldType {}
+impl ToSlot for HPyDef_Kind {}
+impl ToSlot for HPyType_BuiltinShape {}
+impl ToSlot for HPyType_SpecParam_Kind {}
+impl ToSlot for HPy_RichCmpOp {}
+impl ToSlot for HPy_SourceKind {}
+impl ToSlot for _HPyCapsule_key {}
 
 struct StructLayout {
     name: &'static str,
@@ -393,7 +393,7 @@ fn all_constants() -> Vec<(&'static str, i128)> {
     // `HPySlot_SIG(slot)` for every slot: the C side expands `HPySlot_SIG(HPy_xxx)`.
     macro_rules! slot_sigs {
         ($($n:ident),* $(,)?) => {$(
-            if let Some(slot) = hpy_sys::$n.as_slot() {
+            if let Some(slot) = hpy_sys::$n.to_slot() {
                 let sig = HPySlot_SIG(slot).map_or(-1, |s| i128::from(s.0));
                 v.push((concat!("HPySlot_SIG(", stringify!($n), ")"), sig));
             }
