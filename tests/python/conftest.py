@@ -1,0 +1,111 @@
+"""Shared pytest fixtures: build HPy modules once and load them in every HPy mode.
+
+The same tests run on CPython (with `hpy==0.9.0` installed) and on PyPy (HPy
+built in). Both expose `hpy.universal.load(name, path, spec, mode=...)`.
+
+* Universal mode loads the module from the shared folder (`$HPY_RS_MODULES`,
+  default `target/hpy-modules`), so every interpreter loads the very same file.
+* Debug and trace mode load a copy in a temporary folder: one process that
+  loads one path twice shares the `dlopen` handle and so the trampoline
+  context, and the last load would win.
+* In debug mode every test runs inside `hpy.debug.LeakDetector`: a handle
+  leaked by the module fails the test.
+
+`tools/test` builds the modules before running pytest and sets
+`HPY_RS_MODULES`; without it, this file builds them itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+IS_PYPY = sys.implementation.name == "pypy"
+PREBUILT = "HPY_RS_MODULES" in os.environ
+MODULES_DIR = Path(os.environ.get("HPY_RS_MODULES", ROOT / "target" / "hpy-modules")).resolve()
+
+# Debug mode costs 26-55 microseconds per call on PyPy: the full suites run in
+# debug mode on CPython only, and PyPy gets explicit debug smoke tests.
+MODES = ["universal"] if IS_PYPY else ["universal", "debug", "trace"]
+
+# name -> cargo package of the cdylib
+MODULES = {"smoke": "hpy-smoke-fixture"}
+
+
+def _module_file(name: str) -> Path:
+    path = MODULES_DIR / f"{name}.hpy0.so"
+    if not PREBUILT:
+        subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "build_hpy_module.py"),
+             "--package", MODULES[name], "--name", name, "--out", str(MODULES_DIR)],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+    if not path.exists():
+        pytest.fail(f"{path} does not exist: run tools/test, or unset HPY_RS_MODULES")
+    return path
+
+
+class ModuleLoader:
+    """Loads each (module, mode) once per session."""
+
+    def __init__(self, tmp_root: Path) -> None:
+        self.tmp_root = tmp_root
+        self.cache: dict[tuple[str, str], object] = {}
+
+    def path(self, name: str, mode: str) -> Path:
+        shared = _module_file(name)
+        if mode == "universal":
+            return shared
+        copy_dir = self.tmp_root / mode
+        copy_dir.mkdir(exist_ok=True)
+        copy = copy_dir / shared.name
+        shutil.copyfile(shared, copy)
+        return copy
+
+    def load(self, name: str, mode: str):
+        key = (name, mode)
+        if key not in self.cache:
+            import hpy.universal
+
+            path = str(self.path(name, mode))
+            spec = importlib.util.spec_from_file_location(name, path)
+            mode_const = getattr(hpy.universal, f"MODE_{mode.upper()}")
+            self.cache[key] = hpy.universal.load(name, path, spec, mode=mode_const)
+        return self.cache[key]
+
+
+@pytest.fixture(scope="session")
+def loader(tmp_path_factory) -> ModuleLoader:
+    return ModuleLoader(tmp_path_factory.mktemp("hpy-modes"))
+
+
+@pytest.fixture(params=MODES)
+def mode(request) -> str:
+    return request.param
+
+
+@contextlib.contextmanager
+def leak_check(mode: str):
+    """Fails (HPyLeakError) if a handle opened inside is still open at the end, in debug mode."""
+    if mode == "debug":
+        from hpy.debug import LeakDetector
+
+        with LeakDetector():
+            yield
+    else:
+        yield
+
+
+@pytest.fixture
+def smoke(loader, mode):
+    module = loader.load("smoke", mode)
+    with leak_check(mode):
+        yield module

@@ -1,0 +1,117 @@
+"""End-to-end smoke test of the raw layer: a cdylib written against hpy-sys only.
+
+Runs on CPython (universal, debug and trace mode) and PyPy (universal mode,
+plus debug and trace smoke tests), loading one `smoke.hpy0.so`.
+"""
+
+import sys
+
+import pytest
+from conftest import IS_PYPY, MODULES_DIR
+
+BACKEND = "PyPy backend" if IS_PYPY else "CPython backend"
+CONTEXT_NAMES = {
+    "universal": "HPy Universal ABI",
+    "debug": "HPy Debug Mode ABI",
+    "trace": "HPy Trace Mode ABI",
+}
+
+
+def test_noop_returns_none(smoke):
+    for _ in range(1000):
+        assert smoke.noop() is None
+
+
+def test_method_runs_in_the_requested_mode(smoke, mode):
+    name = smoke.context_name()
+    assert name.startswith(CONTEXT_NAMES[mode]), name
+    if mode == "universal" or IS_PYPY:
+        assert BACKEND in name
+
+
+def test_noargs_method_rejects_arguments(smoke):
+    # The interpreter checks NOARGS itself, each in its own words.
+    message = r"noop\(\) takes no arguments$" if IS_PYPY else r"noop\(\) takes no arguments \(1 given\)$"
+    with pytest.raises(TypeError, match=message):
+        smoke.noop(1)
+
+
+def test_docstring(smoke):
+    assert smoke.noop.__doc__ == "Return None."
+    if not IS_PYPY:
+        assert smoke.noop.__text_signature__ == "()"
+
+
+def test_universal_module_is_the_shared_file(loader):
+    assert loader.path("smoke", "universal") == MODULES_DIR / "smoke.hpy0.so"
+
+
+@pytest.mark.parametrize("mode", ["debug"])
+def test_debug_mode_detects_a_leaked_handle(loader, mode):
+    """Proves that the debug-mode leak check around every test is really in effect."""
+    from hpy.debug import HPyLeakError, LeakDetector
+
+    smoke = loader.load("smoke", mode)
+    with pytest.raises(HPyLeakError, match="1 unclosed handle"):
+        with LeakDetector():
+            smoke.leak_one_handle()
+
+
+@pytest.mark.parametrize("mode", ["debug", "trace"])
+def test_other_modes_smoke(loader, mode):
+    """Debug and trace mode on every interpreter (on CPython they also run all tests above)."""
+    smoke = loader.load("smoke", mode)
+    assert smoke.noop() is None
+    assert smoke.context_name().startswith(CONTEXT_NAMES[mode])
+
+
+@pytest.mark.parametrize("mode", ["trace"])
+def test_trace_mode_counts_context_calls(loader, mode):
+    from hpy import trace
+
+    smoke = loader.load("smoke", mode)
+    before = trace.get_call_counts()["ctx_Dup"]
+    for _ in range(10):
+        smoke.noop()
+    assert trace.get_call_counts()["ctx_Dup"] - before == 10
+
+
+def test_interpreter_is_the_expected_one():
+    if IS_PYPY:
+        assert sys.pypy_version_info[:3] == (7, 3, 19)
+        import hpy.universal
+
+        assert hpy.universal.get_version()[0].startswith("0.9")
+    else:
+        import hpy.universal
+
+        assert sys.version_info[:2] == (3, 11)
+        assert hpy.universal.get_version()[0] == "0.9.0"
+
+
+def test_exports_exactly_the_four_module_symbols(loader):
+    import shutil
+    import subprocess
+
+    if shutil.which("nm") is None:
+        pytest.skip("nm (binutils) is not installed")
+    path = loader.path("smoke", "universal")
+    out = subprocess.run(["nm", "-D", "--defined-only", str(path)], capture_output=True, text=True, check=True)
+    symbols = sorted(line.split()[-1] for line in out.stdout.splitlines() if line.strip())
+    assert symbols == [
+        "HPyInitGlobalContext_smoke",
+        "HPyInit_smoke",
+        "get_required_hpy_major_version_smoke",
+        "get_required_hpy_minor_version_smoke",
+    ]
+
+
+def test_links_no_libpython(loader):
+    import shutil
+    import subprocess
+
+    if shutil.which("ldd") is None:
+        pytest.skip("ldd is not installed")
+    out = subprocess.run(["ldd", str(loader.path("smoke", "universal"))], capture_output=True, text=True, check=True)
+    assert "libpython" not in out.stdout
+    assert "libpypy" not in out.stdout
