@@ -1,6 +1,96 @@
-//! Procedural macros for the `hpy` crate.
+//! Procedural macros of the `hpy` crate: [`macro@hpy_method`], [`macro@hpy_module`]
+//! and [`macro@hpy_init`]. Use them through `hpy` (`hpy::hpy_method`, ...).
 //!
-//! **Status:** empty placeholder crate of the workspace; `#[hpy_module]` and
-//! `#[hpy_method]` arrive with the vertical-slice issue. Users depend on `hpy`,
-//! which re-exports them.
+//! The expansions are kept small: they declare the `extern "C"` functions and
+//! the static definitions the HPy ABI needs, and call into `hpy::impl_` for
+//! everything else. Misuse is reported as a spanned compile error, never a
+//! macro panic.
 #![deny(missing_docs)]
+
+mod method;
+mod module;
+mod signature;
+
+use proc_macro::TokenStream;
+
+/// Turns a plain Rust function into a Python function of an HPy module.
+///
+/// ```ignore
+/// /// Add two integers.
+/// #[hpy_method]
+/// fn add_ints(a: i64, b: i64) -> i64 { a + b }
+///
+/// /// Keyword arguments and defaults, PyO3-style.
+/// #[hpy_method(signature = (a, b = 2, *, scale = 1))]
+/// fn add_scaled(a: i64, b: i64, scale: i64) -> i64 { (a + b) * scale }
+/// ```
+///
+/// * An optional first parameter `ctx: &Context` receives the call's context.
+/// * Every other parameter is converted with `hpy::FromPy`; `&Handle<'py>`
+///   takes the object itself (borrowed). An `Option<T>` parameter is optional
+///   and defaults to `None`.
+/// * The return type is anything `hpy::IntoPy`, or `hpy::Result` of one.
+/// * The cheapest HPy calling convention is chosen: `NOARGS` (no parameters),
+///   `O` (one required positional parameter), `VARARGS` (positional only) or
+///   `KEYWORDS` (a `signature` that allows keywords).
+/// * Without a `signature`, parameters are positional-only. With one, the
+///   syntax is Python's: `a` (positional or keyword), `b = <Rust expr>` (with a
+///   default), `/` (the parameters before it are positional-only), `*` (the ones
+///   after it are keyword-only).
+/// * `name = "pyname"` sets the Python name (default: the Rust name).
+/// * The `///` documentation becomes `__doc__`, with a `__text_signature__`.
+///
+/// Wrong calls raise `TypeError` in CPython's words (`add_ints() takes exactly 2
+/// arguments (3 given)`, `add_ints() argument 'a' must be int, not str`,
+/// `f() got an unexpected keyword argument 'c'`, ...). A panic becomes a
+/// `SystemError` that carries the panic message.
+#[proc_macro_attribute]
+pub fn hpy_method(attr: TokenStream, item: TokenStream) -> TokenStream {
+    method::expand(attr.into(), item.into()).into()
+}
+
+/// Turns an inline `mod` into an HPy module that every HPy runtime can load.
+///
+/// ```ignore
+/// /// The module's docstring.
+/// #[hpy_module]            // or #[hpy_module(name = "pyname")]
+/// mod pof {
+///     use hpy::{hpy_method, hpy_init, Context, Handle, Result};
+///
+///     #[hpy_method]
+///     fn do_nothing() {}
+///
+///     #[hpy_init]
+///     fn init(ctx: &Context, module: &Handle<'_>) -> Result<()> {
+///         module.set_attr("answer", 42)
+///     }
+/// }
+/// ```
+///
+/// It emits the four exported symbols of the HPy 0.9 module protocol
+/// (`get_required_hpy_major_version_<name>`,
+/// `get_required_hpy_minor_version_<name>`, `HPyInitGlobalContext_<name>`,
+/// `HPyInit_<name>`), the `HPyModuleDef` with a NULL-terminated array of every
+/// `#[hpy_method]` of the `mod`, and an `HPy_mod_exec` slot that runs the
+/// optional `#[hpy_init]` function. The module name is the `mod`'s name unless
+/// `name = "..."` says otherwise; the built file must be named `<name>.hpy0.so`.
+#[proc_macro_attribute]
+pub fn hpy_module(attr: TokenStream, item: TokenStream) -> TokenStream {
+    module::expand(attr.into(), item.into()).into()
+}
+
+/// Marks the initialisation function of a `#[hpy_module]` (run by the module's
+/// `HPy_mod_exec` slot): `fn(&Context, &Handle<'_>) -> Result<()>` (the
+/// context is optional; `()` may be returned instead of a `Result`).
+///
+/// It only has a meaning inside a `#[hpy_module]` `mod`, which consumes it.
+#[proc_macro_attribute]
+pub fn hpy_init(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item: proc_macro2::TokenStream = item.into();
+    let err = syn::Error::new(
+        proc_macro2::Span::call_site(),
+        "#[hpy_init] marks the init function of a #[hpy_module] `mod`, and must be used inside one",
+    )
+    .to_compile_error();
+    quote::quote!(#err #item).into()
+}

@@ -1,0 +1,268 @@
+//! `#[hpy_module]`: parsing, checking and expansion.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, Item, ItemFn, ItemMod, LitStr, Token};
+
+use crate::method::{c_str_lit, def_ident};
+
+struct ModuleOptions {
+    name: Option<LitStr>,
+}
+
+impl Parse for ModuleOptions {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut name = None;
+        let opts = Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated(input)?;
+        for opt in opts {
+            if !opt.path.is_ident("name") {
+                return Err(syn::Error::new(
+                    opt.path.span(),
+                    "unknown #[hpy_module] option: expected `name = \"...\"`",
+                ));
+            }
+            if name.is_some() {
+                return Err(syn::Error::new(opt.span(), "`name` is given twice"));
+            }
+            match opt.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => name = Some(s),
+                other => {
+                    return Err(syn::Error::new(
+                        other.span(),
+                        "expected a string: `name = \"mymodule\"`",
+                    ));
+                }
+            }
+        }
+        Ok(ModuleOptions { name })
+    }
+}
+
+fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
+    attrs
+        .iter()
+        .any(|a| a.path().segments.last().is_some_and(|s| s.ident == name))
+}
+
+fn doc_string(attrs: &[syn::Attribute]) -> String {
+    let mut lines = Vec::new();
+    for attr in attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
+                let v = s.value();
+                lines.push(v.strip_prefix(' ').unwrap_or(&v).to_owned());
+            }
+        }
+    }
+    lines.join("\n").trim().to_owned()
+}
+
+/// Expands `#[hpy_module]`.
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand(attr, item.clone()) {
+        Ok(ts) => ts,
+        Err(e) => {
+            let err = e.to_compile_error();
+            quote!(#item #err)
+        }
+    }
+}
+
+fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let mut module: ItemMod = syn::parse2(item.clone()).map_err(|_| {
+        let span = syn::parse2::<Item>(item)
+            .ok()
+            .map_or_else(Span::call_site, |i| i.span());
+        syn::Error::new(
+            span,
+            "#[hpy_module] applies to an inline `mod name { ... }` block",
+        )
+    })?;
+    let opts: ModuleOptions = syn::parse2(attr)?;
+    let Some((_, items)) = module.content.as_mut() else {
+        return Err(syn::Error::new(
+            module.span(),
+            "#[hpy_module] needs the module's items inline: `mod name { ... }`, not `mod name;`",
+        ));
+    };
+
+    let name = match &opts.name {
+        Some(n) => n.value(),
+        None => module.ident.to_string(),
+    };
+    let name_span = opts
+        .name
+        .as_ref()
+        .map_or_else(|| module.ident.span(), LitStr::span);
+    if name.is_empty()
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(syn::Error::new(
+            name_span,
+            format!(
+                "`{name}` is not a valid module name: use ASCII letters, digits and `_` (it names the exported symbols)"
+            ),
+        ));
+    }
+
+    let mut methods: Vec<Ident> = Vec::new();
+    let mut init: Option<ItemFn> = None;
+    let mut errors: Vec<syn::Error> = Vec::new();
+    for item in items.iter_mut() {
+        let Item::Fn(func) = item else { continue };
+        if has_attr(&func.attrs, "hpy_method") {
+            methods.push(func.sig.ident.clone());
+        }
+        if has_attr(&func.attrs, "hpy_init") {
+            func.attrs.retain(|a| {
+                a.path()
+                    .segments
+                    .last()
+                    .is_none_or(|s| s.ident != "hpy_init")
+            });
+            if init.is_some() {
+                errors.push(syn::Error::new(
+                    func.sig.ident.span(),
+                    "a #[hpy_module] can have only one #[hpy_init] function",
+                ));
+            } else {
+                init = Some(func.clone());
+            }
+        }
+    }
+    if let Some(first) = errors.pop() {
+        return Err(first);
+    }
+
+    let sys = quote!(::hpy::impl_::sys);
+    let mut defines: Vec<TokenStream> = methods
+        .iter()
+        .map(|m| {
+            let def = def_ident(m);
+            quote!(#def.as_ptr())
+        })
+        .collect();
+
+    let mut extra = TokenStream::new();
+    if let Some(init) = &init {
+        let init_ident = &init.sig.ident;
+        let takes_ctx = match init.sig.inputs.len() {
+            1 => false,
+            2 => true,
+            _ => {
+                return Err(syn::Error::new(
+                    init.sig.inputs.span(),
+                    "the #[hpy_init] function takes the module, and optionally the context first: `fn init(ctx: &Context, module: &Handle<'_>) -> Result<()>`",
+                ));
+            }
+        };
+        if let Some(FnArg::Receiver(r)) = init.sig.inputs.first() {
+            return Err(syn::Error::new(
+                r.span(),
+                "the #[hpy_init] function cannot take `self`",
+            ));
+        }
+        let call = if takes_ctx {
+            quote!(#init_ident(ctx, &module))
+        } else {
+            quote!(#init_ident(&module))
+        };
+        let init_name = format!("{name}.{init_ident}");
+        extra.extend(quote! {
+            #[doc(hidden)]
+            static __HPY_MOD_EXEC: ::hpy::impl_::StaticDef = {
+                unsafe extern "C" fn __hpy_impl(ctx: *mut #sys::HPyContext, module: #sys::HPy) -> ::core::ffi::c_int {
+                    // SAFETY: the runtime calls `HPy_mod_exec` with the context of the
+                    // call and the module object, borrowed for the call.
+                    unsafe {
+                        ::hpy::impl_::run_inquiry(ctx, #init_name, |ctx| {
+                            let module = ::hpy::impl_::borrow_arg(ctx, module);
+                            ::hpy::impl_::IntoInitResult::into_init_result(#call)
+                        })
+                    }
+                }
+                unsafe extern "C" fn __hpy_trampoline(module: *mut #sys::cpy_PyObject) -> ::core::ffi::c_int {
+                    // SAFETY: CPython calls `Py_mod_exec` with the module object.
+                    unsafe { ::hpy::impl_::trampoline_inquiry(module, __hpy_impl) }
+                }
+                ::hpy::impl_::StaticDef::slot(
+                    #sys::HPy_mod_exec,
+                    ::hpy::impl_::erase_inquiry(__hpy_impl),
+                    ::hpy::impl_::erase_inquiry_trampoline(__hpy_trampoline),
+                )
+            };
+        });
+        defines.push(quote!(__HPY_MOD_EXEC.as_ptr()));
+    }
+
+    let n_defines = defines.len() + 1;
+    let doc = doc_string(&module.attrs);
+    let doc = if doc.is_empty() {
+        quote!(::core::option::Option::None)
+    } else {
+        let lit = c_str_lit(&doc, module.ident.span())?;
+        quote!(::core::option::Option::Some(#lit))
+    };
+    let major = format_ident!("get_required_hpy_major_version_{}", name, span = name_span);
+    let minor = format_ident!("get_required_hpy_minor_version_{}", name, span = name_span);
+    let init_ctx = format_ident!("HPyInitGlobalContext_{}", name, span = name_span);
+    let init_fn = format_ident!("HPyInit_{}", name, span = name_span);
+
+    extra.extend(quote! {
+        #[doc(hidden)]
+        static __HPY_DEFINES: ::hpy::impl_::StaticPtrArray<#sys::HPyDef, #n_defines> =
+            ::hpy::impl_::StaticPtrArray::new([#(#defines,)* ::core::ptr::null_mut()]);
+        #[doc(hidden)]
+        static __HPY_GLOBALS: ::hpy::impl_::StaticPtrArray<#sys::HPyGlobal, 1> =
+            ::hpy::impl_::StaticPtrArray::new([::core::ptr::null_mut()]);
+        #[doc(hidden)]
+        static __HPY_MODULE_DEF: ::hpy::impl_::StaticModuleDef =
+            ::hpy::impl_::StaticModuleDef::new(#doc, __HPY_DEFINES.as_ptr(), __HPY_GLOBALS.as_ptr());
+
+        /// HPy module protocol: the ABI major version this module needs.
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn #major() -> u32 {
+            #sys::HPY_ABI_VERSION
+        }
+
+        /// HPy module protocol: the ABI minor version this module needs.
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn #minor() -> u32 {
+            #sys::HPY_ABI_VERSION_MINOR
+        }
+
+        /// HPy module protocol: receives the context of CPython's trampolines.
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn #init_ctx(ctx: *mut #sys::HPyContext) {
+            ::hpy::impl_::set_trampoline_context(ctx)
+        }
+
+        /// HPy module protocol: the module definition (no context; no HPy calls).
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn #init_fn() -> *mut #sys::HPyModuleDef {
+            __HPY_MODULE_DEF.as_ptr()
+        }
+    });
+
+    let extra_items: syn::File = syn::parse2(extra)?;
+    items.extend(extra_items.items);
+    Ok(quote!(#module))
+}

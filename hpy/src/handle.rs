@@ -1,0 +1,271 @@
+//! [`Handle`] (owned) and [`Borrowed`] (borrowed) handles to Python objects.
+
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::Deref;
+
+use crate::Context;
+use crate::conv::{FromPy, IntoPy};
+use crate::err::{Error, Result};
+use crate::util::with_c_str;
+use hpy_sys as sys;
+
+/// An owned handle to a Python object, valid during one call (`'ctx`).
+///
+/// * `Drop` closes it (`HPy_Close`); [`close`](Handle::close) does so explicitly
+///   and consumes it, so it cannot be used or closed again.
+/// * `Clone` (or [`dup`](Handle::dup)) makes a new handle to the same object
+///   (`HPy_Dup`).
+/// * It cannot outlive the call's [`Context`], cannot be stored in a `static`,
+///   and cannot cross threads (it is neither `Send` nor `Sync`).
+///
+/// Arguments (and `self`) reach user code as `&Handle<'ctx>`: borrowed for the
+/// call, so they can be neither closed nor returned without a `dup`, exactly the
+/// rules HPy's debug mode enforces at run time.
+///
+/// ```compile_fail
+/// // Returning a borrowed argument where an owned handle is required: dup first.
+/// fn identity<'py>(x: &hpy::Handle<'py>) -> hpy::Handle<'py> { *x }
+/// ```
+pub struct Handle<'ctx> {
+    raw: sys::HPy,
+    ctx: &'ctx Context,
+}
+
+impl<'ctx> Handle<'ctx> {
+    /// Takes ownership of a raw handle.
+    ///
+    /// # Safety
+    /// `raw` must be an open, non-NULL handle of `ctx` that nothing else will close.
+    #[inline(always)]
+    pub unsafe fn from_raw(ctx: &'ctx Context, raw: sys::HPy) -> Self {
+        debug_assert!(!raw.is_null());
+        Handle { raw, ctx }
+    }
+
+    /// Takes ownership of a raw handle that a context function returned, or
+    /// returns the exception it raised (a NULL handle).
+    ///
+    /// # Safety
+    /// `raw` must be NULL with an exception set, or an open handle of `ctx`
+    /// owned by the caller.
+    #[inline(always)]
+    pub unsafe fn from_raw_result(ctx: &'ctx Context, raw: sys::HPy) -> Result<Self> {
+        if raw.is_null() {
+            Err(Error::raised())
+        } else {
+            Ok(Handle { raw, ctx })
+        }
+    }
+
+    /// The raw handle, still owned by `self`.
+    #[inline(always)]
+    pub fn as_raw(&self) -> sys::HPy {
+        self.raw
+    }
+
+    /// Gives up ownership: the caller must close the returned raw handle.
+    #[inline(always)]
+    pub fn into_raw(self) -> sys::HPy {
+        ManuallyDrop::new(self).raw
+    }
+
+    /// The context this handle belongs to.
+    #[inline(always)]
+    pub fn ctx(&self) -> &'ctx Context {
+        self.ctx
+    }
+
+    /// A new handle to the same object (`HPy_Dup`); the same as `clone()`.
+    #[inline(always)]
+    pub fn dup(&self) -> Handle<'ctx> {
+        // SAFETY: `self.raw` is open in the live `self.ctx`; `HPy_Dup` returns a new
+        // handle that we own.
+        unsafe { Handle::from_raw(self.ctx, sys::HPy_Dup(self.ctx.as_raw(), self.raw)) }
+    }
+
+    /// Closes the handle now (`HPy_Close`); the same as dropping it.
+    #[inline(always)]
+    pub fn close(self) {
+        drop(self)
+    }
+
+    /// Whether both handles refer to the same object (`HPy_Is`, Python's `is`).
+    #[inline]
+    pub fn is(&self, other: &Handle<'_>) -> bool {
+        // SAFETY: both handles are open in the live context.
+        unsafe { sys::HPy_Is(self.ctx.as_raw(), self.raw, other.raw) != 0 }
+    }
+
+    /// Whether this is `None`.
+    #[inline]
+    pub fn is_none(&self) -> bool {
+        self.is(&self.ctx.none())
+    }
+
+    /// Python truth value (`HPy_IsTrue`, `bool(x)`).
+    pub fn is_true(&self) -> Result<bool> {
+        // SAFETY: the handle is open in the live context.
+        let r = unsafe { sys::HPy_IsTrue(self.ctx.as_raw(), self.raw) };
+        if r < 0 {
+            Err(Error::raised())
+        } else {
+            Ok(r != 0)
+        }
+    }
+
+    /// Whether the object is an instance of `ty` (`HPy_TypeCheck`).
+    pub fn is_instance(&self, ty: &Handle<'_>) -> bool {
+        // SAFETY: both handles are open in the live context.
+        unsafe { sys::HPy_TypeCheck(self.ctx.as_raw(), self.raw, ty.raw) != 0 }
+    }
+
+    /// The object's type (`HPy_Type`, Python's `type(x)`).
+    pub fn get_type(&self) -> Handle<'ctx> {
+        // SAFETY: the handle is open; `HPy_Type` returns a new handle (never NULL
+        // for a valid object).
+        unsafe { Handle::from_raw(self.ctx, sys::HPy_Type(self.ctx.as_raw(), self.raw)) }
+    }
+
+    /// The name of the object's type, as in CPython's error messages (`"int"`, `"str"`).
+    pub fn type_name(&self) -> String {
+        let ty = self.get_type();
+        // SAFETY: `ty` is an open handle to a type; `HPyType_GetName` returns a C
+        // string that lives as long as the type, which we hold until we copied it.
+        let name = unsafe { sys::HPyType_GetName(self.ctx.as_raw(), ty.raw) };
+        if name.is_null() {
+            self.ctx.err_clear();
+            return "?".to_owned();
+        }
+        // SAFETY: non-NULL result of `HPyType_GetName` is NUL-terminated.
+        unsafe { core::ffi::CStr::from_ptr(name) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// `x + other` (`HPy_Add`).
+    pub fn add(&self, other: &Handle<'_>) -> Result<Handle<'ctx>> {
+        // SAFETY: both handles are open; the result is a new handle or NULL with an
+        // exception set.
+        unsafe {
+            Handle::from_raw_result(
+                self.ctx,
+                sys::HPy_Add(self.ctx.as_raw(), self.raw, other.raw),
+            )
+        }
+    }
+
+    /// `repr(x)` (`HPy_Repr`).
+    pub fn repr(&self) -> Result<Handle<'ctx>> {
+        // SAFETY: the handle is open; the result is new or NULL with an exception set.
+        unsafe { Handle::from_raw_result(self.ctx, sys::HPy_Repr(self.ctx.as_raw(), self.raw)) }
+    }
+
+    /// `str(x)` (`HPy_Str`).
+    pub fn str(&self) -> Result<Handle<'ctx>> {
+        // SAFETY: the handle is open; the result is new or NULL with an exception set.
+        unsafe { Handle::from_raw_result(self.ctx, sys::HPy_Str(self.ctx.as_raw(), self.raw)) }
+    }
+
+    /// `getattr(x, name)` (`HPy_GetAttr_s`).
+    pub fn get_attr(&self, name: &str) -> Result<Handle<'ctx>> {
+        let ctx = self.ctx;
+        with_c_str(name, |name| {
+            // SAFETY: the handle is open and `name` is a C string for the call.
+            unsafe {
+                Handle::from_raw_result(ctx, sys::HPy_GetAttr_s(ctx.as_raw(), self.raw, name))
+            }
+        })?
+    }
+
+    /// `setattr(x, name, value)` (`HPy_SetAttr_s`), converting `value` first.
+    pub fn set_attr(&self, name: &str, value: impl IntoPy<'ctx>) -> Result<()> {
+        let ctx = self.ctx;
+        let value = value.into_py(ctx)?;
+        with_c_str(name, |name| {
+            // SAFETY: both handles are open and `name` is a C string for the call;
+            // `HPy_SetAttr_s` does not steal `value`.
+            let r = unsafe { sys::HPy_SetAttr_s(ctx.as_raw(), self.raw, name, value.raw) };
+            if r < 0 { Err(Error::raised()) } else { Ok(()) }
+        })?
+    }
+
+    /// Converts the object to a Rust value (see [`FromPy`]).
+    ///
+    /// ```ignore
+    /// let n: i64 = obj.extract()?;
+    /// let s: &str = obj.extract()?; // borrows from `obj`
+    /// ```
+    #[inline]
+    pub fn extract<'a, T: FromPy<'a, 'ctx>>(&'a self) -> Result<T> {
+        T::from_py(self)
+    }
+}
+
+impl Drop for Handle<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: an owned handle is open in its live context and closed exactly
+        // once, here (`into_raw` skips this through `ManuallyDrop`).
+        unsafe { sys::HPy_Close(self.ctx.as_raw(), self.raw) }
+    }
+}
+
+impl Clone for Handle<'_> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        self.dup()
+    }
+}
+
+impl core::fmt::Debug for Handle<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.repr().and_then(|r| r.extract::<String>()) {
+            Ok(s) => write!(f, "Handle({s})"),
+            Err(_) => {
+                self.ctx.err_clear();
+                write!(f, "Handle(<{} object>)", self.type_name())
+            }
+        }
+    }
+}
+
+/// A handle borrowed for `'a`: a context constant, or an argument.
+///
+/// It dereferences to [`&Handle<'ctx>`](Handle), so every method of `Handle`
+/// works on it, but it never closes the handle: use [`Handle::dup`] (or
+/// `clone()` through the deref) for an owned one.
+pub struct Borrowed<'a, 'ctx> {
+    handle: ManuallyDrop<Handle<'ctx>>,
+    _borrow: PhantomData<&'a Handle<'ctx>>,
+}
+
+impl<'a, 'ctx> Borrowed<'a, 'ctx> {
+    /// Wraps a handle that someone else owns for at least `'a`.
+    ///
+    /// # Safety
+    /// `raw` must be an open handle of `ctx` for all of `'a`.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub unsafe fn from_raw(ctx: &'ctx Context, raw: sys::HPy) -> Self {
+        Borrowed {
+            handle: ManuallyDrop::new(Handle { raw, ctx }),
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'ctx> Deref for Borrowed<'_, 'ctx> {
+    type Target = Handle<'ctx>;
+
+    #[inline(always)]
+    fn deref(&self) -> &Handle<'ctx> {
+        &self.handle
+    }
+}
+
+impl core::fmt::Debug for Borrowed<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&**self, f)
+    }
+}
