@@ -85,7 +85,11 @@ pub fn hpy_module(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// It only has a meaning inside a `#[hpy_module]` `mod`, which consumes it.
 #[proc_macro_attribute]
-pub fn hpy_init(_attr: TokenStream, item: TokenStream) -> TokenStream {
+pub fn hpy_init(attr: TokenStream, item: TokenStream) -> TokenStream {
+    // `#[hpy_module]` marks the attributes it consumed.
+    if attr.to_string() == "__hpy_module_consumed" {
+        return item;
+    }
     let item: proc_macro2::TokenStream = item.into();
     let err = syn::Error::new(
         proc_macro2::Span::call_site(),

@@ -128,12 +128,18 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             methods.push(func.sig.ident.clone());
         }
         if has_attr(&func.attrs, "hpy_init") {
-            func.attrs.retain(|a| {
-                a.path()
+            // Keep the attribute (so the user's `use` of it stays used) but mark it
+            // consumed: `hpy_init` then expands to the function unchanged.
+            for a in func.attrs.iter_mut() {
+                if a.path()
                     .segments
                     .last()
-                    .is_none_or(|s| s.ident != "hpy_init")
-            });
+                    .is_some_and(|s| s.ident == "hpy_init")
+                {
+                    let path = a.path().clone();
+                    a.meta = syn::parse_quote!(#path(__hpy_module_consumed));
+                }
+            }
             if init.is_some() {
                 errors.push(syn::Error::new(
                     func.sig.ident.span(),

@@ -11,8 +11,6 @@
 //! | `Option<T>` | `None` or `T` | `None` or `T` |
 //! | `&Handle`, `Handle` | any object | any object (a `&Handle` is dup'd) |
 
-use core::ffi::c_long;
-
 use crate::err::{Error, Result};
 use crate::util::{new_str, overflow};
 use crate::{Borrowed, Context, Handle};
@@ -164,8 +162,6 @@ macro_rules! int_via {
 }
 
 int_via! {
-    i32 => HPyLong_AsInt32_t as i32, HPyLong_FromInt32_t as i32;
-    u32 => HPyLong_AsUInt32_t as u32, HPyLong_FromUInt32_t as u32;
     i64 => HPyLong_AsInt64_t as i64, HPyLong_FromInt64_t as i64;
     u64 => HPyLong_AsUInt64_t as u64, HPyLong_FromUInt64_t as u64;
     isize => HPyLong_AsSsize_t as isize, HPyLong_FromSsize_t as isize;
@@ -173,8 +169,8 @@ int_via! {
 }
 
 macro_rules! int_narrow {
-    // A Rust integer narrower than 32 bits: converted through the 32-bit one,
-    // then range-checked.
+    // A Rust integer narrower than 64 bits: converted from Python through `i64`,
+    // then range-checked; converted to Python through the wider type.
     ($($t:ty => $via:ty;)*) => {$(
         impl<'a, 'ctx> FromPy<'a, 'ctx> for $t {
             #[inline]
@@ -193,16 +189,18 @@ macro_rules! int_narrow {
     )*};
 }
 
+// The 32-bit context functions are not used for extraction: PyPy 7.3.19's
+// `HPyLong_AsInt32_t` truncates out-of-range values silently, and hpy 0.9.0's
+// `HPyLong_AsUInt32_t` on CPython replaces the `TypeError` for a non-int with an
+// `OverflowError`. Going through `i64` behaves the same everywhere.
 int_narrow! {
-    i8 => i32;
-    i16 => i32;
-    u8 => u32;
-    u16 => u32;
+    i8 => i64;
+    i16 => i64;
+    i32 => i64;
+    u8 => i64;
+    u16 => i64;
+    u32 => u64;
 }
-
-// `c_long` is `i64` or `i32` depending on the target; it is covered above.
-const _: () =
-    assert!(size_of::<c_long>() == size_of::<i64>() || size_of::<c_long>() == size_of::<i32>());
 
 // --- floats ------------------------------------------------------------------
 
@@ -273,13 +271,48 @@ impl<'a, 'ctx> FromPy<'a, 'ctx> for &'a str {
         if data.is_null() {
             return Err(Error::raised()); // e.g. lone surrogates: UnicodeEncodeError
         }
-        // SAFETY: the runtime returns `len` bytes of valid UTF-8 at `data`, valid
-        // while the handle is open (for `'a`).
-        unsafe {
-            let bytes = core::slice::from_raw_parts(data.cast::<u8>(), len as usize);
-            debug_assert!(core::str::from_utf8(bytes).is_ok());
-            Ok(core::str::from_utf8_unchecked(bytes))
+        // SAFETY: the runtime returns `len` bytes at `data`, valid while the handle
+        // is open (for `'a`).
+        let bytes = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len as usize) };
+        // Checked, not assumed: PyPy 7.3.19 returns lone surrogates encoded as if
+        // they were characters (invalid UTF-8) where CPython raises.
+        match core::str::from_utf8(bytes) {
+            Ok(s) => Ok(s),
+            Err(_) => Err(surrogates_error(obj)),
         }
+    }
+}
+
+/// Raises the `UnicodeEncodeError` that CPython raises for a str with lone
+/// surrogates, by encoding it the way Python code would (`s.encode("utf-8")`).
+#[cold]
+fn surrogates_error(obj: &Handle<'_>) -> Error {
+    let ctx = obj.ctx();
+    let raised = obj.get_attr("encode").and_then(|encode| {
+        let arg = "utf-8".into_py(ctx)?;
+        let args = [arg.as_raw()];
+        // SAFETY: the context is live and `args` holds one open handle; the
+        // tuple and the result are new handles (or NULL with an exception set).
+        let args =
+            unsafe { Handle::from_raw_result(ctx, sys::HPyTuple_Pack(ctx.as_raw(), &args)) }?;
+        // SAFETY: `encode` and `args` are open; NULL kw is allowed.
+        unsafe {
+            Handle::from_raw_result(
+                ctx,
+                sys::HPy_CallTupleDict(
+                    ctx.as_raw(),
+                    encode.as_raw(),
+                    args.as_raw(),
+                    sys::HPy::NULL,
+                ),
+            )
+        }
+    });
+    match raised {
+        Err(e) => e,
+        Ok(_) => crate::exc::UnicodeEncodeError::new_err(
+            "'utf-8' codec can't encode the string: invalid UTF-8",
+        ),
     }
 }
 

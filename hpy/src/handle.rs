@@ -128,19 +128,18 @@ impl<'ctx> Handle<'ctx> {
     }
 
     /// The name of the object's type, as in CPython's error messages (`"int"`, `"str"`).
+    ///
+    /// Read from `type(x).__name__`: `HPyType_GetName` would be the direct way,
+    /// but it crashes inside PyPy 7.3.19's HPy runtime.
     pub fn type_name(&self) -> String {
-        let ty = self.get_type();
-        // SAFETY: `ty` is an open handle to a type; `HPyType_GetName` returns a C
-        // string that lives as long as the type, which we hold until we copied it.
-        let name = unsafe { sys::HPyType_GetName(self.ctx.as_raw(), ty.raw) };
-        if name.is_null() {
+        let name = self
+            .get_type()
+            .get_attr("__name__")
+            .and_then(|n| n.extract::<String>());
+        name.unwrap_or_else(|_| {
             self.ctx.err_clear();
-            return "?".to_owned();
-        }
-        // SAFETY: non-NULL result of `HPyType_GetName` is NUL-terminated.
-        unsafe { core::ffi::CStr::from_ptr(name) }
-            .to_string_lossy()
-            .into_owned()
+            "?".to_owned()
+        })
     }
 
     /// `x + other` (`HPy_Add`).

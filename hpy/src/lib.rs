@@ -54,7 +54,7 @@ pub use context::Context;
 pub use conv::{FromPy, IntoPy};
 pub use err::{Error, Result, exc};
 pub use handle::{Borrowed, Handle};
-pub use hpy_macros::{hpy_method, hpy_module};
+pub use hpy_macros::{hpy_init, hpy_method, hpy_module};
 
 /// The raw HPy 0.9.0 universal ABI (re-export of the `hpy-sys` crate).
 pub use hpy_sys as sys;

@@ -11,8 +11,10 @@ built in). Both expose `hpy.universal.load(name, path, spec, mode=...)`.
 * In debug mode every test runs inside `hpy.debug.LeakDetector`: a handle
   leaked by the module fails the test.
 
-`tools/test` builds the modules before running pytest and sets
-`HPY_RS_MODULES`; without it, this file builds them itself.
+Modules are built with the project's build command, `cargo hpy build`, which
+also writes the loader stub `<name>.py`. When `HPY_RS_MODULES` is set
+(`tools/test` does that for the second interpreter), the files there are used
+as they are, so both interpreters load the very same files.
 """
 
 from __future__ import annotations
@@ -36,18 +38,25 @@ MODULES_DIR = Path(os.environ.get("HPY_RS_MODULES", ROOT / "target" / "hpy-modul
 # debug mode on CPython only, and PyPy gets explicit debug smoke tests.
 MODES = ["universal"] if IS_PYPY else ["universal", "debug", "trace"]
 
-# name -> cargo package of the cdylib
-MODULES = {"smoke": "hpy-smoke-fixture"}
+# module name -> cargo package of the cdylib
+MODULES = {
+    "smoke": "hpy-smoke-fixture",  # raw layer (hpy-sys only)
+    "pof": "pof",  # examples/pof
+    "features": "hpy-features-fixture",  # every feature of the safe layer and macros
+}
+_built: set[str] = set()
 
 
-def _module_file(name: str) -> Path:
+def build_module(name: str) -> Path:
+    """Builds module `name` with `cargo hpy build` (once per session) and returns its file."""
     path = MODULES_DIR / f"{name}.hpy0.so"
-    if not PREBUILT:
+    if not PREBUILT and name not in _built:
         subprocess.run(
-            [sys.executable, str(ROOT / "tools" / "build_hpy_module.py"),
-             "--package", MODULES[name], "--name", name, "--out", str(MODULES_DIR)],
-            check=True, stdout=subprocess.DEVNULL,
+            ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--",
+             "hpy", "build", "--quiet", "-p", MODULES[name], "--out", str(MODULES_DIR)],
+            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
         )
+        _built.add(name)
     if not path.exists():
         pytest.fail(f"{path} does not exist: run tools/test, or unset HPY_RS_MODULES")
     return path
@@ -61,7 +70,7 @@ class ModuleLoader:
         self.cache: dict[tuple[str, str], object] = {}
 
     def path(self, name: str, mode: str) -> Path:
-        shared = _module_file(name)
+        shared = build_module(name)
         if mode == "universal":
             return shared
         copy_dir = self.tmp_root / mode
@@ -104,8 +113,17 @@ def leak_check(mode: str):
         yield
 
 
-@pytest.fixture
-def smoke(loader, mode):
-    module = loader.load("smoke", mode)
-    with leak_check(mode):
-        yield module
+def _module_fixture(name: str):
+    @pytest.fixture
+    def fixture(loader, mode):
+        module = loader.load(name, mode)
+        with leak_check(mode):
+            yield module
+
+    fixture.__name__ = name
+    return fixture
+
+
+smoke = _module_fixture("smoke")
+pof = _module_fixture("pof")
+features = _module_fixture("features")

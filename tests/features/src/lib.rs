@@ -1,0 +1,267 @@
+//! Test fixture: one function per feature of `#[hpy_method]`, `#[hpy_module]`
+//! and the conversions, driven by `tests/python/test_features.py` on every
+//! interpreter and mode.
+
+use hpy::hpy_module;
+
+/// Exercises the SDK's methods and conversions.
+#[hpy_module]
+mod features {
+    use hpy::{Context, Handle, Result, exc, hpy_init, hpy_method};
+
+    // --- calling conventions ---------------------------------------------
+
+    /// NOARGS: returns None.
+    #[hpy_method]
+    fn noargs() {}
+
+    /// O: returns its argument (a new handle to it).
+    #[hpy_method]
+    fn identity<'py>(x: &Handle<'py>) -> Handle<'py> {
+        x.clone()
+    }
+
+    /// O, returning the borrowed argument itself: the conversion dups it.
+    #[hpy_method]
+    fn identity_ref<'a, 'py>(x: &'a Handle<'py>) -> &'a Handle<'py> {
+        x
+    }
+
+    /// VARARGS: three required positional arguments (order matters).
+    #[hpy_method]
+    fn three(a: i64, b: i64, c: i64) -> String {
+        format!("{a},{b},{c}")
+    }
+
+    /// VARARGS with a trailing optional argument.
+    #[hpy_method]
+    fn opt_args(a: i64, b: Option<i64>) -> i64 {
+        a + b.unwrap_or(100)
+    }
+
+    /// VARARGS with a default from the signature.
+    #[hpy_method(signature = (a, b = 7, /))]
+    fn pos_default(a: i64, b: i64) -> i64 {
+        a * b
+    }
+
+    /// KEYWORDS: defaults and a keyword-only parameter.
+    #[hpy_method(signature = (a, b = 10, *, scale = 1))]
+    fn kwargs(a: i64, b: i64, scale: i64) -> i64 {
+        (a + b) * scale
+    }
+
+    /// KEYWORDS with a positional-only first parameter.
+    #[hpy_method(signature = (a, /, b))]
+    fn pos_only(a: i64, b: i64) -> i64 {
+        a - b
+    }
+
+    /// KEYWORDS with a required keyword-only parameter.
+    #[hpy_method(signature = (*, key))]
+    fn kw_only(key: &str) -> String {
+        format!("key={key}")
+    }
+
+    /// Renamed in Python.
+    #[hpy_method(name = "py_name")]
+    fn rust_name() -> &'static str {
+        "rust_name"
+    }
+
+    /// Takes the context.
+    #[hpy_method]
+    fn context_name(ctx: &Context) -> String {
+        ctx.name().to_owned()
+    }
+
+    /// Takes the context and an argument.
+    #[hpy_method]
+    fn is_none(ctx: &Context, x: &Handle<'_>) -> bool {
+        x.is(&ctx.none())
+    }
+
+    // --- conversions -------------------------------------------------------
+
+    /// i8 round trip.
+    #[hpy_method]
+    fn echo_i8(x: i8) -> i8 {
+        x
+    }
+
+    /// i16 round trip.
+    #[hpy_method]
+    fn echo_i16(x: i16) -> i16 {
+        x
+    }
+
+    /// i32 round trip.
+    #[hpy_method]
+    fn echo_i32(x: i32) -> i32 {
+        x
+    }
+
+    /// i64 round trip.
+    #[hpy_method]
+    fn echo_i64(x: i64) -> i64 {
+        x
+    }
+
+    /// isize round trip.
+    #[hpy_method]
+    fn echo_isize(x: isize) -> isize {
+        x
+    }
+
+    /// u8 round trip.
+    #[hpy_method]
+    fn echo_u8(x: u8) -> u8 {
+        x
+    }
+
+    /// u16 round trip.
+    #[hpy_method]
+    fn echo_u16(x: u16) -> u16 {
+        x
+    }
+
+    /// u32 round trip.
+    #[hpy_method]
+    fn echo_u32(x: u32) -> u32 {
+        x
+    }
+
+    /// u64 round trip.
+    #[hpy_method]
+    fn echo_u64(x: u64) -> u64 {
+        x
+    }
+
+    /// usize round trip.
+    #[hpy_method]
+    fn echo_usize(x: usize) -> usize {
+        x
+    }
+
+    /// f64 round trip.
+    #[hpy_method]
+    fn echo_f64(x: f64) -> f64 {
+        x
+    }
+
+    /// f32 round trip.
+    #[hpy_method]
+    fn echo_f32(x: f32) -> f32 {
+        x
+    }
+
+    /// bool: strict (only True and False).
+    #[hpy_method]
+    fn negate(x: bool) -> bool {
+        !x
+    }
+
+    /// &str borrowed from the argument: its length in characters.
+    #[hpy_method]
+    fn char_count(s: &str) -> usize {
+        s.chars().count()
+    }
+
+    /// String in, String out.
+    #[hpy_method]
+    fn shout(s: String) -> String {
+        s.to_uppercase() + "!"
+    }
+
+    /// A str with an embedded NUL.
+    #[hpy_method]
+    fn with_nul() -> &'static str {
+        "a\0b"
+    }
+
+    /// A long str (beyond the stack buffer of the conversion).
+    #[hpy_method]
+    fn long_str(n: usize) -> String {
+        "xy".repeat(n)
+    }
+
+    /// &[u8] borrowed from a bytes argument.
+    #[hpy_method]
+    fn byte_sum(b: &[u8]) -> u64 {
+        b.iter().map(|&x| u64::from(x)).sum()
+    }
+
+    /// Vec<u8> in, Vec<u8> out.
+    #[hpy_method]
+    fn reversed_bytes(mut b: Vec<u8>) -> Vec<u8> {
+        b.reverse();
+        b
+    }
+
+    /// Option in and out.
+    #[hpy_method]
+    fn maybe_double(x: Option<i64>) -> Option<i64> {
+        x.map(|v| v * 2)
+    }
+
+    /// `Handle` (owned, dup'd) argument, concatenated with itself.
+    #[hpy_method]
+    fn twice<'py>(x: Handle<'py>) -> Result<Handle<'py>> {
+        x.add(&x)
+    }
+
+    // --- errors and panics ----------------------------------------------------
+
+    /// Raises ValueError with the message.
+    #[hpy_method]
+    fn raise_value_error(msg: String) -> Result<()> {
+        Err(exc::ValueError::new_err(msg))
+    }
+
+    /// Propagates a conversion error with `?` (not an argument: no argument name).
+    #[hpy_method]
+    fn extract_int(x: &Handle<'_>) -> Result<i64> {
+        let v: i64 = x.extract()?;
+        Ok(v)
+    }
+
+    /// Propagates an exception raised by the interpreter.
+    #[hpy_method]
+    fn add<'py>(a: &Handle<'py>, b: &Handle<'py>) -> Result<Handle<'py>> {
+        a.add(b)
+    }
+
+    /// Panics with the message.
+    #[hpy_method]
+    fn panic_with(msg: &str) {
+        panic!("{msg}");
+    }
+
+    /// Panics with a non-string payload.
+    #[hpy_method]
+    fn panic_any() {
+        std::panic::panic_any(42_u32);
+    }
+
+    /// Sets an attribute on an object.
+    #[hpy_method]
+    fn set_answer(obj: &Handle<'_>) -> Result<()> {
+        obj.set_attr("answer", 42)
+    }
+
+    /// Reads an attribute.
+    #[hpy_method]
+    fn get_attr<'py>(obj: &Handle<'py>, name: &str) -> Result<Handle<'py>> {
+        obj.get_attr(name)
+    }
+
+    // --- module initialisation ---------------------------------------------
+
+    #[hpy_init]
+    fn init(ctx: &Context, module: &Handle<'_>) -> Result<()> {
+        module.set_attr("ANSWER", 42)?;
+        module.set_attr("GREETING", "hello from Rust")?;
+        module.set_attr("NOTHING", ctx.none())?;
+        Ok(())
+    }
+}

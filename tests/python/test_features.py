@@ -1,0 +1,214 @@
+"""Every feature of #[hpy_method], #[hpy_module] and the conversions
+(tests/features), on every interpreter and mode; bad input never crashes.
+"""
+
+import pytest
+from conftest import IS_PYPY
+
+I64 = (-2**63, 2**63 - 1)
+INT_RANGES = {
+    "i8": (-2**7, 2**7 - 1),
+    "i16": (-2**15, 2**15 - 1),
+    "i32": (-2**31, 2**31 - 1),
+    "i64": I64,
+    "isize": I64,
+    "u8": (0, 2**8 - 1),
+    "u16": (0, 2**16 - 1),
+    "u32": (0, 2**32 - 1),
+    "u64": (0, 2**64 - 1),
+    "usize": (0, 2**64 - 1),
+}
+
+
+# --- module and calling conventions --------------------------------------------
+
+
+def test_init_function_ran(features):
+    assert features.ANSWER == 42
+    assert features.GREETING == "hello from Rust"
+    assert features.NOTHING is None
+
+
+def test_conventions(features):
+    assert features.noargs() is None
+    obj = object()
+    assert features.identity(obj) is obj
+    assert features.identity_ref(obj) is obj
+    assert features.three(1, 2, 3) == "1,2,3"
+
+
+def test_optional_and_default_positional(features):
+    assert features.opt_args(1) == 101
+    assert features.opt_args(1, 2) == 3
+    assert features.opt_args(1, None) == 101
+    assert features.pos_default(6) == 42
+    assert features.pos_default(6, 2) == 12
+    with pytest.raises(TypeError, match=r"^opt_args\(\) takes at least 1 argument \(0 given\)$"):
+        features.opt_args()
+    with pytest.raises(TypeError, match=r"^opt_args\(\) takes at most 2 arguments \(3 given\)$"):
+        features.opt_args(1, 2, 3)
+
+
+def test_keywords_defaults_and_keyword_only(features):
+    assert features.kwargs(1) == 11
+    assert features.kwargs(1, 2) == 3
+    assert features.kwargs(1, b=2, scale=3) == 9
+    assert features.kwargs(scale=2, a=1) == 22
+    with pytest.raises(TypeError, match=r"^kwargs\(\) takes from 1 to 2 positional arguments but 3 were given$"):
+        features.kwargs(1, 2, 3)
+    with pytest.raises(TypeError, match=r"^kwargs\(\) missing 1 required positional argument: 'a'$"):
+        features.kwargs(b=1)
+    with pytest.raises(TypeError, match=r"^kwargs\(\) argument 'scale' must be int, not str$"):
+        features.kwargs(1, scale="x")
+
+
+def test_positional_only_and_keyword_only(features):
+    assert features.pos_only(5, 3) == 2
+    assert features.pos_only(5, b=3) == 2
+    with pytest.raises(
+        TypeError, match=r"^pos_only\(\) got some positional-only arguments passed as keyword arguments: 'a'$"
+    ):
+        features.pos_only(a=5, b=3)
+    assert features.kw_only(key="k") == "key=k"
+    with pytest.raises(TypeError, match=r"^kw_only\(\) takes 0 positional arguments but 1 was given$"):
+        features.kw_only("k")
+    with pytest.raises(TypeError, match=r"^kw_only\(\) missing 1 required keyword-only argument: 'key'$"):
+        features.kw_only()
+
+
+def test_names_docs_and_text_signatures(features):
+    assert features.py_name() == "rust_name"
+    assert not hasattr(features, "rust_name")
+    assert features.kwargs.__doc__ == "KEYWORDS: defaults and a keyword-only parameter."
+    if not IS_PYPY:
+        assert features.kwargs.__text_signature__ == "(a, b=10, *, scale=1)"
+        assert features.pos_only.__text_signature__ == "(a, /, b)"
+        assert features.opt_args.__text_signature__ == "(a, b=None, /)"
+        assert features.kw_only.__text_signature__ == "(*, key)"
+        assert features.pos_default.__text_signature__ == "(a, b=7, /)"
+
+
+def test_context_parameter(features, mode):
+    name = features.context_name()
+    assert {"universal": "Universal", "debug": "Debug", "trace": "Trace"}[mode] in name
+    assert features.is_none(None) is True
+    assert features.is_none(0) is False
+
+
+# --- conversions -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ty", sorted(INT_RANGES))
+def test_integer_round_trip_and_range(features, ty):
+    lo, hi = INT_RANGES[ty]
+    echo = getattr(features, f"echo_{ty}")
+    for v in (lo, hi, 0, 1, (lo + hi) // 2):
+        assert echo(v) == v
+        assert type(echo(v)) is int
+    with pytest.raises(OverflowError):
+        echo(hi + 1)
+    with pytest.raises(OverflowError):
+        echo(lo - 1)
+    with pytest.raises(TypeError, match=rf"^echo_{ty}\(\) argument 'x' must be int, not str$"):
+        echo("1")
+    with pytest.raises(TypeError, match=rf"^echo_{ty}\(\) argument 'x' must be int, not float$"):
+        echo(1.0)
+
+
+def test_integer_overflow_messages(features):
+    with pytest.raises(OverflowError, match=r"^Python int too large to convert to u8$"):
+        features.echo_u8(256)
+    with pytest.raises(OverflowError, match=r"^Python int too small to convert to i8$"):
+        features.echo_i8(-129)
+    with pytest.raises(OverflowError, match=r"^can't convert negative int to unsigned$"):
+        features.echo_u16(-1)
+
+
+def test_index_protocol_is_honoured(features):
+    class Index:
+        def __index__(self):
+            return 7
+
+    assert features.echo_i64(Index()) == 7
+    assert features.echo_i64(True) == 1
+
+
+def test_floats(features):
+    assert features.echo_f64(1.5) == 1.5
+    assert features.echo_f64(3) == 3.0
+    assert features.echo_f64(float("inf")) == float("inf")
+    assert features.echo_f32(0.1) == pytest.approx(0.1, rel=1e-7)
+    with pytest.raises(TypeError, match=r"^echo_f64\(\) argument 'x' must be float, not str$"):
+        features.echo_f64("1.0")
+
+
+def test_bool_is_strict(features):
+    assert features.negate(True) is False
+    assert features.negate(False) is True
+    with pytest.raises(TypeError, match=r"^negate\(\) argument 'x' must be bool, not int$"):
+        features.negate(1)
+
+
+def test_str(features):
+    assert features.char_count("héllo wörld ✓") == 13
+    assert features.char_count("") == 0
+    assert features.shout("abc") == "ABC!"
+    assert features.with_nul() == "a\x00b"
+    assert features.long_str(1000) == "xy" * 1000
+    with pytest.raises(TypeError, match=r"^char_count\(\) argument 's' must be str, not bytes$"):
+        features.char_count(b"abc")
+    with pytest.raises(UnicodeEncodeError):
+        features.char_count("\ud800")
+
+
+def test_bytes(features):
+    assert features.byte_sum(b"\x01\x02\xff") == 258
+    assert features.byte_sum(b"") == 0
+    assert features.reversed_bytes(b"abc") == b"cba"
+    with pytest.raises(TypeError, match=r"^byte_sum\(\) argument 'b' must be bytes, not str$"):
+        features.byte_sum("abc")
+
+
+def test_option_and_owned_handle(features):
+    assert features.maybe_double(21) == 42
+    assert features.maybe_double(None) is None
+    assert features.twice("ab") == "abab"
+
+
+# --- errors, panics, attributes ----------------------------------------------------
+
+
+def test_errors(features):
+    with pytest.raises(ValueError, match="^custom message$"):
+        features.raise_value_error("custom message")
+    with pytest.raises(TypeError, match="^expected int, got str$"):
+        features.extract_int("x")
+    assert features.extract_int(5) == 5
+    with pytest.raises(TypeError, match=r"unsupported operand"):
+        features.add(1, "a")
+    assert features.add(1, 2) == 3
+
+
+def test_panics_become_system_error_and_the_interpreter_survives(features):
+    for _ in range(3):
+        with pytest.raises(SystemError, match=r"^panic_with\(\) panicked: boom$"):
+            features.panic_with("boom")
+    with pytest.raises(SystemError, match=r"^panic_any\(\) panicked: Box<dyn Any>$"):
+        features.panic_any()
+    assert features.three(1, 2, 3) == "1,2,3"
+
+
+def test_attributes(features):
+    class Obj:
+        pass
+
+    o = Obj()
+    features.set_answer(o)
+    assert o.answer == 42
+    assert features.get_attr(o, "answer") == 42
+    with pytest.raises(AttributeError):
+        features.get_attr(o, "missing")
+    with pytest.raises(ValueError, match="^embedded null character$"):
+        features.get_attr(o, "a\x00b")
+    with pytest.raises(AttributeError):
+        features.set_answer(1)
