@@ -191,9 +191,15 @@ impl<'ctx> Handle<'ctx> {
 
     /// Converts the object to a Rust value (see [`FromPy`]).
     ///
-    /// ```ignore
-    /// let n: i64 = obj.extract()?;
-    /// let s: &str = obj.extract()?; // borrows from `obj`
+    /// ```
+    /// fn describe(obj: &hpy::Handle<'_>) -> hpy::Result<String> {
+    ///     if let Ok(n) = obj.extract::<i64>() {
+    ///         return Ok(format!("the int {n}"));
+    ///     }
+    ///     obj.ctx().err_clear();
+    ///     let s: &str = obj.extract()?; // borrows from `obj`
+    ///     Ok(format!("the str {s:?}"))
+    /// }
     /// ```
     #[inline]
     pub fn extract<'a, T: FromPy<'a, 'ctx>>(&'a self) -> Result<T> {

@@ -2,12 +2,12 @@
 //! universal binary that CPython (with `hpy` installed), PyPy, and HPy's debug
 //! and trace modes all load unmodified.
 //!
-//! ```ignore
-//! use hpy::{hpy_method, hpy_module, Handle, Result};
+//! ```
+//! use hpy::hpy_module;
 //!
 //! #[hpy_module]
 //! mod pof {
-//!     use super::*;
+//!     use hpy::{Handle, Result, hpy_method};
 //!
 //!     /// Add two integers.
 //!     #[hpy_method]
