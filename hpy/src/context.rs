@@ -2,6 +2,7 @@
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::handle::Borrowed;
 use hpy_sys as sys;
@@ -80,6 +81,58 @@ impl Context {
     pub fn err_clear(&self) {
         // SAFETY: the context is live for `&self`.
         unsafe { sys::HPyErr_Clear(self.as_raw()) }
+    }
+}
+
+/// The Python implementation behind the HPy runtime.
+///
+/// The safe layer uses it to route around runtime bugs (for example, PyPy
+/// 7.3.19's `HPy_Call` crashes, so calls go through `HPy_CallTupleDict`
+/// there). Anything not known to be CPython gets the portable path.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Runtime {
+    /// CPython, through the `hpy` package (any mode).
+    CPython,
+    /// PyPy (any mode).
+    PyPy,
+    /// Another runtime (e.g. GraalPy).
+    Other,
+}
+
+/// 0 = not known yet, else `Runtime as u8 + 1`. One process has one runtime.
+static RUNTIME: AtomicU8 = AtomicU8::new(0);
+
+impl Context {
+    /// The Python implementation this module runs on (from the context's name;
+    /// computed once per process).
+    #[inline]
+    pub fn runtime(&self) -> Runtime {
+        match RUNTIME.load(Ordering::Relaxed) {
+            1 => Runtime::CPython,
+            2 => Runtime::PyPy,
+            3 => Runtime::Other,
+            _ => self.detect_runtime(),
+        }
+    }
+
+    #[cold]
+    fn detect_runtime(&self) -> Runtime {
+        let name = self.name();
+        let runtime = if name.contains("PyPy") {
+            Runtime::PyPy
+        } else if name.contains("(CPython backend)")
+            || name == "HPy Debug Mode ABI"
+            || name == "HPy Trace Mode ABI"
+        {
+            // hpy 0.9.0 on CPython: the universal context says so; its debug and
+            // trace contexts carry no backend tag (PyPy's do).
+            Runtime::CPython
+        } else {
+            Runtime::Other
+        };
+        RUNTIME.store(runtime as u8 + 1, Ordering::Relaxed);
+        runtime
     }
 }
 

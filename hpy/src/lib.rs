@@ -42,19 +42,31 @@
 //!   bytes, `Option` and handles.
 #![deny(missing_docs)]
 
+mod builder;
+mod builtins;
+mod call;
 mod context;
 mod conv;
 mod err;
+mod eval;
+mod global;
 mod handle;
 #[doc(hidden)]
 pub mod impl_;
+mod object;
+mod tracker;
 mod util;
 
-pub use context::Context;
+pub use context::{Context, Runtime};
 pub use conv::{FromPy, IntoPy};
 pub use err::{Error, Result, exc};
 pub use handle::{Borrowed, Handle};
 pub use hpy_macros::{hpy_init, hpy_method, hpy_module};
+
+// Re-exports of the API areas (one line per item, kept sorted within each area).
+// [object, calls, eval]
+// [builtin types, builders, tracker]
+// [errors, globals, conversions]
 
 /// The raw HPy 0.9.0 universal ABI (re-export of the `hpy-sys` crate).
 pub use hpy_sys as sys;

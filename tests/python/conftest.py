@@ -32,7 +32,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 IS_PYPY = sys.implementation.name == "pypy"
 PREBUILT = "HPY_RS_MODULES" in os.environ
-MODULES_DIR = Path(os.environ.get("HPY_RS_MODULES", ROOT / "target" / "hpy-modules")).resolve()
+TARGET_DIR = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+MODULES_DIR = Path(os.environ.get("HPY_RS_MODULES", TARGET_DIR / "hpy-modules")).resolve()
 
 # Debug mode costs 26-55 microseconds per call on PyPy: the full suites run in
 # debug mode on CPython only, and PyPy gets explicit debug smoke tests.
@@ -43,6 +44,10 @@ MODULES = {
     "smoke": "hpy-smoke-fixture",  # raw layer (hpy-sys only)
     "pof": "pof",  # examples/pof
     "features": "hpy-features-fixture",  # every feature of the safe layer and macros
+    "api_object": "hpy-api-object-fixture",  # object protocol, numbers, calls, import, eval
+    "api_builtins": "hpy-api-builtins-fixture",  # str, bytes, list, tuple, dict, builders, ...
+    "api_errors": "hpy-api-errors-fixture",  # errors, warnings, exception classes, globals
+    "api_conv": "hpy-api-conv-fixture",  # conversions of collections and std types
 }
 _built: set[str] = set()
 
@@ -127,3 +132,7 @@ def _module_fixture(name: str):
 smoke = _module_fixture("smoke")
 pof = _module_fixture("pof")
 features = _module_fixture("features")
+api_object = _module_fixture("api_object")
+api_builtins = _module_fixture("api_builtins")
+api_errors = _module_fixture("api_errors")
+api_conv = _module_fixture("api_conv")
