@@ -429,6 +429,14 @@ def generate(inc: Path) -> str:
         w(f'    "{mem.name}",')
     w("];")
     w("")
+    w("/// The context's function members in `HPy_ID` order, as (member, C API function), e.g.")
+    w("/// `(\"ctx_Dup\", \"HPy_Dup\")`: the C API function is the `#[inline]` wrapper of this crate.")
+    w(f"pub const HPY_CONTEXT_FUNCTIONS: [(&str, &str); {n_funcs}] = [")
+    for mem in members:
+        if not mem.is_handle:
+            w(f'    ("{mem.name}", "{mem.c_api_name}"),')
+    w("];")
+    w("")
     w("/// Calls `$callback! {{ member, ... }}` with every context member in `HPy_ID` order")
     w("/// (used by the layout test and the coverage check).")
     w("#[doc(hidden)]")
