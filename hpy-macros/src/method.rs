@@ -420,7 +420,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
         let ty_span = p.ty.span();
         if may_be_missing {
             let default = match &p.default {
-                Some(d) => quote!(#d),
+                Some(d) => quote!(::core::convert::Into::into(#d)),
                 None => quote!(::core::option::Option::None),
             };
             let bind = quote!(let #h = ::hpy::impl_::borrow_opt(ctx, #raw););

@@ -1,0 +1,13 @@
+// Wrong: a parameter type that has no conversion from a Python object.
+use hpy::hpy_method;
+
+struct Point {
+    x: f64,
+}
+
+#[hpy_method]
+fn norm(p: Point) -> f64 {
+    p.x.abs()
+}
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Holds the trybuild cases in `fail/` and `pass/`; see `tests/trybuild.rs`.
