@@ -41,6 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "hpy-sys" / "src" / "autogen.rs"
 HPY_VERSION = "0.9.0"
 NUM_MEMBERS = 263  # HPy_ID 0..262 in hpy 0.9.0; 263+ exist only on newer runtimes
+# PyPy >= 7.3.18 (HPy 0.9.1.dev) inserts `h_DictType` at ID 244, so every member
+# from here on sits one slot later there: the wrappers of these members read
+# their slot through `crate::late_member` (see hpy-sys/src/layout.rs).
+FIRST_LATE_ID = 244
 
 RUST_KEYWORDS = {
     "type", "self", "ref", "fn", "mod", "in", "where", "loop", "match", "move",
@@ -495,6 +499,9 @@ def generate(inc: Path) -> str:
                 raise GenError(f"{mem.name}: HPy_NULL-returning wrapper of a non-void member")
             ret = " -> HPy"
         w(f"/// `{mem.c_api_name}`: calls the context member `{mem.name}` (`HPy_ID({mem.id})`).")
+        if mem.id >= FIRST_LATE_ID:
+            w("///")
+            w("/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].")
         if mem.returns_null:
             w("///")
             w("/// Like the C API, returns `HPy_NULL` (the context member itself returns nothing).")
@@ -507,11 +514,15 @@ def generate(inc: Path) -> str:
         w(f"pub unsafe fn {mem.c_api_name}({ft.rust_params()}){ret} {{")
         w("    // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI")
         w("    // version this crate was generated for; such a runtime sets every member.")
+        if mem.id >= FIRST_LATE_ID:
+            member = f"crate::late_member(ctx, core::mem::offset_of!(HPyContext, {mem.name}), (*ctx).{mem.name})"
+        else:
+            member = f"(*ctx).{mem.name}"
         if mem.returns_null:
-            w(f"    unsafe {{ ((*ctx).{mem.name}.unwrap_unchecked())({args}) }};")
+            w(f"    unsafe {{ ({member}.unwrap_unchecked())({args}) }};")
             w("    HPy::NULL")
         else:
-            w(f"    unsafe {{ ((*ctx).{mem.name}.unwrap_unchecked())({args}) }}")
+            w(f"    unsafe {{ ({member}.unwrap_unchecked())({args}) }}")
         w("}")
         w("")
     return "\n".join(o) + "\n"

@@ -5933,6 +5933,8 @@ pub unsafe fn HPy_DelItem_s(ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_c
 
 /// `HPyCapsule_New`: calls the context member `ctx_Capsule_New` (`HPy_ID(244)`).
 ///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
+///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
@@ -5946,10 +5948,19 @@ pub unsafe fn HPyCapsule_New(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Capsule_New.unwrap_unchecked())(ctx, pointer, utf8_name, destructor) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Capsule_New),
+            (*ctx).ctx_Capsule_New,
+        )
+        .unwrap_unchecked())(ctx, pointer, utf8_name, destructor)
+    }
 }
 
 /// `HPyCapsule_Get`: calls the context member `ctx_Capsule_Get` (`HPy_ID(245)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -5964,10 +5975,19 @@ pub unsafe fn HPyCapsule_Get(
 ) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Capsule_Get.unwrap_unchecked())(ctx, capsule, key, utf8_name) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Capsule_Get),
+            (*ctx).ctx_Capsule_Get,
+        )
+        .unwrap_unchecked())(ctx, capsule, key, utf8_name)
+    }
 }
 
 /// `HPyCapsule_IsValid`: calls the context member `ctx_Capsule_IsValid` (`HPy_ID(246)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -5981,10 +6001,19 @@ pub unsafe fn HPyCapsule_IsValid(
 ) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Capsule_IsValid.unwrap_unchecked())(ctx, capsule, utf8_name) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Capsule_IsValid),
+            (*ctx).ctx_Capsule_IsValid,
+        )
+        .unwrap_unchecked())(ctx, capsule, utf8_name)
+    }
 }
 
 /// `HPyCapsule_Set`: calls the context member `ctx_Capsule_Set` (`HPy_ID(247)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -5999,10 +6028,19 @@ pub unsafe fn HPyCapsule_Set(
 ) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Capsule_Set.unwrap_unchecked())(ctx, capsule, key, value) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Capsule_Set),
+            (*ctx).ctx_Capsule_Set,
+        )
+        .unwrap_unchecked())(ctx, capsule, key, value)
+    }
 }
 
 /// `HPy_Compile_s`: calls the context member `ctx_Compile_s` (`HPy_ID(248)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6017,10 +6055,19 @@ pub unsafe fn HPy_Compile_s(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Compile_s.unwrap_unchecked())(ctx, utf8_source, utf8_filename, kind) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Compile_s),
+            (*ctx).ctx_Compile_s,
+        )
+        .unwrap_unchecked())(ctx, utf8_source, utf8_filename, kind)
+    }
 }
 
 /// `HPy_EvalCode`: calls the context member `ctx_EvalCode` (`HPy_ID(249)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6030,10 +6077,19 @@ pub unsafe fn HPy_Compile_s(
 pub unsafe fn HPy_EvalCode(ctx: *mut HPyContext, code: HPy, globals: HPy, locals: HPy) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_EvalCode.unwrap_unchecked())(ctx, code, globals, locals) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_EvalCode),
+            (*ctx).ctx_EvalCode,
+        )
+        .unwrap_unchecked())(ctx, code, globals, locals)
+    }
 }
 
 /// `HPyContextVar_New`: calls the context member `ctx_ContextVar_New` (`HPy_ID(250)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6047,10 +6103,19 @@ pub unsafe fn HPyContextVar_New(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_ContextVar_New.unwrap_unchecked())(ctx, name, default_value) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_ContextVar_New),
+            (*ctx).ctx_ContextVar_New,
+        )
+        .unwrap_unchecked())(ctx, name, default_value)
+    }
 }
 
 /// `HPyContextVar_Get`: calls the context member `ctx_ContextVar_Get` (`HPy_ID(251)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6066,11 +6131,18 @@ pub unsafe fn HPyContextVar_Get(
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
-        ((*ctx).ctx_ContextVar_Get.unwrap_unchecked())(ctx, context_var, default_value, result)
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_ContextVar_Get),
+            (*ctx).ctx_ContextVar_Get,
+        )
+        .unwrap_unchecked())(ctx, context_var, default_value, result)
     }
 }
 
 /// `HPyContextVar_Set`: calls the context member `ctx_ContextVar_Set` (`HPy_ID(252)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6080,10 +6152,19 @@ pub unsafe fn HPyContextVar_Get(
 pub unsafe fn HPyContextVar_Set(ctx: *mut HPyContext, context_var: HPy, value: HPy) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_ContextVar_Set.unwrap_unchecked())(ctx, context_var, value) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_ContextVar_Set),
+            (*ctx).ctx_ContextVar_Set,
+        )
+        .unwrap_unchecked())(ctx, context_var, value)
+    }
 }
 
 /// `HPyType_GetName`: calls the context member `ctx_Type_GetName` (`HPy_ID(253)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6093,10 +6174,19 @@ pub unsafe fn HPyContextVar_Set(ctx: *mut HPyContext, context_var: HPy, value: H
 pub unsafe fn HPyType_GetName(ctx: *mut HPyContext, type_: HPy) -> *const c_char {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Type_GetName.unwrap_unchecked())(ctx, type_) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Type_GetName),
+            (*ctx).ctx_Type_GetName,
+        )
+        .unwrap_unchecked())(ctx, type_)
+    }
 }
 
 /// `HPyType_IsSubtype`: calls the context member `ctx_Type_IsSubtype` (`HPy_ID(254)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6106,10 +6196,19 @@ pub unsafe fn HPyType_GetName(ctx: *mut HPyContext, type_: HPy) -> *const c_char
 pub unsafe fn HPyType_IsSubtype(ctx: *mut HPyContext, sub: HPy, type_: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Type_IsSubtype.unwrap_unchecked())(ctx, sub, type_) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Type_IsSubtype),
+            (*ctx).ctx_Type_IsSubtype,
+        )
+        .unwrap_unchecked())(ctx, sub, type_)
+    }
 }
 
 /// `HPyUnicode_FromEncodedObject`: calls the context member `ctx_Unicode_FromEncodedObject` (`HPy_ID(255)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6124,10 +6223,19 @@ pub unsafe fn HPyUnicode_FromEncodedObject(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_FromEncodedObject.unwrap_unchecked())(ctx, obj, encoding, errors) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Unicode_FromEncodedObject),
+            (*ctx).ctx_Unicode_FromEncodedObject,
+        )
+        .unwrap_unchecked())(ctx, obj, encoding, errors)
+    }
 }
 
 /// `HPyUnicode_Substring`: calls the context member `ctx_Unicode_Substring` (`HPy_ID(256)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6142,10 +6250,19 @@ pub unsafe fn HPyUnicode_Substring(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_Substring.unwrap_unchecked())(ctx, str, start, end) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Unicode_Substring),
+            (*ctx).ctx_Unicode_Substring,
+        )
+        .unwrap_unchecked())(ctx, str, start, end)
+    }
 }
 
 /// `HPyDict_Keys`: calls the context member `ctx_Dict_Keys` (`HPy_ID(257)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6155,10 +6272,19 @@ pub unsafe fn HPyUnicode_Substring(
 pub unsafe fn HPyDict_Keys(ctx: *mut HPyContext, h: HPy) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Dict_Keys.unwrap_unchecked())(ctx, h) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Dict_Keys),
+            (*ctx).ctx_Dict_Keys,
+        )
+        .unwrap_unchecked())(ctx, h)
+    }
 }
 
 /// `HPyDict_Copy`: calls the context member `ctx_Dict_Copy` (`HPy_ID(258)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6168,10 +6294,19 @@ pub unsafe fn HPyDict_Keys(ctx: *mut HPyContext, h: HPy) -> HPy {
 pub unsafe fn HPyDict_Copy(ctx: *mut HPyContext, h: HPy) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Dict_Copy.unwrap_unchecked())(ctx, h) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Dict_Copy),
+            (*ctx).ctx_Dict_Copy,
+        )
+        .unwrap_unchecked())(ctx, h)
+    }
 }
 
 /// `HPySlice_Unpack`: calls the context member `ctx_Slice_Unpack` (`HPy_ID(259)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6187,10 +6322,19 @@ pub unsafe fn HPySlice_Unpack(
 ) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Slice_Unpack.unwrap_unchecked())(ctx, slice, start, stop, step) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Slice_Unpack),
+            (*ctx).ctx_Slice_Unpack,
+        )
+        .unwrap_unchecked())(ctx, slice, start, stop, step)
+    }
 }
 
 /// `HPy_SetCallFunction`: calls the context member `ctx_SetCallFunction` (`HPy_ID(260)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6204,10 +6348,19 @@ pub unsafe fn HPy_SetCallFunction(
 ) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_SetCallFunction.unwrap_unchecked())(ctx, h, func) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_SetCallFunction),
+            (*ctx).ctx_SetCallFunction,
+        )
+        .unwrap_unchecked())(ctx, h, func)
+    }
 }
 
 /// `HPy_Call`: calls the context member `ctx_Call` (`HPy_ID(261)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6223,10 +6376,19 @@ pub unsafe fn HPy_Call(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Call.unwrap_unchecked())(ctx, callable, args, nargs, kwnames) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_Call),
+            (*ctx).ctx_Call,
+        )
+        .unwrap_unchecked())(ctx, callable, args, nargs, kwnames)
+    }
 }
 
 /// `HPy_CallMethod`: calls the context member `ctx_CallMethod` (`HPy_ID(262)`).
+///
+/// Its slot moves on runtimes with PyPy 7.3.18+'s context layout; see [`crate::late_member`].
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call, and every argument must
@@ -6242,5 +6404,12 @@ pub unsafe fn HPy_CallMethod(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_CallMethod.unwrap_unchecked())(ctx, name, args, nargs, kwnames) }
+    unsafe {
+        (crate::late_member(
+            ctx,
+            core::mem::offset_of!(HPyContext, ctx_CallMethod),
+            (*ctx).ctx_CallMethod,
+        )
+        .unwrap_unchecked())(ctx, name, args, nargs, kwnames)
+    }
 }

@@ -22,6 +22,10 @@
 //! Every layout and constant is compared with what gcc computes from the C
 //! headers by `hpy-sys/tests/layout.rs`.
 //!
+//! One runtime deviates: PyPy 7.3.18+ inserts a member at ID 244, so the
+//! wrappers of members 244..=262 find their slot through [`late_member`]
+//! (see [`ContextLayout`]).
+//!
 //! # Safety
 //!
 //! Everything here is `unsafe` to call: a context pointer is valid only for the
@@ -46,6 +50,8 @@ use core::marker::{PhantomData, PhantomPinned};
 
 mod autogen;
 pub use autogen::*;
+mod layout;
+pub use layout::{ContextLayout, context_layout, late_member};
 
 // ---------------------------------------------------------------------------
 // ABI version
