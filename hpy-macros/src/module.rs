@@ -50,6 +50,21 @@ fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
         .any(|a| a.path().segments.last().is_some_and(|s| s.ident == name))
 }
 
+/// Whether `ty` names `hpy::Global` (`Global`, `hpy::Global`, `::hpy::Global`):
+/// such statics are listed in `HPyModuleDef.globals`.
+fn is_global_type(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Global" && s.arguments.is_none()),
+        syn::Type::Group(g) => is_global_type(&g.elem),
+        syn::Type::Paren(p) => is_global_type(&p.elem),
+        _ => false,
+    }
+}
+
 fn doc_string(attrs: &[syn::Attribute]) -> String {
     let mut lines = Vec::new();
     for attr in attrs {
@@ -120,9 +135,22 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     }
 
     let mut methods: Vec<Ident> = Vec::new();
+    let mut globals: Vec<Ident> = Vec::new();
     let mut init: Option<ItemFn> = None;
     let mut errors: Vec<syn::Error> = Vec::new();
     for item in items.iter_mut() {
+        if let Item::Static(st) = item {
+            if is_global_type(&st.ty) {
+                if let syn::StaticMutability::Mut(m) = &st.mutability {
+                    errors.push(syn::Error::new(
+                        m.span(),
+                        "a `Global` changes through `store(ctx, obj)`: declare it `static NAME: Global = Global::new();`, without `mut`",
+                    ));
+                }
+                globals.push(st.ident.clone());
+            }
+            continue;
+        }
         let Item::Fn(func) = item else { continue };
         if has_attr(&func.attrs, "hpy_method") {
             methods.push(func.sig.ident.clone());
@@ -216,6 +244,13 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     }
 
     let n_defines = defines.len() + 1;
+    let n_globals = globals.len() + 1;
+    // `Global::as_ptr(&NAME)`: a static of another type named `Global` is a type
+    // error that points at it.
+    let global_ptrs: Vec<TokenStream> = globals
+        .iter()
+        .map(|g| quote!(::hpy::Global::as_ptr(&#g)))
+        .collect();
     let doc = doc_string(&module.attrs);
     let doc = if doc.is_empty() {
         quote!(::core::option::Option::None)
@@ -233,8 +268,8 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         static __HPY_DEFINES: ::hpy::impl_::StaticPtrArray<#sys::HPyDef, #n_defines> =
             ::hpy::impl_::StaticPtrArray::new([#(#defines,)* ::core::ptr::null_mut()]);
         #[doc(hidden)]
-        static __HPY_GLOBALS: ::hpy::impl_::StaticPtrArray<#sys::HPyGlobal, 1> =
-            ::hpy::impl_::StaticPtrArray::new([::core::ptr::null_mut()]);
+        static __HPY_GLOBALS: ::hpy::impl_::StaticPtrArray<#sys::HPyGlobal, #n_globals> =
+            ::hpy::impl_::StaticPtrArray::new([#(#global_ptrs,)* ::core::ptr::null_mut()]);
         #[doc(hidden)]
         static __HPY_MODULE_DEF: ::hpy::impl_::StaticModuleDef =
             ::hpy::impl_::StaticModuleDef::new(#doc, __HPY_DEFINES.as_ptr(), __HPY_GLOBALS.as_ptr());

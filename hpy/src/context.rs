@@ -86,9 +86,10 @@ impl Context {
 
 /// The Python implementation behind the HPy runtime.
 ///
-/// The safe layer uses it to route around runtime bugs (for example, PyPy
-/// 7.3.19's `HPy_Call` crashes, so calls go through `HPy_CallTupleDict`
-/// there). Anything not known to be CPython gets the portable path.
+/// The safe layer uses it to route around differences between runtimes (for
+/// example, PyPy 7.3.19's `HPyLong_AsInt32_t` truncates silently, and its
+/// `HPy_Compile_s` inherits the caller's `__future__` flags). Anything not
+/// known to be CPython gets the portable path.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Runtime {
@@ -175,7 +176,7 @@ constants! {
     not_implemented => h_NotImplemented;
     /// `Ellipsis` (`...`).
     ellipsis => h_Ellipsis;
-    /// The `builtins` module.
+    /// The dict of builtins (`builtins.__dict__`, as HPy defines `h_Builtins`).
     builtins => h_Builtins;
     /// The type `object`.
     object_type => h_BaseObjectType;

@@ -103,18 +103,14 @@ impl<'ctx> Handle<'ctx> {
     }
 
     /// The name of the object's type, as in CPython's error messages (`"int"`, `"str"`).
-    ///
-    /// Read from `type(x).__name__`: `HPyType_GetName` would be the direct way,
-    /// but it crashes inside PyPy 7.3.19's HPy runtime.
     pub fn type_name(&self) -> String {
-        let name = self
-            .get_type()
-            .get_attr("__name__")
-            .and_then(|n| n.extract::<String>());
-        name.unwrap_or_else(|_| {
-            self.ctx.err_clear();
-            "?".to_owned()
-        })
+        match self.get_type().type_object_name() {
+            Ok(name) => name.into_owned(),
+            Err(_) => {
+                self.ctx.err_clear();
+                "?".to_owned()
+            }
+        }
     }
 
     /// Converts the object to a Rust value (see [`FromPy`]).

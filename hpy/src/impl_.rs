@@ -253,6 +253,19 @@ pub unsafe fn trampoline_inquiry(arg0: *mut cpy_PyObject, impl_: InquiryImpl) ->
     a.result
 }
 
+/// Body of a CAPSULE_DESTRUCTOR trampoline (`cpy_PyCapsule_Destructor`): CPython
+/// passes the capsule being deallocated, which is itself the argument block of
+/// this signature (as in C's `HPyCapsule_DESTRUCTOR`).
+///
+/// # Safety
+/// Called by CPython with the capsule object; `impl_` must be an
+/// `HPyFunc_Capsule_Destructor`.
+#[inline(always)]
+pub unsafe fn trampoline_capsule_destructor(capsule: *mut cpy_PyObject, impl_: sys::HPyCFunction) {
+    // SAFETY: the capsule is the argument of this signature; `impl_` has it.
+    unsafe { call_real(sys::HPyFunc_CAPSULE_DESTRUCTOR, impl_, capsule.cast()) }
+}
+
 // ---------------------------------------------------------------------------
 // Running user code: results, errors and panics
 

@@ -38,8 +38,27 @@
 //!   lazily and raised at the boundary; [`exc`] has every builtin type.
 //!   Panics are caught at every `extern "C"` boundary and raised as
 //!   `SystemError`.
-//! * [`FromPy`] and [`IntoPy`]: conversions for the scalar types, strings,
-//!   bytes, `Option` and handles.
+//! * [`FromPy`] and [`IntoPy`]: conversions for the scalar types (including
+//!   `i128`/`u128` and `char`), strings, bytes, `Option`, handles, and the
+//!   standard collections (`Vec`, arrays, tuples up to 12, `HashMap`,
+//!   `BTreeMap`, `HashSet`, `BTreeSet`), `Cow` and `PathBuf`. Nested
+//!   conversions say where they failed (`argument 'xs': item 3: ...`).
+//!
+//! # The whole HPy API
+//!
+//! * Object protocol and numbers: methods on [`Handle`] (`get_attr`,
+//!   `get_item`, `len`, `rich_compare`, `hash`, `add`, `iadd`, `pow_mod`, ...);
+//!   calls with [`Handle::call`], [`Handle::call_kw`], [`Handle::call_method`].
+//! * Builtin types: `str`, `bytes`, `list`, `tuple`, `dict`, slices, capsules
+//!   and context variables (`ctx.new_list()`, `obj.read_char(i)`, ...), with
+//!   [`ListBuilder`], [`TupleBuilder`] and [`Tracker`].
+//! * Errors: [`Error`] (raised or lazy), every builtin exception in [`exc`],
+//!   custom exception classes (`ctx.new_exception`) kept in a [`Global`],
+//!   warnings, `errno`-based `OSError`s.
+//! * Storage across calls: [`Global`], listed in the module definition by
+//!   `#[hpy_module]`.
+//! * `ctx.import_module`, `ctx.compile`/`ctx.eval_code`, and
+//!   `ctx.allow_threads` to release the GIL around pure Rust work.
 #![deny(missing_docs)]
 
 mod builder;
@@ -65,8 +84,21 @@ pub use hpy_macros::{hpy_init, hpy_method, hpy_module};
 
 // Re-exports of the API areas (one line per item, kept sorted within each area).
 // [object, calls, eval]
+pub use call::CallArgs;
+pub use call::CallKwargs;
+pub use call::INLINE_ARGS;
+pub use eval::Code;
+pub use eval::SourceKind;
+pub use object::AttrName;
+pub use object::CompareOp;
+pub use object::ItemKey;
+pub use object::PyIntValue;
 // [builtin types, builders, tracker]
+pub use builder::ListBuilder;
+pub use builder::TupleBuilder;
+pub use tracker::Tracker;
 // [errors, globals, conversions]
+pub use global::Global;
 
 /// The raw HPy 0.9.0 universal ABI (re-export of the `hpy-sys` crate).
 pub use hpy_sys as sys;

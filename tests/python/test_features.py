@@ -165,8 +165,15 @@ def test_bytes(features):
     assert features.byte_sum(b"\x01\x02\xff") == 258
     assert features.byte_sum(b"") == 0
     assert features.reversed_bytes(b"abc") == b"cba"
+    # Vec<u8> is bytes both ways, and also takes a list or tuple of ints
+    assert features.reversed_bytes([1, 2, 255]) == b"\xff\x02\x01"
+    assert features.reversed_bytes((7,)) == b"\x07"
     with pytest.raises(TypeError, match=r"^byte_sum\(\) argument 'b' must be bytes, not str$"):
         features.byte_sum("abc")
+    with pytest.raises(TypeError, match=r"^reversed_bytes\(\) argument 'b' must be bytes, list or tuple, not str$"):
+        features.reversed_bytes("abc")
+    with pytest.raises(OverflowError, match=r"^reversed_bytes\(\) argument 'b': item 0: Python int too large to convert to u8$"):
+        features.reversed_bytes([256])
 
 
 def test_option_and_owned_handle(features):

@@ -5,22 +5,77 @@
 //! | `()` | | `None` |
 //! | `bool` | `bool` only | `bool` |
 //! | `i8` ... `i64`, `isize`, `u8` ... `u64`, `usize` | `int` (or `__index__`); `OverflowError` out of range | `int` |
+//! | `i128`, `u128` | `int` (or `__index__`); `OverflowError` out of range | `int` |
 //! | `f32`, `f64` | `float` (or `int`, `__float__`) | `float` |
-//! | `&str` (borrowed from the handle), `String` | `str` | `str` |
-//! | `&[u8]` (borrowed from the handle), `Vec<u8>` | `bytes` | `bytes` |
+//! | `char` | `str` of length 1 | `str` of length 1 |
+//! | `&str` (borrowed from the handle), `String`, `Cow<str>` (borrowed) | `str` | `str` |
+//! | `&[u8]` (borrowed from the handle), `Cow<[u8]>` (borrowed) | `bytes` | `bytes` |
+//! | `Vec<u8>`, `[u8; N]` | `bytes`, or a `list`/`tuple` of ints | `bytes` |
+//! | `Vec<T>`, `VecDeque<T>`, `[T; N]`, `&[T]` (to Python only) | `list` or `tuple` (exactly `N` items for an array) | `list` |
+//! | `(T1, ..., Tn)`, n = 1 ... 12 | `tuple` of length n | `tuple` |
+//! | `HashMap<K, V>`, `BTreeMap<K, V>` | `dict` | `dict` |
+//! | `HashSet<T>`, `BTreeSet<T>` | `set` or `frozenset` | `set` |
+//! | `PathBuf`, `OsString` (and `&Path`, `&OsStr` to Python) | `str`, `bytes` or `os.PathLike` (see below) | `str` |
 //! | `Option<T>` | `None` or `T` | `None` or `T` |
 //! | `&Handle`, `Handle` | any object | any object (a `&Handle` is dup'd) |
+//!
+//! Choices, and why:
+//!
+//! * **Bytes**: a sequence of `u8` is binary data, so `Vec<u8>`, `&[u8]` and
+//!   `[u8; N]` become `bytes` (as in PyO3); to Rust, `Vec<u8>` and `[u8; N]`
+//!   take `bytes` (copied at once) or any `list`/`tuple` of ints in 0..=255.
+//!   Any other `Vec<T>` is a `list`.
+//! * **Sequences** to Rust (`Vec`, `VecDeque`, arrays): a `list` or a `tuple`
+//!   (or a subclass), not any iterable: a `str` is never taken as a list of
+//!   characters, and no arbitrary iteration runs during argument parsing.
+//!   Convert other iterables with `list(x)` on the Python side. Tuples
+//!   (`(A, B)`) take only a `tuple` of the right length, sets only a `set` or
+//!   `frozenset` (HPy 0.9 has no set API: the set is copied to a list by
+//!   calling `list`), maps only a `dict`.
+//! * **Where it failed**: an item that does not convert says where it is, and
+//!   contexts compose: `f() argument 'xs': item 3: expected int, got str`;
+//!   in a dict, `key 1: ...` or `value for key 'a': ...`; in a set,
+//!   `element 1: ...` (see [`Error::with_context`]). An error raised by the
+//!   interpreter itself (e.g. a failing `__index__`) keeps its own message.
+//! * **Integer overflow** says which Rust type: `OverflowError: Python int too
+//!   large to convert to i64` (on every interpreter).
+//! * **Paths**: from `str` (encoded with the file system encoding and its
+//!   error handler, like `os.fsencode`, so undecodable file names round-trip),
+//!   `bytes` (the raw path, on Unix only) or an `os.PathLike` (its
+//!   `__fspath__()`); an embedded NUL raises `ValueError`, like `open()`. To
+//!   Python, a path is the `str` of `os.fsdecode` (not a `pathlib.Path`).
 
 use crate::err::{Error, Result};
 use crate::util::{new_str, overflow};
 use crate::{Borrowed, Context, Handle};
 use hpy_sys as sys;
 
+mod map;
+mod seq;
+mod std_types;
+
 /// Conversion from a Python object to a Rust value.
 ///
 /// `'a` is the borrow of the handle, so `&'a str` and `&'a [u8]` can point into
 /// the object itself (HPy's debug mode revokes that memory when the handle is
 /// closed; the borrow checker makes sure that never happens while in use).
+///
+/// Implemented for the scalars, `char`, strings, bytes, `Option`, handles, and
+/// the std collections: `Vec<T>`, `VecDeque<T>` and `[T; N]` from a `list` or
+/// `tuple` (`Vec<u8>` and `[u8; N]` also from `bytes`), tuples from a `tuple`,
+/// `HashMap`/`BTreeMap` from a `dict`, `HashSet`/`BTreeSet` from a `set` or
+/// `frozenset`, `i128`/`u128` from an `int`, and `PathBuf`/`OsString` from a
+/// `str`, `bytes` (Unix) or `os.PathLike`. An item that fails to convert says
+/// where it is: `f() argument 'xs': item 3: expected int, got str`.
+///
+/// ```
+/// use std::collections::HashMap;
+///
+/// fn total(obj: &hpy::Handle<'_>) -> hpy::Result<i64> {
+///     let prices: HashMap<String, Vec<i64>> = obj.extract()?;
+///     Ok(prices.values().flatten().sum())
+/// }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be converted from a Python object",
     label = "no `hpy::FromPy` conversion for this type",
@@ -29,9 +84,26 @@ use hpy_sys as sys;
 pub trait FromPy<'a, 'ctx>: Sized {
     /// Converts `obj`, or fails with a Python exception (see [`Error::wrong_type`]).
     fn from_py(obj: &'a Handle<'ctx>) -> Result<Self>;
+
+    /// `true` for `u8` only: sequences of it (`Vec<u8>`, `[u8; N]`) also take `bytes`.
+    #[doc(hidden)]
+    const __FROM_BYTES: bool = false;
+
+    /// For `u8` only: the byte itself (with `__FROM_BYTES`).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __from_byte(_byte: u8) -> Option<Self> {
+        None
+    }
 }
 
 /// Conversion from a Rust value to a new Python object.
+///
+/// Sequences become a `list` (`Vec<T>`, `[T; N]`, `&[T]`, `VecDeque<T>`),
+/// except sequences of `u8`, which become `bytes`; tuples a `tuple`, maps a
+/// `dict`, sets a `set`, `char` a one-character `str`, paths the `str` of
+/// `os.fsdecode`. References (`&Vec<T>`, `&HashMap<K, V>`, `&i64`, ...) convert
+/// without taking ownership.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be converted to a Python object",
     label = "no `hpy::IntoPy` conversion for this type",
@@ -40,6 +112,16 @@ pub trait FromPy<'a, 'ctx>: Sized {
 pub trait IntoPy<'ctx> {
     /// Makes a new Python object from `self`.
     fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>>;
+
+    /// For `u8` only: the items as bytes, so that sequences of `u8` become `bytes`.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __as_bytes(_items: &[Self]) -> Option<&[u8]>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 // --- handles ------------------------------------------------------------------
@@ -119,33 +201,71 @@ impl<'a, 'ctx> FromPy<'a, 'ctx> for bool {
 
 // --- integers -------------------------------------------------------------------
 
-/// After a context function returned its error value: the raised exception, or
-/// a wrong-type error when it was a `TypeError` for a non-int.
+/// After a context function returned its error value: a wrong-type error for a
+/// non-int, an overflow error naming the Rust type `target`, or the raised
+/// exception as it is (e.g. from a failing `__index__`).
 #[cold]
-fn int_error(obj: &Handle<'_>) -> Error {
+#[inline(never)]
+fn int_error(obj: &Handle<'_>, target: &'static str) -> Error {
     let ctx = obj.ctx();
-    // SAFETY: the context is live; the TypeError handle is a constant.
-    let is_type_error =
-        unsafe { sys::HPyErr_ExceptionMatches(ctx.as_raw(), sys::h_TypeError(ctx.as_raw())) != 0 };
+    let raw = ctx.as_raw();
+    // SAFETY: the context is live; the exception types are constants.
+    let (is_type_error, is_overflow) = unsafe {
+        (
+            sys::HPyErr_ExceptionMatches(raw, sys::h_TypeError(raw)) != 0,
+            sys::HPyErr_ExceptionMatches(raw, sys::h_OverflowError(raw)) != 0,
+        )
+    };
     if is_type_error {
         ctx.err_clear();
         Error::wrong_type("int", obj)
+    } else if is_overflow {
+        // Our own message, the same on every interpreter, and lazy (so that a
+        // nested conversion can say where it failed).
+        ctx.err_clear();
+        overflow(target, is_negative(obj))
     } else {
         Error::raised()
     }
 }
 
+/// Whether the int (or `__index__`-able) `obj` is negative; `false` if that
+/// cannot be told (nothing stays raised).
+#[cold]
+fn is_negative(obj: &Handle<'_>) -> bool {
+    let ctx = obj.ctx();
+    let raw = ctx.as_raw();
+    let result = (|| {
+        // SAFETY: the context is live and `obj` open; every result is new or NULL
+        // with an exception set.
+        let index = unsafe { Handle::from_raw_result(ctx, sys::HPy_Index(raw, obj.as_raw())) }?;
+        let zero = 0i64.into_py(ctx)?;
+        // SAFETY: both handles are open.
+        let r =
+            unsafe { sys::HPy_RichCompareBool(raw, index.as_raw(), zero.as_raw(), sys::HPy_LT.0) };
+        if r < 0 {
+            Err(Error::raised())
+        } else {
+            Ok(r != 0)
+        }
+    })();
+    result.unwrap_or_else(|_| {
+        ctx.err_clear();
+        false
+    })
+}
+
 macro_rules! int_via {
     // A Rust integer that one context function converts exactly.
-    ($($t:ty => $as:ident as $wide:ty, $from:ident as $from_t:ty;)*) => {$(
+    ($($t:ty => $as:path as $wide:ty, $from:path as $from_t:ty;)*) => {$(
         impl<'a, 'ctx> FromPy<'a, 'ctx> for $t {
             #[inline]
             fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
                 let ctx = obj.ctx();
                 // SAFETY: the handle is open in the live context.
-                let v: $wide = unsafe { sys::$as(ctx.as_raw(), obj.as_raw()) };
+                let v: $wide = unsafe { $as(ctx.as_raw(), obj.as_raw()) };
                 if v == (-1i8) as $wide && ctx.err_occurred() {
-                    return Err(int_error(obj));
+                    return Err(int_error(obj, stringify!($t)));
                 }
                 Ok(v as $t)
             }
@@ -155,29 +275,30 @@ macro_rules! int_via {
             #[inline(always)]
             fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
                 // SAFETY: the context is live; the result is new or NULL with an exception.
-                unsafe { Handle::from_raw_result(ctx, sys::$from(ctx.as_raw(), self as $from_t)) }
+                unsafe { Handle::from_raw_result(ctx, $from(ctx.as_raw(), self as $from_t)) }
             }
         }
     )*};
 }
 
 int_via! {
-    i64 => HPyLong_AsInt64_t as i64, HPyLong_FromInt64_t as i64;
-    u64 => HPyLong_AsUInt64_t as u64, HPyLong_FromUInt64_t as u64;
-    isize => HPyLong_AsSsize_t as isize, HPyLong_FromSsize_t as isize;
-    usize => HPyLong_AsSize_t as usize, HPyLong_FromSize_t as usize;
+    i64 => sys::HPyLong_AsInt64_t as i64, sys::HPyLong_FromInt64_t as i64;
+    u64 => sys::HPyLong_AsUInt64_t as u64, sys::HPyLong_FromUInt64_t as u64;
+    isize => sys::HPyLong_AsSsize_t as isize, sys::HPyLong_FromSsize_t as isize;
+    usize => sys::HPyLong_AsSize_t as usize, sys::HPyLong_FromSize_t as usize;
 }
 
 macro_rules! int_narrow {
     // A Rust integer narrower than 64 bits: converted from Python through `i64`,
     // then range-checked; converted to Python through the wider type.
-    ($($t:ty => $via:ty;)*) => {$(
+    ($($t:ty => $via:ty $({ from: $($from_extra:tt)* } { into: $($into_extra:tt)* })?;)*) => {$(
         impl<'a, 'ctx> FromPy<'a, 'ctx> for $t {
             #[inline]
             fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
-                let v = <i64 as FromPy>::from_py(obj)?;
+                let v = <i64 as FromPy>::from_py(obj).map_err(|e| rename_overflow(e, obj, stringify!($t)))?;
                 <$t>::try_from(v).map_err(|_| overflow(stringify!($t), v < 0))
             }
+            $($($from_extra)*)?
         }
 
         impl<'ctx> IntoPy<'ctx> for $t {
@@ -185,8 +306,19 @@ macro_rules! int_narrow {
             fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
                 <$via>::from(self).into_py(ctx)
             }
+            $($($into_extra)*)?
         }
     )*};
+}
+
+/// An `i64` overflow while converting to the narrower `target`: say `target`.
+#[cold]
+fn rename_overflow(err: Error, obj: &Handle<'_>, target: &'static str) -> Error {
+    if err.type_name() == Some("OverflowError") {
+        overflow(target, is_negative(obj))
+    } else {
+        err
+    }
 }
 
 // The 32-bit context functions are not used for extraction: PyPy 7.3.19's
@@ -197,10 +329,40 @@ int_narrow! {
     i8 => i64;
     i16 => i64;
     i32 => i64;
-    u8 => i64;
+    u8 => i64 {
+        from:
+            const __FROM_BYTES: bool = true;
+
+            #[inline(always)]
+            fn __from_byte(byte: u8) -> Option<Self> {
+                Some(byte)
+            }
+    } {
+        into:
+            #[inline(always)]
+            fn __as_bytes(items: &[Self]) -> Option<&[u8]> {
+                Some(items)
+            }
+    };
     u16 => i64;
     u32 => u64;
 }
+
+macro_rules! by_ref {
+    // `&T` converts like `T`, for the `Copy` scalars (so that `&[T]` converts).
+    ($($t:ty),*) => {$(
+        impl<'ctx> IntoPy<'ctx> for &$t {
+            #[inline(always)]
+            fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
+                (*self).into_py(ctx)
+            }
+        }
+    )*};
+}
+
+by_ref!(
+    bool, i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, i128, u128, f32, f64, char
+);
 
 // --- floats ------------------------------------------------------------------
 
@@ -218,6 +380,7 @@ impl<'a, 'ctx> FromPy<'a, 'ctx> for f64 {
 }
 
 #[cold]
+#[inline(never)]
 fn float_error(obj: &Handle<'_>) -> Error {
     let ctx = obj.ctx();
     // SAFETY: the context is live; the TypeError handle is a constant.
@@ -344,6 +507,13 @@ impl<'ctx> IntoPy<'ctx> for &String {
     }
 }
 
+impl<'ctx> IntoPy<'ctx> for &&str {
+    #[inline]
+    fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
+        new_str(ctx, self)
+    }
+}
+
 // --- bytes -----------------------------------------------------------------------
 
 impl<'a, 'ctx> FromPy<'a, 'ctx> for &'a [u8] {
@@ -364,38 +534,6 @@ impl<'a, 'ctx> FromPy<'a, 'ctx> for &'a [u8] {
     }
 }
 
-impl<'a, 'ctx> FromPy<'a, 'ctx> for Vec<u8> {
-    #[inline]
-    fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
-        <&[u8]>::from_py(obj).map(<[u8]>::to_vec)
-    }
-}
-
-impl<'ctx> IntoPy<'ctx> for &[u8] {
-    #[inline]
-    fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
-        // SAFETY: the context is live and `self` is `len` readable bytes (a slice
-        // never exceeds `isize::MAX` bytes).
-        unsafe {
-            Handle::from_raw_result(
-                ctx,
-                sys::HPyBytes_FromStringAndSize(
-                    ctx.as_raw(),
-                    self.as_ptr().cast(),
-                    self.len() as sys::HPy_ssize_t,
-                ),
-            )
-        }
-    }
-}
-
-impl<'ctx> IntoPy<'ctx> for Vec<u8> {
-    #[inline]
-    fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
-        self.as_slice().into_py(ctx)
-    }
-}
-
 // --- Option --------------------------------------------------------------------
 
 impl<'a, 'ctx, T: FromPy<'a, 'ctx>> FromPy<'a, 'ctx> for Option<T> {
@@ -410,6 +548,19 @@ impl<'a, 'ctx, T: FromPy<'a, 'ctx>> FromPy<'a, 'ctx> for Option<T> {
 }
 
 impl<'ctx, T: IntoPy<'ctx>> IntoPy<'ctx> for Option<T> {
+    #[inline]
+    fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
+        match self {
+            Some(v) => v.into_py(ctx),
+            None => Ok(ctx.none().dup()),
+        }
+    }
+}
+
+impl<'s, 'ctx, T> IntoPy<'ctx> for &'s Option<T>
+where
+    &'s T: IntoPy<'ctx>,
+{
     #[inline]
     fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
         match self {

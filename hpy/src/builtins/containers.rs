@@ -1,0 +1,160 @@
+//! `list`, `tuple` and `dict`: construction, type checks and their own methods.
+//! (Items, lengths and iteration are the object protocol's; whole Rust
+//! collections convert through [`IntoPy`].)
+
+use super::{check_status, descriptor_error};
+use crate::conv::IntoPy;
+use crate::err::Result;
+use crate::{Context, Handle};
+use hpy_sys as sys;
+
+/// Tuples up to this size are built from a raw-handle array on the stack.
+const STACK_TUPLE: usize = 16;
+
+impl Context {
+    /// A new empty `list` (`HPyList_New(0)`).
+    ///
+    /// (`HPyList_New(n)` with `n > 0` leaves the items NULL, which crashes
+    /// anything that reads them before they are set: use
+    /// [`list_builder`](Context::list_builder) for a list of known length.)
+    ///
+    /// ```
+    /// fn squares<'py>(ctx: &'py hpy::Context, n: i64) -> hpy::Result<hpy::Handle<'py>> {
+    ///     let list = ctx.new_list()?;
+    ///     for i in 0..n {
+    ///         list.append(i * i)?;
+    ///     }
+    ///     Ok(list)
+    /// }
+    /// ```
+    #[inline]
+    pub fn new_list(&self) -> Result<Handle<'_>> {
+        // SAFETY: the context is live; a list of length 0 has no NULL items.
+        unsafe { Handle::from_raw_result(self, sys::HPyList_New(self.as_raw(), 0)) }
+    }
+
+    /// A new `tuple` of `items` (`HPyTuple_FromArray`); the items are not consumed.
+    ///
+    /// ```
+    /// fn pair<'py>(a: &hpy::Handle<'py>, b: &hpy::Handle<'py>) -> hpy::Result<hpy::Handle<'py>> {
+    ///     a.ctx().new_tuple(&[a, b])
+    /// }
+    /// ```
+    pub fn new_tuple<'ctx>(&'ctx self, items: &[&Handle<'ctx>]) -> Result<Handle<'ctx>> {
+        if items.len() <= STACK_TUPLE {
+            let mut raw = [sys::HPy::NULL; STACK_TUPLE];
+            for (r, h) in raw.iter_mut().zip(items) {
+                *r = h.raw;
+            }
+            self.tuple_from_raw(&raw[..items.len()])
+        } else {
+            let raw: Vec<sys::HPy> = items.iter().map(|h| h.raw).collect();
+            self.tuple_from_raw(&raw)
+        }
+    }
+
+    #[inline(always)]
+    fn tuple_from_raw(&self, raw: &[sys::HPy]) -> Result<Handle<'_>> {
+        // SAFETY: the context is live and every element is an open handle (they
+        // come from `&Handle`s borrowed for the call); `HPyTuple_FromArray` only
+        // reads the array and does not steal the handles; a slice never holds
+        // more than `isize::MAX` bytes.
+        unsafe {
+            Handle::from_raw_result(
+                self,
+                sys::HPyTuple_FromArray(
+                    self.as_raw(),
+                    raw.as_ptr().cast_mut(),
+                    raw.len() as sys::HPy_ssize_t,
+                ),
+            )
+        }
+    }
+
+    /// A new empty `dict` (`HPyDict_New`).
+    #[inline]
+    pub fn new_dict(&self) -> Result<Handle<'_>> {
+        // SAFETY: the context is live.
+        unsafe { Handle::from_raw_result(self, sys::HPyDict_New(self.as_raw())) }
+    }
+}
+
+impl<'ctx> Handle<'ctx> {
+    /// Whether the object is a `list` (or a subclass) (`HPyList_Check`).
+    #[inline]
+    pub fn is_list(&self) -> bool {
+        // SAFETY: the handle is open in the live context.
+        unsafe { sys::HPyList_Check(self.ctx.as_raw(), self.raw) != 0 }
+    }
+
+    /// Whether the object is a `tuple` (or a subclass) (`HPyTuple_Check`).
+    #[inline]
+    pub fn is_tuple(&self) -> bool {
+        // SAFETY: the handle is open in the live context.
+        unsafe { sys::HPyTuple_Check(self.ctx.as_raw(), self.raw) != 0 }
+    }
+
+    /// Whether the object is a `dict` (or a subclass) (`HPyDict_Check`).
+    #[inline]
+    pub fn is_dict(&self) -> bool {
+        // SAFETY: the handle is open in the live context.
+        unsafe { sys::HPyDict_Check(self.ctx.as_raw(), self.raw) != 0 }
+    }
+
+    /// `list.append(value)` (`HPyList_Append`), converting `value` first; the
+    /// list keeps its own reference.
+    ///
+    /// Anything but a `list` raises `TypeError: descriptor 'append' for 'list'
+    /// objects doesn't apply to a 'tuple' object`.
+    #[inline]
+    pub fn append(&self, value: impl IntoPy<'ctx>) -> Result<()> {
+        // Checked first: for a non-list, CPython's `HPyList_Append` raises
+        // `SystemError: bad argument to internal function`, and PyPy 7.3.19's
+        // aborts the process (`Fatal RPython error: AssertionError`).
+        if !self.is_list() {
+            return Err(descriptor_error("append", "list", self));
+        }
+        let value = value.into_py(self.ctx)?;
+        // SAFETY: `self` is an open list and `value` an open handle; the list
+        // does not steal `value`, which is closed when it is dropped.
+        check_status(unsafe { sys::HPyList_Append(self.ctx.as_raw(), self.raw, value.raw) })
+    }
+
+    /// `list(d.keys())` of a `dict` (`HPyDict_Keys`): a new `list`.
+    ///
+    /// Anything but a `dict` raises `TypeError: descriptor 'keys' for 'dict'
+    /// objects doesn't apply to a 'list' object`.
+    ///
+    /// ```
+    /// fn keys_and_snapshot<'py>(
+    ///     d: &hpy::Handle<'py>,
+    /// ) -> hpy::Result<(hpy::Handle<'py>, hpy::Handle<'py>)> {
+    ///     let keys = d.keys()?; // a new list of the keys
+    ///     let snapshot = d.copy()?; // a new dict, unaffected by later changes to `d`
+    ///     Ok((keys, snapshot))
+    /// }
+    /// ```
+    #[inline]
+    pub fn keys(&self) -> Result<Handle<'ctx>> {
+        // Checked first: both runtimes raise `SystemError` for a non-dict.
+        if !self.is_dict() {
+            return Err(descriptor_error("keys", "dict", self));
+        }
+        // SAFETY: `self` is an open dict; the result is new or NULL with an exception.
+        unsafe { Handle::from_raw_result(self.ctx, sys::HPyDict_Keys(self.ctx.as_raw(), self.raw)) }
+    }
+
+    /// `d.copy()` of a `dict` (`HPyDict_Copy`): a new shallow copy.
+    ///
+    /// Anything but a `dict` raises `TypeError: descriptor 'copy' for 'dict'
+    /// objects doesn't apply to a 'list' object`.
+    #[inline]
+    pub fn copy(&self) -> Result<Handle<'ctx>> {
+        // Checked first: both runtimes raise `SystemError` for a non-dict.
+        if !self.is_dict() {
+            return Err(descriptor_error("copy", "dict", self));
+        }
+        // SAFETY: `self` is an open dict; the result is new or NULL with an exception.
+        unsafe { Handle::from_raw_result(self.ctx, sys::HPyDict_Copy(self.ctx.as_raw(), self.raw)) }
+    }
+}
