@@ -1,5 +1,5 @@
 // Wrong: moves an exception type (a context constant) out to drop it, as if it were owned.
-use hpy::exc::{ExceptionType, TypeError};
+use hpy::exc::TypeError;
 use hpy::Context;
 
 fn f(ctx: &Context) {
