@@ -269,7 +269,8 @@ pub unsafe fn trampoline_capsule_destructor(capsule: *mut cpy_PyObject, impl_: s
 // ---------------------------------------------------------------------------
 // Running user code: results, errors and panics
 
-/// Converts what a user function returned into a Python object.
+/// Converts what a user function returned into the raw handle its impl
+/// function returns: a new handle, or NULL with the exception raised.
 ///
 /// Implemented for every [`IntoPy`] value and for `Result`s of one.
 #[diagnostic::on_unimplemented(
@@ -278,22 +279,22 @@ pub unsafe fn trampoline_capsule_destructor(capsule: *mut cpy_PyObject, impl_: s
     note = "return a type that implements `hpy::IntoPy`, or `hpy::Result` of one"
 )]
 pub trait IntoReturn<'ctx> {
-    /// Converts the returned value.
-    fn into_return(self, ctx: &'ctx Context) -> Result<Handle<'ctx>>;
+    /// Converts the returned value (`Ok(NULL)` means: raised already).
+    fn into_return(self, ctx: &'ctx Context) -> Result<HPy>;
 }
 
 impl<'ctx, T: IntoPy<'ctx>> IntoReturn<'ctx> for T {
     #[inline(always)]
-    fn into_return(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
-        self.into_py(ctx)
+    fn into_return(self, ctx: &'ctx Context) -> Result<HPy> {
+        Ok(self.__into_py_raw(ctx))
     }
 }
 
 impl<'ctx, T: IntoPy<'ctx>, E: Into<Error>> IntoReturn<'ctx> for core::result::Result<T, E> {
     #[inline(always)]
-    fn into_return(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
+    fn into_return(self, ctx: &'ctx Context) -> Result<HPy> {
         match self {
-            Ok(v) => v.into_py(ctx),
+            Ok(v) => Ok(v.__into_py_raw(ctx)),
             Err(e) => Err(e.into()),
         }
     }
@@ -349,19 +350,22 @@ fn raise(ctx: &Context, err: Error) {
 /// Runs the body of a method: returns the new handle, or `HPy_NULL` with the
 /// error (or the panic, as `SystemError`) raised. Nothing unwinds out of it.
 ///
+/// The body returns the raw result of [`IntoReturn`]: a new handle, or NULL
+/// with the exception already raised (passed through as it is, as C does).
+///
 /// # Safety
 /// `ctx` must be the context the runtime passed to this call.
 #[inline(always)]
 pub unsafe fn run_method<F>(ctx: *mut HPyContext, name: &'static str, body: F) -> HPy
 where
-    F: for<'ctx> FnOnce(&'ctx Context) -> Result<Handle<'ctx>>,
+    F: for<'ctx> FnOnce(&'ctx Context) -> Result<HPy>,
 {
     // SAFETY: `ctx` is this call's context (caller's contract); the reference is
     // only handed to `body`, whose higher-ranked signature keeps everything made
     // from it inside the call.
     let ctx = unsafe { Context::from_raw(ctx) };
     match catch_unwind(AssertUnwindSafe(|| body(ctx))) {
-        Ok(Ok(h)) => h.into_raw(),
+        Ok(Ok(raw)) => raw,
         Ok(Err(err)) => {
             raise(ctx, err);
             HPy::NULL

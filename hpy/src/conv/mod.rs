@@ -113,6 +113,26 @@ pub trait IntoPy<'ctx> {
     /// Makes a new Python object from `self`.
     fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>>;
 
+    /// Makes a new Python object from `self` as an owned raw handle, or NULL
+    /// with the exception raised: what a method's impl function returns.
+    ///
+    /// The default goes through [`into_py`](IntoPy::into_py); conversions that
+    /// end in one context call return its result as it is, as C would.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __into_py_raw(self, ctx: &'ctx Context) -> sys::HPy
+    where
+        Self: Sized,
+    {
+        match self.into_py(ctx) {
+            Ok(h) => h.into_raw(),
+            Err(e) => {
+                e.restore(ctx);
+                sys::HPy::NULL
+            }
+        }
+    }
+
     /// For `u8` only: the items as bytes, so that sequences of `u8` become `bytes`.
     #[doc(hidden)]
     #[inline(always)]
@@ -204,10 +224,15 @@ impl<'a, 'ctx> FromPy<'a, 'ctx> for bool {
 /// After a context function returned its error value: a wrong-type error for a
 /// non-int, an overflow error naming the Rust type `target`, or the raised
 /// exception as it is (e.g. from a failing `__index__`).
+///
+/// It takes the handle's parts by value, not `&Handle`: a reference would make
+/// the caller keep the argument handle in memory on the hot path too.
 #[cold]
 #[inline(never)]
-fn int_error(obj: &Handle<'_>, target: &'static str) -> Error {
-    let ctx = obj.ctx();
+fn int_error(ctx: &Context, obj: sys::HPy, target: &'static str) -> Error {
+    // SAFETY: `obj` is the open handle the failed conversion was given (the
+    // caller still owns it); the view does not close it.
+    let obj = &*core::mem::ManuallyDrop::new(unsafe { Handle::from_raw(ctx, obj) });
     let raw = ctx.as_raw();
     // SAFETY: the context is live; the exception types are constants.
     let (is_type_error, is_overflow) = unsafe {
@@ -265,7 +290,7 @@ macro_rules! int_via {
                 // SAFETY: the handle is open in the live context.
                 let v: $wide = unsafe { $as(ctx.as_raw(), obj.as_raw()) };
                 if v == (-1i8) as $wide && ctx.err_occurred() {
-                    return Err(int_error(obj, stringify!($t)));
+                    return Err(int_error(ctx, obj.as_raw(), stringify!($t)));
                 }
                 Ok(v as $t)
             }
@@ -276,6 +301,13 @@ macro_rules! int_via {
             fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
                 // SAFETY: the context is live; the result is new or NULL with an exception.
                 unsafe { Handle::from_raw_result(ctx, $from(ctx.as_raw(), self as $from_t)) }
+            }
+
+            #[inline(always)]
+            fn __into_py_raw(self, ctx: &'ctx Context) -> sys::HPy {
+                // SAFETY: the context is live; the result is new, or NULL with an
+                // exception set, which is what the caller returns to the runtime.
+                unsafe { $from(ctx.as_raw(), self as $from_t) }
             }
         }
     )*};

@@ -154,7 +154,7 @@ fn i128_slow(obj: &Handle<'_>) -> Result<i128> {
     if unsafe { sys::HPyErr_ExceptionMatches(ctx.as_raw(), sys::h_OverflowError(ctx.as_raw())) }
         == 0
     {
-        return Err(int_error(obj, "i128"));
+        return Err(int_error(obj.ctx(), obj.as_raw(), "i128"));
     }
     ctx.err_clear();
     let (hi, lo, negative) = split_halves(obj)?;
@@ -187,7 +187,7 @@ fn u128_slow(obj: &Handle<'_>) -> Result<u128> {
     if unsafe { sys::HPyErr_ExceptionMatches(ctx.as_raw(), sys::h_OverflowError(ctx.as_raw())) }
         == 0
     {
-        return Err(int_error(obj, "u128"));
+        return Err(int_error(obj.ctx(), obj.as_raw(), "u128"));
     }
     ctx.err_clear();
     let (hi, lo, negative) = split_halves(obj)?;
