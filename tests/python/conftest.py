@@ -73,15 +73,26 @@ class ModuleLoader:
     def __init__(self, tmp_root: Path) -> None:
         self.tmp_root = tmp_root
         self.cache: dict[tuple[str, str], object] = {}
+        self.copied: set[tuple[str, str]] = set()
 
     def path(self, name: str, mode: str) -> Path:
+        """The file to load `name` from in `mode` (a per-mode copy, made once).
+
+        A copy is never rewritten in place: this process may have it loaded, and
+        writing into a mapped library corrupts it. A new copy goes to a temporary
+        name first and is renamed over (a new inode).
+        """
         shared = build_module(name)
         if mode == "universal":
             return shared
         copy_dir = self.tmp_root / mode
         copy_dir.mkdir(exist_ok=True)
         copy = copy_dir / shared.name
-        shutil.copyfile(shared, copy)
+        if (name, mode) not in self.copied:
+            tmp = copy_dir / f".{shared.name}.tmp"
+            shutil.copyfile(shared, tmp)
+            os.replace(tmp, copy)
+            self.copied.add((name, mode))
         return copy
 
     def load(self, name: str, mode: str):
