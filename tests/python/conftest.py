@@ -48,7 +48,12 @@ MODULES = {
     "api_builtins": "hpy-api-builtins-fixture",  # str, bytes, list, tuple, dict, builders, ...
     "api_errors": "hpy-api-errors-fixture",  # errors, warnings, exception classes, globals
     "api_conv": "hpy-api-conv-fixture",  # conversions of collections and std types
+    "hpyjson": "hpyjson",  # examples/hpyjson (built with --release, see RELEASE)
 }
+# Modules whose tests depend on the optimised build: hpyjson's nesting capacity
+# is bounded by the native stack its recursion uses, which a debug build's
+# frames use up several times faster.
+RELEASE = {"hpyjson"}
 _built: set[str] = set()
 
 
@@ -58,7 +63,8 @@ def build_module(name: str) -> Path:
     if not PREBUILT and name not in _built:
         subprocess.run(
             ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--",
-             "hpy", "build", "--quiet", "-p", MODULES[name], "--out", str(MODULES_DIR)],
+             "hpy", "build", "--quiet", "-p", MODULES[name], "--out", str(MODULES_DIR)]
+            + (["--release"] if name in RELEASE else []),
             cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
         )
         _built.add(name)
@@ -147,3 +153,4 @@ api_object = _module_fixture("api_object")
 api_builtins = _module_fixture("api_builtins")
 api_errors = _module_fixture("api_errors")
 api_conv = _module_fixture("api_conv")
+hpyjson = _module_fixture("hpyjson")

@@ -1,0 +1,870 @@
+//! `loads`: JSON text straight to Python objects, with no intermediate tree.
+//!
+//! The grammar is RFC 8259's, strictly: every `n_` case of JSONTestSuite is
+//! rejected, so numbers have no leading zeros and need digits after `.` and in
+//! exponents, `NaN`/`Infinity` are not literals, and strings cannot hold raw
+//! control characters (ujson accepts all of these; `dumps` still writes `NaN`
+//! and `Infinity` when `allow_nan` is true, as ujson and `json` do). The error
+//! messages are ujson's where ujson rejects too. Lone surrogates (escaped, or
+//! encoded in the input) are kept, and a `\uD8xx\uDCxx` pair of escapes is
+//! joined, as in ujson.
+//!
+//! Speed: strings are made from the input bytes in place when they have no
+//! escapes (`HPyUnicode_DecodeASCII` for ASCII, which takes a length);
+//! dictionary keys seen before in the same call reuse the same `str` object
+//! (a small cache from the key's bytes to its handle); list items are
+//! collected on one shared stack of handles and moved into an
+//! `HPyListBuilder` of the right length at the closing bracket.
+
+use hpy::{Context, Error, Handle, Result, sys};
+
+/// ujson's `JSON_MAX_OBJECT_DEPTH`: arrays and objects nest at most this deep.
+const MAX_DEPTH: u32 = 1024;
+
+/// Keys up to this many bytes (without escapes) go through the key cache.
+const MAX_CACHED_KEY: usize = 64;
+
+/// Slots in the key cache (a power of two).
+const CACHE_SLOTS: usize = 256;
+
+/// Raises `JSONDecodeError(msg)`.
+#[cold]
+#[inline(never)]
+fn error(msg: &'static str) -> Error {
+    crate::hpyjson::JSON_DECODE_ERROR.new_err(msg)
+}
+
+/// Whether any byte of `w` may be `"`, `\`, a control character (below
+/// 0x20, NUL included) or non-ASCII: the bytes that end a run of plain string
+/// characters (false positives only cost a byte-by-byte look).
+#[inline(always)]
+fn has_special(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    #[inline(always)]
+    fn has_zero(x: u64) -> bool {
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    }
+    has_zero(w ^ (ONES * u64::from(b'"')))
+        || has_zero(w ^ (ONES * u64::from(b'\\')))
+        || w.wrapping_sub(ONES * 0x20) & !w & HIGHS != 0
+        || w & HIGHS != 0
+}
+
+/// What a scanned string turned out to hold.
+#[derive(Clone, Copy, Default)]
+struct StrFlags {
+    /// Any character above U+007F.
+    non_ascii: bool,
+    /// Any lone surrogate (U+D800..U+DFFF), which UTF-8 cannot carry.
+    surrogate: bool,
+    /// Any U+0000 (from `\u0000`), which a C string cannot carry.
+    nul: bool,
+}
+
+/// Where the characters of a scanned string are.
+enum Scanned {
+    /// Unescaped: `input[start..end]` is the string, in (WTF-)8 bytes.
+    Raw { start: usize, end: usize },
+    /// Unescaped into the decoder's scratch buffer.
+    Scratch,
+}
+
+/// One slot of the key cache: the key's bytes in the input, and its `str`.
+struct CachedKey<'ctx> {
+    start: usize,
+    len: usize,
+    handle: Handle<'ctx>,
+}
+
+/// The state of one `loads` call.
+struct Decoder<'a, 'ctx> {
+    ctx: &'ctx Context,
+    input: &'a [u8],
+    pos: usize,
+    depth: u32,
+    /// Unescaped string contents (WTF-8), then a NUL for `HPyUnicode_FromString`.
+    scratch: Vec<u8>,
+    /// Code points for `HPyUnicode_FromWideChar`.
+    wide: Vec<sys::wchar_t>,
+    /// The items of the lists being parsed, innermost last.
+    items: Vec<Handle<'ctx>>,
+    /// The key cache, allocated at the first key.
+    keys: Vec<Option<CachedKey<'ctx>>>,
+    /// Keys evicted from the cache: kept open until the call ends, so a key
+    /// handle taken from the cache stays valid while its value is parsed.
+    retired: Vec<Handle<'ctx>>,
+    /// Whether the runtime is PyPy, where `HPyUnicode_FromString` is the
+    /// faster way to make a `str` (its `HPyUnicode_DecodeASCII` goes through
+    /// the generic codec machinery).
+    pypy: bool,
+    /// Bounds the native stack of the recursion (see `crate::stack`).
+    stack: crate::stack::StackGuard,
+}
+
+/// Parses `input` (UTF-8, or WTF-8 when it holds lone surrogates) into a new object.
+pub(crate) fn loads<'ctx>(ctx: &'ctx Context, input: &[u8]) -> Result<Handle<'ctx>> {
+    let mut d = Decoder {
+        ctx,
+        input,
+        pos: 0,
+        depth: 0,
+        stack: crate::stack::StackGuard::here(),
+        scratch: Vec::new(),
+        wide: Vec::new(),
+        items: Vec::new(),
+        keys: Vec::new(),
+        retired: Vec::new(),
+        pypy: ctx.runtime() == hpy::Runtime::PyPy,
+    };
+    let value = d.parse_any()?;
+    d.skip_ws();
+    if d.pos != input.len() {
+        return Err(error("Trailing data"));
+    }
+    Ok(value)
+}
+
+impl<'ctx> Decoder<'_, 'ctx> {
+    /// The byte at `i`, or NUL past the end (ujson reads a NUL-terminated buffer).
+    #[inline(always)]
+    fn at(&self, i: usize) -> u8 {
+        self.input.get(i).copied().unwrap_or(0)
+    }
+
+    #[inline(always)]
+    fn peek(&self) -> u8 {
+        self.at(self.pos)
+    }
+
+    #[inline(always)]
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), b' ' | b'\t' | b'\r' | b'\n') {
+            self.pos += 1;
+            // Indented input: runs of spaces, eight at a time.
+            while let Some(chunk) = self.input.get(self.pos..self.pos + 8) {
+                if chunk != b"        " {
+                    break;
+                }
+                self.pos += 8;
+            }
+        }
+    }
+
+    /// Takes ownership of what a context function returned (NULL: the raised error).
+    #[inline(always)]
+    fn own(&self, raw: sys::HPy) -> Result<Handle<'ctx>> {
+        // SAFETY: every caller passes the result of a context function that
+        // returns a new handle, or NULL with an exception set.
+        unsafe { Handle::from_raw_result(self.ctx, raw) }
+    }
+
+    fn parse_any(&mut self) -> Result<Handle<'ctx>> {
+        loop {
+            match self.peek() {
+                b'"' => return self.parse_string_value(),
+                b'0'..=b'9' | b'-' => return self.parse_number(),
+                b'[' => return self.parse_array(),
+                b'{' => return self.parse_object(),
+                b't' => {
+                    self.literal(b"true", "Unexpected character found when decoding 'true'")?;
+                    return Ok(self.ctx.true_().dup());
+                }
+                b'f' => {
+                    self.literal(b"false", "Unexpected character found when decoding 'false'")?;
+                    return Ok(self.ctx.false_().dup());
+                }
+                b'n' => {
+                    self.literal(b"null", "Unexpected character found when decoding 'null'")?;
+                    return Ok(self.ctx.none().dup());
+                }
+                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
+                _ => return Err(error("Expected object or value")),
+            }
+        }
+    }
+
+    /// Consumes `word` (whose first byte is known to be there), or fails with `msg`.
+    #[inline]
+    fn literal(&mut self, word: &[u8], msg: &'static str) -> Result<()> {
+        match self.input.get(self.pos..self.pos + word.len()) {
+            Some(s) if s == word => {
+                self.pos += word.len();
+                Ok(())
+            }
+            _ => Err(error(msg)),
+        }
+    }
+
+    // --- containers ------------------------------------------------------------
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH || self.stack.exhausted() {
+            return Err(error("Reached object decoding depth limit"));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn parse_array(&mut self) -> Result<Handle<'ctx>> {
+        self.enter()?;
+        let base = self.items.len();
+        loop {
+            self.skip_ws();
+            if self.peek() == b']' {
+                if self.items.len() == base {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    // SAFETY: the context is live; a list of length 0 has no NULL items.
+                    return self.own(unsafe { sys::HPyList_New(self.ctx.as_raw(), 0) });
+                }
+                self.items.truncate(base);
+                return Err(error(
+                    "Unexpected character found when decoding array value (1)",
+                ));
+            }
+            let item = match self.parse_any() {
+                Ok(item) => item,
+                Err(e) => {
+                    self.items.truncate(base);
+                    return Err(e);
+                }
+            };
+            self.items.push(item);
+            self.skip_ws();
+            let c = self.peek();
+            self.pos += 1;
+            match c {
+                b']' => break,
+                b',' => {}
+                _ => {
+                    self.items.truncate(base);
+                    return Err(error(
+                        "Unexpected character found when decoding array value (2)",
+                    ));
+                }
+            }
+        }
+        self.depth -= 1;
+        self.build_list(base)
+    }
+
+    /// Moves `items[base..]` into a new list.
+    fn build_list(&mut self, base: usize) -> Result<Handle<'ctx>> {
+        let n = self.items.len() - base;
+        let ctx = self.ctx.as_raw();
+        // SAFETY: the context is live; `n` is a length of a Vec, so it fits `isize`.
+        let builder = unsafe { sys::HPyListBuilder_New(ctx, n as sys::HPy_ssize_t) };
+        if builder.is_null() {
+            self.items.truncate(base);
+            return Err(Error::no_memory(self.ctx));
+        }
+        for (i, item) in self.items.drain(base..).enumerate() {
+            // SAFETY: `builder` is open and `i < n`, each index set once; the
+            // builder takes its own reference, so `item` is closed after.
+            unsafe { sys::HPyListBuilder_Set(ctx, builder, i as sys::HPy_ssize_t, item.as_raw()) };
+        }
+        // SAFETY: every slot is set; the builder is consumed here, exactly once.
+        self.own(unsafe { sys::HPyListBuilder_Build(ctx, builder) })
+    }
+
+    fn parse_object(&mut self) -> Result<Handle<'ctx>> {
+        self.enter()?;
+        let dict = self.ctx.new_dict()?;
+        let mut len = 0usize;
+        loop {
+            self.skip_ws();
+            if self.peek() == b'}' {
+                if len == 0 {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(dict);
+                }
+                return Err(error(
+                    "Unexpected character in found when decoding object value",
+                ));
+            }
+            // Owned when it did not come from the cache; `key` stays valid
+            // until the call ends either way (see `retired`).
+            let (key, owned) = self.parse_key()?;
+            self.skip_ws();
+            let c = self.peek();
+            self.pos += 1;
+            if c != b':' {
+                return Err(error("No ':' found when decoding object value"));
+            }
+            self.skip_ws();
+            let value = self.parse_any()?;
+            // SAFETY: `dict` is an open dict, `key` an open str (owned by
+            // `owned` or by the cache, which closes nothing before the call
+            // ends) and `value` open; `HPy_SetItem` steals neither.
+            let r =
+                unsafe { sys::HPy_SetItem(self.ctx.as_raw(), dict.as_raw(), key, value.as_raw()) };
+            drop(owned);
+            drop(value);
+            if r < 0 {
+                return Err(Error::raised());
+            }
+            len += 1;
+            self.skip_ws();
+            let c = self.peek();
+            self.pos += 1;
+            match c {
+                b'}' => break,
+                b',' => {}
+                _ => {
+                    return Err(error(
+                        "Unexpected character in found when decoding object value",
+                    ));
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(dict)
+    }
+
+    /// A dict key: its raw handle, and the owned handle when it is not cached.
+    fn parse_key(&mut self) -> Result<(sys::HPy, Option<Handle<'ctx>>)> {
+        self.skip_ws();
+        if self.peek() != b'"' {
+            // ujson parses any value here, then rejects it.
+            let _value = self.parse_any()?;
+            return Err(error(
+                "Key name of object must be 'string' when decoding 'object'",
+            ));
+        }
+        let (scanned, flags) = self.scan_string()?;
+        let Scanned::Raw { start, end } = scanned else {
+            let key = self.make_scratch_str(flags)?;
+            return Ok((key.as_raw(), Some(key)));
+        };
+        let len = end - start;
+        if len > MAX_CACHED_KEY {
+            let key = self.make_raw_str(start, end, flags)?;
+            return Ok((key.as_raw(), Some(key)));
+        }
+        let bytes = &self.input[start..end];
+        let slot = (key_hash(bytes) as usize) & (CACHE_SLOTS - 1);
+        if self.keys.is_empty() {
+            self.keys.resize_with(CACHE_SLOTS, || None);
+        }
+        if let Some(c) = &self.keys[slot] {
+            if c.len == len && &self.input[c.start..c.start + len] == bytes {
+                return Ok((c.handle.as_raw(), None));
+            }
+        }
+        let key = self.make_raw_str(start, end, flags)?;
+        let raw = key.as_raw();
+        let old = self.keys[slot].replace(CachedKey {
+            start,
+            len,
+            handle: key,
+        });
+        if let Some(old) = old {
+            self.retired.push(old.handle);
+        }
+        Ok((raw, None))
+    }
+
+    // --- strings ---------------------------------------------------------------
+
+    fn parse_string_value(&mut self) -> Result<Handle<'ctx>> {
+        let (scanned, flags) = self.scan_string()?;
+        match scanned {
+            Scanned::Raw { start, end } => self.make_raw_str(start, end, flags),
+            Scanned::Scratch => self.make_scratch_str(flags),
+        }
+    }
+
+    /// Scans the string at `pos` (its opening quote), up to and past the
+    /// closing quote. Without escapes, the string stays in the input;
+    /// otherwise it is unescaped into `scratch`.
+    fn scan_string(&mut self) -> Result<(Scanned, StrFlags)> {
+        let input = self.input;
+        let start = self.pos + 1;
+        let mut p = start;
+        let mut flags = StrFlags::default();
+        loop {
+            p = skip_plain(input, p);
+            match self.at(p) {
+                b'"' => {
+                    self.pos = p + 1;
+                    return Ok((Scanned::Raw { start, end: p }, flags));
+                }
+                b'\\' => {
+                    self.scratch.clear();
+                    self.scratch.extend_from_slice(&input[start..p]);
+                    return self.scan_escaped(p, flags);
+                }
+                0 if p >= input.len() => {
+                    return Err(error("Unmatched '\"' when decoding 'string'"));
+                }
+                0..=0x1f => return Err(error("Invalid control character when decoding 'string'")),
+                _ => {
+                    flags.non_ascii = true;
+                    // Up to the next quote, backslash or NUL (none of which can be
+                    // part of a multi-byte sequence): valid UTF-8 in one go, or
+                    // sequence by sequence with ujson's rules (surrogates allowed).
+                    let run = skip_to_special_ascii(input, p);
+                    if core::str::from_utf8(&input[p..run]).is_ok() {
+                        p = run;
+                    } else {
+                        let (n, cp) = utf8_sequence(input, p)?;
+                        flags.surrogate |= (0xD800..0xE000).contains(&cp);
+                        p += n;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Continues `scan_string` from the first backslash at `p`, unescaping
+    /// into `scratch` (already holding the characters before it).
+    fn scan_escaped(&mut self, mut p: usize, mut flags: StrFlags) -> Result<(Scanned, StrFlags)> {
+        let input = self.input;
+        // Lone surrogates in `scratch` (a joined pair no longer counts).
+        let mut surrogates = usize::from(flags.surrogate);
+        // Where the last `\uD8xx`..`\uDBxx` escape ended, to join a low one right after it.
+        let mut high_end = usize::MAX;
+        loop {
+            let run = skip_plain(input, p);
+            self.scratch.extend_from_slice(&input[p..run]);
+            p = run;
+            match self.at(p) {
+                b'"' => {
+                    self.pos = p + 1;
+                    flags.surrogate = surrogates > 0;
+                    return Ok((Scanned::Scratch, flags));
+                }
+                0 if p >= input.len() => {
+                    return Err(error("Unmatched '\"' when decoding 'string'"));
+                }
+                0..=0x1f => return Err(error("Invalid control character when decoding 'string'")),
+                b'\\' => {
+                    let c = match self.at(p + 1) {
+                        b'\\' => b'\\',
+                        b'"' => b'"',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'u' => {
+                            let mut ch: u32 = 0;
+                            for i in 0..4 {
+                                let h = self.at(p + 2 + i);
+                                let v = match h {
+                                    b'0'..=b'9' => h - b'0',
+                                    b'a'..=b'f' => h - b'a' + 10,
+                                    b'A'..=b'F' => h - b'A' + 10,
+                                    0 => {
+                                        return Err(error(
+                                            "Unterminated unicode escape sequence when decoding 'string'",
+                                        ));
+                                    }
+                                    _ => {
+                                        return Err(error(
+                                            "Unexpected character in unicode escape sequence when decoding 'string'",
+                                        ));
+                                    }
+                                };
+                                ch = (ch << 4) | u32::from(v);
+                            }
+                            let end = p + 6;
+                            if ch & 0xFC00 == 0xDC00 && high_end == p {
+                                // Join with the high surrogate just written (3 bytes).
+                                let n = self.scratch.len();
+                                let hi = 0xD000
+                                    | (u32::from(self.scratch[n - 2] & 0x3F) << 6)
+                                    | u32::from(self.scratch[n - 1] & 0x3F);
+                                self.scratch.truncate(n - 3);
+                                let cp = (((hi - 0xD800) << 10) | (ch - 0xDC00)) + 0x10000;
+                                push_wtf8(&mut self.scratch, cp);
+                                surrogates -= 1;
+                                high_end = usize::MAX;
+                            } else {
+                                push_wtf8(&mut self.scratch, ch);
+                                flags.non_ascii |= ch >= 0x80;
+                                flags.nul |= ch == 0;
+                                if (0xD800..0xE000).contains(&ch) {
+                                    surrogates += 1;
+                                }
+                                high_end = if ch & 0xFC00 == 0xD800 {
+                                    end
+                                } else {
+                                    usize::MAX
+                                };
+                            }
+                            p = end;
+                            continue;
+                        }
+                        0 => {
+                            return Err(error(
+                                "Unterminated escape sequence when decoding 'string'",
+                            ));
+                        }
+                        _ => {
+                            return Err(error(
+                                "Unrecognized escape sequence when decoding 'string'",
+                            ));
+                        }
+                    };
+                    self.scratch.push(c);
+                    p += 2;
+                }
+                _ => {
+                    let (n, cp) = utf8_sequence(input, p)?;
+                    flags.non_ascii = true;
+                    if (0xD800..0xE000).contains(&cp) {
+                        surrogates += 1;
+                    }
+                    self.scratch.extend_from_slice(&input[p..p + n]);
+                    p += n;
+                }
+            }
+        }
+    }
+
+    /// The `str` of `input[start..end]` (validated (WTF-)8).
+    #[inline]
+    fn make_raw_str(&mut self, start: usize, end: usize, flags: StrFlags) -> Result<Handle<'ctx>> {
+        let bytes = &self.input[start..end];
+        if !flags.non_ascii && !self.pypy {
+            return self.ascii_str(bytes);
+        }
+        if !flags.surrogate {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(bytes);
+            return self.utf8_scratch_str();
+        }
+        new_str_wide(self.ctx, &mut self.wide, bytes)
+    }
+
+    /// The `str` of `scratch` (validated (WTF-)8).
+    #[inline]
+    fn make_scratch_str(&mut self, flags: StrFlags) -> Result<Handle<'ctx>> {
+        if !flags.non_ascii && !self.pypy {
+            let ctx = self.ctx;
+            // SAFETY: the context is live; `scratch` holds `len` readable bytes
+            // and a NULL error handler means "strict"; the bytes are ASCII.
+            let raw = unsafe {
+                sys::HPyUnicode_DecodeASCII(
+                    ctx.as_raw(),
+                    self.scratch.as_ptr().cast(),
+                    self.scratch.len() as sys::HPy_ssize_t,
+                    core::ptr::null(),
+                )
+            };
+            return self.own(raw);
+        }
+        if !flags.surrogate && !flags.nul {
+            return self.utf8_scratch_str();
+        }
+        new_str_wide(self.ctx, &mut self.wide, &self.scratch)
+    }
+
+    /// A `str` of ASCII bytes, from their length (no copy, no NUL needed).
+    #[inline(always)]
+    fn ascii_str(&self, bytes: &[u8]) -> Result<Handle<'ctx>> {
+        // SAFETY: the context is live; `bytes` is `len` readable bytes of ASCII
+        // and a NULL error handler means "strict".
+        let raw = unsafe {
+            sys::HPyUnicode_DecodeASCII(
+                self.ctx.as_raw(),
+                bytes.as_ptr().cast(),
+                bytes.len() as sys::HPy_ssize_t,
+                core::ptr::null(),
+            )
+        };
+        self.own(raw)
+    }
+
+    /// The `str` of `scratch`: valid UTF-8 without NUL, so NUL-terminated here.
+    fn utf8_scratch_str(&mut self) -> Result<Handle<'ctx>> {
+        self.scratch.push(0);
+        // SAFETY: the context is live; `scratch` is a NUL-terminated string of
+        // valid UTF-8 (no surrogates, no NUL inside: checked by the caller).
+        let raw =
+            unsafe { sys::HPyUnicode_FromString(self.ctx.as_raw(), self.scratch.as_ptr().cast()) };
+        self.own(raw)
+    }
+
+    // --- numbers ---------------------------------------------------------------
+
+    /// A number, by RFC 8259's grammar:
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn parse_number(&mut self) -> Result<Handle<'ctx>> {
+        let start = self.pos;
+        let mut p = start;
+        let neg = self.at(p) == b'-';
+        if neg {
+            p += 1;
+        }
+        match self.at(p) {
+            b'0' => {
+                p += 1;
+                if self.at(p).is_ascii_digit() {
+                    return Err(error(
+                        "Leading zeros are not allowed when decoding 'number'",
+                    ));
+                }
+            }
+            b'1'..=b'9' => {
+                while self.at(p).is_ascii_digit() {
+                    p += 1;
+                }
+            }
+            _ => return Err(error("Expected a digit when decoding 'number'")),
+        }
+        let int_end = p;
+        let mut is_float = false;
+        if self.at(p) == b'.' {
+            p += 1;
+            if !self.at(p).is_ascii_digit() {
+                return Err(error("Expected a digit after '.' when decoding 'number'"));
+            }
+            while self.at(p).is_ascii_digit() {
+                p += 1;
+            }
+            is_float = true;
+        }
+        if matches!(self.at(p), b'e' | b'E') {
+            p += 1;
+            if matches!(self.at(p), b'+' | b'-') {
+                p += 1;
+            }
+            if !self.at(p).is_ascii_digit() {
+                return Err(error(
+                    "Expected a digit in the exponent when decoding 'number'",
+                ));
+            }
+            while self.at(p).is_ascii_digit() {
+                p += 1;
+            }
+            is_float = true;
+        }
+        self.pos = p;
+        let ctx = self.ctx.as_raw();
+        if is_float {
+            // ASCII digits, sign, '.', 'e': valid UTF-8, and always a float to
+            // Rust's parser, which rounds correctly at any length.
+            let value = core::str::from_utf8(&self.input[start..p])
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .unwrap_or(f64::NAN);
+            // SAFETY: the context is live.
+            return self.own(unsafe { sys::HPyFloat_FromDouble(ctx, value) });
+        }
+        let digits = &self.input[start + usize::from(neg)..int_end];
+        let max: u64 = if neg { 1 << 63 } else { u64::MAX };
+        let mut value: u64 = 0;
+        for &c in digits {
+            match value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(c - b'0')))
+            {
+                Some(v) if v <= max => value = v,
+                _ => return self.parse_big_int(start, int_end),
+            }
+        }
+        let raw = if neg {
+            let v = 0i64.wrapping_sub_unsigned(value);
+            // SAFETY: the context is live.
+            unsafe { sys::HPyLong_FromInt64_t(ctx, v) }
+        } else if let Ok(v) = i64::try_from(value) {
+            // SAFETY: the context is live.
+            unsafe { sys::HPyLong_FromInt64_t(ctx, v) }
+        } else {
+            // SAFETY: the context is live.
+            unsafe { sys::HPyLong_FromUInt64_t(ctx, value) }
+        };
+        self.own(raw)
+    }
+
+    /// An integer beyond 64 bits: `int(text)` (digits, maybe a minus sign).
+    #[cold]
+    fn parse_big_int(&mut self, start: usize, end: usize) -> Result<Handle<'ctx>> {
+        let text = self.ascii_str(&self.input[start..end])?;
+        self.ctx.int_type().call1(&text)
+    }
+}
+
+/// The end of the run of plain ASCII string bytes starting at `p` (the first
+/// `"`, `\`, NUL or non-ASCII byte, or the end of the input).
+#[inline(always)]
+fn skip_plain(input: &[u8], mut p: usize) -> usize {
+    while let Some(chunk) = input.get(p..p + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        if has_special(u64::from_le_bytes(w)) {
+            break;
+        }
+        p += 8;
+    }
+    while let Some(&c) = input.get(p) {
+        if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
+            break;
+        }
+        p += 1;
+    }
+    p
+}
+
+/// The first `"`, `\` or control character at or after `p` (or the end of the input).
+#[inline]
+fn skip_to_special_ascii(input: &[u8], mut p: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    #[inline(always)]
+    fn has_zero(x: u64) -> bool {
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    }
+    while let Some(chunk) = input.get(p..p + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(w);
+        if has_zero(w ^ (ONES * u64::from(b'"')))
+            || has_zero(w ^ (ONES * u64::from(b'\\')))
+            || w.wrapping_sub(ONES * 0x20) & !w & HIGHS != 0
+        {
+            break;
+        }
+        p += 8;
+    }
+    while let Some(&c) = input.get(p) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        p += 1;
+    }
+    p
+}
+
+/// Validates the multi-byte sequence at `input[p]` (a byte >= 0x80) as ujson
+/// does (surrogates allowed, overlong forms and code points above U+10FFFF
+/// refused): its length and code point.
+fn utf8_sequence(input: &[u8], p: usize) -> Result<(usize, u32)> {
+    let at = |i: usize| input.get(p + i).copied().unwrap_or(0);
+    let lead = at(0);
+    let (n, init) = match lead {
+        0x80..=0xBF => {
+            return Err(error(
+                "Found UTF-8 continuation byte without corresponding start byte when decoding 'string'",
+            ));
+        }
+        0xC0..=0xDF => (2, u32::from(lead & 0x1F)),
+        0xE0..=0xEF => (3, u32::from(lead & 0x0F)),
+        0xF0..=0xF4 => (4, u32::from(lead & 0x07)),
+        0xF5..=0xF7 => {
+            return Err(error(
+                "Code point > U+10FFFF encountered whilst decoding 'string'",
+            ));
+        }
+        _ => {
+            return Err(error(
+                "Invalid UTF-8 sequence length when decoding 'string'",
+            ));
+        }
+    };
+    let mut cp = init;
+    for i in 1..n {
+        let b = at(i);
+        if b & 0xC0 != 0x80 {
+            return Err(error(
+                "Invalid UTF-8 continuation byte when decoding 'string'",
+            ));
+        }
+        cp = (cp << 6) | u32::from(b & 0x3F);
+    }
+    match n {
+        2 if cp < 0x80 => Err(error(
+            "Overlong 2-byte UTF-8 sequence detected when decoding 'string'",
+        )),
+        3 if cp < 0x800 => Err(error(
+            "Overlong 3-byte UTF-8 sequence detected when encoding string",
+        )),
+        4 if cp < 0x10000 => Err(error(
+            "Overlong 4-byte UTF-8 sequence detected when decoding 'string'",
+        )),
+        4 if cp > 0x10FFFF => Err(error(
+            "Code point > U+10FFFF encountered whilst decoding 'string'",
+        )),
+        _ => Ok((n, cp)),
+    }
+}
+
+/// Appends `cp` (at most U+10FFFF; surrogates allowed) in (WTF-)8.
+#[inline]
+pub(crate) fn push_wtf8(out: &mut Vec<u8>, cp: u32) {
+    if cp < 0x80 {
+        out.push(cp as u8);
+    } else if cp < 0x800 {
+        out.extend_from_slice(&[0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8]);
+    } else if cp < 0x10000 {
+        out.extend_from_slice(&[
+            0xE0 | (cp >> 12) as u8,
+            0x80 | ((cp >> 6) & 0x3F) as u8,
+            0x80 | (cp & 0x3F) as u8,
+        ]);
+    } else {
+        out.extend_from_slice(&[
+            0xF0 | (cp >> 18) as u8,
+            0x80 | ((cp >> 12) & 0x3F) as u8,
+            0x80 | ((cp >> 6) & 0x3F) as u8,
+            0x80 | (cp & 0x3F) as u8,
+        ]);
+    }
+}
+
+/// Decodes well-formed WTF-8 (what the scanner validated, or what
+/// `str.encode("utf-8", "surrogatepass")` returns) into code points.
+pub(crate) fn wtf8_code_points(bytes: &[u8], out: &mut Vec<sys::wchar_t>) {
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let (n, init) = match b {
+            0x00..=0x7F => (1, u32::from(b)),
+            0xC0..=0xDF => (2, u32::from(b & 0x1F)),
+            0xE0..=0xEF => (3, u32::from(b & 0x0F)),
+            _ => (4, u32::from(b & 0x07)),
+        };
+        let mut cp = init;
+        for k in 1..n {
+            cp = (cp << 6) | u32::from(bytes.get(i + k).copied().unwrap_or(0x80) & 0x3F);
+        }
+        out.push(cp as sys::wchar_t);
+        i += n;
+    }
+}
+
+/// A `str` of WTF-8 bytes (lone surrogates or NULs allowed), through
+/// `HPyUnicode_FromWideChar`, which takes any code point.
+#[cold]
+fn new_str_wide<'ctx>(
+    ctx: &'ctx Context,
+    wide: &mut Vec<sys::wchar_t>,
+    bytes: &[u8],
+) -> Result<Handle<'ctx>> {
+    wide.clear();
+    wtf8_code_points(bytes, wide);
+    ctx.new_str_from_wide(wide)
+}
+
+/// The key cache's hash: eight bytes at a time, multiply and fold.
+#[inline(always)]
+fn key_hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    h ^ (h >> 32)
+}

@@ -1,0 +1,95 @@
+//! Float formatting: the shortest digits that read back as the same `f64`
+//! (from `ryu`), laid out like ujson's double-conversion settings
+//! (`EMIT_TRAILING_DECIMAL_POINT | EMIT_TRAILING_ZERO_AFTER_POINT |
+//! EMIT_POSITIVE_EXPONENT_SIGN`, decimal notation for exponents -4..=15):
+//! `1.0`, `0.0001`, `1e-5`, `1e+16`, `1.5e+300`, `-0.0`, `5e-324`.
+//!
+//! Python's `repr` differs only in the exponent's padding (`1e-05`); both
+//! read back as the same float.
+
+/// Appends the JSON form of the finite `v` to `out`.
+pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
+    let mut buf = ryu::Buffer::new();
+    let s = buf.format_finite(v).as_bytes();
+    let (neg, s) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    let (mantissa, exp) = match s.iter().position(|&c| c == b'e') {
+        Some(i) => (&s[..i], parse_exp(&s[i + 1..])),
+        None => (s, 0),
+    };
+    // The mantissa's digits, and where the decimal point is relative to them.
+    let mut digits = [0u8; 32];
+    let mut n = 0;
+    let mut point = None;
+    for &c in mantissa {
+        if c == b'.' {
+            point = Some(n);
+        } else if n < digits.len() {
+            digits[n] = c;
+            n += 1;
+        }
+    }
+    let mut decimal_point = point.unwrap_or(n) as i32 + exp;
+    let mut first = 0;
+    while first < n && digits[first] == b'0' {
+        first += 1;
+        decimal_point -= 1;
+    }
+    while n > first && digits[n - 1] == b'0' {
+        n -= 1;
+    }
+    if neg {
+        out.push(b'-');
+    }
+    let d = &digits[first..n];
+    if d.is_empty() {
+        out.extend_from_slice(b"0.0");
+        return;
+    }
+    let exponent = decimal_point - 1;
+    if (-4..16).contains(&exponent) {
+        if decimal_point <= 0 {
+            out.extend_from_slice(b"0.");
+            out.resize(out.len() + (-decimal_point) as usize, b'0');
+            out.extend_from_slice(d);
+        } else {
+            let dp = decimal_point as usize;
+            if dp >= d.len() {
+                out.extend_from_slice(d);
+                out.resize(out.len() + (dp - d.len()), b'0');
+                out.extend_from_slice(b".0");
+            } else {
+                out.extend_from_slice(&d[..dp]);
+                out.push(b'.');
+                out.extend_from_slice(&d[dp..]);
+            }
+        }
+    } else {
+        out.push(d[0]);
+        if d.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&d[1..]);
+        }
+        out.push(b'e');
+        out.push(if exponent < 0 { b'-' } else { b'+' });
+        out.extend_from_slice(
+            itoa::Buffer::new()
+                .format(exponent.unsigned_abs())
+                .as_bytes(),
+        );
+    }
+}
+
+/// The exponent `ryu` wrote (`-7`, `16`).
+fn parse_exp(s: &[u8]) -> i32 {
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    let v = digits
+        .iter()
+        .fold(0i32, |acc, &c| acc * 10 + i32::from(c.wrapping_sub(b'0')));
+    if neg { -v } else { v }
+}
