@@ -287,12 +287,10 @@ macro_rules! args_arrays {
         impl<const N: usize> sealed::Args for $ty {}
 
         impl<'ctx, const N: usize> CallArgs<'ctx> for $ty {
+            /// As the slice of the array.
             #[inline(always)]
             fn __push_args(self, buf: &mut ArgBuf<'ctx>) -> Result<()> {
-                for h in self.iter() {
-                    buf.push_borrowed(h);
-                }
-                Ok(())
+                self.as_slice().__push_args(buf)
             }
         }
     )*};
@@ -324,13 +322,10 @@ macro_rules! kwargs_arrays {
         impl<const N: usize> sealed::Kwargs for $ty {}
 
         impl<'ctx, const N: usize> CallKwargs<'ctx> for $ty {
+            /// As the slice of the array.
             #[inline(always)]
             fn __push_kwargs(self, buf: &mut ArgBuf<'ctx>) -> Result<()> {
-                for (name, value) in self.iter() {
-                    buf.push_name(name)?;
-                    buf.push_borrowed(value);
-                }
-                Ok(())
+                self.as_slice().__push_kwargs(buf)
             }
         }
     )*};

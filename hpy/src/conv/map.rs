@@ -54,15 +54,9 @@ fn for_each_item<'ctx>(
         return Err(Error::wrong_type("dict", obj));
     }
     let keys = dict_keys(obj)?;
-    // SAFETY: `keys` is a list.
-    let n = unsafe { sys::HPy_Length(raw, keys.as_raw()) };
-    if n < 0 {
-        return Err(Error::raised());
-    }
+    let n = keys.len()?;
     for i in 0..n {
-        // SAFETY: `i` < len(keys); new handle or NULL with an exception.
-        let key =
-            unsafe { Handle::from_raw_result(ctx, sys::HPy_GetItem_i(raw, keys.as_raw(), i)) }?;
+        let key = keys.get_item(i)?;
         // SAFETY: both open; new handle or NULL with an exception (`KeyError` if a
         // conversion removed the key meanwhile).
         let value = unsafe {
@@ -70,7 +64,7 @@ fn for_each_item<'ctx>(
         }?;
         f(&key, &value)?;
     }
-    Ok(n as usize)
+    Ok(n)
 }
 
 /// Converts one dict item, with `key ...` or `value for key ...` as the context.
@@ -239,17 +233,8 @@ where
     T: for<'b> FromPy<'b, 'ctx>,
 {
     let items = set_items(obj)?;
-    let ctx = obj.ctx();
-    let raw = ctx.as_raw();
-    // SAFETY: `items` is a list.
-    let n = unsafe { sys::HPy_Length(raw, items.as_raw()) };
-    if n < 0 {
-        return Err(Error::raised());
-    }
-    for i in 0..n {
-        // SAFETY: `i` < len(items); new handle or NULL with an exception.
-        let item =
-            unsafe { Handle::from_raw_result(ctx, sys::HPy_GetItem_i(raw, items.as_raw(), i)) }?;
+    for i in 0..items.len()? {
+        let item = items.get_item(i)?;
         insert(T::from_py(&item).map_err(|e| with_repr_context(e, "element", &item))?);
     }
     Ok(())
