@@ -204,6 +204,53 @@ def test_dumps_escape_forward_slashes(hpyjson):
     assert hpyjson.dumps({"/": "/"}, escape_forward_slashes=False) == '{"/":"/"}'
 
 
+def _ujson_escape(s, ensure_ascii, slashes, html):
+    """ujson's string escaping, character by character (the reference for
+    the encoder's 16-bytes-at-a-time loop)."""
+    short = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in short:
+            out.append(short[ch])
+        elif o < 0x20 or (html and ch in "<>&"):
+            out.append("\\u%04x" % o)
+        elif ch == "/" and slashes:
+            out.append("\\/")
+        elif ensure_ascii and o >= 0x10000:
+            v = o - 0x10000
+            out.append("\\u%04x\\u%04x" % (0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF)))
+        elif ensure_ascii and o > 0x7F:
+            out.append("\\u%04x" % o)
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def test_dumps_escaping_matches_reference(hpyjson):
+    # Random strings of every length around the 16-byte blocks, mixing the
+    # characters that need escapes under some option with plain ones and
+    # with 2-, 3- and 4-byte sequences, at every alignment.
+    import random
+
+    rng = random.Random(8259)
+    alphabet = ['a', 'Z', '0', ' ', '"', "\\", '/', '<', '>', '&', '\n', '\t', '\x00', '\x1f',
+                '\x7f', 'é', 'ÿ', 'Ā', '日', '\uffff', '\U0001f600', '\U0010ffff']
+    for length in list(range(0, 40)) + [63, 64, 65, 200]:
+        for _ in range(12):
+            weights = [rng.random() ** 3 for _ in alphabet]
+            s = "".join(rng.choices(alphabet, weights, k=length))
+            for ensure_ascii in (True, False):
+                for slashes in (True, False):
+                    for html in (True, False):
+                        got = hpyjson.dumps(s, ensure_ascii=ensure_ascii,
+                                            escape_forward_slashes=slashes, encode_html_chars=html)
+                        assert got == _ujson_escape(s, ensure_ascii, slashes, html), (s, ensure_ascii, slashes, html)
+                        assert json.loads(got) == s
+            # Keys take the same path.
+            assert hpyjson.dumps({s: 0}) == "{" + _ujson_escape(s, True, True, False) + ":0}"
+
+
 def test_dumps_sort_keys(hpyjson):
     obj = {"b": 1, "a": 2, "c": {"z": 0, "y": 1}}
     assert hpyjson.dumps(obj) == '{"b":1,"a":2,"c":{"z":0,"y":1}}'
@@ -275,6 +322,17 @@ def test_dumps_default(hpyjson):
     # default is not consulted for what can be serialized anyway
     assert hpyjson.dumps([1, "a"], default=lambda o: 1 / 0) == '[1,"a"]'
     assert hpyjson.dumps(None, default=None) == "null"
+
+
+def test_dumps_list_changed_by_default(hpyjson):
+    # The length is read once (as ujson): items appended meanwhile are not
+    # written; removing items is an error, not a crash or a silent cut.
+    grows = [object(), 1]
+    assert hpyjson.dumps(grows, default=lambda o: grows.append(9) or "x") == '["x",1]'
+    assert grows == [grows[0], 1, 9]
+    shrinks = [object(), 1, 2]
+    with pytest.raises(RuntimeError, match="list changed size during iteration"):
+        hpyjson.dumps(shrinks, default=lambda o: shrinks.clear() or "x")
 
 
 def test_dumps_default_errors_propagate(hpyjson):

@@ -18,6 +18,8 @@
 
 use hpy::{Context, Error, Handle, Result, sys};
 
+use crate::block;
+
 /// ujson's `JSON_MAX_OBJECT_DEPTH`: arrays and objects nest at most this deep.
 const MAX_DEPTH: u32 = 1024;
 
@@ -34,32 +36,31 @@ fn error(msg: &'static str) -> Error {
     crate::hpyjson::JSON_DECODE_ERROR.new_err(msg)
 }
 
-/// Whether any byte of `w` may be `"`, `\`, a control character (below
-/// 0x20, NUL included) or non-ASCII: the bytes that end a run of plain string
-/// characters (false positives only cost a byte-by-byte look).
-#[inline(always)]
-fn has_special(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    #[inline(always)]
-    fn has_zero(x: u64) -> bool {
-        x.wrapping_sub(ONES) & !x & HIGHS != 0
-    }
-    has_zero(w ^ (ONES * u64::from(b'"')))
-        || has_zero(w ^ (ONES * u64::from(b'\\')))
-        || w.wrapping_sub(ONES * 0x20) & !w & HIGHS != 0
-        || w & HIGHS != 0
-}
-
-/// What a scanned string turned out to hold.
+/// What a scanned string turned out to hold: bits in one byte (three
+/// `bool`s, written one by one and read back together, cost a
+/// store-forwarding stall per string).
 #[derive(Clone, Copy, Default)]
-struct StrFlags {
+struct StrFlags(u8);
+
+impl StrFlags {
     /// Any character above U+007F.
-    non_ascii: bool,
+    const NON_ASCII: u8 = 1;
     /// Any lone surrogate (U+D800..U+DFFF), which UTF-8 cannot carry.
-    surrogate: bool,
+    const SURROGATE: u8 = 2;
     /// Any U+0000 (from `\u0000`), which a C string cannot carry.
-    nul: bool,
+    const NUL: u8 = 4;
+
+    #[inline(always)]
+    fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+
+    #[inline(always)]
+    fn set(&mut self, bit: u8, on: bool) {
+        if on {
+            self.0 |= bit;
+        }
+    }
 }
 
 /// Where the characters of a scanned string are.
@@ -71,11 +72,19 @@ enum Scanned {
 }
 
 /// One slot of the key cache: the key's bytes in the input, and its `str`.
+///
+/// The first [`KEY_HEAD`] bytes are kept in the slot: comparing with them
+/// does not reach back into the input, where an earlier occurrence of the
+/// key may have left the cache long ago.
 struct CachedKey<'ctx> {
-    start: usize,
     len: usize,
+    head: [u8; KEY_HEAD],
+    start: usize,
     handle: Handle<'ctx>,
 }
+
+/// Bytes of a cached key kept in its slot.
+const KEY_HEAD: usize = 24;
 
 /// The state of one `loads` call.
 struct Decoder<'a, 'ctx> {
@@ -98,12 +107,18 @@ struct Decoder<'a, 'ctx> {
     /// faster way to make a `str` (its `HPyUnicode_DecodeASCII` goes through
     /// the generic codec machinery).
     pypy: bool,
+    /// Whether the input is known to be valid UTF-8 (no check needed, and
+    /// no lone surrogates).
+    utf8: bool,
     /// Bounds the native stack of the recursion (see `crate::stack`).
     stack: crate::stack::StackGuard,
 }
 
 /// Parses `input` (UTF-8, or WTF-8 when it holds lone surrogates) into a new object.
-pub(crate) fn loads<'ctx>(ctx: &'ctx Context, input: &[u8]) -> Result<Handle<'ctx>> {
+///
+/// `utf8`: whether `input` is known to be valid UTF-8 (then strings are not
+/// validated again).
+pub(crate) fn loads<'ctx>(ctx: &'ctx Context, input: &[u8], utf8: bool) -> Result<Handle<'ctx>> {
     let mut d = Decoder {
         ctx,
         input,
@@ -116,6 +131,7 @@ pub(crate) fn loads<'ctx>(ctx: &'ctx Context, input: &[u8]) -> Result<Handle<'ct
         keys: Vec::new(),
         retired: Vec::new(),
         pypy: ctx.runtime() == hpy::Runtime::PyPy,
+        utf8,
     };
     let value = d.parse_any()?;
     d.skip_ws();
@@ -349,16 +365,24 @@ impl<'ctx> Decoder<'_, 'ctx> {
         if self.keys.is_empty() {
             self.keys.resize_with(CACHE_SLOTS, || None);
         }
+        let m = len.min(KEY_HEAD);
         if let Some(c) = &self.keys[slot] {
-            if c.len == len && &self.input[c.start..c.start + len] == bytes {
+            if c.len == len
+                && same_bytes(&c.head[..m], &bytes[..m])
+                && (len <= KEY_HEAD
+                    || same_bytes(&self.input[c.start + m..c.start + len], &bytes[m..]))
+            {
                 return Ok((c.handle.as_raw(), None));
             }
         }
         let key = self.make_raw_str(start, end, flags)?;
         let raw = key.as_raw();
+        let mut head = [0u8; KEY_HEAD];
+        head[..m].copy_from_slice(&self.input[start..start + m]);
         let old = self.keys[slot].replace(CachedKey {
-            start,
             len,
+            head,
+            start,
             handle: key,
         });
         if let Some(old) = old {
@@ -402,16 +426,16 @@ impl<'ctx> Decoder<'_, 'ctx> {
                 }
                 0..=0x1f => return Err(error("Invalid control character when decoding 'string'")),
                 _ => {
-                    flags.non_ascii = true;
+                    flags.set(StrFlags::NON_ASCII, true);
                     // Up to the next quote, backslash or NUL (none of which can be
                     // part of a multi-byte sequence): valid UTF-8 in one go, or
                     // sequence by sequence with ujson's rules (surrogates allowed).
                     let run = skip_to_special_ascii(input, p);
-                    if core::str::from_utf8(&input[p..run]).is_ok() {
+                    if self.utf8 || core::str::from_utf8(&input[p..run]).is_ok() {
                         p = run;
                     } else {
                         let (n, cp) = utf8_sequence(input, p)?;
-                        flags.surrogate |= (0xD800..0xE000).contains(&cp);
+                        flags.set(StrFlags::SURROGATE, (0xD800..0xE000).contains(&cp));
                         p += n;
                     }
                 }
@@ -424,7 +448,7 @@ impl<'ctx> Decoder<'_, 'ctx> {
     fn scan_escaped(&mut self, mut p: usize, mut flags: StrFlags) -> Result<(Scanned, StrFlags)> {
         let input = self.input;
         // Lone surrogates in `scratch` (a joined pair no longer counts).
-        let mut surrogates = usize::from(flags.surrogate);
+        let mut surrogates = usize::from(flags.has(StrFlags::SURROGATE));
         // Where the last `\uD8xx`..`\uDBxx` escape ended, to join a low one right after it.
         let mut high_end = usize::MAX;
         loop {
@@ -434,7 +458,8 @@ impl<'ctx> Decoder<'_, 'ctx> {
             match self.at(p) {
                 b'"' => {
                     self.pos = p + 1;
-                    flags.surrogate = surrogates > 0;
+                    flags.0 &= !StrFlags::SURROGATE;
+                    flags.set(StrFlags::SURROGATE, surrogates > 0);
                     return Ok((Scanned::Scratch, flags));
                 }
                 0 if p >= input.len() => {
@@ -486,8 +511,8 @@ impl<'ctx> Decoder<'_, 'ctx> {
                                 high_end = usize::MAX;
                             } else {
                                 push_wtf8(&mut self.scratch, ch);
-                                flags.non_ascii |= ch >= 0x80;
-                                flags.nul |= ch == 0;
+                                flags.set(StrFlags::NON_ASCII, ch >= 0x80);
+                                flags.set(StrFlags::NUL, ch == 0);
                                 if (0xD800..0xE000).contains(&ch) {
                                     surrogates += 1;
                                 }
@@ -516,7 +541,7 @@ impl<'ctx> Decoder<'_, 'ctx> {
                 }
                 _ => {
                     let (n, cp) = utf8_sequence(input, p)?;
-                    flags.non_ascii = true;
+                    flags.set(StrFlags::NON_ASCII, true);
                     if (0xD800..0xE000).contains(&cp) {
                         surrogates += 1;
                     }
@@ -531,10 +556,10 @@ impl<'ctx> Decoder<'_, 'ctx> {
     #[inline]
     fn make_raw_str(&mut self, start: usize, end: usize, flags: StrFlags) -> Result<Handle<'ctx>> {
         let bytes = &self.input[start..end];
-        if !flags.non_ascii && !self.pypy {
+        if !flags.has(StrFlags::NON_ASCII) && !self.pypy {
             return self.ascii_str(bytes);
         }
-        if !flags.surrogate {
+        if !flags.has(StrFlags::SURROGATE) {
             self.scratch.clear();
             self.scratch.extend_from_slice(bytes);
             return self.utf8_scratch_str();
@@ -545,7 +570,7 @@ impl<'ctx> Decoder<'_, 'ctx> {
     /// The `str` of `scratch` (validated (WTF-)8).
     #[inline]
     fn make_scratch_str(&mut self, flags: StrFlags) -> Result<Handle<'ctx>> {
-        if !flags.non_ascii && !self.pypy {
+        if !flags.has(StrFlags::NON_ASCII) && !self.pypy {
             let ctx = self.ctx;
             // SAFETY: the context is live; `scratch` holds `len` readable bytes
             // and a NULL error handler means "strict"; the bytes are ASCII.
@@ -559,7 +584,7 @@ impl<'ctx> Decoder<'_, 'ctx> {
             };
             return self.own(raw);
         }
-        if !flags.surrogate && !flags.nul {
+        if !flags.has(StrFlags::SURROGATE) && !flags.has(StrFlags::NUL) {
             return self.utf8_scratch_str();
         }
         new_str_wide(self.ctx, &mut self.wide, &self.scratch)
@@ -691,55 +716,28 @@ impl<'ctx> Decoder<'_, 'ctx> {
     }
 }
 
-/// The end of the run of plain ASCII string bytes starting at `p` (the first
-/// `"`, `\`, NUL or non-ASCII byte, or the end of the input).
+/// The first `"`, `\\`, control character or non-ASCII byte at or after
+/// `p` (or the end of the input).
 #[inline(always)]
-fn skip_plain(input: &[u8], mut p: usize) -> usize {
-    while let Some(chunk) = input.get(p..p + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        if has_special(u64::from_le_bytes(w)) {
-            break;
-        }
-        p += 8;
+fn skip_plain(input: &[u8], p: usize) -> usize {
+    block::Set {
+        slash: false,
+        html: false,
+        non_ascii: true,
     }
-    while let Some(&c) = input.get(p) {
-        if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
-            break;
-        }
-        p += 1;
-    }
-    p
+    .find(input, p)
 }
 
-/// The first `"`, `\` or control character at or after `p` (or the end of the input).
-#[inline]
-fn skip_to_special_ascii(input: &[u8], mut p: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    #[inline(always)]
-    fn has_zero(x: u64) -> bool {
-        x.wrapping_sub(ONES) & !x & HIGHS != 0
+/// The first `"`, `\\` or control character at or after `p` (or the end of
+/// the input).
+#[inline(always)]
+fn skip_to_special_ascii(input: &[u8], p: usize) -> usize {
+    block::Set {
+        slash: false,
+        html: false,
+        non_ascii: false,
     }
-    while let Some(chunk) = input.get(p..p + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(w);
-        if has_zero(w ^ (ONES * u64::from(b'"')))
-            || has_zero(w ^ (ONES * u64::from(b'\\')))
-            || w.wrapping_sub(ONES * 0x20) & !w & HIGHS != 0
-        {
-            break;
-        }
-        p += 8;
-    }
-    while let Some(&c) = input.get(p) {
-        if c == b'"' || c == b'\\' || c < 0x20 {
-            break;
-        }
-        p += 1;
-    }
-    p
+    .find(input, p)
 }
 
 /// Validates the multi-byte sequence at `input[p]` (a byte >= 0x80) as ujson
@@ -851,20 +849,98 @@ fn new_str_wide<'ctx>(
     ctx.new_str_from_wide(wide)
 }
 
-/// The key cache's hash: eight bytes at a time, multiply and fold.
+/// The key cache's hash: eight bytes at a time, multiply and fold; the
+/// last bytes are read as one overlapping word (or two halves, or three
+/// bytes), not copied out with a call to `memcpy`.
 #[inline(always)]
 fn key_hash(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h: u64 = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    let n = bytes.len();
+    let mut h: u64 = n as u64;
+    let mut i = 0;
+    while i + 8 <= n {
+        h = (h ^ read_u64(bytes, i)).wrapping_mul(K).rotate_left(29);
+        i += 8;
     }
-    let rest = chunks.remainder();
-    let mut w = [0u8; 8];
-    w[..rest.len()].copy_from_slice(rest);
-    h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    let last = if n >= 8 {
+        read_u64(bytes, n - 8)
+    } else if n >= 4 {
+        (u64::from(read_u32(bytes, 0)) << 32) | u64::from(read_u32(bytes, n - 4))
+    } else if n > 0 {
+        (u64::from(bytes[0]) << 16) | (u64::from(bytes[n / 2]) << 8) | u64::from(bytes[n - 1])
+    } else {
+        0
+    };
+    h = (h ^ last).wrapping_mul(K);
     h ^ (h >> 32)
+}
+
+/// Whether two keys' bytes are equal, compared a word at a time (the last
+/// word overlapping) instead of with a call to `memcmp`.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 <= n {
+            if read_u64(a, i) != read_u64(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        read_u64(a, n - 8) == read_u64(b, n - 8)
+    } else if n >= 4 {
+        read_u32(a, 0) == read_u32(b, 0) && read_u32(a, n - 4) == read_u32(b, n - 4)
+    } else {
+        // Positions 0, n/2 and n-1 cover every byte of 1..=3 bytes.
+        n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1])
+    }
+}
+
+/// The eight bytes at `i` (little-endian); `i + 8 <= bytes.len()`.
+#[inline(always)]
+fn read_u64(bytes: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&bytes[i..i + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// The four bytes at `i` (little-endian); `i + 4 <= bytes.len()`.
+#[inline(always)]
+fn read_u32(bytes: &[u8], i: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&bytes[i..i + 4]);
+    u32::from_le_bytes(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `same_bytes` is `==`, for every length up to 40 and a difference at
+    /// every position; equal keys hash alike.
+    #[test]
+    fn same_bytes_is_equality() {
+        let base: Vec<u8> = (0..40u8)
+            .map(|i| i.wrapping_mul(37).wrapping_add(11))
+            .collect();
+        for n in 0..=base.len() {
+            let a = &base[..n];
+            // A copy: equal bytes at another address.
+            let copy = a.to_vec();
+            assert!(same_bytes(a, &copy), "len {n}");
+            assert_eq!(key_hash(a), key_hash(&copy));
+            for k in 0..n {
+                let mut b = a.to_vec();
+                b[k] ^= 0x40;
+                assert!(!same_bytes(a, &b), "len {n}, differing at {k}");
+            }
+            if n > 0 {
+                assert!(!same_bytes(a, &base[..n - 1]));
+            }
+        }
+    }
 }

@@ -13,6 +13,8 @@
 
 use hpy::{Context, Error, Handle, Result, exc, sys};
 
+use crate::block;
+
 /// ujson's `JSON_MAX_RECURSION_DEPTH`.
 const MAX_LEVEL: u32 = 1024;
 
@@ -55,9 +57,10 @@ struct Encoder<'a, 'ctx> {
     opts: &'a Options,
     default: Option<&'a Handle<'ctx>>,
     table: [Esc; 256],
-    /// Whether `escape` may skip plain bytes eight at a time (not with
-    /// `encode_html_chars`, whose characters the word test does not look for).
-    swar: bool,
+    /// The bytes that stop a block: a superset of those `table` does not copy
+    /// (with `ensure_ascii`, every byte from 0x80 on, although the table
+    /// copies stray continuation bytes; the slow path then copies them).
+    scan: block::Set,
     /// Whether raw bytes (`__json__`, `bytes` values, separators) went into the output.
     raw_inserted: bool,
     /// Bounds the native stack of the recursion (see `crate::stack`).
@@ -77,7 +80,11 @@ pub(crate) fn dumps<'ctx>(
         opts,
         default,
         table: escape_table(opts),
-        swar: !opts.encode_html_chars,
+        scan: block::Set {
+            slash: opts.escape_forward_slashes,
+            html: opts.encode_html_chars,
+            non_ascii: opts.ensure_ascii,
+        },
         raw_inserted: !opts.item_separator.is_ascii() || !opts.key_separator.is_ascii(),
         stack: crate::stack::StackGuard::here(),
     };
@@ -116,16 +123,65 @@ fn escape_table(opts: &Options) -> [Esc; 256] {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Writes `\\uXXXX` (lowercase hex, as ujson) at `d`; returns the end.
+///
+/// # Safety
+///
+/// `d` must be valid for writing 6 bytes.
 #[inline(always)]
-fn push_u16_escape(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&[
+unsafe fn write_u16_escape(d: *mut u8, v: u32) -> *mut u8 {
+    let bytes = [
         b'\\',
         b'u',
         HEX[((v >> 12) & 0xF) as usize],
         HEX[((v >> 8) & 0xF) as usize],
         HEX[((v >> 4) & 0xF) as usize],
         HEX[(v & 0xF) as usize],
-    ]);
+    ];
+    // SAFETY: the caller guarantees room for 6 bytes at `d`.
+    unsafe {
+        d.cast::<[u8; 6]>().write_unaligned(bytes);
+        d.add(6)
+    }
+}
+
+/// Appends a separator: the usual one byte as a push, not a `memcpy`.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, sep: &[u8]) {
+    match *sep {
+        [b] => out.push(b),
+        _ => out.extend_from_slice(sep),
+    }
+}
+
+/// Copies `len < 16` bytes from `src` to `dst` with at most two loads and
+/// two stores (overlapping), instead of a call to `memcpy`.
+///
+/// # Safety
+///
+/// `src` must be valid for reading and `dst` for writing `len` bytes; the
+/// regions must not overlap.
+#[inline(always)]
+unsafe fn copy_small(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: every access is within `[0, len)` of its region (the caller's
+    // guarantee): `len >= 8` reads `0..8` and `len-8..len`, and so on.
+    unsafe {
+        if len >= 8 {
+            let a = src.cast::<u64>().read_unaligned();
+            let b = src.add(len - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(a);
+            dst.add(len - 8).cast::<u64>().write_unaligned(b);
+        } else if len >= 4 {
+            let a = src.cast::<u32>().read_unaligned();
+            let b = src.add(len - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(a);
+            dst.add(len - 4).cast::<u32>().write_unaligned(b);
+        } else if len > 0 {
+            dst.write(src.read());
+            dst.add(len / 2).write(src.add(len / 2).read());
+            dst.add(len - 1).write(src.add(len - 1).read());
+        }
+    }
 }
 
 /// `OverflowError(msg)`: how ujson reports its own encoding errors.
@@ -135,24 +191,6 @@ fn overflow(msg: &'static str) -> Error {
 }
 
 impl<'ctx> Encoder<'_, 'ctx> {
-    /// Whether any byte of `w` needs an escape (for `swar` options only).
-    #[inline(always)]
-    fn needs_escape(&self, w: u64) -> bool {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGHS: u64 = 0x8080_8080_8080_8080;
-        #[inline(always)]
-        fn has_zero(x: u64) -> bool {
-            x.wrapping_sub(ONES) & !x & HIGHS != 0
-        }
-        // A byte below 0x20 (for bytes below 0x80: `b - 0x20` borrows).
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS != 0;
-        control
-            || has_zero(w ^ (ONES * u64::from(b'"')))
-            || has_zero(w ^ (ONES * u64::from(b'\\')))
-            || (self.opts.escape_forward_slashes && has_zero(w ^ (ONES * u64::from(b'/'))))
-            || (self.opts.ensure_ascii && w & HIGHS != 0)
-    }
-
     #[inline(always)]
     fn raw(&self) -> *mut sys::HPyContext {
         self.ctx.as_raw()
@@ -190,24 +228,32 @@ impl<'ctx> Encoder<'_, 'ctx> {
     /// Encodes the builtin types; `false` for anything else.
     #[inline]
     fn encode_builtin(&mut self, obj: &Handle<'ctx>, level: u32) -> Result<bool> {
+        // Ordered by how often each kind comes up in documents, cheapest
+        // tests first: `str`, `dict` and `list` are flag tests, the
+        // singletons identity tests, and only then the subtype tests.
+        let ctx = self.ctx;
         if obj.is_str() {
             self.encode_str(obj)?;
+        } else if obj.is_dict() {
+            self.encode_dict(obj, level)?;
+        } else if obj.is_list() {
+            self.encode_sequence(obj, level)?;
+        } else if obj.is(&ctx.none()) {
+            self.out.extend_from_slice(b"null");
+        } else if obj.is(&ctx.true_()) {
+            self.out.extend_from_slice(b"true");
+        } else if obj.is(&ctx.false_()) {
+            self.out.extend_from_slice(b"false");
         } else if self.type_check(obj, sys::h_LongType) {
             self.encode_int(obj)?;
         } else if self.type_check(obj, sys::h_FloatType) {
             self.encode_float(obj)?;
-        } else if obj.is_dict() {
-            self.encode_dict(obj, level)?;
-        } else if obj.is_list() || obj.is_tuple() {
+        } else if obj.is_tuple() {
             self.encode_sequence(obj, level)?;
-        } else if obj.is_none() {
-            self.out.extend_from_slice(b"null");
         } else if !self.opts.reject_bytes && obj.is_bytes() {
             let data = obj.as_bytes()?;
             self.raw_inserted = true;
-            self.out.push(b'"');
-            self.escape(data)?;
-            self.out.push(b'"');
+            self.escape_quoted(data)?;
         } else {
             return Ok(false);
         }
@@ -271,75 +317,153 @@ impl<'ctx> Encoder<'_, 'ctx> {
     }
 
     fn encode_str(&mut self, obj: &Handle<'ctx>) -> Result<()> {
-        with_str_bytes(obj, |b| {
-            self.out.reserve(b.len() + 2);
-            self.out.push(b'"');
-            self.escape(b)?;
-            self.out.push(b'"');
-            Ok(())
-        })?
+        with_str_bytes(obj, |b| self.escape_quoted(b))?
     }
 
-    /// Writes `s` escaped (without the quotes).
+    /// Writes `s` escaped, between double quotes.
+    ///
+    /// The output is reserved once for the worst case and written through a
+    /// pointer: 16 bytes at a time are checked (see [`block`]) and stored
+    /// whole, the output advancing past the plain ones; the byte that stopped
+    /// the block is escaped in place; the last bytes go one at a time. This
+    /// loop is most of `dumps`'s own time on text-heavy documents.
     #[inline]
-    fn escape(&mut self, s: &[u8]) -> Result<()> {
-        let mut i = 0;
-        let mut run = 0;
-        while let Some(&c) = s.get(i) {
-            let e = self.table[usize::from(c)];
-            if e == Esc::Copy {
-                i += 1;
-                if self.swar {
-                    // Skip eight plain bytes at a time.
-                    while let Some(chunk) = s.get(i..i + 8) {
-                        let mut w = [0u8; 8];
-                        w.copy_from_slice(chunk);
-                        if self.needs_escape(u64::from_le_bytes(w)) {
-                            break;
-                        }
-                        i += 8;
-                    }
+    fn escape_quoted(&mut self, s: &[u8]) -> Result<()> {
+        // Worst case per input byte: 6 output bytes (`\u00XX` for a control
+        // byte; a 2-, 3- or 4-byte sequence becomes 6, 6 or 12 bytes), plus the
+        // two quotes and room for one block store past the end.
+        let worst = s
+            .len()
+            .checked_mul(6)
+            .and_then(|n| n.checked_add(2 + block::LEN))
+            .ok_or_else(|| exc::MemoryError::new_err(""))?;
+        self.out.reserve(worst);
+        let n = s.len();
+        let src = s.as_ptr();
+        let start = self.out.len();
+        // SAFETY: `reserve` made room for `worst` bytes after `start`. With
+        // `i` input bytes consumed, at most `1 + 6 * i` bytes are written
+        // (each input byte adds at most 6, see above), so a block store at
+        // `d` (`block::LEN` bytes) and the closing quote stay within `worst`.
+        // Reads stay below `n`: blocks are read while `i + LEN <= n`, the
+        // sequence decoder gets the slice `i..n`, and the last bytes are read
+        // from `pad` (2 * LEN bytes, blocks read at `j < rem <= LEN`). The
+        // length is set only after the bytes are written; an error leaves it
+        // unchanged.
+        unsafe {
+            let base = self.out.as_mut_ptr().add(start);
+            let mut d = base;
+            d.write(b'"');
+            d = d.add(1);
+            let mut i = 0;
+            while i + block::LEN <= n {
+                let mask = self.scan.mask(src.add(i));
+                core::ptr::copy_nonoverlapping(src.add(i), d, block::LEN);
+                if mask == 0 {
+                    i += block::LEN;
+                    d = d.add(block::LEN);
+                    continue;
                 }
-                continue;
+                let k = mask.trailing_zeros() as usize;
+                i += k;
+                d = d.add(k);
+                let (used, end) = self.escape_one(src, i, n, d)?;
+                i += used;
+                d = end;
             }
-            self.out.extend_from_slice(&s[run..i]);
-            match e {
-                Esc::Copy => {}
-                Esc::Short(x) => {
-                    self.out.extend_from_slice(&[b'\\', x]);
-                    i += 1;
-                }
-                Esc::Unicode => {
-                    push_u16_escape(&mut self.out, u32::from(c));
-                    i += 1;
-                }
-                Esc::Sequence => {
-                    let (n, cp) = encode_sequence(&s[i..])?;
-                    if cp >= 0x10000 {
-                        let v = cp - 0x10000;
-                        push_u16_escape(&mut self.out, (v >> 10) + 0xD800);
-                        push_u16_escape(&mut self.out, (v & 0x3FF) + 0xDC00);
-                    } else {
-                        push_u16_escape(&mut self.out, cp);
+            if i < n {
+                // The last `rem < LEN` bytes: the same steps on a copy padded
+                // with plain bytes, so that a block read at any `j < rem` is
+                // within `pad`; bits from `rem` on are masked off.
+                let rem = n - i;
+                let mut pad = [b'a'; 2 * block::LEN];
+                copy_small(src.add(i), pad.as_mut_ptr(), rem);
+                let p = pad.as_ptr();
+                let mut j = 0;
+                while j < rem {
+                    let mask = self.scan.mask(p.add(j)) & ((1u32 << (rem - j)) - 1);
+                    core::ptr::copy_nonoverlapping(p.add(j), d, block::LEN);
+                    if mask == 0 {
+                        d = d.add(rem - j);
+                        break;
                     }
-                    i += n;
+                    let k = mask.trailing_zeros() as usize;
+                    j += k;
+                    d = d.add(k);
+                    let (used, end) = self.escape_one(p, j, rem, d)?;
+                    j += used;
+                    d = end;
                 }
             }
-            run = i;
+            d.write(b'"');
+            d = d.add(1);
+            self.out.set_len(start + d.offset_from(base) as usize);
         }
-        self.out.extend_from_slice(&s[run..]);
         Ok(())
     }
 
+    /// Writes byte `i` of `src[..n]` (with the rest of its sequence) as the
+    /// table says, at `d`: how many input bytes it took, and the new end.
+    ///
+    /// # Safety
+    ///
+    /// `src` must be valid for reading `n > i` bytes, and `d` for writing 6
+    /// bytes per input byte this consumes (at most `6 * (n - i)`).
+    #[inline(always)]
+    unsafe fn escape_one(
+        &self,
+        src: *const u8,
+        i: usize,
+        n: usize,
+        d: *mut u8,
+    ) -> Result<(usize, *mut u8)> {
+        // SAFETY: guaranteed by the caller (see above): each arm writes at most
+        // 6 bytes per input byte it consumes (a sequence of 2, 3 or 4 bytes: 6,
+        // 6 or 12), and reads below `n`.
+        unsafe {
+            let c = *src.add(i);
+            Ok(match self.table[usize::from(c)] {
+                Esc::Copy => {
+                    d.write(c);
+                    (1, d.add(1))
+                }
+                Esc::Short(x) => {
+                    d.write(b'\\');
+                    d.add(1).write(x);
+                    (1, d.add(2))
+                }
+                Esc::Unicode => (1, write_u16_escape(d, u32::from(c))),
+                Esc::Sequence => {
+                    // A run of sequences (text in a non-Latin script) stays
+                    // in this loop instead of going back to the block scan.
+                    let mut used = 0;
+                    let mut d = d;
+                    loop {
+                        let at = i + used;
+                        let (len, cp) =
+                            decode_sequence(core::slice::from_raw_parts(src.add(at), n - at))?;
+                        d = if cp >= 0x10000 {
+                            let v = cp - 0x10000;
+                            let d = write_u16_escape(d, (v >> 10) + 0xD800);
+                            write_u16_escape(d, (v & 0x3FF) + 0xDC00)
+                        } else {
+                            write_u16_escape(d, cp)
+                        };
+                        used += len;
+                        if i + used >= n
+                            || self.table[usize::from(*src.add(i + used))] != Esc::Sequence
+                        {
+                            break;
+                        }
+                    }
+                    (used, d)
+                }
+            })
+        }
+    }
+
+    /// An `int` that is not `True` or `False` (the caller tests those).
     fn encode_int(&mut self, obj: &Handle<'ctx>) -> Result<()> {
-        if obj.is(&self.ctx.true_()) {
-            self.out.extend_from_slice(b"true");
-            return Ok(());
-        }
-        if obj.is(&self.ctx.false_()) {
-            self.out.extend_from_slice(b"false");
-            return Ok(());
-        }
         // SAFETY: the handle is an open int.
         let v = unsafe { sys::HPyLong_AsInt64_t(self.raw(), obj.as_raw()) };
         if v != -1 || !self.ctx.err_occurred() {
@@ -408,22 +532,25 @@ impl<'ctx> Encoder<'_, 'ctx> {
     fn encode_sequence(&mut self, obj: &Handle<'ctx>, level: u32) -> Result<()> {
         let raw = self.raw();
         self.out.push(b'[');
+        // The length is read once, as ujson does: items that `default` (or
+        // any other Python code run on the way) appends are not written; if
+        // it removes items, the list "changed size during iteration".
+        // SAFETY: the handle is an open list or tuple.
+        let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
+        if n < 0 {
+            return Err(Error::raised());
+        }
+        let n = n as usize;
         let mut count = 0usize;
-        loop {
-            // The length is read again each time: `default` may change the list.
-            // SAFETY: the handle is an open list or tuple.
-            let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
-            if n < 0 {
-                return Err(Error::raised());
-            }
-            if count >= n as usize {
-                break;
-            }
-            // SAFETY: the handle is open and `count < len`; new handle or NULL.
-            let item = self
-                .own(unsafe { sys::HPy_GetItem_i(raw, obj.as_raw(), count as sys::HPy_ssize_t) })?;
+        while count < n {
+            // SAFETY: the handle is open; new handle or NULL with an exception.
+            let item = unsafe { sys::HPy_GetItem_i(raw, obj.as_raw(), count as sys::HPy_ssize_t) };
+            let item = match self.own(item) {
+                Ok(item) => item,
+                Err(e) => return Err(self.shrunk(obj, n).unwrap_or(e)),
+            };
             if count > 0 {
-                self.out.extend_from_slice(&self.opts.item_separator);
+                put(&mut self.out, &self.opts.item_separator);
             }
             self.newline_indent(level + 1);
             self.encode(&item, level + 1)?;
@@ -434,6 +561,18 @@ impl<'ctx> Encoder<'_, 'ctx> {
         }
         self.out.push(b']');
         Ok(())
+    }
+
+    /// `RuntimeError` if the sequence is now shorter than `n` (Python code
+    /// run while encoding it removed items).
+    #[cold]
+    fn shrunk(&self, obj: &Handle<'ctx>, n: usize) -> Option<Error> {
+        // SAFETY: the handle is an open list or tuple.
+        let now = unsafe { sys::HPy_Length(self.raw(), obj.as_raw()) };
+        (now >= 0 && (now as usize) < n).then(|| {
+            self.ctx.err_clear();
+            exc::RuntimeError::new_err("list changed size during iteration")
+        })
     }
 
     fn encode_dict(&mut self, obj: &Handle<'ctx>, level: u32) -> Result<()> {
@@ -454,11 +593,11 @@ impl<'ctx> Encoder<'_, 'ctx> {
             // SAFETY: both handles are open; new handle or NULL with an exception.
             let value = self.own(unsafe { sys::HPy_GetItem(raw, obj.as_raw(), key.as_raw()) })?;
             if i > 0 {
-                self.out.extend_from_slice(&self.opts.item_separator);
+                put(&mut self.out, &self.opts.item_separator);
             }
             self.newline_indent(level + 1);
             self.encode_key(&key)?;
-            self.out.extend_from_slice(&self.opts.key_separator);
+            put(&mut self.out, &self.opts.key_separator);
             self.encode(&value, level + 1)?;
         }
         if n > 0 {
@@ -469,23 +608,21 @@ impl<'ctx> Encoder<'_, 'ctx> {
     }
 
     fn encode_key(&mut self, key: &Handle<'ctx>) -> Result<()> {
-        self.out.push(b'"');
         if key.is_str() {
-            with_str_bytes(key, |b| self.escape(b))??;
+            with_str_bytes(key, |b| self.escape_quoted(b))??;
         } else if key.is_bytes() {
             self.raw_inserted = true;
-            self.escape(key.as_bytes()?)?;
+            self.escape_quoted(key.as_bytes()?)?;
         } else if key.is(&self.ctx.true_()) {
-            self.out.extend_from_slice(b"true");
+            self.out.extend_from_slice(b"\"true\"");
         } else if key.is(&self.ctx.false_()) {
-            self.out.extend_from_slice(b"false");
+            self.out.extend_from_slice(b"\"false\"");
         } else if key.is_none() {
-            self.out.extend_from_slice(b"null");
+            self.out.extend_from_slice(b"\"null\"");
         } else {
             let s = key.str()?;
-            with_str_bytes(&s, |b| self.escape(b))??;
+            with_str_bytes(&s, |b| self.escape_quoted(b))??;
         }
-        self.out.push(b'"');
         Ok(())
     }
 
@@ -514,9 +651,44 @@ impl<'ctx> Encoder<'_, 'ctx> {
     }
 }
 
-/// Decodes the multi-byte sequence at the start of `s` for `\uXXXX` output,
-/// with ujson's checks and messages: its length and code point.
-fn encode_sequence(s: &[u8]) -> Result<(usize, u32)> {
+/// Decodes the multi-byte sequence at the start of `s` for `\uXXXX` output:
+/// its length and code point. Well-formed sequences (every `str` on CPython;
+/// PyPy's lone surrogates are well-formed 3-byte sequences too) take the
+/// short path; anything else gets ujson's checks and messages.
+#[inline(always)]
+fn decode_sequence(s: &[u8]) -> Result<(usize, u32)> {
+    #[inline(always)]
+    fn cont(b: u8) -> Option<u32> {
+        (b & 0xC0 == 0x80).then_some(u32::from(b & 0x3F))
+    }
+    let fast = match *s {
+        [l @ 0xC2..=0xDF, b1, ..] => cont(b1).map(|c1| (2, (u32::from(l & 0x1F) << 6) | c1)),
+        [l @ 0xE0..=0xEF, b1, b2, ..] => cont(b1).zip(cont(b2)).and_then(|(c1, c2)| {
+            let cp = (u32::from(l & 0x0F) << 12) | (c1 << 6) | c2;
+            (cp >= 0x800).then_some((3, cp))
+        }),
+        [l @ 0xF0..=0xF4, b1, b2, b3, ..] => {
+            cont(b1)
+                .zip(cont(b2))
+                .zip(cont(b3))
+                .and_then(|((c1, c2), c3)| {
+                    let cp = (u32::from(l & 0x07) << 18) | (c1 << 12) | (c2 << 6) | c3;
+                    (0x10000..=0x10FFFF).contains(&cp).then_some((4, cp))
+                })
+        }
+        _ => None,
+    };
+    match fast {
+        Some(r) => Ok(r),
+        None => decode_sequence_checked(s),
+    }
+}
+
+/// [`decode_sequence`] for everything but well-formed 2- and 3-byte
+/// sequences, with ujson's checks and messages.
+#[cold]
+#[inline(never)]
+fn decode_sequence_checked(s: &[u8]) -> Result<(usize, u32)> {
     let lead = s[0];
     let n = match lead {
         0xC0..=0xDF => 2,

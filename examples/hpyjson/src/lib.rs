@@ -15,6 +15,7 @@
 
 use hpy::{Context, FromPy, Handle, Result, exc, hpy_module};
 
+mod block;
 mod decode;
 mod encode;
 mod float;
@@ -98,18 +99,30 @@ pub(crate) fn is_decimal(ctx: &Context, obj: &Handle<'_>) -> Result<bool> {
 }
 
 /// The UTF-8 (or WTF-8) text of `obj` for `loads`: a `str`, `bytes` or
-/// `bytearray`, as ujson takes them.
-fn with_input<R>(ctx: &Context, obj: &Handle<'_>, f: impl FnOnce(&[u8]) -> Result<R>) -> Result<R> {
+/// `bytearray`, as ujson takes them; `f` also learns whether the text is
+/// known to be valid UTF-8 (a `str`'s text on CPython, which refuses lone
+/// surrogates), so that the parser need not check it again.
+fn with_input<R>(
+    ctx: &Context,
+    obj: &Handle<'_>,
+    f: impl FnOnce(&[u8], bool) -> Result<R>,
+) -> Result<R> {
     if obj.is_str() {
-        return encode::with_str_bytes(obj, f)?;
+        // `as_str` is valid UTF-8 by construction; it fails for lone
+        // surrogates (always on CPython, never on PyPy), which ujson takes.
+        if let Ok(text) = obj.as_str() {
+            return f(text.as_bytes(), true);
+        }
+        ctx.err_clear();
+        return encode::with_str_bytes(obj, |b| f(b, false))?;
     }
     if obj.is_bytes() {
-        return f(obj.as_bytes()?);
+        return f(obj.as_bytes()?, false);
     }
     let bytearray = hpyjson::BYTEARRAY.load(ctx)?;
     if obj.is_instance(&bytearray)? {
         let copy = obj.bytes()?;
-        return f(copy.as_bytes()?);
+        return f(copy.as_bytes()?, false);
     }
     if obj.is_instance(&ctx.memoryview_type())? {
         return Err(exc::TypeError::new_err(
@@ -122,7 +135,7 @@ fn with_input<R>(ctx: &Context, obj: &Handle<'_>, f: impl FnOnce(&[u8]) -> Resul
 }
 
 fn loads_impl<'py>(ctx: &'py Context, obj: &Handle<'py>) -> Result<Handle<'py>> {
-    with_input(ctx, obj, |input| decode::loads(ctx, input))
+    with_input(ctx, obj, |input, utf8| decode::loads(ctx, input, utf8))
 }
 
 /// The keyword arguments of `dumps` and `dump`.

@@ -469,6 +469,13 @@ impl<'a, 'ctx> FromPy<'a, 'ctx> for &'a str {
         // SAFETY: the runtime returns `len` bytes at `data`, valid while the handle
         // is open (for `'a`).
         let bytes = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len as usize) };
+        if obj.ctx().runtime() == crate::Runtime::CPython {
+            // SAFETY: CPython's PyUnicode_AsUTF8AndSize encodes strictly (it
+            // raises for lone surrogates, the only code points UTF-8 cannot
+            // carry), so the bytes are valid UTF-8; not checking saves a pass
+            // over long strings.
+            return Ok(unsafe { core::str::from_utf8_unchecked(bytes) });
+        }
         // Checked, not assumed: PyPy 7.3.19 returns lone surrogates encoded as if
         // they were characters (invalid UTF-8) where CPython raises.
         match core::str::from_utf8(bytes) {
