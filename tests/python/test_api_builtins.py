@@ -8,6 +8,7 @@ import contextvars
 import gc
 import struct
 import sys
+import weakref
 
 import pytest
 from conftest import IS_PYPY, leak_check
@@ -400,6 +401,38 @@ def test_builder_dropped_is_cancelled(api_builtins, kind):
         before = sys.getrefcount(obj)
         api_builtins.builder_sets(kind, 3, bytes([0, 2]), obj, False)
         assert sys.getrefcount(obj) == before
+
+
+class Weak:
+    """An object a weak reference can watch."""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("build", [True, False], ids=["built", "cancelled"])
+def test_builder_items_are_freed(api_builtins, kind, build):
+    # Neither a built list or tuple (once dropped) nor a cancelled builder
+    # keeps its items alive. PyPy's own builders stay in its handle table after
+    # Build, keeping every item alive for good: the SDK does not use them there.
+    obj = Weak()
+    ref = weakref.ref(obj)
+    result = api_builtins.builder_sets(kind, 300, bytes([0, 7, 255]), obj, build)
+    assert (result is not None) == build
+    del result, obj
+    collect()
+    assert ref() is None
+
+
+def test_list_from(api_builtins):
+    obj = Weak()
+    ref = weakref.ref(obj)
+    assert api_builtins.list_from([]) == []
+    result = api_builtins.list_from([1, "a", obj, None])
+    assert type(result) is list and result == [1, "a", obj, None]
+    big = api_builtins.list_from(list(range(1000)))
+    assert big == list(range(1000))
+    del result, obj
+    collect()
+    assert ref() is None
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -13,8 +13,9 @@
 //! escapes (`HPyUnicode_DecodeASCII` for ASCII, which takes a length);
 //! dictionary keys seen before in the same call reuse the same `str` object
 //! (a small cache from the key's bytes to its handle); list items are
-//! collected on one shared stack of handles and moved into an
-//! `HPyListBuilder` of the right length at the closing bracket.
+//! collected on one shared stack of handles and made into a list at the
+//! closing bracket (`Context::new_list_from`: one list builder of the right
+//! length on CPython, one `HPyTuple_FromArray` on PyPy).
 
 use hpy::{Context, Error, Handle, Result, sys};
 
@@ -268,21 +269,9 @@ impl<'ctx> Decoder<'_, 'ctx> {
 
     /// Moves `items[base..]` into a new list.
     fn build_list(&mut self, base: usize) -> Result<Handle<'ctx>> {
-        let n = self.items.len() - base;
-        let ctx = self.ctx.as_raw();
-        // SAFETY: the context is live; `n` is a length of a Vec, so it fits `isize`.
-        let builder = unsafe { sys::HPyListBuilder_New(ctx, n as sys::HPy_ssize_t) };
-        if builder.is_null() {
-            self.items.truncate(base);
-            return Err(Error::no_memory(self.ctx));
-        }
-        for (i, item) in self.items.drain(base..).enumerate() {
-            // SAFETY: `builder` is open and `i < n`, each index set once; the
-            // builder takes its own reference, so `item` is closed after.
-            unsafe { sys::HPyListBuilder_Set(ctx, builder, i as sys::HPy_ssize_t, item.as_raw()) };
-        }
-        // SAFETY: every slot is set; the builder is consumed here, exactly once.
-        self.own(unsafe { sys::HPyListBuilder_Build(ctx, builder) })
+        let list = self.ctx.new_list_from(&self.items[base..]);
+        self.items.truncate(base);
+        list
     }
 
     fn parse_object(&mut self) -> Result<Handle<'ctx>> {

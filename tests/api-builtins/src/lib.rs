@@ -289,6 +289,12 @@ mod api_builtins {
         ctx.new_tuple(&items)
     }
 
+    /// ctx.new_list_from(&items).
+    #[hpy_method]
+    fn list_from<'py>(ctx: &'py Context, items: Vec<Handle<'py>>) -> Result<Handle<'py>> {
+        ctx.new_list_from(&items)
+    }
+
     /// ctx.new_dict().
     #[hpy_method]
     fn new_dict(ctx: &Context) -> Result<Handle<'_>> {
