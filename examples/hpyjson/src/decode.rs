@@ -15,7 +15,7 @@
 //! (a small cache from the key's bytes to its handle); list items are
 //! collected on one shared stack of handles and made into a list at the
 //! closing bracket (`Context::new_list_from`: one list builder of the right
-//! length on CPython, one `HPyTuple_FromArray` on PyPy).
+//! length on CPython, appends on PyPy, whose list builders leak).
 
 use hpy::{Context, Error, Handle, Result, sys};
 
