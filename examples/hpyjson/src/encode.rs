@@ -65,6 +65,9 @@ struct Encoder<'a, 'ctx> {
     raw_inserted: bool,
     /// Bounds the native stack of the recursion (see `crate::stack`).
     stack: crate::stack::StackGuard,
+    /// Whether the runtime is CPython, whose `HPyUnicode_AsUTF8AndSize`
+    /// fails cleanly (with `TypeError`) for a non-`str`.
+    cpython: bool,
 }
 
 /// Encodes `obj` to a new `str`.
@@ -87,6 +90,7 @@ pub(crate) fn dumps<'ctx>(
         },
         raw_inserted: !opts.item_separator.is_ascii() || !opts.key_separator.is_ascii(),
         stack: crate::stack::StackGuard::here(),
+        cpython: ctx.runtime() == hpy::Runtime::CPython,
     };
     enc.encode(obj, 0)?;
     enc.finish()
@@ -327,8 +331,36 @@ impl<'ctx> Encoder<'_, 'ctx> {
     /// whole, the output advancing past the plain ones; the byte that stopped
     /// the block is escaped in place; the last bytes go one at a time. This
     /// loop is most of `dumps`'s own time on text-heavy documents.
-    #[inline]
+    #[inline(always)]
     fn escape_quoted(&mut self, s: &[u8]) -> Result<()> {
+        let n = s.len();
+        if n < block::LEN && self.out.capacity() - self.out.len() >= block::LEN + 2 {
+            // Short strings (most keys) with nothing to escape: one padded
+            // block, checked and stored whole, inline.
+            let mut pad = [b'a'; block::LEN];
+            // SAFETY: `s` has `n < LEN` readable bytes and `pad` room for them.
+            unsafe { copy_small(s.as_ptr(), pad.as_mut_ptr(), n) };
+            // SAFETY: `pad` is LEN readable bytes.
+            if unsafe { self.scan.mask(pad.as_ptr()) } & ((1u32 << n) - 1) == 0 {
+                let start = self.out.len();
+                // SAFETY: the capacity check above leaves room for LEN + 2
+                // bytes after `start`, of which `n + 2` become the length.
+                unsafe {
+                    let d = self.out.as_mut_ptr().add(start);
+                    d.write(b'"');
+                    d.add(1).cast::<[u8; block::LEN]>().write_unaligned(pad);
+                    d.add(1 + n).write(b'"');
+                    self.out.set_len(start + n + 2);
+                }
+                return Ok(());
+            }
+        }
+        self.escape_quoted_slow(s)
+    }
+
+    /// [`Self::escape_quoted`] for everything but short plain strings.
+    #[inline(never)]
+    fn escape_quoted_slow(&mut self, s: &[u8]) -> Result<()> {
         // Worst case per input byte: 6 output bytes (`\u00XX` for a control
         // byte; a 2-, 3- or 4-byte sequence becomes 6, 6 or 12 bytes), plus the
         // two quotes and room for one block store past the end.
@@ -608,6 +640,22 @@ impl<'ctx> Encoder<'_, 'ctx> {
     }
 
     fn encode_key(&mut self, key: &Handle<'ctx>) -> Result<()> {
+        if self.cpython {
+            // Keys are nearly always `str`: ask for the text straight away
+            // (one context call instead of two). Anything else fails with an
+            // exception, cleared here, and takes the tests below (as does a
+            // `str` with lone surrogates, which CPython will not encode).
+            let mut len: sys::HPy_ssize_t = 0;
+            // SAFETY: the handle is open; on success the buffer holds `len`
+            // bytes and lives as long as the handle, which outlives the call.
+            let data = unsafe { sys::HPyUnicode_AsUTF8AndSize(self.raw(), key.as_raw(), &mut len) };
+            if !data.is_null() {
+                // SAFETY: see above; `len` is non-negative on success.
+                let text = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len as usize) };
+                return self.escape_quoted(text);
+            }
+            self.ctx.err_clear();
+        }
         if key.is_str() {
             with_str_bytes(key, |b| self.escape_quoted(b))??;
         } else if key.is_bytes() {
