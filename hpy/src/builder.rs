@@ -326,10 +326,15 @@ impl<'ctx, R: RawBuilder> Builder<'ctx, R> {
                 .iter()
                 .map(|h| h.as_ref().map_or(none, |h| h.raw))
                 .collect();
+            // SAFETY (both arms): `raw` holds the open handles in `items`
+            // (closed only when `items` drops, after the call) and the
+            // constant `None`.
             return if R::KIND == "list" {
-                list_from_raw(self.ctx, &raw)
+                // SAFETY: see above.
+                unsafe { list_from_raw(self.ctx, &raw) }
             } else {
-                tuple_from_raw(self.ctx, &raw)
+                // SAFETY: see above.
+                unsafe { self.ctx.tuple_from_raw(&raw) }
             };
         }
         if self.slots.filled < self.slots.len {
@@ -352,35 +357,21 @@ impl<'ctx, R: RawBuilder> Builder<'ctx, R> {
     }
 }
 
-/// A new tuple of the open handles `raw` (`HPyTuple_FromArray`, which does not
-/// steal them).
-fn tuple_from_raw<'ctx>(ctx: &'ctx Context, raw: &[sys::HPy]) -> Result<Handle<'ctx>> {
-    // SAFETY: the context is live and every element an open handle;
-    // `HPyTuple_FromArray` only reads the array (its prototype lacks `const`);
-    // a slice never holds more than `isize::MAX` bytes.
-    unsafe {
-        Handle::from_raw_result(
-            ctx,
-            sys::HPyTuple_FromArray(
-                ctx.as_raw(),
-                raw.as_ptr().cast_mut(),
-                raw.len() as sys::HPy_ssize_t,
-            ),
-        )
-    }
-}
-
 /// A new list of the open handles `raw`, without a list builder: PyPy's
 /// way (see the module docs), `HPyList_New(0)` and one `HPyList_Append` per
 /// item. Measured on PyPy 7.3.19 (hpyjson.loads): as fast as
 /// `list(HPyTuple_FromArray(...))` for long lists and much faster for short
 /// ones, where the call to `list` dominates.
-fn list_from_raw<'ctx>(ctx: &'ctx Context, raw: &[sys::HPy]) -> Result<Handle<'ctx>> {
+///
+/// # Safety
+///
+/// Every element of `raw` must be an open handle of `ctx`.
+unsafe fn list_from_raw<'ctx>(ctx: &'ctx Context, raw: &[sys::HPy]) -> Result<Handle<'ctx>> {
     // SAFETY: the context is live; a list of length 0 has no NULL items.
     let list = unsafe { Handle::from_raw_result(ctx, sys::HPyList_New(ctx.as_raw(), 0)) }?;
     for &item in raw {
-        // SAFETY: `list` is an open list and `item` an open handle, which
-        // `HPyList_Append` does not steal.
+        // SAFETY: `list` is an open list and `item` an open handle (the
+        // caller's guarantee), which `HPyList_Append` does not steal.
         if unsafe { sys::HPyList_Append(ctx.as_raw(), list.raw, item) } < 0 {
             return Err(Error::raised());
         }
@@ -402,7 +393,8 @@ impl Context {
     pub fn new_list_from<'ctx>(&'ctx self, items: &[Handle<'ctx>]) -> Result<Handle<'ctx>> {
         if self.runtime() == Runtime::PyPy {
             let raw: Vec<sys::HPy> = items.iter().map(|h| h.raw).collect();
-            return list_from_raw(self, &raw);
+            // SAFETY: the elements come from the `items` borrowed for the call.
+            return unsafe { list_from_raw(self, &raw) };
         }
         if !runtime_can_allocate(self, items.len()) {
             return Err(no_memory(self));

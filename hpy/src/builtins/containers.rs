@@ -46,19 +46,27 @@ impl Context {
             for (r, h) in raw.iter_mut().zip(items) {
                 *r = h.raw;
             }
-            self.tuple_from_raw(&raw[..items.len()])
+            // SAFETY: the elements come from `&Handle`s borrowed for the call.
+            unsafe { self.tuple_from_raw(&raw[..items.len()]) }
         } else {
             let raw: Vec<sys::HPy> = items.iter().map(|h| h.raw).collect();
-            self.tuple_from_raw(&raw)
+            // SAFETY: the elements come from `&Handle`s borrowed for the call.
+            unsafe { self.tuple_from_raw(&raw) }
         }
     }
 
+    /// A new tuple of the handles `raw` (`HPyTuple_FromArray`, which does not
+    /// steal them).
+    ///
+    /// # Safety
+    ///
+    /// Every element of `raw` must be an open handle of this context.
     #[inline(always)]
-    fn tuple_from_raw(&self, raw: &[sys::HPy]) -> Result<Handle<'_>> {
-        // SAFETY: the context is live and every element is an open handle (they
-        // come from `&Handle`s borrowed for the call); `HPyTuple_FromArray` only
-        // reads the array and does not steal the handles; a slice never holds
-        // more than `isize::MAX` bytes.
+    pub(crate) unsafe fn tuple_from_raw(&self, raw: &[sys::HPy]) -> Result<Handle<'_>> {
+        // SAFETY: the context is live and every element is an open handle (the
+        // caller's guarantee); `HPyTuple_FromArray` only reads the array and
+        // does not steal the handles; a slice never holds more than
+        // `isize::MAX` bytes.
         unsafe {
             Handle::from_raw_result(
                 self,
