@@ -528,6 +528,14 @@ impl<'ctx> Decoder<'_, 'ctx> {
                     self.scratch.push(c);
                     p += 2;
                 }
+                _ if self.utf8 => {
+                    // Valid UTF-8 (no surrogates): the whole run up to the
+                    // next quote, backslash or control character at once.
+                    flags.set(StrFlags::NON_ASCII, true);
+                    let run = skip_to_special_ascii(input, p);
+                    self.scratch.extend_from_slice(&input[p..run]);
+                    p = run;
+                }
                 _ => {
                     let (n, cp) = utf8_sequence(input, p)?;
                     flags.set(StrFlags::NON_ASCII, true);
