@@ -311,31 +311,29 @@ impl<'ctx, R: RawBuilder> Builder<'ctx, R> {
 
     fn build(mut self) -> Result<Handle<'ctx>> {
         let ctx = self.ctx.as_raw();
-        if let Some(held) = self.held.take() {
-            // Owned again by `items` (so closed on every path), unset slots `None`.
-            let items: Vec<Option<Handle<'ctx>>> = held
-                .into_iter()
-                .map(|raw| {
-                    // SAFETY: a non-NULL entry is an open handle this builder owns.
-                    (!raw.is_null()).then(|| unsafe { Handle::from_raw(self.ctx, raw) })
-                })
-                .collect();
+        if let Some(mut held) = self.held.take() {
             // SAFETY: the context is live; `None` is a constant handle.
             let none = unsafe { sys::h_None(ctx) };
-            let raw: Vec<sys::HPy> = items
-                .iter()
-                .map(|h| h.as_ref().map_or(none, |h| h.raw))
-                .collect();
-            // SAFETY (both arms): `raw` holds the open handles in `items`
-            // (closed only when `items` drops, after the call) and the
-            // constant `None`.
-            return if R::KIND == "list" {
+            for raw in held.iter_mut().filter(|raw| raw.is_null()) {
+                *raw = none;
+            }
+            // SAFETY (both arms): `held` holds open handles this builder owns
+            // (closed below, after the call) and the constant `None`.
+            let result = if R::KIND == "list" {
                 // SAFETY: see above.
-                unsafe { list_from_raw(self.ctx, &raw) }
+                unsafe { list_from_raw(self.ctx, held.iter().copied()) }
             } else {
                 // SAFETY: see above.
-                unsafe { self.ctx.tuple_from_raw(&raw) }
+                unsafe { self.ctx.tuple_from_raw(&held) }
             };
+            for (i, raw) in held.into_iter().enumerate() {
+                if self.slots.is_set(i) {
+                    // SAFETY: a set slot holds an open handle this builder
+                    // owns, closed once here (the vector was taken).
+                    drop(unsafe { Handle::from_raw(self.ctx, raw) });
+                }
+            }
+            return result;
         }
         if self.slots.filled < self.slots.len {
             // SAFETY: the context is live; `None` is a constant handle, which the
@@ -365,11 +363,14 @@ impl<'ctx, R: RawBuilder> Builder<'ctx, R> {
 ///
 /// # Safety
 ///
-/// Every element of `raw` must be an open handle of `ctx`.
-unsafe fn list_from_raw<'ctx>(ctx: &'ctx Context, raw: &[sys::HPy]) -> Result<Handle<'ctx>> {
+/// Every item of `raw` must be an open handle of `ctx`.
+unsafe fn list_from_raw<'ctx>(
+    ctx: &'ctx Context,
+    raw: impl IntoIterator<Item = sys::HPy>,
+) -> Result<Handle<'ctx>> {
     // SAFETY: the context is live; a list of length 0 has no NULL items.
     let list = unsafe { Handle::from_raw_result(ctx, sys::HPyList_New(ctx.as_raw(), 0)) }?;
-    for &item in raw {
+    for item in raw {
         // SAFETY: `list` is an open list and `item` an open handle (the
         // caller's guarantee), which `HPyList_Append` does not steal.
         if unsafe { sys::HPyList_Append(ctx.as_raw(), list.raw, item) } < 0 {
@@ -392,9 +393,8 @@ impl Context {
     /// ```
     pub fn new_list_from<'ctx>(&'ctx self, items: &[Handle<'ctx>]) -> Result<Handle<'ctx>> {
         if self.runtime() == Runtime::PyPy {
-            let raw: Vec<sys::HPy> = items.iter().map(|h| h.raw).collect();
-            // SAFETY: the elements come from the `items` borrowed for the call.
-            return unsafe { list_from_raw(self, &raw) };
+            // SAFETY: the handles come from the `items` borrowed for the call.
+            return unsafe { list_from_raw(self, items.iter().map(|h| h.raw)) };
         }
         if !runtime_can_allocate(self, items.len()) {
             return Err(no_memory(self));

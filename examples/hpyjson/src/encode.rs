@@ -645,13 +645,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
             // (one context call instead of two). Anything else fails with an
             // exception, cleared here, and takes the tests below (as does a
             // `str` with lone surrogates, which CPython will not encode).
-            let mut len: sys::HPy_ssize_t = 0;
-            // SAFETY: the handle is open; on success the buffer holds `len`
-            // bytes and lives as long as the handle, which outlives the call.
-            let data = unsafe { sys::HPyUnicode_AsUTF8AndSize(self.raw(), key.as_raw(), &mut len) };
-            if !data.is_null() {
-                // SAFETY: see above; `len` is non-negative on success.
-                let text = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len as usize) };
+            if let Some(text) = utf8_of(key) {
                 return self.escape_quoted(text);
             }
             self.ctx.err_clear();
@@ -783,19 +777,26 @@ fn decode_sequence_checked(s: &[u8]) -> Result<(usize, u32)> {
 /// `s.encode("utf-8", "surrogatepass")` (ujson's encoding).
 #[inline]
 pub(crate) fn with_str_bytes<R>(s: &Handle<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
-    let ctx = s.ctx();
-    let mut len: sys::HPy_ssize_t = 0;
-    // SAFETY: the handle is an open `str`; on success the buffer holds `len`
-    // bytes and lives as long as the handle, which outlives `f`.
-    let data = unsafe { sys::HPyUnicode_AsUTF8AndSize(ctx.as_raw(), s.as_raw(), &mut len) };
-    if !data.is_null() {
-        // PyPy returns lone surrogates in this buffer, as WTF-8; CPython
-        // refuses them (below). Either way the bytes are (WTF-)8.
-        // SAFETY: see above; `len` is non-negative on success.
-        let bytes = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len as usize) };
+    // PyPy returns lone surrogates in this buffer, as WTF-8; CPython refuses
+    // them (below). Either way the bytes are (WTF-)8.
+    if let Some(bytes) = utf8_of(s) {
         return Ok(f(bytes));
     }
-    ctx.err_clear();
+    s.ctx().err_clear();
     let b = s.call_method("encode", ("utf-8", "surrogatepass"))?;
     Ok(f(b.as_bytes()?))
+}
+
+/// `HPyUnicode_AsUTF8AndSize`: the text of a `str`, borrowed from it, or
+/// `None` with the runtime's exception set (on CPython: a `str` with lone
+/// surrogates, or anything but a `str`, which only CPython callers pass).
+#[inline(always)]
+fn utf8_of<'a>(s: &'a Handle<'_>) -> Option<&'a [u8]> {
+    let mut len: sys::HPy_ssize_t = 0;
+    // SAFETY: the handle is open; on success the buffer holds `len` bytes and
+    // lives as long as the handle, which the `'a` borrow keeps open.
+    let data = unsafe { sys::HPyUnicode_AsUTF8AndSize(s.ctx().as_raw(), s.as_raw(), &mut len) };
+    // SAFETY: see above; `len` is non-negative on success.
+    (!data.is_null())
+        .then(|| unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len as usize) })
 }
