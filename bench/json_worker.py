@@ -24,7 +24,8 @@ module imported by name (`path`, if given, is put first on sys.path).
 Every library gets the same input, the document as a `str`, and is called
 with its default options: dumps output differs (ujson and hpyjson escape `/`
 and non-ASCII by default, json escapes non-ASCII, orjson returns UTF-8 bytes).
-Only the standard library is imported (besides the libraries measured).
+Only the standard library is imported (besides the libraries measured, and
+tools/json_same.py, the document equality shared with the fuzzer).
 """
 
 import gc
@@ -35,6 +36,10 @@ import math
 import resource
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from json_same import same  # noqa: E402  (after the path it lives on)
 
 
 def load_lib(lib):
@@ -46,32 +51,6 @@ def load_lib(lib):
     if lib.get("path"):
         sys.path.insert(0, lib["path"])
     return importlib.import_module(lib["name"])
-
-
-def same(a, b):
-    """NaN-aware structural equality (-0.0 differs from 0.0), without recursion."""
-    stack = [(a, b)]
-    while stack:
-        a, b = stack.pop()
-        if isinstance(a, float) and isinstance(b, float):
-            if math.isnan(a) or math.isnan(b):
-                if not (math.isnan(a) and math.isnan(b)):
-                    return False
-            elif a != b or math.copysign(1, a) != math.copysign(1, b):
-                return False
-        elif type(a) is not type(b):
-            return False
-        elif isinstance(a, list):
-            if len(a) != len(b):
-                return False
-            stack.extend(zip(a, b))
-        elif isinstance(a, dict):
-            if a.keys() != b.keys():
-                return False
-            stack.extend((a[k], b[k]) for k in a)
-        elif a != b:
-            return False
-    return True
 
 
 def read_docs(spec):

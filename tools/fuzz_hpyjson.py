@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import shlex
@@ -68,7 +67,9 @@ CHUNK = 20_000
 # The child: generation and the loop (runs inside the CPython with hpy)
 
 CHILD = r'''
-import importlib, importlib.util, json, math, random, sys
+import importlib, importlib.util, json, random, sys
+sys.path.insert(0, TOOLS_DIR)
+from json_same import same
 
 def load_module(spec):
     kind, name, path = spec
@@ -128,31 +129,6 @@ def make_inputs(corpus, seed, chunk, n):
                 data = data.decode("latin-1")
         inputs.append(data)
     return inputs
-
-def same(a, b):
-    """NaN-aware structural equality (-0.0 differs from 0.0), without recursion."""
-    stack = [(a, b)]
-    while stack:
-        a, b = stack.pop()
-        if isinstance(a, float) and isinstance(b, float):
-            if math.isnan(a) or math.isnan(b):
-                if not (math.isnan(a) and math.isnan(b)):
-                    return False
-            elif a != b or math.copysign(1, a) != math.copysign(1, b):
-                return False
-        elif type(a) is not type(b):
-            return False
-        elif isinstance(a, list):
-            if len(a) != len(b):
-                return False
-            stack.extend(zip(a, b))
-        elif isinstance(a, dict):
-            if a.keys() != b.keys():
-                return False
-            stack.extend((a[k], b[k]) for k in a)
-        elif a != b:
-            return False
-    return True
 
 def _reject_constant(name):
     """`parse_constant` for json.loads: NaN and Infinity are not JSON."""
@@ -235,7 +211,7 @@ def main():
         sys.stdout.flush()
 
 main()
-'''
+'''.replace("TOOLS_DIR", repr(str(Path(__file__).resolve().parent)))
 
 FALLBACK_CORPUS = [b'{"a": [1, 2.5, -3e10, true, false, null], "b": "x\\u00e9\\ud83d\\ude00"}',
                    b"[]", b"{}", b'"\\"\\\\\\/\\b\\f\\n\\r\\t"', b"[1e308, 5e-324, -0.0]",
