@@ -46,6 +46,31 @@ NUM_MEMBERS = 263  # HPy_ID 0..262 in hpy 0.9.0; 263+ exist only on newer runtim
 # their slot through `crate::late_member` (see hpy-sys/src/layout.rs).
 FIRST_LATE_ID = 244
 
+# Context functions that may be called while an exception is set: the error
+# functions themselves, closing and duplicating handles (as `Py_DECREF`, which
+# CPython allows anywhere), cancelling builders, pure type and identity tests,
+# loading stored references, and re-taking the GIL. Every other wrapper checks, in builds with
+# debug assertions, that no exception is pending (see
+# `crate::check_no_pending_error`): calling into the runtime with one set is a
+# bug that CPython reports as `SystemError: ... returned a result with an
+# exception set`, or not at all.
+MAY_RUN_WITH_ERROR = {
+    "HPy_Dup", "HPy_Close", "HPy_Is", "HPy_Type", "HPy_TypeCheck", "HPyType_IsSubtype",
+    "HPyErr_Occurred", "HPyErr_ExceptionMatches", "HPyErr_Clear", "HPyErr_SetString",
+    "HPyErr_SetObject", "HPyErr_SetFromErrnoWithFilename",
+    "HPyErr_SetFromErrnoWithFilenameObjects", "HPyErr_NoMemory", "HPyErr_WriteUnraisable",
+    "HPyTracker_Close", "HPyTracker_ForgetAll", "HPyListBuilder_Cancel",
+    "HPyTupleBuilder_Cancel", "HPyField_Load", "HPyGlobal_Load", "_HPy_Dump",
+    "_HPy_CallRealFunctionFromTrampoline",
+    # Called without the GIL, when no exception state can be read.
+    "HPy_ReenterPythonExecution",
+    "HPyBool_FromBool", "HPyNumber_Check", "HPyCallable_Check", "HPyBytes_Check",
+    "HPyUnicode_Check", "HPyList_Check", "HPyDict_Check", "HPyTuple_Check",
+    "_HPy_AsStruct_Object", "_HPy_AsStruct_Legacy", "_HPy_AsStruct_Type",
+    "_HPy_AsStruct_Long", "_HPy_AsStruct_Float", "_HPy_AsStruct_Unicode",
+    "_HPy_AsStruct_Tuple", "_HPy_AsStruct_List", "_HPyType_GetBuiltinShape",
+}
+
 RUST_KEYWORDS = {
     "type", "self", "ref", "fn", "mod", "in", "where", "loop", "match", "move",
     "impl", "trait", "struct", "enum", "use", "let", "static", "const", "box",
@@ -483,6 +508,9 @@ def generate(inc: Path) -> str:
         w("}")
         w("")
     # --- function wrappers
+    unknown = MAY_RUN_WITH_ERROR - {m.c_api_name for m in members if not m.is_handle}
+    if unknown:
+        raise GenError(f"MAY_RUN_WITH_ERROR names no context function: {sorted(unknown)}")
     for mem in members:
         if mem.is_handle:
             continue
@@ -512,6 +540,9 @@ def generate(inc: Path) -> str:
         w("/// pointers; NUL-terminated strings).")
         w("#[inline(always)]")
         w(f"pub unsafe fn {mem.c_api_name}({ft.rust_params()}){ret} {{")
+        if mem.c_api_name not in MAY_RUN_WITH_ERROR:
+            w("    // SAFETY: the caller guarantees that `ctx` points to a live context.")
+            w(f'    unsafe {{ crate::check_no_pending_error(ctx, "{mem.c_api_name}") }};')
         w("    // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI")
         w("    // version this crate was generated for; such a runtime sets every member.")
         if mem.id >= FIRST_LATE_ID:

@@ -3773,6 +3773,8 @@ pub unsafe fn HPy_Close(ctx: *mut HPyContext, h: HPy) {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_FromInt32_t(ctx: *mut HPyContext, value: i32) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromInt32_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_FromInt32_t.unwrap_unchecked())(ctx, value) }
@@ -3786,6 +3788,8 @@ pub unsafe fn HPyLong_FromInt32_t(ctx: *mut HPyContext, value: i32) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_FromUInt32_t(ctx: *mut HPyContext, value: u32) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromUInt32_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_FromUInt32_t.unwrap_unchecked())(ctx, value) }
@@ -3799,6 +3803,8 @@ pub unsafe fn HPyLong_FromUInt32_t(ctx: *mut HPyContext, value: u32) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_FromInt64_t(ctx: *mut HPyContext, v: i64) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromInt64_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_FromInt64_t.unwrap_unchecked())(ctx, v) }
@@ -3812,6 +3818,8 @@ pub unsafe fn HPyLong_FromInt64_t(ctx: *mut HPyContext, v: i64) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_FromUInt64_t(ctx: *mut HPyContext, v: u64) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromUInt64_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_FromUInt64_t.unwrap_unchecked())(ctx, v) }
@@ -3825,6 +3833,8 @@ pub unsafe fn HPyLong_FromUInt64_t(ctx: *mut HPyContext, v: u64) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_FromSize_t(ctx: *mut HPyContext, value: usize) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromSize_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_FromSize_t.unwrap_unchecked())(ctx, value) }
@@ -3838,6 +3848,8 @@ pub unsafe fn HPyLong_FromSize_t(ctx: *mut HPyContext, value: usize) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_FromSsize_t(ctx: *mut HPyContext, value: HPy_ssize_t) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromSsize_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_FromSsize_t.unwrap_unchecked())(ctx, value) }
@@ -3851,6 +3863,8 @@ pub unsafe fn HPyLong_FromSsize_t(ctx: *mut HPyContext, value: HPy_ssize_t) -> H
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsInt32_t(ctx: *mut HPyContext, h: HPy) -> i32 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsInt32_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsInt32_t.unwrap_unchecked())(ctx, h) }
@@ -3864,6 +3878,8 @@ pub unsafe fn HPyLong_AsInt32_t(ctx: *mut HPyContext, h: HPy) -> i32 {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsUInt32_t(ctx: *mut HPyContext, h: HPy) -> u32 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsUInt32_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsUInt32_t.unwrap_unchecked())(ctx, h) }
@@ -3877,6 +3893,8 @@ pub unsafe fn HPyLong_AsUInt32_t(ctx: *mut HPyContext, h: HPy) -> u32 {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsUInt32_tMask(ctx: *mut HPyContext, h: HPy) -> u32 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsUInt32_tMask") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsUInt32_tMask.unwrap_unchecked())(ctx, h) }
@@ -3890,6 +3908,8 @@ pub unsafe fn HPyLong_AsUInt32_tMask(ctx: *mut HPyContext, h: HPy) -> u32 {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsInt64_t(ctx: *mut HPyContext, h: HPy) -> i64 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsInt64_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsInt64_t.unwrap_unchecked())(ctx, h) }
@@ -3903,6 +3923,8 @@ pub unsafe fn HPyLong_AsInt64_t(ctx: *mut HPyContext, h: HPy) -> i64 {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsUInt64_t(ctx: *mut HPyContext, h: HPy) -> u64 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsUInt64_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsUInt64_t.unwrap_unchecked())(ctx, h) }
@@ -3916,6 +3938,8 @@ pub unsafe fn HPyLong_AsUInt64_t(ctx: *mut HPyContext, h: HPy) -> u64 {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsUInt64_tMask(ctx: *mut HPyContext, h: HPy) -> u64 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsUInt64_tMask") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsUInt64_tMask.unwrap_unchecked())(ctx, h) }
@@ -3929,6 +3953,8 @@ pub unsafe fn HPyLong_AsUInt64_tMask(ctx: *mut HPyContext, h: HPy) -> u64 {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsSize_t(ctx: *mut HPyContext, h: HPy) -> usize {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsSize_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsSize_t.unwrap_unchecked())(ctx, h) }
@@ -3942,6 +3968,8 @@ pub unsafe fn HPyLong_AsSize_t(ctx: *mut HPyContext, h: HPy) -> usize {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsSsize_t(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsSsize_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsSsize_t.unwrap_unchecked())(ctx, h) }
@@ -3955,6 +3983,8 @@ pub unsafe fn HPyLong_AsSsize_t(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsVoidPtr(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsVoidPtr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsVoidPtr.unwrap_unchecked())(ctx, h) }
@@ -3968,6 +3998,8 @@ pub unsafe fn HPyLong_AsVoidPtr(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyLong_AsDouble(ctx: *mut HPyContext, h: HPy) -> f64 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsDouble") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long_AsDouble.unwrap_unchecked())(ctx, h) }
@@ -3981,6 +4013,8 @@ pub unsafe fn HPyLong_AsDouble(ctx: *mut HPyContext, h: HPy) -> f64 {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyFloat_FromDouble(ctx: *mut HPyContext, v: f64) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyFloat_FromDouble") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Float_FromDouble.unwrap_unchecked())(ctx, v) }
@@ -3994,6 +4028,8 @@ pub unsafe fn HPyFloat_FromDouble(ctx: *mut HPyContext, v: f64) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyFloat_AsDouble(ctx: *mut HPyContext, h: HPy) -> f64 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyFloat_AsDouble") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Float_AsDouble.unwrap_unchecked())(ctx, h) }
@@ -4020,6 +4056,8 @@ pub unsafe fn HPyBool_FromBool(ctx: *mut HPyContext, v: bool) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Length(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Length") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Length.unwrap_unchecked())(ctx, h) }
@@ -4046,6 +4084,8 @@ pub unsafe fn HPyNumber_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Add(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Add") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Add.unwrap_unchecked())(ctx, h1, h2) }
@@ -4059,6 +4099,8 @@ pub unsafe fn HPy_Add(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Subtract(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Subtract") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Subtract.unwrap_unchecked())(ctx, h1, h2) }
@@ -4072,6 +4114,8 @@ pub unsafe fn HPy_Subtract(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Multiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Multiply") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Multiply.unwrap_unchecked())(ctx, h1, h2) }
@@ -4085,6 +4129,8 @@ pub unsafe fn HPy_Multiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_MatrixMultiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_MatrixMultiply") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_MatrixMultiply.unwrap_unchecked())(ctx, h1, h2) }
@@ -4098,6 +4144,8 @@ pub unsafe fn HPy_MatrixMultiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy 
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_FloorDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_FloorDivide") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_FloorDivide.unwrap_unchecked())(ctx, h1, h2) }
@@ -4111,6 +4159,8 @@ pub unsafe fn HPy_FloorDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_TrueDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_TrueDivide") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_TrueDivide.unwrap_unchecked())(ctx, h1, h2) }
@@ -4124,6 +4174,8 @@ pub unsafe fn HPy_TrueDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Remainder(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Remainder") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Remainder.unwrap_unchecked())(ctx, h1, h2) }
@@ -4137,6 +4189,8 @@ pub unsafe fn HPy_Remainder(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Divmod(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Divmod") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Divmod.unwrap_unchecked())(ctx, h1, h2) }
@@ -4150,6 +4204,8 @@ pub unsafe fn HPy_Divmod(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Power(ctx: *mut HPyContext, h1: HPy, h2: HPy, h3: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Power") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Power.unwrap_unchecked())(ctx, h1, h2, h3) }
@@ -4163,6 +4219,8 @@ pub unsafe fn HPy_Power(ctx: *mut HPyContext, h1: HPy, h2: HPy, h3: HPy) -> HPy 
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Negative(ctx: *mut HPyContext, h1: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Negative") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Negative.unwrap_unchecked())(ctx, h1) }
@@ -4176,6 +4234,8 @@ pub unsafe fn HPy_Negative(ctx: *mut HPyContext, h1: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Positive(ctx: *mut HPyContext, h1: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Positive") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Positive.unwrap_unchecked())(ctx, h1) }
@@ -4189,6 +4249,8 @@ pub unsafe fn HPy_Positive(ctx: *mut HPyContext, h1: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Absolute(ctx: *mut HPyContext, h1: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Absolute") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Absolute.unwrap_unchecked())(ctx, h1) }
@@ -4202,6 +4264,8 @@ pub unsafe fn HPy_Absolute(ctx: *mut HPyContext, h1: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Invert(ctx: *mut HPyContext, h1: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Invert") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Invert.unwrap_unchecked())(ctx, h1) }
@@ -4215,6 +4279,8 @@ pub unsafe fn HPy_Invert(ctx: *mut HPyContext, h1: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Lshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Lshift") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Lshift.unwrap_unchecked())(ctx, h1, h2) }
@@ -4228,6 +4294,8 @@ pub unsafe fn HPy_Lshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Rshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Rshift") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Rshift.unwrap_unchecked())(ctx, h1, h2) }
@@ -4241,6 +4309,8 @@ pub unsafe fn HPy_Rshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_And(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_And") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_And.unwrap_unchecked())(ctx, h1, h2) }
@@ -4254,6 +4324,8 @@ pub unsafe fn HPy_And(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Xor(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Xor") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Xor.unwrap_unchecked())(ctx, h1, h2) }
@@ -4267,6 +4339,8 @@ pub unsafe fn HPy_Xor(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Or(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Or") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Or.unwrap_unchecked())(ctx, h1, h2) }
@@ -4280,6 +4354,8 @@ pub unsafe fn HPy_Or(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Index(ctx: *mut HPyContext, h1: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Index") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Index.unwrap_unchecked())(ctx, h1) }
@@ -4293,6 +4369,8 @@ pub unsafe fn HPy_Index(ctx: *mut HPyContext, h1: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Long(ctx: *mut HPyContext, h1: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Long") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Long.unwrap_unchecked())(ctx, h1) }
@@ -4306,6 +4384,8 @@ pub unsafe fn HPy_Long(ctx: *mut HPyContext, h1: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Float(ctx: *mut HPyContext, h1: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Float") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Float.unwrap_unchecked())(ctx, h1) }
@@ -4319,6 +4399,8 @@ pub unsafe fn HPy_Float(ctx: *mut HPyContext, h1: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceAdd(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceAdd") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceAdd.unwrap_unchecked())(ctx, h1, h2) }
@@ -4332,6 +4414,8 @@ pub unsafe fn HPy_InPlaceAdd(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceSubtract(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceSubtract") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceSubtract.unwrap_unchecked())(ctx, h1, h2) }
@@ -4345,6 +4429,8 @@ pub unsafe fn HPy_InPlaceSubtract(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceMultiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceMultiply") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceMultiply.unwrap_unchecked())(ctx, h1, h2) }
@@ -4358,6 +4444,8 @@ pub unsafe fn HPy_InPlaceMultiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceMatrixMultiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceMatrixMultiply") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceMatrixMultiply.unwrap_unchecked())(ctx, h1, h2) }
@@ -4371,6 +4459,8 @@ pub unsafe fn HPy_InPlaceMatrixMultiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) 
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceFloorDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceFloorDivide") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceFloorDivide.unwrap_unchecked())(ctx, h1, h2) }
@@ -4384,6 +4474,8 @@ pub unsafe fn HPy_InPlaceFloorDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> 
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceTrueDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceTrueDivide") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceTrueDivide.unwrap_unchecked())(ctx, h1, h2) }
@@ -4397,6 +4489,8 @@ pub unsafe fn HPy_InPlaceTrueDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> H
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceRemainder(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceRemainder") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceRemainder.unwrap_unchecked())(ctx, h1, h2) }
@@ -4410,6 +4504,8 @@ pub unsafe fn HPy_InPlaceRemainder(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HP
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlacePower(ctx: *mut HPyContext, h1: HPy, h2: HPy, h3: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlacePower") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlacePower.unwrap_unchecked())(ctx, h1, h2, h3) }
@@ -4423,6 +4519,8 @@ pub unsafe fn HPy_InPlacePower(ctx: *mut HPyContext, h1: HPy, h2: HPy, h3: HPy) 
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceLshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceLshift") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceLshift.unwrap_unchecked())(ctx, h1, h2) }
@@ -4436,6 +4534,8 @@ pub unsafe fn HPy_InPlaceLshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceRshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceRshift") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceRshift.unwrap_unchecked())(ctx, h1, h2) }
@@ -4449,6 +4549,8 @@ pub unsafe fn HPy_InPlaceRshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceAnd(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceAnd") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceAnd.unwrap_unchecked())(ctx, h1, h2) }
@@ -4462,6 +4564,8 @@ pub unsafe fn HPy_InPlaceAnd(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceXor(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceXor") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceXor.unwrap_unchecked())(ctx, h1, h2) }
@@ -4475,6 +4579,8 @@ pub unsafe fn HPy_InPlaceXor(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_InPlaceOr(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceOr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_InPlaceOr.unwrap_unchecked())(ctx, h1, h2) }
@@ -4501,6 +4607,8 @@ pub unsafe fn HPyCallable_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_CallTupleDict(ctx: *mut HPyContext, callable: HPy, args: HPy, kw: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_CallTupleDict") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_CallTupleDict.unwrap_unchecked())(ctx, callable, args, kw) }
@@ -4658,6 +4766,8 @@ pub unsafe fn HPyErr_NewException(
     base: HPy,
     dict: HPy,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyErr_NewException") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Err_NewException.unwrap_unchecked())(ctx, utf8_name, base, dict) }
@@ -4677,6 +4787,8 @@ pub unsafe fn HPyErr_NewExceptionWithDoc(
     base: HPy,
     dict: HPy,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyErr_NewExceptionWithDoc") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -4699,6 +4811,8 @@ pub unsafe fn HPyErr_WarnEx(
     utf8_message: *const c_char,
     stack_level: HPy_ssize_t,
 ) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyErr_WarnEx") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Err_WarnEx.unwrap_unchecked())(ctx, category, utf8_message, stack_level) }
@@ -4725,6 +4839,8 @@ pub unsafe fn HPyErr_WriteUnraisable(ctx: *mut HPyContext, obj: HPy) {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_IsTrue(ctx: *mut HPyContext, h: HPy) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_IsTrue") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_IsTrue.unwrap_unchecked())(ctx, h) }
@@ -4742,6 +4858,8 @@ pub unsafe fn HPyType_FromSpec(
     spec: *mut HPyType_Spec,
     params: *mut HPyType_SpecParam,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyType_FromSpec") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Type_FromSpec.unwrap_unchecked())(ctx, spec, params) }
@@ -4761,6 +4879,8 @@ pub unsafe fn HPyType_GenericNew(
     nargs: HPy_ssize_t,
     kw: HPy,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyType_GenericNew") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Type_GenericNew.unwrap_unchecked())(ctx, type_, args, nargs, kw) }
@@ -4774,6 +4894,8 @@ pub unsafe fn HPyType_GenericNew(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_GetAttr(ctx: *mut HPyContext, obj: HPy, name: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_GetAttr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_GetAttr.unwrap_unchecked())(ctx, obj, name) }
@@ -4787,6 +4909,8 @@ pub unsafe fn HPy_GetAttr(ctx: *mut HPyContext, obj: HPy, name: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_GetAttr_s(ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_char) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_GetAttr_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_GetAttr_s.unwrap_unchecked())(ctx, obj, utf8_name) }
@@ -4800,6 +4924,8 @@ pub unsafe fn HPy_GetAttr_s(ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_HasAttr(ctx: *mut HPyContext, obj: HPy, name: HPy) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_HasAttr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_HasAttr.unwrap_unchecked())(ctx, obj, name) }
@@ -4813,6 +4939,8 @@ pub unsafe fn HPy_HasAttr(ctx: *mut HPyContext, obj: HPy, name: HPy) -> c_int {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_HasAttr_s(ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_char) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_HasAttr_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_HasAttr_s.unwrap_unchecked())(ctx, obj, utf8_name) }
@@ -4826,6 +4954,8 @@ pub unsafe fn HPy_HasAttr_s(ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_SetAttr(ctx: *mut HPyContext, obj: HPy, name: HPy, value: HPy) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_SetAttr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_SetAttr.unwrap_unchecked())(ctx, obj, name, value) }
@@ -4844,6 +4974,8 @@ pub unsafe fn HPy_SetAttr_s(
     utf8_name: *const c_char,
     value: HPy,
 ) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_SetAttr_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_SetAttr_s.unwrap_unchecked())(ctx, obj, utf8_name, value) }
@@ -4857,6 +4989,8 @@ pub unsafe fn HPy_SetAttr_s(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_GetItem(ctx: *mut HPyContext, obj: HPy, key: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_GetItem") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_GetItem.unwrap_unchecked())(ctx, obj, key) }
@@ -4870,6 +5004,8 @@ pub unsafe fn HPy_GetItem(ctx: *mut HPyContext, obj: HPy, key: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_GetItem_i(ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_GetItem_i") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_GetItem_i.unwrap_unchecked())(ctx, obj, idx) }
@@ -4883,6 +5019,8 @@ pub unsafe fn HPy_GetItem_i(ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) ->
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_GetItem_s(ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_char) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_GetItem_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_GetItem_s.unwrap_unchecked())(ctx, obj, utf8_key) }
@@ -4896,6 +5034,8 @@ pub unsafe fn HPy_GetItem_s(ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_c
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Contains(ctx: *mut HPyContext, container: HPy, key: HPy) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Contains") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Contains.unwrap_unchecked())(ctx, container, key) }
@@ -4909,6 +5049,8 @@ pub unsafe fn HPy_Contains(ctx: *mut HPyContext, container: HPy, key: HPy) -> c_
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_SetItem(ctx: *mut HPyContext, obj: HPy, key: HPy, value: HPy) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_SetItem") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_SetItem.unwrap_unchecked())(ctx, obj, key, value) }
@@ -4922,6 +5064,8 @@ pub unsafe fn HPy_SetItem(ctx: *mut HPyContext, obj: HPy, key: HPy, value: HPy) 
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_SetItem_i(ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t, value: HPy) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_SetItem_i") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_SetItem_i.unwrap_unchecked())(ctx, obj, idx, value) }
@@ -4940,6 +5084,8 @@ pub unsafe fn HPy_SetItem_s(
     utf8_key: *const c_char,
     value: HPy,
 ) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_SetItem_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_SetItem_s.unwrap_unchecked())(ctx, obj, utf8_key, value) }
@@ -5018,6 +5164,8 @@ pub unsafe fn _HPy_AsStruct_Legacy(ctx: *mut HPyContext, h: HPy) -> *mut c_void 
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Repr(ctx: *mut HPyContext, obj: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Repr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Repr.unwrap_unchecked())(ctx, obj) }
@@ -5031,6 +5179,8 @@ pub unsafe fn HPy_Repr(ctx: *mut HPyContext, obj: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Str(ctx: *mut HPyContext, obj: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Str") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Str.unwrap_unchecked())(ctx, obj) }
@@ -5044,6 +5194,8 @@ pub unsafe fn HPy_Str(ctx: *mut HPyContext, obj: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_ASCII(ctx: *mut HPyContext, obj: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_ASCII") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_ASCII.unwrap_unchecked())(ctx, obj) }
@@ -5057,6 +5209,8 @@ pub unsafe fn HPy_ASCII(ctx: *mut HPyContext, obj: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Bytes(ctx: *mut HPyContext, obj: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Bytes") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Bytes.unwrap_unchecked())(ctx, obj) }
@@ -5070,6 +5224,8 @@ pub unsafe fn HPy_Bytes(ctx: *mut HPyContext, obj: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_RichCompare(ctx: *mut HPyContext, v: HPy, w: HPy, op: c_int) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_RichCompare") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_RichCompare.unwrap_unchecked())(ctx, v, w, op) }
@@ -5083,6 +5239,8 @@ pub unsafe fn HPy_RichCompare(ctx: *mut HPyContext, v: HPy, w: HPy, op: c_int) -
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_RichCompareBool(ctx: *mut HPyContext, v: HPy, w: HPy, op: c_int) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_RichCompareBool") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_RichCompareBool.unwrap_unchecked())(ctx, v, w, op) }
@@ -5096,6 +5254,8 @@ pub unsafe fn HPy_RichCompareBool(ctx: *mut HPyContext, v: HPy, w: HPy, op: c_in
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_Hash(ctx: *mut HPyContext, obj: HPy) -> HPy_hash_t {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Hash") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Hash.unwrap_unchecked())(ctx, obj) }
@@ -5122,6 +5282,8 @@ pub unsafe fn HPyBytes_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyBytes_Size(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyBytes_Size") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Bytes_Size.unwrap_unchecked())(ctx, h) }
@@ -5135,6 +5297,8 @@ pub unsafe fn HPyBytes_Size(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyBytes_GET_SIZE(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyBytes_GET_SIZE") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Bytes_GET_SIZE.unwrap_unchecked())(ctx, h) }
@@ -5148,6 +5312,8 @@ pub unsafe fn HPyBytes_GET_SIZE(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyBytes_AsString(ctx: *mut HPyContext, h: HPy) -> *const c_char {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyBytes_AsString") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Bytes_AsString.unwrap_unchecked())(ctx, h) }
@@ -5161,6 +5327,8 @@ pub unsafe fn HPyBytes_AsString(ctx: *mut HPyContext, h: HPy) -> *const c_char {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyBytes_AS_STRING(ctx: *mut HPyContext, h: HPy) -> *const c_char {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyBytes_AS_STRING") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Bytes_AS_STRING.unwrap_unchecked())(ctx, h) }
@@ -5174,6 +5342,8 @@ pub unsafe fn HPyBytes_AS_STRING(ctx: *mut HPyContext, h: HPy) -> *const c_char 
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyBytes_FromString(ctx: *mut HPyContext, bytes: *const c_char) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyBytes_FromString") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Bytes_FromString.unwrap_unchecked())(ctx, bytes) }
@@ -5191,6 +5361,8 @@ pub unsafe fn HPyBytes_FromStringAndSize(
     bytes: *const c_char,
     len: HPy_ssize_t,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyBytes_FromStringAndSize") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Bytes_FromStringAndSize.unwrap_unchecked())(ctx, bytes, len) }
@@ -5204,6 +5376,8 @@ pub unsafe fn HPyBytes_FromStringAndSize(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyUnicode_FromString(ctx: *mut HPyContext, utf8: *const c_char) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_FromString") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_FromString.unwrap_unchecked())(ctx, utf8) }
@@ -5230,6 +5404,8 @@ pub unsafe fn HPyUnicode_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyUnicode_AsASCIIString(ctx: *mut HPyContext, h: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_AsASCIIString") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_AsASCIIString.unwrap_unchecked())(ctx, h) }
@@ -5243,6 +5419,8 @@ pub unsafe fn HPyUnicode_AsASCIIString(ctx: *mut HPyContext, h: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyUnicode_AsLatin1String(ctx: *mut HPyContext, h: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_AsLatin1String") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_AsLatin1String.unwrap_unchecked())(ctx, h) }
@@ -5256,6 +5434,8 @@ pub unsafe fn HPyUnicode_AsLatin1String(ctx: *mut HPyContext, h: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyUnicode_AsUTF8String(ctx: *mut HPyContext, h: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_AsUTF8String") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_AsUTF8String.unwrap_unchecked())(ctx, h) }
@@ -5273,6 +5453,8 @@ pub unsafe fn HPyUnicode_AsUTF8AndSize(
     h: HPy,
     size: *mut HPy_ssize_t,
 ) -> *const c_char {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_AsUTF8AndSize") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_AsUTF8AndSize.unwrap_unchecked())(ctx, h, size) }
@@ -5290,6 +5472,8 @@ pub unsafe fn HPyUnicode_FromWideChar(
     w: *const wchar_t,
     size: HPy_ssize_t,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_FromWideChar") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_FromWideChar.unwrap_unchecked())(ctx, w, size) }
@@ -5303,6 +5487,8 @@ pub unsafe fn HPyUnicode_FromWideChar(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyUnicode_DecodeFSDefault(ctx: *mut HPyContext, v: *const c_char) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_DecodeFSDefault") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_DecodeFSDefault.unwrap_unchecked())(ctx, v) }
@@ -5320,6 +5506,8 @@ pub unsafe fn HPyUnicode_DecodeFSDefaultAndSize(
     v: *const c_char,
     size: HPy_ssize_t,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_DecodeFSDefaultAndSize") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_DecodeFSDefaultAndSize.unwrap_unchecked())(ctx, v, size) }
@@ -5333,6 +5521,8 @@ pub unsafe fn HPyUnicode_DecodeFSDefaultAndSize(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyUnicode_EncodeFSDefault(ctx: *mut HPyContext, h: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_EncodeFSDefault") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_EncodeFSDefault.unwrap_unchecked())(ctx, h) }
@@ -5346,6 +5536,8 @@ pub unsafe fn HPyUnicode_EncodeFSDefault(ctx: *mut HPyContext, h: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyUnicode_ReadChar(ctx: *mut HPyContext, h: HPy, index: HPy_ssize_t) -> HPy_UCS4 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_ReadChar") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_ReadChar.unwrap_unchecked())(ctx, h, index) }
@@ -5364,6 +5556,8 @@ pub unsafe fn HPyUnicode_DecodeASCII(
     size: HPy_ssize_t,
     errors: *const c_char,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_DecodeASCII") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_DecodeASCII.unwrap_unchecked())(ctx, ascii, size, errors) }
@@ -5382,6 +5576,8 @@ pub unsafe fn HPyUnicode_DecodeLatin1(
     size: HPy_ssize_t,
     errors: *const c_char,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_DecodeLatin1") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Unicode_DecodeLatin1.unwrap_unchecked())(ctx, latin1, size, errors) }
@@ -5408,6 +5604,8 @@ pub unsafe fn HPyList_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyList_New(ctx: *mut HPyContext, len: HPy_ssize_t) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyList_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_List_New.unwrap_unchecked())(ctx, len) }
@@ -5421,6 +5619,8 @@ pub unsafe fn HPyList_New(ctx: *mut HPyContext, len: HPy_ssize_t) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyList_Append(ctx: *mut HPyContext, h_list: HPy, h_item: HPy) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyList_Append") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_List_Append.unwrap_unchecked())(ctx, h_list, h_item) }
@@ -5447,6 +5647,8 @@ pub unsafe fn HPyDict_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyDict_New(ctx: *mut HPyContext) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyDict_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Dict_New.unwrap_unchecked())(ctx) }
@@ -5473,6 +5675,8 @@ pub unsafe fn HPyTuple_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyTuple_FromArray(ctx: *mut HPyContext, items: *mut HPy, n: HPy_ssize_t) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyTuple_FromArray") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Tuple_FromArray.unwrap_unchecked())(ctx, items, n) }
@@ -5486,6 +5690,8 @@ pub unsafe fn HPyTuple_FromArray(ctx: *mut HPyContext, items: *mut HPy, n: HPy_s
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyImport_ImportModule(ctx: *mut HPyContext, utf8_name: *const c_char) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyImport_ImportModule") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Import_ImportModule.unwrap_unchecked())(ctx, utf8_name) }
@@ -5499,6 +5705,8 @@ pub unsafe fn HPyImport_ImportModule(ctx: *mut HPyContext, utf8_name: *const c_c
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_FromPyObject(ctx: *mut HPyContext, obj: *mut cpy_PyObject) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_FromPyObject") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_FromPyObject.unwrap_unchecked())(ctx, obj) }
@@ -5512,6 +5720,8 @@ pub unsafe fn HPy_FromPyObject(ctx: *mut HPyContext, obj: *mut cpy_PyObject) -> 
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_AsPyObject(ctx: *mut HPyContext, h: HPy) -> *mut cpy_PyObject {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_AsPyObject") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_AsPyObject.unwrap_unchecked())(ctx, h) }
@@ -5543,6 +5753,8 @@ pub unsafe fn _HPy_CallRealFunctionFromTrampoline(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyListBuilder_New(ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyListBuilder {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyListBuilder_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_ListBuilder_New.unwrap_unchecked())(ctx, size) }
@@ -5561,6 +5773,8 @@ pub unsafe fn HPyListBuilder_Set(
     index: HPy_ssize_t,
     h_item: HPy,
 ) {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyListBuilder_Set") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_ListBuilder_Set.unwrap_unchecked())(ctx, builder, index, h_item) }
@@ -5574,6 +5788,8 @@ pub unsafe fn HPyListBuilder_Set(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyListBuilder_Build(ctx: *mut HPyContext, builder: HPyListBuilder) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyListBuilder_Build") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_ListBuilder_Build.unwrap_unchecked())(ctx, builder) }
@@ -5600,6 +5816,8 @@ pub unsafe fn HPyListBuilder_Cancel(ctx: *mut HPyContext, builder: HPyListBuilde
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyTupleBuilder_New(ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTupleBuilder {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyTupleBuilder_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_TupleBuilder_New.unwrap_unchecked())(ctx, size) }
@@ -5618,6 +5836,8 @@ pub unsafe fn HPyTupleBuilder_Set(
     index: HPy_ssize_t,
     h_item: HPy,
 ) {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyTupleBuilder_Set") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_TupleBuilder_Set.unwrap_unchecked())(ctx, builder, index, h_item) }
@@ -5631,6 +5851,8 @@ pub unsafe fn HPyTupleBuilder_Set(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyTupleBuilder_Build(ctx: *mut HPyContext, builder: HPyTupleBuilder) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyTupleBuilder_Build") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_TupleBuilder_Build.unwrap_unchecked())(ctx, builder) }
@@ -5657,6 +5879,8 @@ pub unsafe fn HPyTupleBuilder_Cancel(ctx: *mut HPyContext, builder: HPyTupleBuil
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyTracker_New(ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTracker {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyTracker_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Tracker_New.unwrap_unchecked())(ctx, size) }
@@ -5670,6 +5894,8 @@ pub unsafe fn HPyTracker_New(ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTrac
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyTracker_Add(ctx: *mut HPyContext, ht: HPyTracker, h: HPy) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyTracker_Add") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Tracker_Add.unwrap_unchecked())(ctx, ht, h) }
@@ -5714,6 +5940,8 @@ pub unsafe fn HPyField_Store(
     target_field: *mut HPyField,
     h: HPy,
 ) {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyField_Store") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Field_Store.unwrap_unchecked())(ctx, target_object, target_field, h) }
@@ -5757,6 +5985,8 @@ pub unsafe fn HPy_ReenterPythonExecution(ctx: *mut HPyContext, state: HPyThreadS
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_LeavePythonExecution(ctx: *mut HPyContext) -> HPyThreadState {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_LeavePythonExecution") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_LeavePythonExecution.unwrap_unchecked())(ctx) }
@@ -5770,6 +6000,8 @@ pub unsafe fn HPy_LeavePythonExecution(ctx: *mut HPyContext) -> HPyThreadState {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyGlobal_Store(ctx: *mut HPyContext, global: *mut HPyGlobal, h: HPy) {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyGlobal_Store") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_Global_Store.unwrap_unchecked())(ctx, global, h) }
@@ -5900,6 +6132,8 @@ pub unsafe fn _HPyType_GetBuiltinShape(ctx: *mut HPyContext, h_type: HPy) -> HPy
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_DelItem(ctx: *mut HPyContext, obj: HPy, key: HPy) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_DelItem") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_DelItem.unwrap_unchecked())(ctx, obj, key) }
@@ -5913,6 +6147,8 @@ pub unsafe fn HPy_DelItem(ctx: *mut HPyContext, obj: HPy, key: HPy) -> c_int {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_DelItem_i(ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_DelItem_i") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_DelItem_i.unwrap_unchecked())(ctx, obj, idx) }
@@ -5926,6 +6162,8 @@ pub unsafe fn HPy_DelItem_i(ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) ->
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_DelItem_s(ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_char) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_DelItem_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe { ((*ctx).ctx_DelItem_s.unwrap_unchecked())(ctx, obj, utf8_key) }
@@ -5946,6 +6184,8 @@ pub unsafe fn HPyCapsule_New(
     utf8_name: *const c_char,
     destructor: *mut HPyCapsule_Destructor,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyCapsule_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -5973,6 +6213,8 @@ pub unsafe fn HPyCapsule_Get(
     key: _HPyCapsule_key,
     utf8_name: *const c_char,
 ) -> *mut c_void {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyCapsule_Get") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -5999,6 +6241,8 @@ pub unsafe fn HPyCapsule_IsValid(
     capsule: HPy,
     utf8_name: *const c_char,
 ) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyCapsule_IsValid") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6026,6 +6270,8 @@ pub unsafe fn HPyCapsule_Set(
     key: _HPyCapsule_key,
     value: *mut c_void,
 ) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyCapsule_Set") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6053,6 +6299,8 @@ pub unsafe fn HPy_Compile_s(
     utf8_filename: *const c_char,
     kind: HPy_SourceKind,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Compile_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6075,6 +6323,8 @@ pub unsafe fn HPy_Compile_s(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPy_EvalCode(ctx: *mut HPyContext, code: HPy, globals: HPy, locals: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_EvalCode") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6101,6 +6351,8 @@ pub unsafe fn HPyContextVar_New(
     name: *const c_char,
     default_value: HPy,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyContextVar_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6128,6 +6380,8 @@ pub unsafe fn HPyContextVar_Get(
     default_value: HPy,
     result: *mut HPy,
 ) -> i32 {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyContextVar_Get") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6150,6 +6404,8 @@ pub unsafe fn HPyContextVar_Get(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyContextVar_Set(ctx: *mut HPyContext, context_var: HPy, value: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyContextVar_Set") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6172,6 +6428,8 @@ pub unsafe fn HPyContextVar_Set(ctx: *mut HPyContext, context_var: HPy, value: H
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyType_GetName(ctx: *mut HPyContext, type_: HPy) -> *const c_char {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyType_GetName") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6221,6 +6479,8 @@ pub unsafe fn HPyUnicode_FromEncodedObject(
     encoding: *const c_char,
     errors: *const c_char,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_FromEncodedObject") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6248,6 +6508,8 @@ pub unsafe fn HPyUnicode_Substring(
     start: HPy_ssize_t,
     end: HPy_ssize_t,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_Substring") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6270,6 +6532,8 @@ pub unsafe fn HPyUnicode_Substring(
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyDict_Keys(ctx: *mut HPyContext, h: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyDict_Keys") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6292,6 +6556,8 @@ pub unsafe fn HPyDict_Keys(ctx: *mut HPyContext, h: HPy) -> HPy {
 /// pointers; NUL-terminated strings).
 #[inline(always)]
 pub unsafe fn HPyDict_Copy(ctx: *mut HPyContext, h: HPy) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPyDict_Copy") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6320,6 +6586,8 @@ pub unsafe fn HPySlice_Unpack(
     stop: *mut HPy_ssize_t,
     step: *mut HPy_ssize_t,
 ) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPySlice_Unpack") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6346,6 +6614,8 @@ pub unsafe fn HPy_SetCallFunction(
     h: HPy,
     func: *mut HPyCallFunction,
 ) -> c_int {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_SetCallFunction") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6374,6 +6644,8 @@ pub unsafe fn HPy_Call(
     nargs: usize,
     kwnames: HPy,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_Call") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {
@@ -6402,6 +6674,8 @@ pub unsafe fn HPy_CallMethod(
     nargs: usize,
     kwnames: HPy,
 ) -> HPy {
+    // SAFETY: the caller guarantees that `ctx` points to a live context.
+    unsafe { crate::check_no_pending_error(ctx, "HPy_CallMethod") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
     unsafe {

@@ -54,6 +54,46 @@ mod layout;
 pub use layout::{ContextLayout, context_layout, late_member};
 
 // ---------------------------------------------------------------------------
+// The pending-exception check
+
+/// In builds with debug assertions, panics if an exception is set in the
+/// interpreter: called by every context function wrapper except those that
+/// may run with one set (the error functions, `HPy_Close`, `HPy_Dup`,
+/// builder and tracker cancellation, pure type and identity tests; the list
+/// is `MAY_RUN_WITH_ERROR` in `tools/gen_hpy_sys.py`). In release builds it
+/// compiles to nothing.
+///
+/// Calling into the runtime with an exception pending is always a bug: the
+/// runtime may clear it, overwrite it, assert on it (PyPy's RPython asserts
+/// abort the process), or report a result "with an exception set". The safe
+/// `hpy` crate catches the panic at the call boundary and raises it as
+/// `SystemError`, naming the function, so the test suites find such bugs.
+///
+/// # Safety
+/// `ctx` must point to the live context of the current call.
+#[inline(always)]
+pub unsafe fn check_no_pending_error(ctx: *mut HPyContext, function: &'static str) {
+    #[cfg(debug_assertions)]
+    {
+        // SAFETY: forwarded from the caller; `HPyErr_Occurred` may always be called.
+        if unsafe { HPyErr_Occurred(ctx) } != 0 {
+            called_with_pending_error(function)
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = (ctx, function);
+}
+
+#[cfg(debug_assertions)]
+#[cold]
+#[inline(never)]
+fn called_with_pending_error(function: &'static str) -> ! {
+    panic!(
+        "hpy-sys: {function} was called while an exception is set (a bug in the caller: handle or clear the exception first)"
+    )
+}
+
+// ---------------------------------------------------------------------------
 // ABI version
 
 /// `HPY_ABI_VERSION`: the major ABI version (binary incompatible across majors).
@@ -505,6 +545,8 @@ pub struct HPy_buffer {
 #[inline(always)]
 pub unsafe fn _HPy_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
     let mut data_result: *mut c_void = core::ptr::null_mut();
+    // SAFETY: the caller guarantees that `ctx` is live.
+    unsafe { check_no_pending_error(ctx, "_HPy_New") };
     // SAFETY: the caller guarantees that `ctx` is live (so its members are set) and
     // `h_type` is open; `data_result` is a valid local to write to.
     let h = unsafe { ((*ctx).ctx_New.unwrap_unchecked())(ctx, h_type, &mut data_result) };
