@@ -406,6 +406,19 @@ impl CompareOp {
         }
     }
 
+    /// The name of the function in Python's `operator` module: `"lt"`, `"eq"`, ...
+    #[inline]
+    pub const fn operator_name(self) -> &'static str {
+        match self {
+            CompareOp::Lt => "lt",
+            CompareOp::Le => "le",
+            CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
+            CompareOp::Gt => "gt",
+            CompareOp::Ge => "ge",
+        }
+    }
+
     /// The operator for a C value (e.g. the argument of a `tp_richcompare`
     /// slot), or `None` for a value that is not one.
     #[inline]
@@ -692,6 +705,11 @@ impl<'ctx> Handle<'ctx> {
     #[inline]
     pub fn contains(&self, value: impl IntoPy<'ctx>) -> Result<bool> {
         let value = value.into_py(self.ctx)?;
+        if !pypy_stack_overflow_safe(self.ctx) {
+            return operator(self.ctx, "contains")?
+                .call((self, &value))?
+                .is_true();
+        }
         // SAFETY: both handles are open in the live context.
         check_bool(unsafe { sys::HPy_Contains(self.ctx.as_raw(), self.raw, value.raw) })
     }
@@ -713,9 +731,13 @@ impl<'ctx> Handle<'ctx> {
 
     // --- string forms and hashing ----------------------------------------------------
 
-    /// `repr(x)` (`HPy_Repr`).
+    /// `repr(x)` (`HPy_Repr`; on PyPy, the builtin `repr`: see
+    /// [`pypy_stack_overflow_safe`]).
     #[inline]
     pub fn repr(&self) -> Result<Handle<'ctx>> {
+        if !pypy_stack_overflow_safe(self.ctx) {
+            return builtin(self.ctx, "repr")?.call1(self);
+        }
         // SAFETY: the handle is open; the result is new or NULL with an exception set.
         unsafe { Handle::from_raw_result(self.ctx, sys::HPy_Repr(self.ctx.as_raw(), self.raw)) }
     }
@@ -727,9 +749,13 @@ impl<'ctx> Handle<'ctx> {
         unsafe { Handle::from_raw_result(self.ctx, sys::HPy_Str(self.ctx.as_raw(), self.raw)) }
     }
 
-    /// `ascii(x)` (`HPy_ASCII`).
+    /// `ascii(x)` (`HPy_ASCII`; on PyPy, the builtin `ascii`: see
+    /// [`pypy_stack_overflow_safe`]).
     #[inline]
     pub fn ascii(&self) -> Result<Handle<'ctx>> {
+        if !pypy_stack_overflow_safe(self.ctx) {
+            return builtin(self.ctx, "ascii")?.call1(self);
+        }
         // SAFETY: the handle is open; the result is new or NULL with an exception set.
         unsafe { Handle::from_raw_result(self.ctx, sys::HPy_ASCII(self.ctx.as_raw(), self.raw)) }
     }
@@ -744,17 +770,22 @@ impl<'ctx> Handle<'ctx> {
     /// CPython, that error is replaced by the result of `bytes(iter(x))`.
     #[inline]
     pub fn bytes(&self) -> Result<Handle<'ctx>> {
+        // Asked before the call: with its exception set, nothing else may be.
+        let iterable_fallback = self.ctx.runtime() != Runtime::CPython
+            && !self.is_bytes()
+            && !self.get_type().has_attr("__bytes__");
         // SAFETY: the handle is open; the result is new or NULL with an exception set.
         let r = unsafe {
             Handle::from_raw_result(self.ctx, sys::HPy_Bytes(self.ctx.as_raw(), self.raw))
         };
         match r {
-            Err(e) if self.ctx.runtime() != Runtime::CPython => self.bytes_from_iterable(e),
+            Err(e) if iterable_fallback => self.bytes_from_iterable(e),
             r => r,
         }
     }
 
-    /// The iterable case of `PyObject_Bytes` (see [`bytes`](Self::bytes)).
+    /// The iterable case of `PyObject_Bytes` (see [`bytes`](Self::bytes)), after
+    /// `HPy_Bytes` raised `err` for an object without `__bytes__`.
     #[cold]
     fn bytes_from_iterable(&self, err: Error) -> Result<Handle<'ctx>> {
         let ctx = self.ctx;
@@ -762,7 +793,7 @@ impl<'ctx> Handle<'ctx> {
         // SAFETY: the context is live; `TypeError` is a context constant.
         let is_type_error =
             |c| unsafe { sys::HPyErr_ExceptionMatches(c, sys::h_TypeError(c)) != 0 };
-        if !is_type_error(c) || self.get_type().has_attr("__bytes__") {
+        if !is_type_error(c) {
             return Err(err);
         }
         ctx.err_clear();
@@ -803,6 +834,9 @@ impl<'ctx> Handle<'ctx> {
     #[inline]
     pub fn rich_compare(&self, other: impl IntoPy<'ctx>, op: CompareOp) -> Result<Handle<'ctx>> {
         let other = other.into_py(self.ctx)?;
+        if !pypy_stack_overflow_safe(self.ctx) {
+            return operator(self.ctx, op.operator_name())?.call((self, &other));
+        }
         // SAFETY: both handles are open; the result is new or NULL with an exception.
         unsafe {
             Handle::from_raw_result(
@@ -817,6 +851,15 @@ impl<'ctx> Handle<'ctx> {
     #[inline]
     pub fn compare(&self, other: impl IntoPy<'ctx>, op: CompareOp) -> Result<bool> {
         let other = other.into_py(self.ctx)?;
+        if !pypy_stack_overflow_safe(self.ctx) {
+            // `PyObject_RichCompareBool`'s identity shortcut, then the operator.
+            match op {
+                CompareOp::Eq if self.is(&other) => return Ok(true),
+                CompareOp::Ne if self.is(&other) => return Ok(false),
+                _ => {}
+            }
+            return self.rich_compare(&other, op)?.is_true();
+        }
         // SAFETY: both handles are open in the live context.
         check_bool(unsafe {
             sys::HPy_RichCompareBool(self.ctx.as_raw(), self.raw, other.raw, op.to_raw().0)
@@ -870,6 +913,40 @@ pub(crate) fn builtin<'ctx>(ctx: &'ctx Context, name: &str) -> Result<Handle<'ct
     } else {
         builtins.get_attr(name)
     }
+}
+
+/// Whether the runtime's `HPy_Repr`, `HPy_ASCII`, `HPy_RichCompare`,
+/// `HPy_RichCompareBool` and `HPy_Contains` survive running out of native
+/// stack: false on PyPy, where the safe layer calls the same operations
+/// through Python (`repr`, `ascii`, `operator.eq`, `operator.contains`, ...),
+/// which raise `RecursionError` cleanly.
+///
+/// A PyPy bug (7.3.19, HPy 0.9.1.dev61): when those context functions run
+/// out of stack inside PyPy's own recursion (the repr or comparison of a
+/// deeply nested list), they return as if nothing happened but leave an
+/// RPython-level exception pending, which the next context call finds:
+/// `Fatal RPython error: AssertionError` in `HPyUnicode_Check`, and the
+/// process aborts. `HPyErr_Occurred` does not see it, so it cannot be
+/// cleared. Reproducer (in an extension function):
+///
+/// ```text
+/// x = []
+/// for _ in range(20000): x = [x]
+/// # HPy_Repr(ctx, x) -> a non-NULL handle, no exception set;
+/// # the next HPyUnicode_Check(ctx, result) aborts the process.
+/// ```
+///
+/// `HPy_Str` and `HPy_Hash` on the same objects raise `RecursionError`
+/// properly, and calls through `HPy_CallTupleDict` do too.
+#[inline(always)]
+pub(crate) fn pypy_stack_overflow_safe(ctx: &Context) -> bool {
+    ctx.runtime() != Runtime::PyPy
+}
+
+/// `operator.<name>`.
+#[cold]
+fn operator<'ctx>(ctx: &'ctx Context, name: &str) -> Result<Handle<'ctx>> {
+    ctx.import_module("operator")?.get_attr(name)
 }
 
 #[cold]
