@@ -11,6 +11,10 @@ use std::path::Path;
 /// Context functions the safe layer deliberately does not call, and why.
 const EXCEPTIONS: &[(&str, &str)] = &[
     (
+        "HPyBytes_Size",
+        "unsound on PyPy, which returns what a subclass's __len__ says: lengths come from HPyBytes_GET_SIZE where sound, else bytes.__len__ (see Handle::as_bytes)",
+    ),
+    (
         "HPy_AsPyObject",
         "hybrid ABI only: forbidden in universal modules",
     ),

@@ -2,9 +2,9 @@
 
 use core::ffi::CStr;
 
-use super::wrong_type;
+use super::{exact_type, wrong_type};
 use crate::err::{Error, Result, exc::ValueError};
-use crate::{Context, Handle};
+use crate::{Context, Handle, Runtime};
 use hpy_sys as sys;
 
 impl Context {
@@ -50,10 +50,15 @@ impl<'ctx> Handle<'ctx> {
         unsafe { sys::HPyBytes_Check(self.ctx.as_raw(), self.raw) != 0 }
     }
 
-    /// The contents of a `bytes` object, borrowed from the handle (no copy):
-    /// `HPyBytes_Check`, then `HPyBytes_GET_SIZE` and `HPyBytes_AS_STRING`.
+    /// The contents of a `bytes` object (or of a subclass), borrowed from the
+    /// handle: `HPyBytes_AS_STRING` and the object's own length.
     ///
     /// Anything but `bytes` raises `TypeError` (`expected bytes, got str`).
+    ///
+    /// The length is never one that Python code chose: a subclass may override
+    /// `__len__` to lie or raise, and PyPy's `HPyBytes_GET_SIZE` and
+    /// `HPyBytes_Size` call that override; there the length of a subclass
+    /// instance is `bytes.__len__(obj)`, which cannot be overridden.
     ///
     /// ```
     /// fn checksum(obj: &hpy::Handle<'_>) -> hpy::Result<u32> {
@@ -63,19 +68,7 @@ impl<'ctx> Handle<'ctx> {
     /// ```
     #[inline]
     pub fn as_bytes(&self) -> Result<&[u8]> {
-        if !self.is_bytes() {
-            return Err(wrong_type("bytes", self));
-        }
-        let ctx = self.ctx.as_raw();
-        // SAFETY: the object is a `bytes` (checked above), which is what the
-        // unchecked size and data accessors require; the buffer holds `len` bytes
-        // and lives as long as the handle, which the returned borrow of `self`
-        // cannot outlive (HPy's debug mode and PyPy tie it to the handle).
-        unsafe {
-            let len = sys::HPyBytes_GET_SIZE(ctx, self.raw);
-            let data = sys::HPyBytes_AS_STRING(ctx, self.raw);
-            Ok(core::slice::from_raw_parts(data.cast::<u8>(), len as usize))
-        }
+        bytes_view(self)
     }
 
     /// The length of a `bytes` object (`HPyBytes_Size`); anything else raises
@@ -87,9 +80,7 @@ impl<'ctx> Handle<'ctx> {
         if !self.is_bytes() {
             return Err(wrong_type("bytes", self));
         }
-        // SAFETY: the handle is open in the live context.
-        let n = unsafe { sys::HPyBytes_Size(self.ctx.as_raw(), self.raw) };
-        usize::try_from(n).map_err(|_| Error::raised())
+        true_len(self)
     }
 
     /// The contents of a `bytes` object as a C string, borrowed from the handle
@@ -117,11 +108,7 @@ impl<'ctx> Handle<'ctx> {
         if data.is_null() {
             return Err(Error::raised());
         }
-        // SAFETY: as above.
-        let len = unsafe { sys::HPyBytes_Size(ctx, self.raw) };
-        let Ok(len) = usize::try_from(len) else {
-            return Err(Error::raised());
-        };
+        let len = true_len(self)?;
         // SAFETY: the buffer holds `len` data bytes followed by a NUL (CPython's
         // `ob_sval` always has one; PyPy copies the data into a NUL-terminated
         // buffer tied to the handle), and it lives as long as the handle, which
@@ -129,4 +116,53 @@ impl<'ctx> Handle<'ctx> {
         let with_nul = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len + 1) };
         CStr::from_bytes_with_nul(with_nul).map_err(|_| ValueError::new_err("embedded null byte"))
     }
+}
+
+/// The contents of the `bytes` object (or subclass instance) `obj`, borrowed
+/// from its handle; `TypeError` for anything else. Sound on every runtime: the
+/// length is the object's own (see [`Handle::as_bytes`]).
+#[inline]
+pub(crate) fn bytes_view<'a>(obj: &'a Handle<'_>) -> Result<&'a [u8]> {
+    if !obj.is_bytes() {
+        return Err(wrong_type("bytes", obj));
+    }
+    let ctx = obj.ctx.as_raw();
+    // SAFETY: the object is a `bytes`, which is what the unchecked data accessor
+    // requires. CPython returns the object's own buffer; PyPy a NUL-terminated
+    // copy of the object's real contents (never of what a subclass's methods
+    // say), tied to the handle.
+    let data = unsafe { sys::HPyBytes_AS_STRING(ctx, obj.raw) };
+    if data.is_null() {
+        return Err(Error::raised());
+    }
+    let len = true_len(obj)?;
+    // SAFETY: the buffer holds the object's `len` bytes and lives as long as the
+    // handle, which the returned borrow of `obj` cannot outlive (HPy's debug
+    // mode and PyPy tie it to the handle).
+    Ok(unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) })
+}
+
+/// The real length of the `bytes` object (or subclass instance) `obj`.
+///
+/// CPython's `HPyBytes_GET_SIZE` reads the object's size field. PyPy's calls
+/// `len(obj)`, which runs a subclass's `__len__` (it may lie, raise, or return
+/// more than the buffer holds: reading that many bytes would read past the
+/// buffer). So on every runtime but CPython a subclass instance is measured
+/// by `bytes.__len__(obj)`, which Python code cannot override.
+#[inline]
+fn true_len(obj: &Handle<'_>) -> Result<usize> {
+    let ctx = obj.ctx;
+    if ctx.runtime() != Runtime::CPython && !exact_type(obj, sys::h_BytesType) {
+        return subclass_len(obj);
+    }
+    // SAFETY: `obj` is an open `bytes` whose length Python code cannot change.
+    let n = unsafe { sys::HPyBytes_GET_SIZE(ctx.as_raw(), obj.raw) };
+    usize::try_from(n).map_err(|_| Error::raised())
+}
+
+#[cold]
+#[inline(never)]
+fn subclass_len(obj: &Handle<'_>) -> Result<usize> {
+    let len = obj.ctx.bytes_type().get_attr("__len__")?.call1(obj)?;
+    len.extract::<usize>()
 }

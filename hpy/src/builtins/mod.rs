@@ -18,6 +18,7 @@ use core::ffi::c_int;
 
 use crate::Handle;
 use crate::err::{Error, Result, exc::TypeError};
+pub(crate) use bytes::bytes_view;
 use hpy_sys as sys;
 
 mod bytes;
@@ -63,6 +64,24 @@ pub(crate) fn type_check(
     let ctx = obj.ctx().as_raw();
     // SAFETY: the handle is open in the live context; `ty` reads a constant of it.
     unsafe { sys::HPy_TypeCheck(ctx, obj.as_raw(), ty(ctx)) != 0 }
+}
+
+/// Whether `type(obj) is ty` for the builtin type `ty` (a context constant):
+/// an exact instance, not a subclass, so none of the type's methods can be
+/// overridden. Never fails.
+#[inline]
+pub(crate) fn exact_type(
+    obj: &Handle<'_>,
+    ty: unsafe fn(*mut sys::HPyContext) -> sys::HPy,
+) -> bool {
+    let ctx = obj.ctx();
+    let raw = ctx.as_raw();
+    // SAFETY: the handle is open in the live context; `HPy_Type` returns a new
+    // handle (closed when `t` drops), and `ty` reads a constant of the context.
+    unsafe {
+        let t = Handle::from_raw(ctx, sys::HPy_Type(raw, obj.as_raw()));
+        sys::HPy_Is(raw, t.as_raw(), ty(raw)) != 0
+    }
 }
 
 /// Converts a Rust length or index to `HPy_ssize_t`, saturating: every value
