@@ -299,6 +299,7 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         #[doc(hidden)]
         #[unsafe(no_mangle)]
         pub extern "C" fn #init_fn() -> *mut #sys::HPyModuleDef {
+            ::hpy::impl_::module_loading();
             __HPY_MODULE_DEF.as_ptr()
         }
     });

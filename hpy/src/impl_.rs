@@ -38,6 +38,50 @@ pub fn set_trampoline_context(ctx: *mut HPyContext) {
     TRAMPOLINE_CTX.store(ctx, Ordering::Relaxed);
 }
 
+/// Called by the generated `HPyInit_<module>` (which every runtime calls once
+/// per load, before anything else): installs the panic hook.
+#[inline]
+pub fn module_loading() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(install_panic_hook);
+}
+
+/// A panic in an extension function becomes a `SystemError` that carries its
+/// message; printing it to stderr as well (Rust's default) would be noise, so
+/// this extension's panic hook stays quiet unless `RUST_BACKTRACE` asks for a
+/// report (set and not `0`), in which case the previous hook prints it as Rust
+/// does. Each extension module links its own copy of `std`, so this hook
+/// governs panics in this binary only.
+#[cold]
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if backtrace_requested() {
+            previous(info);
+        }
+    }));
+}
+
+/// Reports a panic that no exception can carry (in a destructor, which has
+/// no context and no caller to raise to) on stderr, as CPython reports an
+/// "unraisable" exception. With `RUST_BACKTRACE` set, the panic hook has
+/// printed it already.
+#[cold]
+pub fn report_unraisable_panic(what: &str, payload: &(dyn core::any::Any + Send)) {
+    if !backtrace_requested() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "Exception ignored in {what}: a Rust panic: {}",
+            panic_message(payload)
+        );
+    }
+}
+
+fn backtrace_requested() -> bool {
+    std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0")
+}
+
 #[inline(always)]
 fn trampoline_context() -> *mut HPyContext {
     TRAMPOLINE_CTX.load(Ordering::Relaxed)
@@ -516,7 +560,10 @@ pub unsafe fn parse_keywords<const N: usize>(
             let name = unsafe {
                 Handle::from_raw_result(ctx, sys::HPy_GetItem_i(raw, kwnames, k as isize))
             }?;
-            let name_str: &str = name.extract()?;
+            let Ok(name_str) = name.as_str() else {
+                // Lone surrogates: no parameter has that name.
+                return Err(unexpected_keyword_object(ctx, spec, &name));
+            };
             let Some(index) = spec.params.iter().position(|p| *p == name_str) else {
                 return Err(unexpected_keyword(spec, name_str));
             };
@@ -562,6 +609,22 @@ fn unexpected_keyword(spec: &KeywordSpec, name: &str) -> Error {
         "{}() got an unexpected keyword argument '{name}'",
         spec.func
     ))
+}
+
+/// The `TypeError` for a keyword name that is no valid UTF-8 (a `str` with
+/// lone surrogates), which only Python can format: CPython's message, with the
+/// name as it is.
+#[cold]
+fn unexpected_keyword_object(ctx: &Context, spec: &KeywordSpec, name: &Handle<'_>) -> Error {
+    ctx.err_clear(); // the UnicodeEncodeError of reading the name as UTF-8
+    let message = format!("{}() got an unexpected keyword argument '%s'", spec.func);
+    let formatted = ctx
+        .new_str(&message)
+        .and_then(|m| m.rem(name))
+        .map(|m| Error::set_object(&crate::exc::TypeError::type_object(ctx), &m));
+    match formatted {
+        Ok(e) | Err(e) => e,
+    }
 }
 
 #[cold]

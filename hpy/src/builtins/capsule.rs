@@ -81,6 +81,9 @@ unsafe extern "C" fn capsule_destructor(
         return;
     }
     let header = pointer.cast::<Header>();
+    // SAFETY: as below: `pointer` is a live payload made by this binary; the
+    // name is read before it is dropped.
+    let type_name = unsafe { (*header).type_name };
     let result = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the context pointer says this capsule was made by
         // `new_capsule` in this binary, so `pointer` is the `Box<Payload<T>>`
@@ -89,6 +92,10 @@ unsafe extern "C" fn capsule_destructor(
         unsafe { ((*header).drop)(header) }
     }));
     if let Err(payload) = result {
+        crate::impl_::report_unraisable_panic(
+            &format!("the destructor of a capsule of {type_name}"),
+            &*payload,
+        );
         // The payload's own destructor could panic too.
         let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
     }
