@@ -320,8 +320,17 @@ impl<'ctx, R: RawBuilder> Builder<'ctx, R> {
             // SAFETY (both arms): `held` holds open handles this builder owns
             // (closed below, after the call) and the constant `None`.
             let result = if R::KIND == "list" {
-                // SAFETY: see above.
-                unsafe { list_from_raw(self.ctx, held.iter().copied()) }
+                let ctx = self.ctx;
+                (|| {
+                    let mut list = ListWriter::new(ctx, held.len())?;
+                    for &raw in &held {
+                        // SAFETY: see above; the view does not close the handle.
+                        list.push(&core::mem::ManuallyDrop::new(unsafe {
+                            Handle::from_raw(ctx, raw)
+                        }))?;
+                    }
+                    list.finish()
+                })()
             } else {
                 // SAFETY: see above.
                 unsafe { self.ctx.tuple_from_raw(&held) }
@@ -355,29 +364,119 @@ impl<'ctx, R: RawBuilder> Builder<'ctx, R> {
     }
 }
 
-/// A new list of the open handles `raw`, without a list builder: PyPy's
-/// way (see the module docs), `HPyList_New(0)` and one `HPyList_Append` per
-/// item. Measured on PyPy 7.3.19 (hpyjson.loads): as fast as
+/// The one way this crate makes a `list` item by item (conversions of Rust
+/// sequences, [`Context::new_list_from`], and [`ListBuilder`] on PyPy): an
+/// `HPyListBuilder` on CPython, `HPyList_New(0)` and `HPyList_Append`s
+/// everywhere else, since PyPy's list builder leaks (see the module docs).
+/// Measured on PyPy 7.3.19 (hpyjson.loads): as fast as
 /// `list(HPyTuple_FromArray(...))` for long lists and much faster for short
 /// ones, where the call to `list` dominates.
 ///
-/// # Safety
-///
-/// Every item of `raw` must be an open handle of `ctx`.
-unsafe fn list_from_raw<'ctx>(
+/// `len` is the number of items that will be pushed: a length that Rust code
+/// chose, checked against what the runtime can allocate (`MemoryError`, never
+/// an abort). Dropping an unfinished writer cancels it.
+pub(crate) struct ListWriter<'ctx> {
     ctx: &'ctx Context,
-    raw: impl IntoIterator<Item = sys::HPy>,
-) -> Result<Handle<'ctx>> {
-    // SAFETY: the context is live; a list of length 0 has no NULL items.
-    let list = unsafe { Handle::from_raw_result(ctx, sys::HPyList_New(ctx.as_raw(), 0)) }?;
-    for item in raw {
-        // SAFETY: `list` is an open list and `item` an open handle (the
-        // caller's guarantee), which `HPyList_Append` does not steal.
-        if unsafe { sys::HPyList_Append(ctx.as_raw(), list.raw, item) } < 0 {
-            return Err(Error::raised());
+    kind: Writer<'ctx>,
+    len: usize,
+    pushed: usize,
+}
+
+enum Writer<'ctx> {
+    /// CPython: a list builder of `len` slots (never NULL; NULL once built).
+    Builder(sys::HPyListBuilder),
+    /// Elsewhere: the list itself, appended to.
+    Appending(Handle<'ctx>),
+}
+
+impl<'ctx> ListWriter<'ctx> {
+    /// A writer for a list of exactly `len` items.
+    #[inline]
+    pub(crate) fn new(ctx: &'ctx Context, len: usize) -> Result<Self> {
+        let kind = if ctx.runtime() == Runtime::CPython {
+            if len > MAX_LEN {
+                return Err(no_memory(ctx));
+            }
+            // SAFETY: the context is live and `len` fits `HPy_ssize_t`.
+            let raw = unsafe { sys::HPyListBuilder_New(ctx.as_raw(), len as sys::HPy_ssize_t) };
+            // CPython returns a NULL builder (and clears the error) when the
+            // allocation fails; debug mode returns it as it is.
+            if raw.is_null() {
+                return Err(no_memory(ctx));
+            }
+            Writer::Builder(raw)
+        } else {
+            Writer::Appending(ctx.new_list()?)
+        };
+        Ok(ListWriter {
+            ctx,
+            kind,
+            len,
+            pushed: 0,
+        })
+    }
+
+    /// Appends `item` (not stolen); more than `len` items raise `SystemError`.
+    #[inline]
+    pub(crate) fn push(&mut self, item: &Handle<'_>) -> Result<()> {
+        if self.pushed == self.len {
+            return Err(wrong_count());
+        }
+        match &self.kind {
+            Writer::Builder(raw) => {
+                // SAFETY: the builder is open (not built: `finish` consumes the
+                // writer), `pushed < len` is a slot not set yet, and `item` is
+                // an open handle, which the builder does not steal.
+                unsafe {
+                    sys::HPyListBuilder_Set(
+                        self.ctx.as_raw(),
+                        *raw,
+                        self.pushed as sys::HPy_ssize_t,
+                        item.raw,
+                    )
+                }
+            }
+            Writer::Appending(list) => list.append(item)?,
+        }
+        self.pushed += 1;
+        Ok(())
+    }
+
+    /// The list; fewer than `len` items raise `SystemError` (never a list with
+    /// a hole).
+    #[inline]
+    pub(crate) fn finish(mut self) -> Result<Handle<'ctx>> {
+        if self.pushed != self.len {
+            return Err(wrong_count());
+        }
+        match core::mem::replace(&mut self.kind, Writer::Builder(sys::HPyListBuilder::NULL)) {
+            // SAFETY: the builder is open with every slot set, built exactly
+            // once (the writer now holds NULL, which `Drop` skips); the result
+            // is a new handle or NULL with an exception set.
+            Writer::Builder(raw) => unsafe {
+                Handle::from_raw_result(self.ctx, sys::HPyListBuilder_Build(self.ctx.as_raw(), raw))
+            },
+            Writer::Appending(list) => Ok(list),
         }
     }
-    Ok(list)
+}
+
+impl Drop for ListWriter<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Writer::Builder(raw) = self.kind {
+            if !raw.is_null() {
+                // SAFETY: an unbuilt builder is open; it is cancelled exactly
+                // once, here, which releases the items set so far.
+                unsafe { sys::HPyListBuilder_Cancel(self.ctx.as_raw(), raw) }
+            }
+        }
+    }
+}
+
+#[cold]
+fn wrong_count() -> Error {
+    crate::exc::SystemError::new_err("a list was given a different number of items than its length")
 }
 
 impl Context {
@@ -392,26 +491,11 @@ impl Context {
     /// }
     /// ```
     pub fn new_list_from<'ctx>(&'ctx self, items: &[Handle<'ctx>]) -> Result<Handle<'ctx>> {
-        if self.runtime() == Runtime::PyPy {
-            // SAFETY: the handles come from the `items` borrowed for the call.
-            return unsafe { list_from_raw(self, items.iter().map(|h| h.raw)) };
+        let mut list = ListWriter::new(self, items.len())?;
+        for item in items {
+            list.push(item)?;
         }
-        if !runtime_can_allocate(self, items.len()) {
-            return Err(no_memory(self));
-        }
-        let ctx = self.as_raw();
-        // SAFETY: the context is live; a slice's length fits `HPy_ssize_t`.
-        let builder = unsafe { sys::HPyListBuilder_New(ctx, items.len() as sys::HPy_ssize_t) };
-        if builder.is_null() {
-            return Err(no_memory(self));
-        }
-        for (i, item) in items.iter().enumerate() {
-            // SAFETY: `builder` is open; each index `i < len` is set once; the
-            // builder takes its own reference to the open `item`.
-            unsafe { sys::HPyListBuilder_Set(ctx, builder, i as sys::HPy_ssize_t, item.raw) };
-        }
-        // SAFETY: every slot is set; the builder is consumed here, exactly once.
-        unsafe { Handle::from_raw_result(self, sys::HPyListBuilder_Build(ctx, builder)) }
+        list.finish()
     }
 }
 

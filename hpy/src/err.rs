@@ -74,6 +74,8 @@ enum LazyType {
 struct WrongType {
     expected: &'static str,
     got: String,
+    /// Said after the types, in parentheses.
+    note: Option<&'static str>,
 }
 
 /// A builtin exception type, as the accessor of its context constant.
@@ -128,10 +130,29 @@ impl Error {
     /// `#[hpy_method]`, it becomes `f() argument 'a' must be int, not str`.
     #[cold]
     pub fn wrong_type(expected: &'static str, obj: &Handle<'_>) -> Self {
+        Error::wrong_type_noted(expected, obj, None)
+    }
+
+    /// [`Error::wrong_type`] with a note in parentheses after the types:
+    /// `f() argument 'xs' must be a sequence, not str (...)`.
+    #[cold]
+    pub(crate) fn wrong_type_noted(
+        expected: &'static str,
+        obj: &Handle<'_>,
+        note: Option<&'static str>,
+    ) -> Self {
         let got = obj.type_name();
-        let mut err = exc::TypeError::new_err(format!("expected {expected}, got {got}"));
+        let msg = match note {
+            Some(note) => format!("expected {expected}, got {got} ({note})"),
+            None => format!("expected {expected}, got {got}"),
+        };
+        let mut err = exc::TypeError::new_err(msg);
         if let Some(lazy) = err.lazy.as_mut() {
-            lazy.wrong_type = Some(WrongType { expected, got });
+            lazy.wrong_type = Some(WrongType {
+                expected,
+                got,
+                note,
+            });
         }
         err
     }
@@ -170,10 +191,16 @@ impl Error {
                 lazy.msg = format!("{func}() argument '{arg}': {}", lazy.msg).into();
                 lazy.wrong_type = None;
             } else if let Some(w) = &lazy.wrong_type {
-                lazy.msg = format!(
-                    "{func}() argument '{arg}' must be {}, not {}",
-                    w.expected, w.got
-                )
+                lazy.msg = match w.note {
+                    Some(note) => format!(
+                        "{func}() argument '{arg}' must be {}, not {} ({note})",
+                        w.expected, w.got
+                    ),
+                    None => format!(
+                        "{func}() argument '{arg}' must be {}, not {}",
+                        w.expected, w.got
+                    ),
+                }
                 .into();
                 lazy.wrong_type = None;
             }

@@ -23,7 +23,8 @@ pub(crate) fn with_c_str<R>(s: &str, f: impl FnOnce(*const c_char) -> R) -> Resu
         buf[..bytes.len()].copy_from_slice(bytes);
         Ok(f(buf.as_ptr().cast()))
     } else {
-        let mut v = Vec::with_capacity(bytes.len() + 1);
+        let mut v = Vec::new();
+        try_reserve(&mut v, bytes.len() + 1)?;
         v.extend_from_slice(bytes);
         v.push(0);
         Ok(f(v.as_ptr().cast()))
@@ -45,10 +46,13 @@ pub(crate) fn new_str<'ctx>(ctx: &'ctx Context, s: &str) -> Result<Handle<'ctx>>
 
 #[cold]
 fn new_str_wide<'ctx>(ctx: &'ctx Context, s: &str) -> Result<Handle<'ctx>> {
+    let mut wide: Vec<sys::wchar_t> = Vec::new();
+    // At most one wide character per byte.
+    try_reserve(&mut wide, s.len())?;
     #[cfg(not(windows))]
-    let wide: Vec<sys::wchar_t> = s.chars().map(|c| c as sys::wchar_t).collect();
+    wide.extend(s.chars().map(|c| c as sys::wchar_t));
     #[cfg(windows)]
-    let wide: Vec<sys::wchar_t> = s.encode_utf16().collect();
+    wide.extend(s.encode_utf16());
     // SAFETY: the context is live and `wide` holds `wide.len()` characters.
     unsafe {
         Handle::from_raw_result(
@@ -73,4 +77,31 @@ pub(crate) fn overflow(target: &'static str, negative: bool) -> Error {
     } else {
         OverflowError::new_err(format!("Python int too large to convert to {target}"))
     }
+}
+
+/// `callable(arg)`, through `HPy_CallTupleDict`.
+pub(crate) fn call1<'ctx>(callable: &Handle<'ctx>, arg: &Handle<'_>) -> Result<Handle<'ctx>> {
+    let ctx = callable.ctx();
+    let raw = ctx.as_raw();
+    let mut items = [arg.as_raw()];
+    // SAFETY: the context is live and `items` holds one open handle (read only).
+    let args = unsafe {
+        Handle::from_raw_result(ctx, sys::HPyTuple_FromArray(raw, items.as_mut_ptr(), 1))
+    }?;
+    // SAFETY: `callable` and `args` are open; NULL kw is allowed; the result is new
+    // or NULL with an exception set.
+    unsafe {
+        Handle::from_raw_result(
+            ctx,
+            sys::HPy_CallTupleDict(raw, callable.as_raw(), args.as_raw(), sys::HPy::NULL),
+        )
+    }
+}
+
+/// `Vec::try_reserve_exact`, with `MemoryError` for a refusal: for sizes that
+/// come from Python objects or from users, which must never abort the process.
+#[inline]
+pub(crate) fn try_reserve<T>(v: &mut Vec<T>, additional: usize) -> Result<()> {
+    v.try_reserve_exact(additional)
+        .map_err(|_| crate::exc::MemoryError::new_err(""))
 }

@@ -41,25 +41,50 @@ def test_vec(api_conv):
     assert api_conv.vec_i64(MyList([1, 2])) == [2, 1]
 
 
+def test_vec_takes_any_sequence(api_conv):
+    # Exact lists and tuples are read in place; anything else of the sequence
+    # protocol goes through list(obj), as PyO3's Vec extraction iterates.
+    assert api_conv.vec_i64(range(3)) == [2, 1, 0]
+    assert api_conv.vec_i64(b"\x01\x02") == [2, 1]
+    assert api_conv.deque(range(4)) == [1, 2, 3, 0]
+    assert api_conv.array3(range(3)) == [2, 1, 0]
+
+    class Seq:
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            if i >= 2:
+                raise IndexError(i)
+            return i * 10
+
+    assert api_conv.vec_i64(Seq()) == [10, 0]
+
+    class Tup(tuple):
+        pass
+
+    assert api_conv.vec_i64(Tup((5, 6))) == [6, 5]
+
+
 def test_vec_errors(api_conv):
     with pytest.raises(TypeError, match=r"^vec_i64\(\) argument 'xs': item 3: expected int, got str$"):
         api_conv.vec_i64([1, 2, 3, "x"])
-    with pytest.raises(TypeError, match=r"^vec_i64\(\) argument 'xs' must be list or tuple, not str$"):
+    with pytest.raises(TypeError, match=r"^vec_i64\(\) argument 'xs' must be a sequence, not str \(a str is not taken as a sequence of characters\)$"):
         api_conv.vec_i64("123")
-    with pytest.raises(TypeError, match=r"^vec_i64\(\) argument 'xs' must be list or tuple, not set$"):
+    with pytest.raises(TypeError, match=r"^vec_i64\(\) argument 'xs' must be a sequence, not set$"):
         api_conv.vec_i64({1, 2})
-    with pytest.raises(TypeError, match=r"^vec_i64\(\) argument 'xs' must be list or tuple, not generator$"):
+    with pytest.raises(TypeError, match=r"^vec_i64\(\) argument 'xs' must be a sequence, not generator$"):
         api_conv.vec_i64(x for x in [1])
     with pytest.raises(OverflowError,
                        match=r"^vec_i64\(\) argument 'xs': item 1: Python int too large to convert to i64$"):
         api_conv.vec_i64([0, 2**63])
     with pytest.raises(TypeError, match=r"^nested\(\) argument 'xs': item 2: item 1: expected int, got NoneType$"):
         api_conv.nested([[1], [], [2, None]])
-    with pytest.raises(TypeError, match=r"^nested\(\) argument 'xs': item 0: expected list or tuple, got int$"):
+    with pytest.raises(TypeError, match=r"^nested\(\) argument 'xs': item 0: expected a sequence, got int$"):
         api_conv.nested([1])
     with pytest.raises(TypeError, match=r"^vec_opt\(\) argument 'xs': item 1: expected float, got str$"):
         api_conv.vec_opt([None, "1.0"])
-    with pytest.raises(TypeError, match=r"^deque\(\) argument 'xs' must be list or tuple, not dict$"):
+    with pytest.raises(TypeError, match=r"^deque\(\) argument 'xs' must be a sequence, not dict$"):
         api_conv.deque({})
 
     class BadIndex:
@@ -76,10 +101,10 @@ def test_vec_u8_is_bytes(api_conv):
     assert api_conv.vec_u8(b"") == b""
     assert api_conv.vec_u8([1, 2, 255]) == b"\x01\x02\xff"
     assert api_conv.vec_u8((0,)) == b"\x00"
-    with pytest.raises(TypeError, match=r"^vec_u8\(\) argument 'xs' must be bytes, list or tuple, not str$"):
+    with pytest.raises(TypeError, match=r"^vec_u8\(\) argument 'xs' must be a sequence, not str \(a str is not taken as a sequence of characters\)$"):
         api_conv.vec_u8("abc")
-    with pytest.raises(TypeError, match=r"^vec_u8\(\) argument 'xs' must be bytes, list or tuple, not bytearray$"):
-        api_conv.vec_u8(bytearray(b"abc"))
+    # Any sequence of ints: a bytearray too.
+    assert api_conv.vec_u8(bytearray(b"abc")) == b"abc"
     with pytest.raises(OverflowError, match=r"^vec_u8\(\) argument 'xs': item 1: Python int too large to convert to u8$"):
         api_conv.vec_u8([1, 256])
     with pytest.raises(OverflowError, match=r"^vec_u8\(\) argument 'xs': item 0: can't convert negative int to unsigned$"):
@@ -100,7 +125,7 @@ def test_arrays(api_conv):
         api_conv.array3([1, 2, 3.0])
     with pytest.raises(TypeError, match=r"^array_str\(\) argument 'xs': item 0: expected str, got bytes$"):
         api_conv.array_str([b"x", "y"])
-    with pytest.raises(TypeError, match=r"^array3\(\) argument 'xs' must be list or tuple, not str$"):
+    with pytest.raises(TypeError, match=r"^array3\(\) argument 'xs' must be a sequence, not str \(a str is not taken as a sequence of characters\)$"):
         api_conv.array3("abc")
 
 
@@ -190,12 +215,20 @@ def test_sets(api_conv):
 
 
 def test_set_errors(api_conv):
-    with pytest.raises(TypeError, match=r"^hashset\(\) argument 's' must be set or frozenset, not list$"):
-        api_conv.hashset([1, 2])
+    with pytest.raises(TypeError, match=r"^hashset\(\) argument 's' must be an iterable, not int$"):
+        api_conv.hashset(1)
+    with pytest.raises(TypeError, match=r"^hashset\(\) argument 's' must be an iterable, not str \(a str is not taken as a set of characters\)$"):
+        api_conv.hashset("ab")
     with pytest.raises(TypeError, match=r"^hashset\(\) argument 's': element 'a': expected int, got str$"):
         api_conv.hashset({"a"})
-    with pytest.raises(TypeError, match=r"^hashset\(\) argument 's' must be set or frozenset, not dict$"):
-        api_conv.hashset({})
+
+def test_set_takes_any_iterable(api_conv):
+    # (hashset adds 1 to each element)
+    assert api_conv.hashset([1, 2, 2]) == {2, 3}
+    assert api_conv.hashset(range(3)) == {1, 2, 3}
+    assert api_conv.hashset(x for x in (4, 5)) == {5, 6}
+    assert api_conv.hashset({7: "a"}) == {8}
+    assert api_conv.btreeset_sorted(frozenset(["b", "a"])) == ["a", "b"]
 
 
 # --- char, Cow ------------------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def test_bytes(features):
     assert features.reversed_bytes((7,)) == b"\x07"
     with pytest.raises(TypeError, match=r"^byte_sum\(\) argument 'b' must be bytes, not str$"):
         features.byte_sum("abc")
-    with pytest.raises(TypeError, match=r"^reversed_bytes\(\) argument 'b' must be bytes, list or tuple, not str$"):
+    with pytest.raises(TypeError, match=r"^reversed_bytes\(\) argument 'b' must be a sequence, not str \(a str is not taken as a sequence of characters\)$"):
         features.reversed_bytes("abc")
     with pytest.raises(OverflowError, match=r"^reversed_bytes\(\) argument 'b': item 0: Python int too large to convert to u8$"):
         features.reversed_bytes([256])

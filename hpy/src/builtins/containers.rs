@@ -49,7 +49,9 @@ impl Context {
             // SAFETY: the elements come from `&Handle`s borrowed for the call.
             unsafe { self.tuple_from_raw(&raw[..items.len()]) }
         } else {
-            let raw: Vec<sys::HPy> = items.iter().map(|h| h.raw).collect();
+            let mut raw: Vec<sys::HPy> = Vec::new();
+            crate::util::try_reserve(&mut raw, items.len())?;
+            raw.extend(items.iter().map(|h| h.raw));
             // SAFETY: the elements come from `&Handle`s borrowed for the call.
             unsafe { self.tuple_from_raw(&raw) }
         }

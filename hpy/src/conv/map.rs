@@ -6,6 +6,8 @@ use std::hash::{BuildHasher, Hash};
 use super::seq::list_from_iter;
 use super::{FromPy, IntoPy};
 use crate::err::{Error, Result};
+use crate::object::builtin;
+use crate::util::call1;
 use crate::{Context, Handle};
 use hpy_sys as sys;
 
@@ -43,6 +45,12 @@ fn dict_keys<'ctx>(obj: &Handle<'ctx>) -> Result<Handle<'ctx>> {
 }
 
 /// Calls `f(key, value)` for every item of the dict `obj` (or a wrong-type error).
+/// Calls `f` with every key and value of the dict `obj`.
+///
+/// A `dict` subclass may override `__getitem__`, `keys` or `__len__`: like
+/// PyO3 (and Python's own `dict(d)`), its real items are read, from a copy
+/// (`HPyDict_Copy`). Python code run by `f` may change the dict meanwhile:
+/// the keys are a snapshot, and a key removed since raises `KeyError`.
 fn for_each_item<'ctx>(
     obj: &Handle<'ctx>,
     mut f: impl FnMut(&Handle<'ctx>, &Handle<'ctx>) -> Result<()>,
@@ -53,21 +61,40 @@ fn for_each_item<'ctx>(
     if unsafe { sys::HPyDict_Check(raw, obj.as_raw()) } == 0 {
         return Err(Error::wrong_type("dict", obj));
     }
-    let keys = dict_keys(obj)?;
+    let copy;
+    let dict = if is_exact_dict(obj)? {
+        obj
+    } else {
+        copy = obj.copy()?;
+        &copy
+    };
+    let keys = dict_keys(dict)?;
     let n = keys.len()?;
     for i in 0..n {
         let key = keys.get_item(i)?;
         // SAFETY: both open; new handle or NULL with an exception (`KeyError` if a
         // conversion removed the key meanwhile).
         let value = unsafe {
-            Handle::from_raw_result(ctx, sys::HPy_GetItem(raw, obj.as_raw(), key.as_raw()))
+            Handle::from_raw_result(ctx, sys::HPy_GetItem(raw, dict.as_raw(), key.as_raw()))
         }?;
         f(&key, &value)?;
     }
     Ok(n)
 }
 
-/// Converts one dict item, with `key ...` or `value for key ...` as the context.
+/// Whether `type(obj) is dict` (HPy 0.9 has no handle to `dict`: the
+/// builtins dict, an exact dict, gives it).
+fn is_exact_dict(obj: &Handle<'_>) -> Result<bool> {
+    let ctx = obj.ctx();
+    let builtins = ctx.builtins();
+    let dict_type = if builtins.is_dict() {
+        builtins.get_type()
+    } else {
+        builtin(ctx, "dict")?
+    };
+    Ok(obj.get_type().is(&dict_type))
+}
+
 #[inline]
 fn extract_pair<'ctx, K, V>(key: &Handle<'ctx>, value: &Handle<'ctx>) -> Result<(K, V)>
 where
@@ -173,58 +200,22 @@ where
 // and read by calling `list` on them (through `HPy_CallTupleDict`, with the
 // one-item tuple these calls need anyway).
 
-/// `callable(arg)`.
-fn call1<'ctx>(callable: &Handle<'ctx>, arg: &Handle<'_>) -> Result<Handle<'ctx>> {
-    let ctx = callable.ctx();
-    let raw = ctx.as_raw();
-    let mut items = [arg.as_raw()];
-    // SAFETY: the context is live and `items` holds one open handle (read only).
-    let args = unsafe {
-        Handle::from_raw_result(ctx, sys::HPyTuple_FromArray(raw, items.as_mut_ptr(), 1))
-    }?;
-    // SAFETY: `callable` and `args` are open; NULL kw is allowed; the result is new
-    // or NULL with an exception set.
-    unsafe {
-        Handle::from_raw_result(
-            ctx,
-            sys::HPy_CallTupleDict(raw, callable.as_raw(), args.as_raw(), sys::HPy::NULL),
-        )
-    }
-}
-
-/// The builtin `name` (`set`, `frozenset`): an item of `ctx.builtins()`, which
-/// is the builtins *dict* on CPython (`PyEval_GetBuiltins()`), or an attribute
-/// if a runtime gives the module.
-fn builtin<'ctx>(ctx: &'ctx Context, name: &'static core::ffi::CStr) -> Result<Handle<'ctx>> {
-    let raw = ctx.as_raw();
-    let builtins = ctx.builtins();
-    // SAFETY: the context is live and `builtins` a constant; `name` is a C
-    // string; the results are new handles or NULL with an exception set.
-    unsafe {
-        let h = if sys::HPyDict_Check(raw, builtins.as_raw()) != 0 {
-            sys::HPy_GetItem_s(raw, builtins.as_raw(), name.as_ptr())
-        } else {
-            sys::HPy_GetAttr_s(raw, builtins.as_raw(), name.as_ptr())
-        };
-        Handle::from_raw_result(ctx, h)
-    }
-}
-
-/// The items of the set or frozenset `obj`, as a new list.
+/// The elements of `obj`, as a new list: `list(obj)` for a `set`, a
+/// `frozenset`, or any other iterable but a `str` (which is refused, as for
+/// sequences: it is never taken as a set of characters).
 fn set_items<'ctx>(obj: &Handle<'ctx>) -> Result<Handle<'ctx>> {
-    let ctx = obj.ctx();
-    let set = builtin(ctx, c"set")?;
-    let frozenset = builtin(ctx, c"frozenset")?;
-    let raw = ctx.as_raw();
-    // SAFETY: the context is live; all handles are open and the last two are types.
-    let is_set = unsafe {
-        sys::HPy_TypeCheck(raw, obj.as_raw(), set.as_raw()) != 0
-            || sys::HPy_TypeCheck(raw, obj.as_raw(), frozenset.as_raw()) != 0
-    };
-    if !is_set {
-        return Err(Error::wrong_type("set or frozenset", obj));
+    if obj.is_str() {
+        return Err(Error::wrong_type_noted(
+            "an iterable",
+            obj,
+            Some("a str is not taken as a set of characters"),
+        ));
     }
-    call1(&ctx.list_type(), obj)
+    let ty = obj.get_type();
+    if !ty.has_attr("__iter__") && !ty.has_attr("__getitem__") {
+        return Err(Error::wrong_type("an iterable", obj));
+    }
+    call1(&obj.ctx().list_type(), obj)
 }
 
 /// Calls `insert` with every converted element of the set `obj`.
@@ -247,7 +238,7 @@ where
     I::Item: IntoPy<'ctx>,
 {
     let list = list_from_iter(ctx, items)?;
-    call1(&builtin(ctx, c"set")?, &list)
+    call1(&builtin(ctx, "set")?, &list)
 }
 
 impl<'a, 'ctx, T, S> FromPy<'a, 'ctx> for HashSet<T, S>

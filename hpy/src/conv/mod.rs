@@ -521,7 +521,13 @@ fn surrogates_error(obj: &Handle<'_>) -> Error {
 impl<'a, 'ctx> FromPy<'a, 'ctx> for String {
     #[inline]
     fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
-        <&str>::from_py(obj).map(str::to_owned)
+        let s = <&str>::from_py(obj)?;
+        let mut owned = String::new();
+        owned
+            .try_reserve_exact(s.len())
+            .map_err(|_| crate::exc::MemoryError::new_err(""))?;
+        owned.push_str(s);
+        Ok(owned)
     }
 }
 
@@ -558,18 +564,7 @@ impl<'ctx> IntoPy<'ctx> for &&str {
 impl<'a, 'ctx> FromPy<'a, 'ctx> for &'a [u8] {
     #[inline]
     fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
-        let ctx = obj.ctx().as_raw();
-        // SAFETY: the handle is open in the live context.
-        if unsafe { sys::HPyBytes_Check(ctx, obj.as_raw()) } == 0 {
-            return Err(Error::wrong_type("bytes", obj));
-        }
-        // SAFETY: `obj` is a bytes object; its buffer has `GET_SIZE` bytes and
-        // lives as long as the handle, which the `'a` borrow of `obj` outlives.
-        unsafe {
-            let len = sys::HPyBytes_GET_SIZE(ctx, obj.as_raw());
-            let data = sys::HPyBytes_AS_STRING(ctx, obj.as_raw());
-            Ok(core::slice::from_raw_parts(data.cast::<u8>(), len as usize))
-        }
+        crate::builtins::bytes_view(obj)
     }
 }
 

@@ -5,93 +5,28 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use super::{FromPy, IntoPy};
+use crate::builder::ListWriter;
+use crate::builtins::exact_type;
 use crate::err::{Error, Result};
+use crate::util::{call1, try_reserve};
 use crate::{Context, Handle};
 use hpy_sys as sys;
 
 // --- building lists ------------------------------------------------------------------
 
-/// An `HPyListBuilder` that is cancelled unless built (on every error path).
-struct ListBuilder<'ctx> {
-    ctx: &'ctx Context,
-    raw: sys::HPyListBuilder,
-    len: usize,
-}
-
-impl<'ctx> ListBuilder<'ctx> {
-    #[inline]
-    fn new(ctx: &'ctx Context, len: usize) -> Result<Self> {
-        let Ok(n) = sys::HPy_ssize_t::try_from(len) else {
-            return Err(Error::no_memory(ctx));
-        };
-        // SAFETY: the context is live; a NULL builder means an exception is set.
-        let raw = unsafe { sys::HPyListBuilder_New(ctx.as_raw(), n) };
-        if raw.is_null() {
-            return Err(Error::raised());
-        }
-        Ok(ListBuilder { ctx, raw, len })
-    }
-
-    /// Sets item `i` (< `len`); does not steal `item`.
-    #[inline]
-    fn set(&mut self, i: usize, item: &Handle<'_>) {
-        debug_assert!(i < self.len);
-        // SAFETY: the builder is open (not built or cancelled: `build` consumes
-        // `self`), `i` < its size, and `item` is an open handle.
-        unsafe {
-            sys::HPyListBuilder_Set(
-                self.ctx.as_raw(),
-                self.raw,
-                i as sys::HPy_ssize_t,
-                item.as_raw(),
-            )
-        }
-    }
-
-    #[inline]
-    fn build(self) -> Result<Handle<'ctx>> {
-        let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: the builder is open and every item was set (the callers set
-        // exactly `len` items); `Build` consumes it, and `ManuallyDrop` keeps
-        // `Drop` from cancelling it again.
-        unsafe {
-            Handle::from_raw_result(
-                this.ctx,
-                sys::HPyListBuilder_Build(this.ctx.as_raw(), this.raw),
-            )
-        }
-    }
-}
-
-impl Drop for ListBuilder<'_> {
-    fn drop(&mut self) {
-        // SAFETY: an unbuilt builder is open; it is cancelled exactly once, here.
-        unsafe { sys::HPyListBuilder_Cancel(self.ctx.as_raw(), self.raw) }
-    }
-}
-
-/// A new list of the converted `items` (exactly `items.len()` of them).
+/// A new list of the converted `items` (exactly `items.len()` of them),
+/// through [`ListWriter`], the crate's one way of making lists.
 pub(crate) fn list_from_iter<'ctx, I>(ctx: &'ctx Context, items: I) -> Result<Handle<'ctx>>
 where
     I: ExactSizeIterator,
     I::Item: IntoPy<'ctx>,
 {
-    let len = items.len();
-    let mut builder = ListBuilder::new(ctx, len)?;
-    let mut n = 0;
-    for item in items.take(len) {
-        let item = item.into_py(ctx)?;
-        builder.set(n, &item);
-        n += 1;
+    let mut list = ListWriter::new(ctx, items.len())?;
+    for item in items {
+        list.push(&item.into_py(ctx)?)?;
     }
-    if n != len {
-        // Only an iterator that lies about its length gets here: never leave a
-        // hole in the list.
-        return Err(crate::exc::SystemError::new_err(
-            "iterator returned fewer items than its length",
-        ));
-    }
-    builder.build()
+    // An iterator that yields fewer items than its length is caught here.
+    list.finish()
 }
 
 /// `bytes(data)`.
@@ -112,90 +47,150 @@ pub(crate) fn new_bytes<'ctx>(ctx: &'ctx Context, data: &[u8]) -> Result<Handle<
 }
 
 // --- reading sequences -------------------------------------------------------------------
+//
+// Sequence parameters take any sequence, as PyO3's do: an exact `list` or
+// `tuple` is read in place (the fast path), anything else of the sequence
+// protocol (a subclass, `range`, a user type with `__getitem__`, ...) is
+// first copied by `list(obj)`, which runs its `__iter__` like Python code
+// would. A `str` is refused: it is never taken as a list of characters.
+//
+// Nothing Python says sizes memory unchecked: a length is the real length of
+// an exact list or tuple (which no method can override), and the vector is
+// reserved with `try_reserve` (`MemoryError` if refused, never an abort).
+// Items are read one by one with a new handle each, so Python code run by a
+// conversion (an item's `__index__`, say) may change the list meanwhile: a
+// list that shrank ends the walk, as a list iterator would.
 
-/// The length of `obj` if it is a list or a tuple (or a subclass), else `None`.
-#[inline]
-fn list_or_tuple_len(obj: &Handle<'_>) -> Result<Option<usize>> {
-    let raw = obj.ctx().as_raw();
-    // SAFETY: the context is live and `obj` open in it.
-    let is_seq = unsafe {
-        sys::HPyList_Check(raw, obj.as_raw()) != 0 || sys::HPyTuple_Check(raw, obj.as_raw()) != 0
-    };
-    if !is_seq {
-        return Ok(None);
-    }
-    // SAFETY: as above; -1 means an exception is set.
-    let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
-    if n < 0 {
-        return Err(Error::raised());
-    }
-    Ok(Some(n as usize))
+/// The items of a sequence: the object itself, or a list copied from it.
+enum SeqItems<'a, 'ctx> {
+    /// An exact `list` or `tuple`: read in place.
+    InPlace(&'a Handle<'ctx>),
+    /// `list(obj)`, owned: nothing else can change it.
+    Copied(Handle<'ctx>),
 }
 
-/// Item `i` of the sequence `obj`, converted; a failure says `item i`.
+impl<'ctx> SeqItems<'_, 'ctx> {
+    #[inline(always)]
+    fn handle(&self) -> &Handle<'ctx> {
+        match self {
+            SeqItems::InPlace(h) => h,
+            SeqItems::Copied(h) => h,
+        }
+    }
+}
+
+/// What a sequence parameter takes, for the wrong-type error.
+const SEQUENCE: &str = "a sequence";
+
+/// Why a `str` is refused.
+pub(crate) const STR_IS_NO_SEQUENCE: &str = "a str is not taken as a sequence of characters";
+
+/// The items of `obj` and their number, if it is a sequence; `str`, `dict`
+/// and non-sequences raise `TypeError`.
+fn sequence_items<'a, 'ctx>(obj: &'a Handle<'ctx>) -> Result<(SeqItems<'a, 'ctx>, usize)> {
+    if exact_type(obj, sys::h_ListType) || exact_type(obj, sys::h_TupleType) {
+        // SAFETY: the context is live and `obj` an exact list or tuple, whose
+        // length no Python code can override.
+        let n = unsafe { sys::HPy_Length(obj.ctx().as_raw(), obj.as_raw()) };
+        let n = usize::try_from(n).map_err(|_| Error::raised())?;
+        return Ok((SeqItems::InPlace(obj), n));
+    }
+    if obj.is_str() {
+        return Err(Error::wrong_type_noted(
+            SEQUENCE,
+            obj,
+            Some(STR_IS_NO_SEQUENCE),
+        ));
+    }
+    if !is_sequence(obj) {
+        return Err(Error::wrong_type(SEQUENCE, obj));
+    }
+    let list = call1(&obj.ctx().list_type(), obj)?;
+    let n = list.len()?;
+    Ok((SeqItems::Copied(list), n))
+}
+
+/// Whether `obj` follows the sequence protocol, as CPython's
+/// `PySequence_Check` decides for Python classes: a `list` or `tuple`
+/// (subclasses too), or any other object whose type has `__getitem__`, except
+/// a `dict` (a mapping) and a `str` (refused on purpose).
+fn is_sequence(obj: &Handle<'_>) -> bool {
+    if obj.is_list() || obj.is_tuple() {
+        return true;
+    }
+    if obj.is_str() || obj.is_dict() {
+        return false;
+    }
+    obj.get_type().has_attr("__getitem__")
+}
+
+/// Item `i` of the sequence, converted (a failure says `item i`); `None` once
+/// an in-place list is shorter than `i` (Python code removed items).
 #[inline]
-fn extract_item<'ctx, T>(obj: &Handle<'ctx>, i: usize) -> Result<T>
+fn next_item<'ctx, T>(items: &SeqItems<'_, 'ctx>, i: usize) -> Result<Option<T>>
 where
     T: for<'b> FromPy<'b, 'ctx>,
 {
+    let obj = items.handle();
     let ctx = obj.ctx();
     // SAFETY: the context is live and `obj` open; the result is a new handle or
-    // NULL with an exception set (e.g. `IndexError` if the list shrank).
-    let item = unsafe {
-        Handle::from_raw_result(
-            ctx,
-            sys::HPy_GetItem_i(ctx.as_raw(), obj.as_raw(), i as sys::HPy_ssize_t),
-        )
-    }?;
-    T::from_py(&item).map_err(|e| e.with_context(format_args!("item {i}")))
+    // NULL with an exception set (`IndexError` if the list shrank).
+    let raw = unsafe { sys::HPy_GetItem_i(ctx.as_raw(), obj.as_raw(), i as sys::HPy_ssize_t) };
+    if raw.is_null() {
+        return shrunk(items);
+    }
+    // SAFETY: a non-NULL result is a new handle that we own.
+    let item = unsafe { Handle::from_raw(ctx, raw) };
+    match T::from_py(&item) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => Err(e.with_context(format_args!("item {i}"))),
+    }
+}
+
+/// After `HPy_GetItem_i` failed: the end of a list that shrank meanwhile, or
+/// the error.
+#[cold]
+fn shrunk<T>(items: &SeqItems<'_, '_>) -> Result<Option<T>> {
+    let obj = items.handle();
+    let ctx = obj.ctx();
+    let index_error = crate::exc::IndexError::type_object(ctx);
+    if matches!(items, SeqItems::InPlace(_)) && obj.is_list() && ctx.err_matches(&index_error) {
+        ctx.err_clear();
+        return Ok(None);
+    }
+    Err(Error::raised())
 }
 
 /// The bytes of `obj` if `T` is `u8` and `obj` a `bytes` object.
 #[inline]
-fn bytes_for<'a, 'ctx, T>(obj: &'a Handle<'ctx>) -> Option<&'a [u8]>
+fn bytes_for<'a, 'ctx, T>(obj: &'a Handle<'ctx>) -> Result<Option<&'a [u8]>>
 where
     T: for<'b> FromPy<'b, 'ctx>,
 {
-    if !<T as FromPy<'_, 'ctx>>::__FROM_BYTES {
-        return None;
+    if !<T as FromPy<'_, 'ctx>>::__FROM_BYTES || !obj.is_bytes() {
+        return Ok(None);
     }
-    <&[u8]>::from_py(obj).ok()
+    crate::builtins::bytes_view(obj).map(Some)
 }
 
-/// What a sequence of `T` takes, for the wrong-type error.
-#[inline]
-fn expected_sequence<'ctx, T: for<'b> FromPy<'b, 'ctx>>() -> &'static str {
-    if <T as FromPy<'_, 'ctx>>::__FROM_BYTES {
-        "bytes, list or tuple"
-    } else {
-        "list or tuple"
-    }
-}
-
-/// Converts a list or tuple item by item, into `out` (which gets `len` more).
-fn extend_from_sequence<'ctx, T, C>(
-    obj: &Handle<'ctx>,
-    make: impl FnOnce(usize) -> C,
-    mut push: impl FnMut(&mut C, T),
-) -> Result<C>
+/// Converts a sequence item by item into a `Vec` (or a `VecDeque`, through `Vec`).
+fn vec_from_sequence<'ctx, T>(obj: &Handle<'ctx>) -> Result<Vec<T>>
 where
     T: for<'b> FromPy<'b, 'ctx>,
 {
-    if let Some(bytes) = bytes_for::<T>(obj) {
-        let mut out = make(bytes.len());
-        for &b in bytes {
-            if let Some(v) = T::__from_byte(b) {
-                push(&mut out, v);
-            }
-        }
+    let mut out = Vec::new();
+    if let Some(bytes) = bytes_for::<T>(obj)? {
+        try_reserve(&mut out, bytes.len())?;
+        out.extend(bytes.iter().filter_map(|&b| T::__from_byte(b)));
         return Ok(out);
     }
-    let Some(n) = list_or_tuple_len(obj)? else {
-        return Err(Error::wrong_type(expected_sequence::<T>(), obj));
-    };
-    let mut out = make(n);
+    let (items, n) = sequence_items(obj)?;
+    try_reserve(&mut out, n)?;
     for i in 0..n {
-        push(&mut out, extract_item(obj, i)?);
+        match next_item(&items, i)? {
+            Some(v) => out.push(v),
+            None => break,
+        }
     }
     Ok(out)
 }
@@ -207,7 +202,7 @@ where
     T: for<'b> FromPy<'b, 'ctx>,
 {
     fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
-        extend_from_sequence(obj, Vec::with_capacity, Vec::push)
+        vec_from_sequence(obj)
     }
 }
 
@@ -216,7 +211,7 @@ where
     T: for<'b> FromPy<'b, 'ctx>,
 {
     fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
-        extend_from_sequence(obj, VecDeque::with_capacity, VecDeque::push_back)
+        vec_from_sequence(obj).map(VecDeque::from)
     }
 }
 
@@ -285,19 +280,20 @@ where
     T: for<'b> FromPy<'b, 'ctx>,
 {
     fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
-        if let Some(bytes) = bytes_for::<T>(obj) {
+        if let Some(bytes) = bytes_for::<T>(obj)? {
             if bytes.len() != N {
                 return Err(wrong_length(N, bytes.len()));
             }
             return collect_array(|i| T::__from_byte(bytes[i]).ok_or_else(Error::raised));
         }
-        let Some(n) = list_or_tuple_len(obj)? else {
-            return Err(Error::wrong_type(expected_sequence::<T>(), obj));
-        };
+        let (items, n) = sequence_items(obj)?;
         if n != N {
             return Err(wrong_length(N, n));
         }
-        collect_array(|i| extract_item(obj, i))
+        collect_array(|i| match next_item(&items, i)? {
+            Some(v) => Ok(v),
+            None => Err(wrong_length(N, i)),
+        })
     }
 }
 
@@ -353,6 +349,37 @@ where
 
 // --- tuples ---------------------------------------------------------------------------
 
+/// The items of a `tuple` (or subclass instance) and their number: an exact
+/// tuple in place, a subclass instance through `tuple.__add__((), obj)`, which
+/// copies its real items (a subclass may override `__len__` and
+/// `__getitem__`; PyO3 reads the real items too).
+fn tuple_items<'a, 'ctx>(obj: &'a Handle<'ctx>) -> Result<(SeqItems<'a, 'ctx>, usize)> {
+    let ctx = obj.ctx();
+    let items = if exact_type(obj, sys::h_TupleType) {
+        SeqItems::InPlace(obj)
+    } else if obj.is_tuple() {
+        let add = ctx.tuple_type().get_attr("__add__")?;
+        let empty = ctx.new_tuple(&[])?;
+        SeqItems::Copied(add.call((&empty, obj))?)
+    } else {
+        return Err(Error::wrong_type("tuple", obj));
+    };
+    // SAFETY: the context is live and the handle an open exact tuple.
+    let n = unsafe { sys::HPy_Length(ctx.as_raw(), items.handle().as_raw()) };
+    let n = usize::try_from(n).map_err(|_| Error::raised())?;
+    Ok((items, n))
+}
+
+/// Item `i` (< the length) of an exact tuple, converted.
+#[inline]
+fn tuple_item<'ctx, T>(items: &SeqItems<'_, 'ctx>, i: usize) -> Result<T>
+where
+    T: for<'b> FromPy<'b, 'ctx>,
+{
+    // A tuple never shrinks.
+    next_item(items, i)?.ok_or_else(Error::raised)
+}
+
 #[cold]
 fn wrong_tuple_length(expected: usize, got: usize) -> Error {
     crate::exc::ValueError::new_err(format!(
@@ -367,17 +394,11 @@ macro_rules! tuples {
             $($t: for<'b> FromPy<'b, 'ctx>,)+
         {
             fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
-                let raw = obj.ctx().as_raw();
-                // SAFETY: the context is live and `obj` open in it.
-                if unsafe { sys::HPyTuple_Check(raw, obj.as_raw()) } == 0 {
-                    return Err(Error::wrong_type("tuple", obj));
-                }
-                // SAFETY: `obj` is a tuple.
-                let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
+                let (items, n) = tuple_items(obj)?;
                 if n != $n {
-                    return Err(wrong_tuple_length($n, n.max(0) as usize));
+                    return Err(wrong_tuple_length($n, n));
                 }
-                Ok(($(extract_item::<$t>(obj, $i)?,)+))
+                Ok(($(tuple_item::<$t>(&items, $i)?,)+))
             }
         }
 

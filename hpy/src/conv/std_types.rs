@@ -230,20 +230,23 @@ fn os_string_of(obj: &Handle<'_>) -> Result<Option<OsString>> {
         if data.contains(&0) {
             return Err(crate::exc::ValueError::new_err("embedded null byte"));
         }
-        return Ok(Some(os_string_from_bytes(data)));
+        return os_string_from_bytes(data).map(Some);
     }
     Ok(None)
 }
 
 #[cfg(unix)]
-fn os_string_from_bytes(data: &[u8]) -> OsString {
-    <OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(data).to_owned()
+fn os_string_from_bytes(data: &[u8]) -> Result<OsString> {
+    let mut v = Vec::new();
+    crate::util::try_reserve(&mut v, data.len())?;
+    v.extend_from_slice(data);
+    Ok(<OsString as std::os::unix::ffi::OsStringExt>::from_vec(v))
 }
 
 #[cfg(not(unix))]
-fn os_string_from_bytes(data: &[u8]) -> OsString {
+fn os_string_from_bytes(data: &[u8]) -> Result<OsString> {
     // Not reached: bytes paths are Unix only.
-    OsString::from(String::from_utf8_lossy(data).into_owned())
+    Ok(OsString::from(String::from_utf8_lossy(data).into_owned()))
 }
 
 /// A `str` encoded with the file system encoding and error handler (so lone
@@ -263,7 +266,7 @@ fn str_to_os_string(obj: &Handle<'_>) -> Result<OsString> {
     if data.contains(&0) {
         return Err(crate::exc::ValueError::new_err("embedded null character"));
     }
-    Ok(os_string_from_bytes(data))
+    os_string_from_bytes(data)
 }
 
 #[cfg(not(unix))]
