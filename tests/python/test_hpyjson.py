@@ -589,6 +589,118 @@ def test_moderate_nesting(hpyjson):
     assert hpyjson.loads(text) == json.loads(text)
 
 
+def _nested_list(n):
+    """n lists, one in the other."""
+    x = []
+    for _ in range(n - 1):
+        x = [x]
+    return x
+
+
+def _nested_dict(n):
+    """n dicts, one in the other."""
+    x = {}
+    for _ in range(n - 1):
+        x = {"k": x}
+    return x
+
+
+@pytest.mark.parametrize("nested", [_nested_list, _nested_dict])
+def test_documented_depth(hpyjson, nested):
+    # ujson 6.1's limits, to the level: dumps writes 1025 nested containers
+    # and refuses 1026; loads reads 1024 and refuses 1025. (The encoder and
+    # the decoder keep their open containers on the heap: no native stack
+    # budget cuts them short.)
+    text = hpyjson.dumps(nested(1025))
+    assert text.count("[") + text.count("{") == 1025
+    with pytest.raises(OverflowError, match=r"^Maximum recursion level reached$"):
+        hpyjson.dumps(nested(1026))
+    text_1024 = hpyjson.dumps(nested(1024))
+    assert hpyjson.dumps(hpyjson.loads(text_1024)) == text_1024  # (== would recurse too deep)
+    with pytest.raises(hpyjson.JSONDecodeError, match=r"^Reached object decoding depth limit$"):
+        hpyjson.loads(text)
+
+
+SMALL_STACK_CHILD = r'''
+import importlib.util, sys, threading
+import hpy.universal
+name, path, mode, kib = sys.argv[1:5]
+spec = importlib.util.spec_from_file_location(name, path)
+mod = hpy.universal.load(name, path, spec, mode=getattr(hpy.universal, "MODE_" + mode.upper()))
+
+def nested(n):
+    x = []
+    for _ in range(n - 1):
+        x = [x, {"k": 1}]
+    return x
+
+out = []
+def work():
+    text = mod.dumps(nested(1024))
+    out.append(text.count("[") == 1024 and mod.dumps(mod.loads(text)) == text)
+
+threading.stack_size(int(kib) * 1024)
+t = threading.Thread(target=work)
+t.start()
+t.join()
+print(out)
+'''
+
+
+@pytest.mark.parametrize("kib", [64, 256])
+def test_depth_on_a_small_thread_stack(hpyjson, loader, mode, kib):
+    # A thread with a small stack (CPython's own json survives 256 KiB by
+    # raising RecursionError) encodes and decodes to the documented depth:
+    # the native stack a call uses does not grow with the nesting.
+    if getattr(hpyjson, "__file__", None) is not None:
+        pytest.skip("a stand-in module")
+    path = str(loader.path("hpyjson", mode))
+    proc = subprocess.run([sys.executable, "-c", SMALL_STACK_CHILD, "hpyjson", path, mode, str(kib)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[True]", proc.stderr[-2000:]
+
+
+def test_containers_are_read_as_ujson_reads_them(hpyjson):
+    # A subclass may override __len__, __getitem__ or keys to lie or raise:
+    # like ujson (and json), dumps writes the real items.
+    class LongLen(list):
+        def __len__(self):
+            return 5
+
+    class ShortLen(list):
+        def __len__(self):
+            return 1
+
+    class HugeLen(list):
+        def __len__(self):
+            return 10**11
+
+        def __getitem__(self, i):
+            raise RuntimeError("not called")
+
+    class RaisingLen(tuple):
+        def __len__(self):
+            raise ValueError("no len")
+
+    class LyingDict(dict):
+        def __getitem__(self, key):
+            return "lie"
+
+        def keys(self):
+            return ["x"]
+
+        def __len__(self):
+            return 0
+
+    assert hpyjson.dumps(LongLen([1])) == "[1]"
+    assert hpyjson.dumps(ShortLen([1, 2, 3])) == "[1,2,3]"
+    assert hpyjson.dumps(HugeLen([1, [2]])) == "[1,[2]]"
+    assert hpyjson.dumps(RaisingLen((1, 2))) == "[1,2]"
+    assert hpyjson.dumps(LyingDict(a=1, b=[LongLen([2])])) == '{"a":1,"b":[[2]]}'
+    assert hpyjson.dumps([LongLen([1])], indent=2) == json.dumps([[1]], indent=2)
+
+
 CHILD = r'''
 import importlib, importlib.util, json, sys
 name, path, mode = sys.argv[1:4]

@@ -99,6 +99,8 @@ struct Decoder<'a, 'ctx> {
     wide: Vec<sys::wchar_t>,
     /// The items of the lists being parsed, innermost last.
     items: Vec<Handle<'ctx>>,
+    /// The containers being parsed, innermost last.
+    open: Vec<Open<'ctx>>,
     /// The key cache, allocated at the first key.
     keys: Vec<Option<CachedKey<'ctx>>>,
     /// Keys evicted from the cache: kept open until the call ends, so a key
@@ -111,8 +113,25 @@ struct Decoder<'a, 'ctx> {
     /// Whether the input is known to be valid UTF-8 (no check needed, and
     /// no lone surrogates).
     utf8: bool,
-    /// Bounds the native stack of the recursion (see `crate::stack`).
-    stack: crate::stack::StackGuard,
+}
+
+/// A container being parsed. The parser is iterative: these frames live on
+/// the heap, so the native stack a call uses does not grow with the nesting
+/// and any thread that can call Python can parse to ujson's depth.
+enum Open<'ctx> {
+    /// A list: its items so far are `items[base..]`.
+    Array { base: usize },
+    /// A dict, and the key of the value being parsed: a raw handle, owned
+    /// by `owned` or by the key cache (which closes nothing before the call
+    /// ends).
+    Object {
+        dict: Handle<'ctx>,
+        key: sys::HPy,
+        owned: Option<Handle<'ctx>>,
+    },
+    /// A value where a key belongs: parsed as ujson parses it (its own
+    /// errors come first), then rejected.
+    NotAKey,
 }
 
 /// Parses `input` (UTF-8, or WTF-8 when it holds lone surrogates) into a new object.
@@ -125,16 +144,16 @@ pub(crate) fn loads<'ctx>(ctx: &'ctx Context, input: &[u8], utf8: bool) -> Resul
         input,
         pos: 0,
         depth: 0,
-        stack: crate::stack::StackGuard::here(),
         scratch: Vec::new(),
         wide: Vec::new(),
         items: Vec::new(),
+        open: Vec::new(),
         keys: Vec::new(),
         retired: Vec::new(),
         pypy: ctx.runtime() == hpy::Runtime::PyPy,
         utf8,
     };
-    let value = d.parse_any()?;
+    let value = d.parse_value()?;
     d.skip_ws();
     if d.pos != input.len() {
         return Err(error("Trailing data"));
@@ -176,27 +195,155 @@ impl<'ctx> Decoder<'_, 'ctx> {
         unsafe { Handle::from_raw_result(self.ctx, raw) }
     }
 
-    fn parse_any(&mut self) -> Result<Handle<'ctx>> {
-        loop {
-            match self.peek() {
-                b'"' => return self.parse_string_value(),
-                b'0'..=b'9' | b'-' => return self.parse_number(),
-                b'[' => return self.parse_array(),
-                b'{' => return self.parse_object(),
-                b't' => {
-                    self.literal(b"true", "Unexpected character found when decoding 'true'")?;
-                    return Ok(self.ctx.true_().dup());
+    /// Parses one value, with everything nested in it.
+    fn parse_value(&mut self) -> Result<Handle<'ctx>> {
+        'value: loop {
+            // One value starts at `pos`: a scalar, or a container that is
+            // empty or gets a frame (and the loop goes on with its first item).
+            let mut value = loop {
+                match self.peek() {
+                    b'"' => break self.parse_string_value()?,
+                    b'0'..=b'9' | b'-' => break self.parse_number()?,
+                    b'[' => {
+                        self.enter()?;
+                        self.skip_ws();
+                        if self.peek() == b']' {
+                            self.pos += 1;
+                            self.depth -= 1;
+                            // SAFETY: the context is live; a list of length 0 has no NULL items.
+                            break self.own(unsafe { sys::HPyList_New(self.ctx.as_raw(), 0) })?;
+                        }
+                        self.open.push(Open::Array {
+                            base: self.items.len(),
+                        });
+                        continue 'value;
+                    }
+                    b'{' => {
+                        self.enter()?;
+                        let dict = self.ctx.new_dict()?;
+                        self.skip_ws();
+                        if self.peek() == b'}' {
+                            self.pos += 1;
+                            self.depth -= 1;
+                            break dict;
+                        }
+                        match self.member_key()? {
+                            Some((key, owned)) => self.open.push(Open::Object { dict, key, owned }),
+                            None => {
+                                self.open.push(Open::Object {
+                                    dict,
+                                    key: sys::HPy::NULL,
+                                    owned: None,
+                                });
+                                self.open.push(Open::NotAKey);
+                            }
+                        }
+                        continue 'value;
+                    }
+                    b't' => {
+                        self.literal(b"true", "Unexpected character found when decoding 'true'")?;
+                        break self.ctx.true_().dup();
+                    }
+                    b'f' => {
+                        self.literal(b"false", "Unexpected character found when decoding 'false'")?;
+                        break self.ctx.false_().dup();
+                    }
+                    b'n' => {
+                        self.literal(b"null", "Unexpected character found when decoding 'null'")?;
+                        break self.ctx.none().dup();
+                    }
+                    b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
+                    _ => return Err(error("Expected object or value")),
                 }
-                b'f' => {
-                    self.literal(b"false", "Unexpected character found when decoding 'false'")?;
-                    return Ok(self.ctx.false_().dup());
+            };
+            // A value is complete: it goes into the innermost container, which
+            // may then be complete too.
+            loop {
+                match self.open.last_mut() {
+                    None => return Ok(value),
+                    Some(Open::Array { base }) => {
+                        let base = *base;
+                        self.items.push(value);
+                        self.skip_ws();
+                        let c = self.peek();
+                        self.pos += 1;
+                        match c {
+                            b']' => {
+                                self.open.pop();
+                                self.depth -= 1;
+                                value = self.build_list(base)?;
+                            }
+                            b',' => {
+                                self.skip_ws();
+                                if self.peek() == b']' {
+                                    return Err(error(
+                                        "Unexpected character found when decoding array value (1)",
+                                    ));
+                                }
+                                continue 'value;
+                            }
+                            _ => {
+                                return Err(error(
+                                    "Unexpected character found when decoding array value (2)",
+                                ));
+                            }
+                        }
+                    }
+                    Some(Open::Object { dict, key, owned }) => {
+                        // SAFETY: `dict` is an open dict, `key` an open str (owned
+                        // by `owned` or by the cache) and `value` open;
+                        // `HPy_SetItem` steals neither.
+                        let r = unsafe {
+                            sys::HPy_SetItem(self.ctx.as_raw(), dict.as_raw(), *key, value.as_raw())
+                        };
+                        drop(owned.take());
+                        drop(value);
+                        if r < 0 {
+                            return Err(Error::raised());
+                        }
+                        self.skip_ws();
+                        let c = self.peek();
+                        self.pos += 1;
+                        match c {
+                            b'}' => {
+                                let Some(Open::Object { dict, .. }) = self.open.pop() else {
+                                    unreachable!("the innermost frame is this object")
+                                };
+                                self.depth -= 1;
+                                value = dict;
+                            }
+                            b',' => {
+                                self.skip_ws();
+                                if self.peek() == b'}' {
+                                    return Err(error(
+                                        "Unexpected character in found when decoding object value",
+                                    ));
+                                }
+                                match self.member_key()? {
+                                    Some(next) => {
+                                        if let Some(Open::Object { key, owned, .. }) =
+                                            self.open.last_mut()
+                                        {
+                                            (*key, *owned) = next;
+                                        }
+                                    }
+                                    None => self.open.push(Open::NotAKey),
+                                }
+                                continue 'value;
+                            }
+                            _ => {
+                                return Err(error(
+                                    "Unexpected character in found when decoding object value",
+                                ));
+                            }
+                        }
+                    }
+                    Some(Open::NotAKey) => {
+                        return Err(error(
+                            "Key name of object must be 'string' when decoding 'object'",
+                        ));
+                    }
                 }
-                b'n' => {
-                    self.literal(b"null", "Unexpected character found when decoding 'null'")?;
-                    return Ok(self.ctx.none().dup());
-                }
-                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
-                _ => return Err(error("Expected object or value")),
             }
         }
     }
@@ -215,56 +362,14 @@ impl<'ctx> Decoder<'_, 'ctx> {
 
     // --- containers ------------------------------------------------------------
 
+    /// Opens an array or object at `pos`: one level deeper.
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH || self.stack.exhausted() {
+        if self.depth > MAX_DEPTH {
             return Err(error("Reached object decoding depth limit"));
         }
         self.pos += 1;
         Ok(())
-    }
-
-    fn parse_array(&mut self) -> Result<Handle<'ctx>> {
-        self.enter()?;
-        let base = self.items.len();
-        loop {
-            self.skip_ws();
-            if self.peek() == b']' {
-                if self.items.len() == base {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    // SAFETY: the context is live; a list of length 0 has no NULL items.
-                    return self.own(unsafe { sys::HPyList_New(self.ctx.as_raw(), 0) });
-                }
-                self.items.truncate(base);
-                return Err(error(
-                    "Unexpected character found when decoding array value (1)",
-                ));
-            }
-            let item = match self.parse_any() {
-                Ok(item) => item,
-                Err(e) => {
-                    self.items.truncate(base);
-                    return Err(e);
-                }
-            };
-            self.items.push(item);
-            self.skip_ws();
-            let c = self.peek();
-            self.pos += 1;
-            match c {
-                b']' => break,
-                b',' => {}
-                _ => {
-                    self.items.truncate(base);
-                    return Err(error(
-                        "Unexpected character found when decoding array value (2)",
-                    ));
-                }
-            }
-        }
-        self.depth -= 1;
-        self.build_list(base)
     }
 
     /// Moves `items[base..]` into a new list.
@@ -274,71 +379,29 @@ impl<'ctx> Decoder<'_, 'ctx> {
         list
     }
 
-    fn parse_object(&mut self) -> Result<Handle<'ctx>> {
-        self.enter()?;
-        let dict = self.ctx.new_dict()?;
-        let mut len = 0usize;
-        loop {
-            self.skip_ws();
-            if self.peek() == b'}' {
-                if len == 0 {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    return Ok(dict);
-                }
-                return Err(error(
-                    "Unexpected character in found when decoding object value",
-                ));
-            }
-            // Owned when it did not come from the cache; `key` stays valid
-            // until the call ends either way (see `retired`).
-            let (key, owned) = self.parse_key()?;
-            self.skip_ws();
-            let c = self.peek();
-            self.pos += 1;
-            if c != b':' {
-                return Err(error("No ':' found when decoding object value"));
-            }
-            self.skip_ws();
-            let value = self.parse_any()?;
-            // SAFETY: `dict` is an open dict, `key` an open str (owned by
-            // `owned` or by the cache, which closes nothing before the call
-            // ends) and `value` open; `HPy_SetItem` steals neither.
-            let r =
-                unsafe { sys::HPy_SetItem(self.ctx.as_raw(), dict.as_raw(), key, value.as_raw()) };
-            drop(owned);
-            drop(value);
-            if r < 0 {
-                return Err(Error::raised());
-            }
-            len += 1;
-            self.skip_ws();
-            let c = self.peek();
-            self.pos += 1;
-            match c {
-                b'}' => break,
-                b',' => {}
-                _ => {
-                    return Err(error(
-                        "Unexpected character in found when decoding object value",
-                    ));
-                }
-            }
+    /// Parses a member's key and its `:` (at `pos`, after whitespace; the
+    /// value comes next): the key's raw handle and the owned handle when it
+    /// is not cached, or `None` for a value in the key's place (ujson parses
+    /// it, then rejects it: an [`Open::NotAKey`] frame).
+    #[inline(always)]
+    fn member_key(&mut self) -> Result<Option<(sys::HPy, Option<Handle<'ctx>>)>> {
+        if self.peek() != b'"' {
+            return Ok(None);
         }
-        self.depth -= 1;
-        Ok(dict)
+        let key = self.parse_key()?;
+        self.skip_ws();
+        let c = self.peek();
+        self.pos += 1;
+        if c != b':' {
+            return Err(error("No ':' found when decoding object value"));
+        }
+        self.skip_ws();
+        Ok(Some(key))
     }
 
-    /// A dict key: its raw handle, and the owned handle when it is not cached.
+    /// A dict key (a string at `pos`): its raw handle, and the owned handle
+    /// when it is not cached.
     fn parse_key(&mut self) -> Result<(sys::HPy, Option<Handle<'ctx>>)> {
-        self.skip_ws();
-        if self.peek() != b'"' {
-            // ujson parses any value here, then rejects it.
-            let _value = self.parse_any()?;
-            return Err(error(
-                "Key name of object must be 'string' when decoding 'object'",
-            ));
-        }
         let (scanned, flags) = self.scan_string()?;
         let Scanned::Raw { start, end } = scanned else {
             let key = self.make_scratch_str(flags)?;

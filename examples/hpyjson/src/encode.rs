@@ -10,13 +10,20 @@
 //! then `default`, then `TypeError: <repr> is not JSON serializable`. Nesting
 //! deeper than 1024 levels (and so any circular reference) raises
 //! `OverflowError: Maximum recursion level reached`.
+//!
+//! The walk is iterative: the open containers are frames on a heap stack, so
+//! the native stack a call uses does not grow with the nesting, and any
+//! thread that can call Python can encode to ujson's depth. Containers are
+//! read as ujson reads them: the real items of a `list`, `tuple` or `dict`,
+//! whatever a subclass's `__len__`, `__getitem__` or `keys` say (a subclass
+//! is read through a copy of its items).
 
 use hpy::{Context, Error, Handle, Result, exc, sys};
 
 use crate::block;
 
 /// ujson's `JSON_MAX_RECURSION_DEPTH`.
-const MAX_LEVEL: u32 = 1024;
+const MAX_LEVEL: usize = 1024;
 
 /// How many times `default` may replace one object (ujson's `DEFAULT_FN_MAX_DEPTH`).
 const DEFAULT_MAX_DEPTH: u32 = 3;
@@ -63,8 +70,12 @@ struct Encoder<'a, 'ctx> {
     scan: block::Set,
     /// Whether raw bytes (`__json__`, `bytes` values, separators) went into the output.
     raw_inserted: bool,
-    /// Bounds the native stack of the recursion (see `crate::stack`).
-    stack: crate::stack::StackGuard,
+    /// The open containers, innermost last: `stack.len()` is the nesting
+    /// level of the next value.
+    stack: Vec<Frame<'ctx>>,
+    /// The type `dict` (HPy 0.9 has no context constant for it), loaded at the
+    /// first dict, to tell a subclass from a dict.
+    dict_type: Option<Handle<'ctx>>,
     /// Whether the runtime is CPython, whose `HPyUnicode_AsUTF8AndSize`
     /// fails cleanly (with `TypeError`) for a non-`str`.
     cpython: bool,
@@ -89,11 +100,30 @@ pub(crate) fn dumps<'ctx>(
             non_ascii: opts.ensure_ascii,
         },
         raw_inserted: !opts.item_separator.is_ascii() || !opts.key_separator.is_ascii(),
-        stack: crate::stack::StackGuard::here(),
+        stack: Vec::new(),
+        dict_type: None,
         cpython: ctx.runtime() == hpy::Runtime::CPython,
     };
-    enc.encode(obj, 0)?;
+    enc.run(obj)?;
     enc.finish()
+}
+
+/// A container being written.
+enum Frame<'ctx> {
+    /// An exact list or tuple of `n` items (a list may lose some to Python
+    /// code run meanwhile), `i` of them written.
+    Seq {
+        obj: Handle<'ctx>,
+        n: usize,
+        i: usize,
+    },
+    /// An exact dict and a snapshot of its keys (a list of `n`), `i` written.
+    Dict {
+        dict: Handle<'ctx>,
+        keys: Handle<'ctx>,
+        n: usize,
+        i: usize,
+    },
 }
 
 fn escape_table(opts: &Options) -> [Esc; 256] {
@@ -219,64 +249,227 @@ impl<'ctx> Encoder<'_, 'ctx> {
         unsafe { Handle::from_raw_result(self.ctx, raw) }
     }
 
-    fn encode(&mut self, obj: &Handle<'ctx>, level: u32) -> Result<()> {
-        if level > MAX_LEVEL || self.stack.exhausted() {
-            return Err(overflow("Maximum recursion level reached"));
+    /// Writes `root`: its scalars at once, its containers frame by frame.
+    fn run(&mut self, root: &Handle<'ctx>) -> Result<()> {
+        self.value(root.dup())?;
+        loop {
+            let level = self.stack.len();
+            let Some(frame) = self.stack.last_mut() else {
+                return Ok(());
+            };
+            match frame {
+                Frame::Seq { obj, n, i } => {
+                    let (obj, n, index) = (obj.as_raw(), *n, *i);
+                    if index == n {
+                        self.close(b']', n, level);
+                        continue;
+                    }
+                    *i += 1;
+                    // SAFETY: `obj` is the open list or tuple the frame owns;
+                    // the result is a new handle or NULL with an exception.
+                    let item =
+                        unsafe { sys::HPy_GetItem_i(self.raw(), obj, index as sys::HPy_ssize_t) };
+                    let item = match self.own(item) {
+                        Ok(item) => item,
+                        Err(e) => return Err(self.shrunk(e)),
+                    };
+                    if index > 0 {
+                        put(&mut self.out, &self.opts.item_separator);
+                    }
+                    self.newline_indent(level);
+                    self.value(item)?;
+                }
+                Frame::Dict { dict, keys, n, i } => {
+                    let (dict, keys, n, index) = (dict.as_raw(), keys.as_raw(), *n, *i);
+                    if index == n {
+                        self.close(b'}', n, level);
+                        continue;
+                    }
+                    *i += 1;
+                    let raw = self.raw();
+                    // SAFETY: `keys` is the frame's own list of `n` keys.
+                    let key = self
+                        .own(unsafe { sys::HPy_GetItem_i(raw, keys, index as sys::HPy_ssize_t) })?;
+                    // SAFETY: both handles are open; new handle or NULL with an
+                    // exception (`KeyError` if Python code removed the key).
+                    let value = self.own(unsafe { sys::HPy_GetItem(raw, dict, key.as_raw()) })?;
+                    if index > 0 {
+                        put(&mut self.out, &self.opts.item_separator);
+                    }
+                    self.newline_indent(level);
+                    self.encode_key(&key)?;
+                    put(&mut self.out, &self.opts.key_separator);
+                    self.value(value)?;
+                }
+            }
         }
-        if self.encode_builtin(obj, level)? {
-            return Ok(());
-        }
-        self.encode_other(obj, level)
     }
 
-    /// Encodes the builtin types; `false` for anything else.
+    /// Ends the innermost container (`n` items) with `bracket`.
     #[inline]
-    fn encode_builtin(&mut self, obj: &Handle<'ctx>, level: u32) -> Result<bool> {
+    fn close(&mut self, bracket: u8, n: usize, level: usize) {
+        self.stack.pop();
+        if n > 0 {
+            self.newline_indent(level - 1);
+        }
+        self.out.push(bracket);
+    }
+
+    /// Writes `obj` at the current level: a scalar, or a container's opening
+    /// bracket and its frame.
+    #[inline(always)]
+    fn value(&mut self, obj: Handle<'ctx>) -> Result<()> {
+        if self.stack.len() > MAX_LEVEL {
+            return Err(overflow("Maximum recursion level reached"));
+        }
+        match self.builtin(obj)? {
+            None => Ok(()),
+            Some(other) => self.other(other),
+        }
+    }
+
+    /// Writes an object of a builtin type; gives back any other object.
+    #[inline(always)]
+    fn builtin(&mut self, obj: Handle<'ctx>) -> Result<Option<Handle<'ctx>>> {
         // Ordered by how often each kind comes up in documents, cheapest
         // tests first: `str`, `dict` and `list` are flag tests, the
         // singletons identity tests, and only then the subtype tests.
         let ctx = self.ctx;
         if obj.is_str() {
-            self.encode_str(obj)?;
+            self.encode_str(&obj)?;
         } else if obj.is_dict() {
-            self.encode_dict(obj, level)?;
+            self.open_dict(obj)?;
         } else if obj.is_list() {
-            self.encode_sequence(obj, level)?;
+            self.open_seq(obj)?;
         } else if obj.is(&ctx.none()) {
             self.out.extend_from_slice(b"null");
         } else if obj.is(&ctx.true_()) {
             self.out.extend_from_slice(b"true");
         } else if obj.is(&ctx.false_()) {
             self.out.extend_from_slice(b"false");
-        } else if self.type_check(obj, sys::h_LongType) {
-            self.encode_int(obj)?;
-        } else if self.type_check(obj, sys::h_FloatType) {
-            self.encode_float(obj)?;
+        } else if self.type_check(&obj, sys::h_LongType) {
+            self.encode_int(&obj)?;
+        } else if self.type_check(&obj, sys::h_FloatType) {
+            self.encode_float(&obj)?;
         } else if obj.is_tuple() {
-            self.encode_sequence(obj, level)?;
+            self.open_seq(obj)?;
         } else if !self.opts.reject_bytes && obj.is_bytes() {
             let data = obj.as_bytes()?;
             self.raw_inserted = true;
             self.escape_quoted(data)?;
         } else {
-            return Ok(false);
+            return Ok(Some(obj));
         }
-        Ok(true)
+        Ok(None)
+    }
+
+    /// Opens a list or tuple (or subclass instance): `[` and its frame.
+    fn open_seq(&mut self, obj: Handle<'ctx>) -> Result<()> {
+        let raw = self.raw();
+        let obj = if self.is_exact_seq(&obj) {
+            obj
+        } else {
+            self.real_items(&obj)?
+        };
+        // SAFETY: `obj` is an open exact list or tuple: its real length.
+        let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
+        let n = usize::try_from(n).map_err(|_| Error::raised())?;
+        self.out.push(b'[');
+        self.stack.push(Frame::Seq { obj, n, i: 0 });
+        Ok(())
+    }
+
+    /// Whether `obj` is an exact list or tuple (no method of it overridden).
+    #[inline]
+    fn is_exact_seq(&self, obj: &Handle<'ctx>) -> bool {
+        let raw = self.raw();
+        let ty = obj.get_type();
+        // SAFETY: the handles are open; the types are constants of the context.
+        unsafe {
+            sys::HPy_Is(raw, ty.as_raw(), sys::h_ListType(raw)) != 0
+                || sys::HPy_Is(raw, ty.as_raw(), sys::h_TupleType(raw)) != 0
+        }
+    }
+
+    /// A list or tuple of the real items of a list or tuple subclass instance,
+    /// as ujson reads them (`list.copy(obj)`, `tuple.__add__((), obj)`): not
+    /// what an overridden `__len__` or `__getitem__` says.
+    #[cold]
+    fn real_items(&self, obj: &Handle<'ctx>) -> Result<Handle<'ctx>> {
+        let ctx = self.ctx;
+        if obj.is_list() {
+            ctx.list_type().get_attr("copy")?.call1(obj)
+        } else {
+            let empty = ctx.new_tuple(&[])?;
+            ctx.tuple_type().get_attr("__add__")?.call((&empty, obj))
+        }
+    }
+
+    /// Opens a dict (or subclass instance): `{` and its frame, with a
+    /// snapshot of its keys (sorted if asked).
+    fn open_dict(&mut self, obj: Handle<'ctx>) -> Result<()> {
+        let dict = if self.is_exact_dict(&obj)? {
+            obj
+        } else {
+            // ujson reads a subclass's real items: `HPyDict_Copy` copies them.
+            obj.copy()?
+        };
+        // SAFETY: `dict` is an open dict; the result is a new list or NULL
+        // with an exception set.
+        let keys = self.own(unsafe { sys::HPyDict_Keys(self.raw(), dict.as_raw()) })?;
+        if self.opts.sort_keys {
+            keys.call_method0("sort")?;
+        }
+        // SAFETY: `keys` is an open list that only we hold.
+        let n = unsafe { sys::HPy_Length(self.raw(), keys.as_raw()) };
+        let n = usize::try_from(n).map_err(|_| Error::raised())?;
+        self.out.push(b'{');
+        self.stack.push(Frame::Dict {
+            dict,
+            keys,
+            n,
+            i: 0,
+        });
+        Ok(())
+    }
+
+    #[inline]
+    fn is_exact_dict(&mut self, obj: &Handle<'ctx>) -> Result<bool> {
+        if self.dict_type.is_none() {
+            self.dict_type = Some(crate::dict_type(self.ctx)?);
+        }
+        let ty = obj.get_type();
+        Ok(self.dict_type.as_ref().is_some_and(|d| ty.is(d)))
+    }
+
+    /// After `HPy_GetItem_i` failed on a frame's sequence: `RuntimeError` if
+    /// it is a list that Python code (`default`, a `toDict`) made shorter
+    /// meanwhile (ujson's message), else the error.
+    #[cold]
+    fn shrunk(&self, err: Error) -> Error {
+        let ctx = self.ctx;
+        let shorter = match self.stack.last() {
+            Some(Frame::Seq { obj, .. }) => {
+                obj.is_list() && ctx.err_matches(&exc::IndexError::type_object(ctx))
+            }
+            _ => false,
+        };
+        if shorter {
+            ctx.err_clear();
+            return exc::RuntimeError::new_err("list changed size during iteration");
+        }
+        err
     }
 
     /// Everything but the builtin types: `Decimal`, `toDict`, `__json__`,
     /// `default`, or `TypeError`.
     #[cold]
-    fn encode_other(&mut self, obj: &Handle<'ctx>, level: u32) -> Result<()> {
-        let mut replaced: Option<Handle<'ctx>> = None;
+    fn other(&mut self, obj: Handle<'ctx>) -> Result<()> {
+        let mut cur = obj;
         let mut default_depth = 0;
         loop {
-            let cur = replaced.as_ref().unwrap_or(obj);
-            if replaced.is_some() && self.encode_builtin(cur, level)? {
-                return Ok(());
-            }
-            if crate::is_decimal(self.ctx, cur)? {
-                return self.encode_float(cur);
+            if crate::is_decimal(self.ctx, &cur)? {
+                return self.encode_float(&cur);
             }
             if cur.has_attr("toDict") {
                 let d = cur.call_method0("toDict")?;
@@ -286,7 +479,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
                         d.type_name()
                     )));
                 }
-                return self.encode_dict(&d, level);
+                return self.open_dict(d);
             }
             if cur.has_attr("__json__") {
                 let j = cur.call_method0("__json__")?;
@@ -307,9 +500,12 @@ impl<'ctx> Encoder<'_, 'ctx> {
                 if default_depth >= DEFAULT_MAX_DEPTH {
                     return Err(exc::TypeError::new_err("maximum recursion depth exceeded"));
                 }
-                let next = default.call1(cur)?;
+                let next = default.call1(&cur)?;
                 default_depth += 1;
-                replaced = Some(next);
+                match self.builtin(next)? {
+                    None => return Ok(()),
+                    Some(next) => cur = next,
+                }
                 continue;
             }
             let repr = cur.repr()?;
@@ -553,90 +749,12 @@ impl<'ctx> Encoder<'_, 'ctx> {
     }
 
     #[inline]
-    fn newline_indent(&mut self, level: u32) {
+    fn newline_indent(&mut self, level: usize) {
         if self.opts.indent > 0 {
             self.out.push(b'\n');
-            let n = self.opts.indent as usize * level as usize;
+            let n = self.opts.indent as usize * level;
             self.out.resize(self.out.len() + n, b' ');
         }
-    }
-
-    fn encode_sequence(&mut self, obj: &Handle<'ctx>, level: u32) -> Result<()> {
-        let raw = self.raw();
-        self.out.push(b'[');
-        // The length is read once, as ujson does: items that `default` (or
-        // any other Python code run on the way) appends are not written; if
-        // it removes items, the list "changed size during iteration".
-        // SAFETY: the handle is an open list or tuple.
-        let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
-        if n < 0 {
-            return Err(Error::raised());
-        }
-        let n = n as usize;
-        let mut count = 0usize;
-        while count < n {
-            // SAFETY: the handle is open; new handle or NULL with an exception.
-            let item = unsafe { sys::HPy_GetItem_i(raw, obj.as_raw(), count as sys::HPy_ssize_t) };
-            let item = match self.own(item) {
-                Ok(item) => item,
-                Err(e) => return Err(self.shrunk(obj, n).unwrap_or(e)),
-            };
-            if count > 0 {
-                put(&mut self.out, &self.opts.item_separator);
-            }
-            self.newline_indent(level + 1);
-            self.encode(&item, level + 1)?;
-            count += 1;
-        }
-        if count > 0 {
-            self.newline_indent(level);
-        }
-        self.out.push(b']');
-        Ok(())
-    }
-
-    /// `RuntimeError` if the sequence is now shorter than `n` (Python code
-    /// run while encoding it removed items).
-    #[cold]
-    fn shrunk(&self, obj: &Handle<'ctx>, n: usize) -> Option<Error> {
-        // SAFETY: the handle is an open list or tuple.
-        let now = unsafe { sys::HPy_Length(self.raw(), obj.as_raw()) };
-        (now >= 0 && (now as usize) < n).then(|| {
-            self.ctx.err_clear();
-            exc::RuntimeError::new_err("list changed size during iteration")
-        })
-    }
-
-    fn encode_dict(&mut self, obj: &Handle<'ctx>, level: u32) -> Result<()> {
-        let raw = self.raw();
-        let keys = obj.keys()?;
-        if self.opts.sort_keys {
-            keys.call_method0("sort")?;
-        }
-        // SAFETY: `keys` is an open list.
-        let n = unsafe { sys::HPy_Length(raw, keys.as_raw()) };
-        if n < 0 {
-            return Err(Error::raised());
-        }
-        self.out.push(b'{');
-        for i in 0..n {
-            // SAFETY: `keys` is an open list of `n` items that only we hold.
-            let key = self.own(unsafe { sys::HPy_GetItem_i(raw, keys.as_raw(), i) })?;
-            // SAFETY: both handles are open; new handle or NULL with an exception.
-            let value = self.own(unsafe { sys::HPy_GetItem(raw, obj.as_raw(), key.as_raw()) })?;
-            if i > 0 {
-                put(&mut self.out, &self.opts.item_separator);
-            }
-            self.newline_indent(level + 1);
-            self.encode_key(&key)?;
-            put(&mut self.out, &self.opts.key_separator);
-            self.encode(&value, level + 1)?;
-        }
-        if n > 0 {
-            self.newline_indent(level);
-        }
-        self.out.push(b'}');
-        Ok(())
     }
 
     fn encode_key(&mut self, key: &Handle<'ctx>) -> Result<()> {

@@ -19,7 +19,6 @@ mod block;
 mod decode;
 mod encode;
 mod float;
-mod stack;
 
 /// A keyword flag that takes any object, by its truth value (ujson's
 /// `PyObject_IsTrue`).
@@ -82,6 +81,11 @@ fn int_range_error(negative: bool) -> hpy::Error {
     } else {
         "signed integer is greater than maximum"
     })
+}
+
+/// The type `dict`.
+pub(crate) fn dict_type<'ctx>(ctx: &'ctx Context) -> Result<Handle<'ctx>> {
+    hpyjson::DICT.load(ctx)
 }
 
 /// Whether `obj` is a `decimal.Decimal` (ujson writes those as floats);
@@ -222,6 +226,8 @@ mod hpyjson {
     pub(crate) static BYTEARRAY: Global = Global::new();
     /// `decimal.Decimal`, looked up when first needed.
     pub(crate) static DECIMAL: Global = Global::new();
+    /// The type `dict`, looked up at import (HPy 0.9 has no constant for it).
+    pub(crate) static DICT: Global = Global::new();
 
     #[hpy_init]
     fn init(ctx: &Context, module: &Handle<'_>) -> Result<()> {
@@ -235,6 +241,7 @@ mod hpyjson {
         module.set_attr("JSONDecodeError", error)?;
         let bytearray = ctx.builtins().get_item("bytearray")?;
         BYTEARRAY.store(ctx, &bytearray);
+        DICT.store(ctx, &ctx.builtins().get_item("dict")?);
         module.set_attr("__version__", env!("CARGO_PKG_VERSION"))?;
         // ujson's aliases: the same functions under a second name.
         module.set_attr("decode", module.get_attr("loads")?)?;
