@@ -339,6 +339,21 @@ impl Error {
             return e;
         }
         let ctx = ty.ctx();
+        // Arguments in a tuple subclass: PyPy makes the exception lazily, as
+        // `ty(*value)` when Python code first looks at it, iterating the tuple
+        // with its own `__iter__`; what that raises then can be caught by
+        // nothing, and the program ends. CPython reads the real items: so do
+        // we, into an exact tuple, on every runtime.
+        let exact;
+        let value = if value.is_tuple() && !crate::builtins::exact_type(value, sys::h_TupleType) {
+            exact = match crate::builtins::exact_tuple_copy(value) {
+                Ok(t) => t,
+                Err(e) => return e,
+            };
+            &exact
+        } else {
+            value
+        };
         // SAFETY: the context is live; both handles are open and `ty` is an
         // exception class. `HPyErr_SetObject` does not steal them.
         unsafe { sys::HPyErr_SetObject(ctx.as_raw(), ty.as_raw(), value.as_raw()) };
@@ -621,6 +636,24 @@ impl From<std::io::Error> for Error {
             K::OutOfMemory => exc::MemoryError::new_err(msg),
             _ => exc::OSError::new_err(msg),
         }
+    }
+}
+
+impl From<std::collections::TryReserveError> for Error {
+    /// `MemoryError`: what a refused `try_reserve` means, so that sizes that
+    /// come from Python (or from a user) never abort the process.
+    ///
+    /// ```
+    /// fn zeros(n: usize) -> hpy::Result<Vec<u8>> {
+    ///     let mut v = Vec::new();
+    ///     v.try_reserve_exact(n)?; // MemoryError instead of an abort
+    ///     v.resize(n, 0);
+    ///     Ok(v)
+    /// }
+    /// ```
+    #[cold]
+    fn from(_: std::collections::TryReserveError) -> Self {
+        exc::MemoryError::new_err("")
     }
 }
 

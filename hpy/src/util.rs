@@ -102,6 +102,5 @@ pub(crate) fn call1<'ctx>(callable: &Handle<'ctx>, arg: &Handle<'_>) -> Result<H
 /// come from Python objects or from users, which must never abort the process.
 #[inline]
 pub(crate) fn try_reserve<T>(v: &mut Vec<T>, additional: usize) -> Result<()> {
-    v.try_reserve_exact(additional)
-        .map_err(|_| crate::exc::MemoryError::new_err(""))
+    Ok(v.try_reserve_exact(additional)?)
 }

@@ -89,6 +89,17 @@ impl Context {
     }
 }
 
+/// An exact `tuple` of the real items of the tuple subclass instance `obj`:
+/// `tuple.__add__((), obj)`, which reads the items themselves, not what an
+/// overridden `__len__`, `__getitem__` or `__iter__` says.
+#[cold]
+pub(crate) fn exact_tuple_copy<'ctx>(obj: &Handle<'ctx>) -> Result<Handle<'ctx>> {
+    let ctx = obj.ctx();
+    let add = ctx.tuple_type().get_attr("__add__")?;
+    let empty = ctx.new_tuple(&[])?;
+    add.call((&empty, obj))
+}
+
 impl<'ctx> Handle<'ctx> {
     /// Whether the object is a `list` (or a subclass) (`HPyList_Check`).
     #[inline]

@@ -254,6 +254,44 @@ fn int_error(ctx: &Context, obj: sys::HPy, target: &'static str) -> Error {
     }
 }
 
+/// After a conversion to the Rust integer `target` failed: for an object that
+/// is no `int` but has `__index__`, converts `operator.index(obj)` with
+/// `convert` (CPython's `PyLong_AsUnsignedLongLong`, `PyLong_AsSsize_t` and
+/// `PyLong_AsSize_t` do not call `__index__`, `PyLong_AsLongLong` does; PyO3
+/// takes it for every integer type, and so does every integer here);
+/// otherwise the error of [`int_error`].
+#[cold]
+#[inline(never)]
+pub(crate) fn via_index<'ctx, T>(
+    ctx: &'ctx Context,
+    obj: sys::HPy,
+    target: &'static str,
+    convert: impl FnOnce(&Handle<'ctx>) -> Result<T>,
+) -> Result<T> {
+    let raw = ctx.as_raw();
+    // SAFETY: the context is live and `obj` open (the caller's argument); the
+    // types are constants; these functions may run with the exception set.
+    let retry = unsafe {
+        sys::HPyErr_ExceptionMatches(raw, sys::h_TypeError(raw)) != 0
+            && sys::HPy_TypeCheck(raw, obj, sys::h_LongType(raw)) == 0
+    };
+    if !retry {
+        return Err(int_error(ctx, obj, target));
+    }
+    ctx.err_clear();
+    // SAFETY: `obj` is the open handle the failed conversion was given (the
+    // caller still owns it); the view does not close it.
+    let view = core::mem::ManuallyDrop::new(unsafe { Handle::from_raw(ctx, obj) });
+    if !view.get_type().has_attr("__index__") {
+        return Err(Error::wrong_type("int", &view));
+    }
+    // SAFETY: the handle is open; the result is a new int or NULL with an
+    // exception set (whatever `__index__` raised, or its TypeError for a
+    // result that is no int).
+    let index = unsafe { Handle::from_raw_result(ctx, sys::HPy_Index(raw, obj)) }?;
+    convert(&index)
+}
+
 /// Whether the int (or `__index__`-able) `obj` is negative; `false` if that
 /// cannot be told (nothing stays raised).
 #[cold]
@@ -290,7 +328,9 @@ macro_rules! int_via {
                 // SAFETY: the handle is open in the live context.
                 let v: $wide = unsafe { $as(ctx.as_raw(), obj.as_raw()) };
                 if v == (-1i8) as $wide && ctx.err_occurred() {
-                    return Err(int_error(ctx, obj.as_raw(), stringify!($t)));
+                    return via_index(ctx, obj.as_raw(), stringify!($t), |index| {
+                        <$t as FromPy>::from_py(index)
+                    });
                 }
                 Ok(v as $t)
             }
@@ -523,9 +563,7 @@ impl<'a, 'ctx> FromPy<'a, 'ctx> for String {
     fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
         let s = <&str>::from_py(obj)?;
         let mut owned = String::new();
-        owned
-            .try_reserve_exact(s.len())
-            .map_err(|_| crate::exc::MemoryError::new_err(""))?;
+        owned.try_reserve_exact(s.len())?;
         owned.push_str(s);
         Ok(owned)
     }

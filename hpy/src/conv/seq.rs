@@ -358,9 +358,7 @@ fn tuple_items<'a, 'ctx>(obj: &'a Handle<'ctx>) -> Result<(SeqItems<'a, 'ctx>, u
     let items = if exact_type(obj, sys::h_TupleType) {
         SeqItems::InPlace(obj)
     } else if obj.is_tuple() {
-        let add = ctx.tuple_type().get_attr("__add__")?;
-        let empty = ctx.new_tuple(&[])?;
-        SeqItems::Copied(add.call((&empty, obj))?)
+        SeqItems::Copied(crate::builtins::exact_tuple_copy(obj)?)
     } else {
         return Err(Error::wrong_type("tuple", obj));
     };

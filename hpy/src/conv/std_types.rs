@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use super::{FromPy, IntoPy, int_error};
+use super::{FromPy, IntoPy, via_index};
 use crate::err::{Error, Result};
 use crate::util::{new_str, overflow};
 use crate::{Context, Handle};
@@ -154,7 +154,7 @@ fn i128_slow(obj: &Handle<'_>) -> Result<i128> {
     if unsafe { sys::HPyErr_ExceptionMatches(ctx.as_raw(), sys::h_OverflowError(ctx.as_raw())) }
         == 0
     {
-        return Err(int_error(obj.ctx(), obj.as_raw(), "i128"));
+        return via_index(ctx, obj.as_raw(), "i128", |index| i128::from_py(index));
     }
     ctx.err_clear();
     let (hi, lo, negative) = split_halves(obj)?;
@@ -187,7 +187,7 @@ fn u128_slow(obj: &Handle<'_>) -> Result<u128> {
     if unsafe { sys::HPyErr_ExceptionMatches(ctx.as_raw(), sys::h_OverflowError(ctx.as_raw())) }
         == 0
     {
-        return Err(int_error(obj.ctx(), obj.as_raw(), "u128"));
+        return via_index(ctx, obj.as_raw(), "u128", |index| u128::from_py(index));
     }
     ctx.err_clear();
     let (hi, lo, negative) = split_halves(obj)?;

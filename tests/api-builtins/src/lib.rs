@@ -285,7 +285,9 @@ mod api_builtins {
     /// ctx.new_tuple(&[x; n]) (n > 16 takes the heap path).
     #[hpy_method]
     fn new_tuple_n<'py>(ctx: &'py Context, x: &Handle<'py>, n: usize) -> Result<Handle<'py>> {
-        let items = vec![x; n];
+        let mut items = Vec::new();
+        items.try_reserve_exact(n)?; // MemoryError for an impossible n, never an abort
+        items.resize(n, x);
         ctx.new_tuple(&items)
     }
 

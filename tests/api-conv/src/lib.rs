@@ -52,6 +52,48 @@ mod api_conv {
         xs
     }
 
+    /// VecDeque<Handle>: the same objects back, in a list.
+    #[hpy_method]
+    fn deque_handles<'py>(xs: VecDeque<Handle<'py>>) -> VecDeque<Handle<'py>> {
+        xs
+    }
+
+    /// [Handle; 2]: the same objects back, in a list.
+    #[hpy_method]
+    fn array_handles<'py>(xs: [Handle<'py>; 2]) -> [Handle<'py>; 2] {
+        xs
+    }
+
+    /// &[Handle]: a list made from a borrowed slice.
+    #[hpy_method]
+    fn slice_handles<'py>(ctx: &'py Context, xs: Vec<Handle<'py>>) -> Result<Handle<'py>> {
+        xs.as_slice().into_py(ctx)
+    }
+
+    /// (Handle, Handle): the same tuple back.
+    #[hpy_method]
+    fn pair_handles<'py>(t: (Handle<'py>, Handle<'py>)) -> (Handle<'py>, Handle<'py>) {
+        t
+    }
+
+    /// Vec<Vec<Handle>>: the same nested lists back.
+    #[hpy_method]
+    fn nested_handles<'py>(xs: Vec<Vec<Handle<'py>>>) -> Vec<Vec<Handle<'py>>> {
+        xs
+    }
+
+    /// Vec<Option<Handle>>: the same objects (and Nones) back.
+    #[hpy_method]
+    fn optional_handles<'py>(xs: Vec<Option<Handle<'py>>>) -> Vec<Option<Handle<'py>>> {
+        xs
+    }
+
+    /// BTreeMap<String, Handle>: the same dict back.
+    #[hpy_method]
+    fn map_handles<'py>(m: BTreeMap<String, Handle<'py>>) -> BTreeMap<String, Handle<'py>> {
+        m
+    }
+
     /// VecDeque<i64>: rotated left by one.
     #[hpy_method]
     fn deque(mut xs: VecDeque<i64>) -> VecDeque<i64> {
@@ -97,8 +139,11 @@ mod api_conv {
 
     /// A list of `n` ints `0..n` (beyond any stack buffer).
     #[hpy_method]
-    fn range_list(n: usize) -> Vec<usize> {
-        (0..n).collect()
+    fn range_list(n: usize) -> Result<Vec<usize>> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(n)?;
+        v.extend(0..n);
+        Ok(v)
     }
 
     // --- tuples ---------------------------------------------------------------------
@@ -156,8 +201,11 @@ mod api_conv {
     /// `HPyUnicode_Substring` (its context layout differs from ID 244 on).
     #[hpy_method]
     fn raw_dict_keys<'py>(ctx: &'py Context, d: &Handle<'py>) -> Result<Handle<'py>> {
-        // SAFETY: the context is live and `d` open; the caller passes a dict (the
-        // runtimes check it); the result is new or NULL with an exception set.
+        if !d.is_dict() {
+            return Err(hpy::Error::wrong_type("dict", d));
+        }
+        // SAFETY: the context is live and `d` an open dict; the result is new
+        // or NULL with an exception set.
         unsafe { Handle::from_raw_result(ctx, hpy::sys::HPyDict_Keys(ctx.as_raw(), d.as_raw())) }
     }
 

@@ -363,14 +363,28 @@ mod api_errors {
 
     /// Sleeps `secs` with the interpreter lock released.
     #[hpy_method]
-    fn sleep_released(ctx: &Context, secs: f64) {
-        ctx.allow_threads(|| std::thread::sleep(std::time::Duration::from_secs_f64(secs)));
+    fn sleep_released(ctx: &Context, secs: f64) -> Result<()> {
+        let d = duration(secs)?;
+        ctx.allow_threads(|| std::thread::sleep(d));
+        Ok(())
     }
 
     /// Sleeps `secs` holding the interpreter lock.
     #[hpy_method]
-    fn sleep_held(secs: f64) {
-        std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+    fn sleep_held(secs: f64) -> Result<()> {
+        std::thread::sleep(duration(secs)?);
+        Ok(())
+    }
+
+    /// `secs` as a duration, as `time.sleep` takes it.
+    fn duration(secs: f64) -> Result<std::time::Duration> {
+        if secs < 0.0 {
+            return Err(exc::ValueError::new_err(
+                "sleep length must be non-negative",
+            ));
+        }
+        std::time::Duration::try_from_secs_f64(secs)
+            .map_err(|_| exc::OverflowError::new_err("sleep length is too large"))
     }
 
     /// Sums `xs` with the lock released (values move in and out of the closure).

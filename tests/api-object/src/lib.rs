@@ -517,7 +517,11 @@ mod api_object {
     /// f(0, 1, ..., n - 1): beyond the inline buffer for large n.
     #[hpy_method]
     fn call_n<'py>(ctx: &'py Context, f: &Handle<'py>, n: usize) -> Result<Handle<'py>> {
-        let args = (0..n).map(|i| ctx.new_int(i)).collect::<Result<Vec<_>>>()?;
+        let mut args = Vec::new();
+        args.try_reserve_exact(n)?;
+        for i in 0..n {
+            args.push(ctx.new_int(i)?);
+        }
         f.call(args.as_slice())
     }
 
@@ -530,14 +534,22 @@ mod api_object {
         n: usize,
         m: usize,
     ) -> Result<Handle<'py>> {
-        let args = (0..n).map(|i| ctx.new_int(i)).collect::<Result<Vec<_>>>()?;
-        let names: Vec<String> = (0..m).map(|i| format!("k{i}")).collect();
-        let values = (0..m).map(|i| ctx.new_int(i)).collect::<Result<Vec<_>>>()?;
-        let kwargs: Vec<(&str, &Handle<'py>)> = names
-            .iter()
-            .map(String::as_str)
-            .zip(values.iter())
-            .collect();
+        let mut args = Vec::new();
+        args.try_reserve_exact(n)?;
+        for i in 0..n {
+            args.push(ctx.new_int(i)?);
+        }
+        let mut names: Vec<String> = Vec::new();
+        names.try_reserve_exact(m)?;
+        names.extend((0..m).map(|i| format!("k{i}")));
+        let mut values = Vec::new();
+        values.try_reserve_exact(m)?;
+        for i in 0..m {
+            values.push(ctx.new_int(i)?);
+        }
+        let mut kwargs: Vec<(&str, &Handle<'py>)> = Vec::new();
+        kwargs.try_reserve_exact(m)?;
+        kwargs.extend(names.iter().map(String::as_str).zip(values.iter()));
         f.call_kw(args.as_slice(), kwargs.as_slice())
     }
 

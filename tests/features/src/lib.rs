@@ -9,6 +9,12 @@ use hpy::hpy_module;
 mod features {
     use hpy::{Context, Handle, Result, exc, hpy_init, hpy_method};
 
+    /// An `i64` result, or `OverflowError` where Rust arithmetic overflowed
+    /// (Python ints would not).
+    fn checked(v: Option<i64>) -> Result<i64> {
+        v.ok_or_else(|| exc::OverflowError::new_err("result does not fit i64"))
+    }
+
     // --- calling conventions ---------------------------------------------
 
     /// NOARGS: returns None.
@@ -35,20 +41,20 @@ mod features {
 
     /// VARARGS with a trailing optional argument.
     #[hpy_method]
-    fn opt_args(a: i64, b: Option<i64>) -> i64 {
-        a + b.unwrap_or(100)
+    fn opt_args(a: i64, b: Option<i64>) -> Result<i64> {
+        checked(a.checked_add(b.unwrap_or(100)))
     }
 
     /// VARARGS with a default from the signature.
     #[hpy_method(signature = (a, b = 7, /))]
-    fn pos_default(a: i64, b: i64) -> i64 {
-        a * b
+    fn pos_default(a: i64, b: i64) -> Result<i64> {
+        checked(a.checked_mul(b))
     }
 
     /// KEYWORDS: defaults and a keyword-only parameter.
     #[hpy_method(signature = (a, b = 10, *, scale = 1))]
-    fn kwargs(a: i64, b: i64, scale: i64) -> i64 {
-        (a + b) * scale
+    fn kwargs(a: i64, b: i64, scale: i64) -> Result<i64> {
+        checked(a.checked_add(b).and_then(|s| s.checked_mul(scale)))
     }
 
     /// KEYWORDS with a positional-only first parameter.
@@ -181,8 +187,13 @@ mod features {
 
     /// A long str (beyond the stack buffer of the conversion).
     #[hpy_method]
-    fn long_str(n: usize) -> String {
-        "xy".repeat(n)
+    fn long_str(n: usize) -> Result<String> {
+        let mut s = String::new();
+        s.try_reserve_exact(n.saturating_mul(2))?;
+        for _ in 0..n {
+            s.push_str("xy");
+        }
+        Ok(s)
     }
 
     /// &[u8] borrowed from a bytes argument.
@@ -200,8 +211,8 @@ mod features {
 
     /// Option in and out.
     #[hpy_method]
-    fn maybe_double(x: Option<i64>) -> Option<i64> {
-        x.map(|v| v * 2)
+    fn maybe_double(x: Option<i64>) -> Result<Option<i64>> {
+        x.map(|v| checked(v.checked_mul(2))).transpose()
     }
 
     /// `Handle` (owned, dup'd) argument, concatenated with itself.
