@@ -815,7 +815,11 @@ impl<'ctx> Handle<'ctx> {
             }
             Err(e) => return Err(e),
         };
-        ctx.bytes_type().call1(iter)
+        // Through `itertools.chain`: `bytes(iter)` would size its buffer from
+        // the iterator's length hint, which `len(x)` gives and a hostile object
+        // chooses (see `crate::util::list_of_items`).
+        let chain = ctx.import_module("itertools")?.get_attr("chain")?;
+        ctx.bytes_type().call1(chain.call1(iter)?)
     }
 
     /// `hash(x)` (`HPy_Hash`).

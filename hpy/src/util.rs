@@ -104,3 +104,20 @@ pub(crate) fn call1<'ctx>(callable: &Handle<'ctx>, arg: &Handle<'_>) -> Result<H
 pub(crate) fn try_reserve<T>(v: &mut Vec<T>, additional: usize) -> Result<()> {
     Ok(v.try_reserve_exact(additional)?)
 }
+
+/// `list(itertools.chain(obj))`: the items of any iterable, as a new list,
+/// without asking `obj` for a length hint.
+///
+/// `list(obj)` sizes the new list from `len(obj)` (or `__length_hint__`),
+/// which a hostile object chooses: CPython raises `MemoryError` for a lie
+/// like `10**12`, and PyPy 7.3.19 segfaults or hangs when it meets such lies
+/// a few hundred times (reproducer, in pure Python on PyPy:
+/// `class S: __len__ = lambda s: 10**12; __getitem__ = ...` and `list(S())`
+/// in a loop). An `itertools.chain` has no length, so the list grows as it
+/// is filled, and the result is the object's items on every runtime.
+pub(crate) fn list_of_items<'ctx>(obj: &Handle<'ctx>) -> Result<Handle<'ctx>> {
+    let ctx = obj.ctx();
+    let chain = ctx.import_module("itertools")?.get_attr("chain")?;
+    let items = call1(&chain, obj)?;
+    call1(&ctx.list_type(), &items)
+}

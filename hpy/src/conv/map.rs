@@ -215,7 +215,7 @@ fn set_items<'ctx>(obj: &Handle<'ctx>) -> Result<Handle<'ctx>> {
     if !ty.has_attr("__iter__") && !ty.has_attr("__getitem__") {
         return Err(Error::wrong_type("an iterable", obj));
     }
-    call1(&obj.ctx().list_type(), obj)
+    crate::util::list_of_items(obj)
 }
 
 /// Calls `insert` with every converted element of the set `obj`.

@@ -8,7 +8,7 @@ use super::{FromPy, IntoPy};
 use crate::builder::ListWriter;
 use crate::builtins::exact_type;
 use crate::err::{Error, Result};
-use crate::util::{call1, try_reserve};
+use crate::util::try_reserve;
 use crate::{Context, Handle};
 use hpy_sys as sys;
 
@@ -105,7 +105,7 @@ fn sequence_items<'a, 'ctx>(obj: &'a Handle<'ctx>) -> Result<(SeqItems<'a, 'ctx>
     if !is_sequence(obj) {
         return Err(Error::wrong_type(SEQUENCE, obj));
     }
-    let list = call1(&obj.ctx().list_type(), obj)?;
+    let list = crate::util::list_of_items(obj)?;
     let n = list.len()?;
     Ok((SeqItems::Copied(list), n))
 }

@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Random calls: every function of every test module and example, called with
+random argument lists from a pool of ordinary and hostile values.
+
+    python3 tools/fuzz_calls.py [--calls N] [--pypy-calls N] [--seed S] [--jobs J]
+
+Run it with any python3 (standard library only): it prepares the interpreters
+with tools/setup-interpreters (cached), builds every module with
+`cargo hpy build` (the dev profile, whose debug assertions make hpy-sys refuse
+context calls with an exception pending) into target/fuzz-calls/, and runs the
+calls in child processes of CPython (default 1,000,000 calls) and then PyPy
+(default 250,000), in universal mode, from the very same files.
+
+The pool is `tests/python/hostile.py`'s: values of every builtin type and
+edge values, and subclasses whose `__len__`, `__index__`, `__hash__`,
+`__eq__`, `__iter__`, `__getitem__`, `__fspath__` ... lie or raise. A call
+takes a function at random and arguments at random: mostly as many as its
+`__text_signature__` says (some by keyword; each half the time a value that
+fits the parameter, so that the call gets past it), sometimes one fewer or more, a
+keyword it does not have (a lone surrogate too), or parameters that size
+loops (`n`, `capacity`, ...) from small counts. The functions that abort,
+sleep, change files or print on purpose are never called
+(`hostile.NEVER_CALL`).
+
+Calls are generated deterministically from the seed in chunks of CHUNK calls,
+each in a new child process with its address space limited (RLIMIT_AS,
+--memory-limit), so that sizes nobody can allocate fail fast with
+MemoryError. Findings:
+
+  unexpected   an exception that reveals a bug: SystemError (a Rust panic,
+               an exception left set, an error returned without one) from a
+               function that does not raise it on purpose, or an exception
+               that is no Exception (SystemExit, ...); examples are printed
+  crash        the child died (signal, abort, a fatal error); the chunk is
+               replayed with every call logged, to report the one that crashed
+  hang         a chunk took more than --timeout seconds
+  RSS growth   the child's resident memory grew by more than --rss-limit MB
+               between the end of a warm-up and the end of its chunk
+
+It prints the calls made, their outcomes and RSS figures per interpreter; the
+exit status is 0 when there is no finding, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "fuzz-calls"
+CHUNK = 10_000
+WARMUP = 1_000
+
+# module name -> cargo package (the test modules and the examples)
+MODULES = {
+    "smoke": "hpy-smoke-fixture",
+    "pof": "pof",
+    "features": "hpy-features-fixture",
+    "api_object": "hpy-api-object-fixture",
+    "api_builtins": "hpy-api-builtins-fixture",
+    "api_errors": "hpy-api-errors-fixture",
+    "api_conv": "hpy-api-conv-fixture",
+    "hpyjson": "hpyjson",
+}
+
+# ---------------------------------------------------------------------------
+# The child: loads the modules, makes and runs the calls of one chunk
+
+CHILD = r'''
+import gc, importlib.util, inspect, json, os, random, resource, sys, warnings
+sys.path.insert(0, HOSTILE_DIR)
+import hostile as H
+import hpy.universal
+
+modules_dir, seed, chunk, n, verbose, memory_mb = sys.argv[1], *map(int, sys.argv[2:7])
+only = sys.argv[7].split(",") if len(sys.argv) > 7 and sys.argv[7] else []
+if memory_mb:
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+def load(name):
+    path = os.path.join(modules_dir, name + ".hpy0.so")
+    spec = importlib.util.spec_from_file_location(name, path)
+    return hpy.universal.load(name, path, spec, mode=hpy.universal.MODE_UNIVERSAL)
+
+def parameters(f):
+    text = getattr(f, "__text_signature__", None)
+    if text is None:
+        return None
+    namespace = {}
+    exec(f"def _f{text}: pass", namespace)
+    return list(inspect.signature(namespace["_f"]).parameters.values())
+
+functions = []  # (module, name, function, parameters or None)
+for module_name in MODULE_NAMES:
+    module = load(module_name)
+    for name in sorted(dir(module)):
+        f = getattr(module, name)
+        if name.startswith("_") or not callable(f) or isinstance(f, type):
+            continue
+        if (module_name, name) in H.NEVER_CALL:
+            continue
+        if only and module_name not in only and f"{module_name}.{name}" not in only:
+            continue
+        functions.append((module_name, name, f, parameters(f)))
+
+BOGUS_KEYWORDS = ["zzz", "self", "kwargs", "\ud800", "a b", ""]
+
+def make_call(rng, pool):
+    module_name, name, f, params = rng.choice(functions)
+    args, kwargs = [], {}
+    if params is None:
+        params = []
+        count = rng.randrange(3)
+    else:
+        count = len(params) + rng.choice((0, 0, 0, 0, 0, 0, -1, 1, 2))
+    for i in range(max(count, 0)):
+        p = params[i] if i < len(params) else None
+        if p is not None and rng.random() < 0.5:
+            value = H.good(p)  # a good value, so the call gets past its other arguments
+        elif p is not None and p.name in H.COUNT_PARAMS:
+            value = rng.choice(H.COUNTS)
+        else:
+            value = rng.choice(pool)[1]
+        if p is not None and (p.kind == p.KEYWORD_ONLY or
+                              (p.kind == p.POSITIONAL_OR_KEYWORD and rng.random() < 0.3)):
+            kwargs[p.name] = value
+        else:
+            args.append(value)
+    if rng.random() < 0.03:
+        kwargs[rng.choice(BOGUS_KEYWORDS)] = rng.choice(pool)[1]
+    return module_name, name, f, args, kwargs
+
+def describe(module_name, name, args, kwargs):
+    def label(v):
+        try:
+            return type(v).__name__
+        except BaseException:
+            return "?"
+    return f"{module_name}.{name}({', '.join(map(label, args))}" + \
+        "".join(f", {ascii(k)}={label(v)}" for k, v in kwargs.items()) + ")"
+
+def rss_kb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+def gc_kb():
+    """PyPy: the memory its GC holds after a collection (RSS also counts the
+    JIT's code and arenas the GC keeps); CPython: RSS."""
+    if sys.implementation.name == "pypy":
+        return int(gc.get_stats()._s.total_gc_memory) // 1024  # bytes (the public field is text)
+    return rss_kb()
+
+def main():
+    rng = random.Random(seed * 1_000_003 + chunk)
+    sys.unraisablehook = lambda *_: None
+    warnings.simplefilter("ignore")
+    counts = {"calls": 0, "returned": 0, "raised": 0, "unexpected": 0}
+    kinds = {}
+    examples = []
+    rss_start = gc_start = None
+    pool = H.pool()
+    for i in range(n):
+        if i % 500 == 0:
+            pool = H.pool()  # functions may change what they are given
+        if i == min(WARMUP, n // 2):
+            gc.collect()
+            rss_start, gc_start = rss_kb(), gc_kb()
+        module_name, name, f, args, kwargs = make_call(rng, pool)
+        if verbose:
+            sys.stdout.write("call " + describe(module_name, name, args, kwargs) + "\n")
+            sys.stdout.flush()
+        counts["calls"] += 1
+        try:
+            f(*args, **kwargs)
+            counts["returned"] += 1
+        except BaseException as e:
+            counts["raised"] += 1
+            kind = type(e).__name__
+            kinds[kind] = kinds.get(kind, 0) + 1
+            bad = H.unexpected(module_name, name, e) or (
+                not isinstance(e, Exception) and (module_name, name) not in H.MAY_RAISE_ANYTHING)
+            if bad:
+                counts["unexpected"] += 1
+                if len(examples) < 5:
+                    try:
+                        text = str(e)[:300]
+                    except BaseException:
+                        text = "?"
+                    examples.append(describe(module_name, name, args, kwargs) + f": {kind}: {text}")
+    del pool
+    gc.collect()
+    rss_end, gc_end = rss_kb(), gc_kb()
+    result = {"counts": counts, "kinds": kinds, "examples": examples,
+              "rss_start_kb": rss_start or rss_end, "rss_end_kb": rss_end,
+              "gc_start_kb": gc_start or gc_end, "gc_end_kb": gc_end}
+    sys.stdout.write("result " + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+main()
+'''.replace("HOSTILE_DIR", repr(str(ROOT / "tests" / "python"))).replace(
+    "MODULE_NAMES", repr(list(MODULES))).replace("WARMUP", str(WARMUP))
+
+
+def log(message: str) -> None:
+    print(f"fuzz_calls: {message}", file=sys.stderr, flush=True)
+
+
+def interpreters() -> dict[str, str]:
+    """The variables of tools/setup-interpreters' env file."""
+    proc = subprocess.run([str(ROOT / "tools" / "setup-interpreters"), "--print-env"],
+                          stdout=subprocess.PIPE, text=True, check=True)
+    env = {}
+    for line in Path(proc.stdout.strip()).read_text().splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export":
+            key, _, value = words[1].partition("=")
+            env[key] = value
+    return env
+
+
+def build() -> None:
+    for name, package in MODULES.items():
+        cmd = ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--",
+               "hpy", "build", "--quiet", "-p", package, "--out", str(OUT)]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            sys.exit(f"fuzz_calls: `{' '.join(cmd)}` failed:\n{proc.stderr[-2000:]}")
+
+
+class Child:
+    """Runs one chunk in a new process of `python` and reports it."""
+
+    def __init__(self, python: list[str], env: dict, seed: int, memory_mb: int, cwd: str,
+                 only: str) -> None:
+        self.python, self.env, self.seed, self.memory_mb, self.cwd = python, env, seed, memory_mb, cwd
+        self.only = only
+
+    def run(self, chunk: int, n: int, timeout: float, verbose: bool = False):
+        """The result dict, or ("crash"/"hang", detail, last call logged or None)."""
+        args = [*self.python, "-c", CHILD, str(OUT), str(self.seed), str(chunk), str(n),
+                str(int(verbose)), str(self.memory_mb), self.only]
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.env, cwd=self.cwd,
+                                errors="replace")
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            return "hang", f"no answer after {timeout:.0f} s", last_call(out)
+        for line in out.splitlines():
+            if line.startswith("result "):
+                return json.loads(line[len("result "):])
+        return "crash", f"exit status {proc.returncode}: {err.strip()[-600:]}", last_call(out)
+
+
+def last_call(out: str) -> str | None:
+    calls = [line[len("call "):] for line in out.splitlines() if line.startswith("call ")]
+    return calls[-1] if calls else None
+
+
+def fuzz(label: str, child: Child, total: int, args) -> tuple[list[str], dict]:
+    """Runs `total` calls in chunks; returns the findings and the totals."""
+    started = time.monotonic()
+    chunks = [(i, min(CHUNK, total - i * CHUNK)) for i in range((total + CHUNK - 1) // CHUNK)]
+    totals = {"calls": 0, "returned": 0, "raised": 0, "unexpected": 0, "crash": 0, "hang": 0}
+    kinds: dict[str, int] = {}
+    growth: list[int] = []
+    heap: list[int] = []
+    findings: list[str] = []
+
+    def work(job):
+        chunk, n = job
+        return job, child.run(chunk, n, args.timeout)
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for (chunk, n), result in pool.map(work, chunks):
+            if isinstance(result, tuple):
+                kind, detail, _ = result
+                totals[kind] += 1
+                log(f"{label} chunk {chunk}: {kind} ({detail}); replaying it with every call logged")
+                replay = child.run(chunk, n, args.timeout, verbose=True)
+                culprit = replay[2] if isinstance(replay, tuple) else None
+                findings.append(f"{kind} in {label} chunk {chunk} (seed {args.seed}): {detail}; "
+                                f"last call: {culprit or f'(the replay did not {kind})'}")
+                continue
+            for key, value in result["counts"].items():
+                totals[key] += value
+            for kind, value in result["kinds"].items():
+                kinds[kind] = kinds.get(kind, 0) + value
+            for example in result["examples"]:
+                findings.append(f"unexpected exception in {label} chunk {chunk}: {example}")
+            grew = result["rss_end_kb"] - result["rss_start_kb"]
+            growth.append(grew)
+            heap.append(result["gc_end_kb"] - result["gc_start_kb"])
+            if grew > args.rss_limit * 1024:
+                findings.append(f"RSS growth in {label} chunk {chunk}: {grew / 1024:.1f} MB "
+                                f"over {n - min(WARMUP, n // 2)} calls")
+    totals["seconds"] = time.monotonic() - started
+    totals["kinds"] = kinds
+    totals["growth"] = sorted(growth)
+    totals["heap"] = sorted(heap)
+    return findings, totals
+
+
+def report(label: str, totals: dict) -> None:
+    print(f"{label}: {totals['calls']} calls in {totals['seconds']:.1f} s: "
+          f"{totals['returned']} returned, {totals['raised']} raised, "
+          f"{totals['unexpected']} unexpected, {totals['crash']} crashed chunks, "
+          f"{totals['hang']} hung chunks")
+    common = sorted(totals["kinds"].items(), key=lambda kv: -kv[1])
+    print("  exceptions: " + ", ".join(f"{k} {v}" for k, v in common[:12])
+          + (f", {len(common) - 12} more kinds" if len(common) > 12 else ""))
+    growth = totals["growth"]
+    if growth:
+        heap = totals["heap"]
+        print(f"  growth per chunk after warm-up (KB): RSS median {growth[len(growth) // 2]}, "
+              f"max {growth[-1]}; GC heap median {heap[len(heap) // 2]}, max {heap[-1]}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--calls", type=float, default=1_000_000, help="calls on CPython (default 1,000,000)")
+    ap.add_argument("--pypy-calls", type=float, default=250_000, help="calls on PyPy (default 250,000; 0: skip)")
+    ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="child processes at a time")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds per chunk before it is a hang")
+    ap.add_argument("--memory-limit", type=int, default=4096, help="address space per child, MB (0: none)")
+    ap.add_argument("--rss-limit", type=float, default=32, help="RSS growth per chunk that is a finding, MB")
+    ap.add_argument("--no-build", action="store_true", help=f"use the modules already in {OUT}")
+    ap.add_argument("--only", default="", metavar="NAMES",
+                    help="call only these modules or functions (comma-separated: api_conv,pof.double)")
+    args = ap.parse_args()
+    env = interpreters()
+    if not args.no_build:
+        build()
+    base_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "HPY")}
+    base_env["RUST_BACKTRACE"] = "0"
+    runs = [("CPython", [env["HPY_CPYTHON"]], base_env, int(args.calls))]
+    if env.get("HPY_PYPY") and int(args.pypy_calls) > 0:
+        pypy_env = dict(base_env, PYTHONPATH=env.get("HPY_PYPY_PYTHONPATH", ""))
+        runs.append(("PyPy", [env["HPY_PYPY"]], pypy_env, int(args.pypy_calls)))
+    elif int(args.pypy_calls) > 0:
+        log("PyPy is not available: CPython only")
+    findings: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="fuzz-calls-") as cwd:  # for functions that touch files
+        for label, python, child_env, total in runs:
+            log(f"{label}: {total} calls, seed {args.seed}, {args.jobs} processes, modules in {OUT}")
+            child = Child(python, child_env, args.seed, args.memory_limit, cwd, args.only)
+            found, totals = fuzz(label, child, total, args)
+            findings += found
+            report(label, totals)
+    for finding in findings:
+        print(f"  FINDING: {finding}")
+    print("result: " + ("no findings" if not findings else f"{len(findings)} FINDINGS (see above)"))
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
