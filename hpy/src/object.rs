@@ -701,7 +701,8 @@ impl<'ctx> Handle<'ctx> {
         key.__del_item(self)
     }
 
-    /// `value in x` (`HPy_Contains`).
+    /// `value in x` (`HPy_Contains`; on PyPy `operator.contains`, as for
+    /// [`repr`](Self::repr)).
     #[inline]
     pub fn contains(&self, value: impl IntoPy<'ctx>) -> Result<bool> {
         let value = value.into_py(self.ctx)?;
@@ -731,8 +732,9 @@ impl<'ctx> Handle<'ctx> {
 
     // --- string forms and hashing ----------------------------------------------------
 
-    /// `repr(x)` (`HPy_Repr`; on PyPy, the builtin `repr`: see
-    /// [`pypy_stack_overflow_safe`]).
+    /// `repr(x)` (`HPy_Repr`; on PyPy, the builtin `repr`, because PyPy
+    /// 7.3.19's `HPy_Repr` leaves the process doomed when it runs out of stack
+    /// on a deeply nested object, where `repr` raises `RecursionError`).
     #[inline]
     pub fn repr(&self) -> Result<Handle<'ctx>> {
         if !pypy_stack_overflow_safe(self.ctx) {
@@ -749,8 +751,8 @@ impl<'ctx> Handle<'ctx> {
         unsafe { Handle::from_raw_result(self.ctx, sys::HPy_Str(self.ctx.as_raw(), self.raw)) }
     }
 
-    /// `ascii(x)` (`HPy_ASCII`; on PyPy, the builtin `ascii`: see
-    /// [`pypy_stack_overflow_safe`]).
+    /// `ascii(x)` (`HPy_ASCII`; on PyPy, the builtin `ascii`, as for
+    /// [`repr`](Self::repr)).
     #[inline]
     pub fn ascii(&self) -> Result<Handle<'ctx>> {
         if !pypy_stack_overflow_safe(self.ctx) {
@@ -833,8 +835,9 @@ impl<'ctx> Handle<'ctx> {
 
     // --- comparisons -------------------------------------------------------------------
 
-    /// `x <op> other` as an object (`HPy_RichCompare`): usually a `bool`, but
-    /// any object a type's `__lt__` & co. return.
+    /// `x <op> other` as an object (`HPy_RichCompare`; on PyPy `operator.lt`
+    /// & co., as for [`repr`](Self::repr)): usually a `bool`, but any object a
+    /// type's `__lt__` & co. return.
     #[inline]
     pub fn rich_compare(&self, other: impl IntoPy<'ctx>, op: CompareOp) -> Result<Handle<'ctx>> {
         let other = other.into_py(self.ctx)?;

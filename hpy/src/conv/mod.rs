@@ -10,11 +10,11 @@
 //! | `char` | `str` of length 1 | `str` of length 1 |
 //! | `&str` (borrowed from the handle), `String`, `Cow<str>` (borrowed) | `str` | `str` |
 //! | `&[u8]` (borrowed from the handle), `Cow<[u8]>` (borrowed) | `bytes` | `bytes` |
-//! | `Vec<u8>`, `[u8; N]` | `bytes`, or a `list`/`tuple` of ints | `bytes` |
-//! | `Vec<T>`, `VecDeque<T>`, `[T; N]`, `&[T]` (to Python only) | `list` or `tuple` (exactly `N` items for an array) | `list` |
+//! | `Vec<u8>`, `[u8; N]` | `bytes`, or any sequence of ints | `bytes` |
+//! | `Vec<T>`, `VecDeque<T>`, `[T; N]`, `&[T]` (to Python only) | any sequence but `str` (exactly `N` items for an array) | `list` |
 //! | `(T1, ..., Tn)`, n = 1 ... 12 | `tuple` of length n | `tuple` |
 //! | `HashMap<K, V>`, `BTreeMap<K, V>` | `dict` | `dict` |
-//! | `HashSet<T>`, `BTreeSet<T>` | `set` or `frozenset` | `set` |
+//! | `HashSet<T>`, `BTreeSet<T>` | any iterable but `str` | `set` |
 //! | `PathBuf`, `OsString` (and `&Path`, `&OsStr` to Python) | `str`, `bytes` or `os.PathLike` (see below) | `str` |
 //! | `Option<T>` | `None` or `T` | `None` or `T` |
 //! | `&Handle`, `Handle` | any object | any object (a `&Handle` is dup'd) |
@@ -23,15 +23,21 @@
 //!
 //! * **Bytes**: a sequence of `u8` is binary data, so `Vec<u8>`, `&[u8]` and
 //!   `[u8; N]` become `bytes` (as in PyO3); to Rust, `Vec<u8>` and `[u8; N]`
-//!   take `bytes` (copied at once) or any `list`/`tuple` of ints in 0..=255.
-//!   Any other `Vec<T>` is a `list`.
-//! * **Sequences** to Rust (`Vec`, `VecDeque`, arrays): a `list` or a `tuple`
-//!   (or a subclass), not any iterable: a `str` is never taken as a list of
-//!   characters, and no arbitrary iteration runs during argument parsing.
-//!   Convert other iterables with `list(x)` on the Python side. Tuples
-//!   (`(A, B)`) take only a `tuple` of the right length, sets only a `set` or
-//!   `frozenset` (HPy 0.9 has no set API: the set is copied to a list by
-//!   calling `list`), maps only a `dict`.
+//!   take `bytes` (copied at once) or any sequence of ints in 0..=255.
+//!   Any other `Vec<T>` is a `list`. A `&[u8]` view of a `bytes` subclass has
+//!   the object's real length, whatever its `__len__` says.
+//! * **Sequences** to Rust (`Vec`, `VecDeque`, arrays): any object of the
+//!   sequence protocol, as in PyO3: an exact `list` or `tuple` is read in
+//!   place (the fast path); anything else (a subclass, `range`, a class with
+//!   `__getitem__`) is first copied by iterating it (its `__iter__` runs, as
+//!   in PyO3). A `str` is refused: it is never taken as a list of
+//!   characters. Tuples (`(A, B)`) take a `tuple` of the right length (a
+//!   subclass's real items), sets any iterable but `str` (HPy 0.9 has no set
+//!   API: the items are copied to a list), maps a `dict` (a subclass's real
+//!   items).
+//! * **Sizes** from Python are never trusted for memory: a lying `__len__`
+//!   sizes nothing, vectors are reserved with `try_reserve`, and an
+//!   allocation that cannot be made raises `MemoryError` (never an abort).
 //! * **Where it failed**: an item that does not convert says where it is, and
 //!   contexts compose: `f() argument 'xs': item 3: expected int, got str`;
 //!   in a dict, `key 1: ...` or `value for key 'a': ...`; in a set,
@@ -61,10 +67,10 @@ mod std_types;
 /// closed; the borrow checker makes sure that never happens while in use).
 ///
 /// Implemented for the scalars, `char`, strings, bytes, `Option`, handles, and
-/// the std collections: `Vec<T>`, `VecDeque<T>` and `[T; N]` from a `list` or
-/// `tuple` (`Vec<u8>` and `[u8; N]` also from `bytes`), tuples from a `tuple`,
-/// `HashMap`/`BTreeMap` from a `dict`, `HashSet`/`BTreeSet` from a `set` or
-/// `frozenset`, `i128`/`u128` from an `int`, and `PathBuf`/`OsString` from a
+/// the std collections: `Vec<T>`, `VecDeque<T>` and `[T; N]` from any
+/// sequence but `str` (`Vec<u8>` and `[u8; N]` also from `bytes`), tuples from
+/// a `tuple`, `HashMap`/`BTreeMap` from a `dict`, `HashSet`/`BTreeSet` from
+/// any iterable but `str`, `i128`/`u128` from an `int`, and `PathBuf`/`OsString` from a
 /// `str`, `bytes` (Unix) or `os.PathLike`. An item that fails to convert says
 /// where it is: `f() argument 'xs': item 3: expected int, got str`.
 ///
