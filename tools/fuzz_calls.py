@@ -37,6 +37,12 @@ MemoryError. Findings:
   RSS growth   the child's resident memory grew by more than --rss-limit MB
                between the end of a warm-up and the end of its chunk
 
+With --valgrind the children run under valgrind's memcheck (CPython only,
+with PYTHONMALLOC=malloc, no address-space limit: give it fewer calls), and
+every invalid read or write, use of uninitialised memory or invalid free
+whose stack passes through a `.hpy0.so` is a finding (the logs are kept in
+target/fuzz-calls/valgrind/).
+
 It prints the calls made, their outcomes and RSS figures per interpreter; the
 exit status is 0 when there is no finding, 1 otherwise.
 """
@@ -46,6 +52,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -268,6 +275,33 @@ def last_call(out: str) -> str | None:
     return calls[-1] if calls else None
 
 
+VALGRIND_LOGS = OUT / "valgrind"
+VALGRIND = ["valgrind", "--tool=memcheck", "--error-limit=no", "--num-callers=40", "--fullpath-after=",
+            f"--log-file={VALGRIND_LOGS}/chunk-%p.log"]
+ERROR_START = re.compile(r"^==\d+== (Invalid (read|write|free)|Conditional jump|Use of uninitialised"
+                         r"|Syscall param|Mismatched free|Source and destination overlap)")
+
+
+def valgrind_findings() -> tuple[int, int, list[str]]:
+    """(errors in all, errors through a .hpy0.so, examples) from the logs."""
+    total, ours, examples = 0, 0, []
+    for log_file in sorted(VALGRIND_LOGS.glob("chunk-*.log")):
+        block: list[str] = []
+        for line in log_file.read_text(errors="replace").splitlines() + ["==0== "]:
+            body = line.split("== ", 1)[-1] if line.startswith("==") else line
+            if ERROR_START.match(line) or (block and not body.strip()):
+                if block:
+                    total += 1
+                    if any(".hpy0.so" in b or str(ROOT) in b for b in block):
+                        ours += 1
+                        if len(examples) < 5:
+                            examples.append(" | ".join(b.strip() for b in block[:8]))
+                block = [line] if ERROR_START.match(line) else []
+            elif block:
+                block.append(line)
+    return total, ours, examples
+
+
 def fuzz(label: str, child: Child, total: int, args) -> tuple[list[str], dict]:
     """Runs `total` calls in chunks; returns the findings and the totals."""
     started = time.monotonic()
@@ -337,6 +371,8 @@ def main() -> int:
     ap.add_argument("--memory-limit", type=int, default=4096, help="address space per child, MB (0: none)")
     ap.add_argument("--rss-limit", type=float, default=32, help="RSS growth per chunk that is a finding, MB")
     ap.add_argument("--no-build", action="store_true", help=f"use the modules already in {OUT}")
+    ap.add_argument("--valgrind", action="store_true",
+                    help="run the CPython children under valgrind's memcheck (PyPy is skipped)")
     ap.add_argument("--only", default="", metavar="NAMES",
                     help="call only these modules or functions (comma-separated: api_conv,pof.double)")
     args = ap.parse_args()
@@ -346,7 +382,15 @@ def main() -> int:
     base_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "HPY")}
     base_env["RUST_BACKTRACE"] = "0"
     runs = [("CPython", [env["HPY_CPYTHON"]], base_env, int(args.calls))]
-    if env.get("HPY_PYPY") and int(args.pypy_calls) > 0:
+    if args.valgrind:
+        VALGRIND_LOGS.mkdir(parents=True, exist_ok=True)
+        for old in VALGRIND_LOGS.glob("chunk-*.log"):
+            old.unlink()
+        runs = [("CPython under memcheck", VALGRIND + [env["HPY_CPYTHON"]],
+                 dict(base_env, PYTHONMALLOC="malloc"), int(args.calls))]
+        args.memory_limit = 0
+        args.rss_limit = float("inf")
+    elif env.get("HPY_PYPY") and int(args.pypy_calls) > 0:
         pypy_env = dict(base_env, PYTHONPATH=env.get("HPY_PYPY_PYTHONPATH", ""))
         runs.append(("PyPy", [env["HPY_PYPY"]], pypy_env, int(args.pypy_calls)))
     elif int(args.pypy_calls) > 0:
@@ -359,6 +403,13 @@ def main() -> int:
             found, totals = fuzz(label, child, total, args)
             findings += found
             report(label, totals)
+    if args.valgrind:
+        errors, ours, examples = valgrind_findings()
+        print(f"memcheck: {errors} error contexts reported in all, {ours} with a .hpy0.so (or a "
+              f"source file of this project) on their stack; logs in {VALGRIND_LOGS}")
+        findings += [f"memcheck: {e}" for e in examples]
+        if ours > len(examples):
+            findings.append(f"memcheck: {ours - len(examples)} more errors through a .hpy0.so")
     for finding in findings:
         print(f"  FINDING: {finding}")
     print("result: " + ("no findings" if not findings else f"{len(findings)} FINDINGS (see above)"))
