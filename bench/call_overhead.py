@@ -97,7 +97,6 @@ import json
 import os
 import platform
 import re
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -108,6 +107,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from interpreters import interpreter_env  # noqa: E402
 BENCH = ROOT / "bench"
 WORKER = BENCH / "callbench_worker.py"
 OUT = ROOT / "target" / "bench"
@@ -235,25 +236,14 @@ def worker_error(stderr: str) -> str:
 # Interpreters and worker processes
 
 
-def interpreter_env(with_pypy: bool) -> dict[str, str]:
+def bench_env(with_pypy: bool) -> dict[str, str]:
     """Run tools/setup-interpreters and return the variables of its env.sh.
 
     With PyPy it also asks for PyPy's C headers (--with-pypy-dev); if they
     cannot be had, it goes on without them (the C-API row of PyPy is then n/a).
     """
     def setup(*flags: str) -> dict[str, str] | None:
-        cmd = [str(ROOT / "tools" / "setup-interpreters"), "--print-env", *flags]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
-        if proc.returncode != 0:
-            log(f"`{' '.join(cmd)}` failed (exit {proc.returncode}); see above")
-            return None
-        values = {}
-        for line in Path(proc.stdout.strip()).read_text().splitlines():
-            words = shlex.split(line, comments=True)  # `export NAME='value'`
-            if len(words) == 2 and words[0] == "export":
-                name, _, value = words[1].partition("=")
-                values[name] = value
-        return values
+        return interpreter_env(*flags, who="call_overhead", required=False)
 
     values = setup("--with-pypy-dev" if with_pypy else "--no-pypy")
     if values is None and with_pypy:
@@ -624,7 +614,7 @@ def main() -> None:
     args = ap.parse_args()
     started = time.monotonic()
 
-    env = interpreter_env(with_pypy=not args.no_pypy)
+    env = bench_env(with_pypy=not args.no_pypy)
     interps = [Interpreter("cpython", env["HPY_CPYTHON"], settings_for("cpython", args.quick))]
     if env.get("HPY_PYPY"):
         interps.append(Interpreter("pypy", env["HPY_PYPY"], settings_for("pypy", args.quick)))

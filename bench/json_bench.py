@@ -62,7 +62,6 @@ import json
 import os
 import platform
 import random
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -72,6 +71,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from interpreters import interpreter_env  # noqa: E402
 BENCH = ROOT / "bench"
 WORKER = BENCH / "json_worker.py"
 OUT = ROOT / "target" / "bench"
@@ -91,19 +92,8 @@ def log(message: str) -> None:
     print(f"json_bench: {message}", file=sys.stderr, flush=True)
 
 
-def interpreter_env(with_pypy: bool) -> dict[str, str]:
-    cmd = [str(ROOT / "tools" / "setup-interpreters"), "--print-env",
-           "--with-pypy-dev" if with_pypy else "--no-pypy"]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
-    if proc.returncode != 0:
-        sys.exit(f"json_bench: `{' '.join(cmd)}` failed (exit {proc.returncode})")
-    values = {}
-    for line in Path(proc.stdout.strip()).read_text().splitlines():
-        words = shlex.split(line, comments=True)
-        if len(words) == 2 and words[0] == "export":
-            name, _, value = words[1].partition("=")
-            values[name] = value
-    return values
+def bench_env(with_pypy: bool) -> dict[str, str]:
+    return interpreter_env("--with-pypy-dev" if with_pypy else "--no-pypy", who="json_bench")
 
 
 def worker_env() -> dict[str, str]:
@@ -425,7 +415,7 @@ def main() -> None:
     for doc, path in DOCS.items():
         if doc != "generated" and not path.is_file():
             sys.exit(f"json_bench: {path} not found (the shared data folder ../shared/data)")
-    env = interpreter_env(with_pypy=not args.no_pypy)
+    env = bench_env(with_pypy=not args.no_pypy)
     OUT.mkdir(parents=True, exist_ok=True)
     generate_document()
     docs = {doc: str(path) for doc, path in DOCS.items()}

@@ -28,12 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from interpreters import interpreter_env  # noqa: E402
 MODULES = {
     "api_conv": "hpy-api-conv-fixture",
     "api_builtins": "hpy-api-builtins-fixture",
@@ -129,18 +130,6 @@ print(json.dumps(rows))
 '''
 
 
-def env_file() -> dict[str, str]:
-    proc = subprocess.run([str(ROOT / "tools" / "setup-interpreters"), "--print-env"],
-                          stdout=subprocess.PIPE, text=True, check=True)
-    env = {}
-    for line in Path(proc.stdout.strip()).read_text().splitlines():
-        words = shlex.split(line, comments=True)
-        if len(words) == 2 and words[0] == "export":
-            key, _, value = words[1].partition("=")
-            env[key] = value
-    return env
-
-
 def build(out: Path) -> None:
     for package in MODULES.values():
         cmd = ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--",
@@ -155,7 +144,7 @@ def main() -> int:
     ap.add_argument("--modules", help="a folder of built modules (default: build into target/hpy-modules)")
     ap.add_argument("--limit", type=float, default=8.0, help="bytes per call of growth that is flagged")
     args = ap.parse_args()
-    env = env_file()
+    env = interpreter_env(who="rss_sequences")
     if args.modules:
         modules = Path(args.modules).resolve()
     else:

@@ -53,13 +53,14 @@ import argparse
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from interpreters import interpreter_env
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "fuzz-calls"
@@ -82,7 +83,7 @@ MODULES = {
 # The child: loads the modules, makes and runs the calls of one chunk
 
 CHILD = r'''
-import gc, importlib.util, inspect, json, os, random, resource, sys, warnings
+import gc, importlib.util, json, os, random, resource, sys, warnings
 sys.path.insert(0, HOSTILE_DIR)
 import hostile as H
 import hpy.universal
@@ -98,14 +99,6 @@ def load(name):
     spec = importlib.util.spec_from_file_location(name, path)
     return hpy.universal.load(name, path, spec, mode=hpy.universal.MODE_UNIVERSAL)
 
-def parameters(f):
-    text = getattr(f, "__text_signature__", None)
-    if text is None:
-        return None
-    namespace = {}
-    exec(f"def _f{text}: pass", namespace)
-    return list(inspect.signature(namespace["_f"]).parameters.values())
-
 functions = []  # (module, name, function, parameters or None)
 for module_name in MODULE_NAMES:
     module = load(module_name)
@@ -117,7 +110,7 @@ for module_name in MODULE_NAMES:
             continue
         if only and module_name not in only and f"{module_name}.{name}" not in only:
             continue
-        functions.append((module_name, name, f, parameters(f)))
+        functions.append((module_name, name, f, H.parameters(f)))
 
 BOGUS_KEYWORDS = ["zzz", "self", "kwargs", "\ud800", "a b", ""]
 
@@ -219,19 +212,6 @@ main()
 
 def log(message: str) -> None:
     print(f"fuzz_calls: {message}", file=sys.stderr, flush=True)
-
-
-def interpreters() -> dict[str, str]:
-    """The variables of tools/setup-interpreters' env file."""
-    proc = subprocess.run([str(ROOT / "tools" / "setup-interpreters"), "--print-env"],
-                          stdout=subprocess.PIPE, text=True, check=True)
-    env = {}
-    for line in Path(proc.stdout.strip()).read_text().splitlines():
-        words = shlex.split(line, comments=True)
-        if len(words) == 2 and words[0] == "export":
-            key, _, value = words[1].partition("=")
-            env[key] = value
-    return env
 
 
 def build() -> None:
@@ -376,7 +356,7 @@ def main() -> int:
     ap.add_argument("--only", default="", metavar="NAMES",
                     help="call only these modules or functions (comma-separated: api_conv,pof.double)")
     args = ap.parse_args()
-    env = interpreters()
+    env = interpreter_env(who="fuzz_calls")
     if not args.no_build:
         build()
     base_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "HPY")}

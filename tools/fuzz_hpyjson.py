@@ -51,12 +51,13 @@ import argparse
 import json
 import os
 import random
-import shlex
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from interpreters import interpreter_env
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -224,13 +225,7 @@ def log(message: str) -> None:
 
 def cpython() -> str:
     # no --no-pypy: that would rewrite the shared env.sh without PyPy
-    proc = subprocess.run([str(ROOT / "tools" / "setup-interpreters"), "--print-env"],
-                          stdout=subprocess.PIPE, text=True, check=True)
-    for line in Path(proc.stdout.strip()).read_text().splitlines():
-        words = shlex.split(line, comments=True)
-        if len(words) == 2 and words[1].startswith("HPY_CPYTHON="):
-            return words[1].partition("=")[2]
-    sys.exit("fuzz_hpyjson: HPY_CPYTHON not found in env.sh")
+    return interpreter_env(who="fuzz_hpyjson")["HPY_CPYTHON"]
 
 
 def build() -> str:

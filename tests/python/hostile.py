@@ -13,6 +13,7 @@ raised), and never crashes, aborts, reads out of bounds, or leaks.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 
@@ -527,6 +528,18 @@ GOOD = {
     "stack_level": 1, "owned": True, "sub": bool, "cap": None, "var": None,
 }
 GOOD_DEFAULT = 1
+
+
+def parameters(f) -> list | None:
+    """The parameters (`inspect.Parameter`s) of an extension function, from
+    its `__text_signature__` (`inspect.signature` reads it on CPython only);
+    None for a function that has none."""
+    text = getattr(f, "__text_signature__", None)
+    if text is None:
+        return None
+    namespace: dict = {}
+    exec(f"def _f{text}: pass", namespace)
+    return list(inspect.signature(namespace["_f"]).parameters.values())
 
 
 def good(param) -> object:

@@ -353,24 +353,13 @@ def test_panics_print_only_when_asked(features, capfd, monkeypatch, backtrace):
 # every function of every module, with every hostile value in every position
 
 
-def _parameters(f):
-    """The parameters of an extension function, from its __text_signature__
-    (inspect.signature reads it on CPython only)."""
-    text = getattr(f, "__text_signature__", None)
-    if text is None:
-        return None
-    namespace: dict = {}
-    exec(f"def _f{text}: pass", namespace)
-    return list(inspect.signature(namespace["_f"]).parameters.values())
-
-
 def _good(param):
     return H.good(param)
 
 
 def _calls(module_name, f):
     """(args, kwargs) for every parameter x pool value, the others good."""
-    params = _parameters(f)
+    params = H.parameters(f)
     if params is None:  # a function that says nothing: any count of any values
         params = []
         for _, value in H.pool():
