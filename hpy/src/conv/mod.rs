@@ -325,8 +325,10 @@ fn is_negative(obj: &Handle<'_>) -> bool {
 }
 
 macro_rules! int_via {
-    // A Rust integer that one context function converts exactly.
-    ($($t:ty => $as:path as $wide:ty, $from:path as $from_t:ty;)*) => {$(
+    // A Rust integer that one context function converts exactly. `index:
+    // native` for a function that calls `__index__` itself on every runtime;
+    // `index: retry` for one that may not (see `via_index`).
+    ($($t:ty => $as:path as $wide:ty, $from:path as $from_t:ty, index: $index:ident;)*) => {$(
         impl<'a, 'ctx> FromPy<'a, 'ctx> for $t {
             #[inline]
             fn from_py(obj: &'a Handle<'ctx>) -> Result<Self> {
@@ -334,9 +336,7 @@ macro_rules! int_via {
                 // SAFETY: the handle is open in the live context.
                 let v: $wide = unsafe { $as(ctx.as_raw(), obj.as_raw()) };
                 if v == (-1i8) as $wide && ctx.err_occurred() {
-                    return via_index(ctx, obj.as_raw(), stringify!($t), |index| {
-                        <$t as FromPy>::from_py(index)
-                    });
+                    return int_via!(@failed $index, $t, ctx, obj);
                 }
                 Ok(v as $t)
             }
@@ -357,13 +357,25 @@ macro_rules! int_via {
             }
         }
     )*};
+    // Every path out of the cold branch is an error: no `Ok` joins the hot
+    // path's, so callers test no merged result (measured: 3 instructions per
+    // argument on `add_ints(1, 2)` otherwise).
+    (@failed native, $t:ty, $ctx:ident, $obj:ident) => {
+        Err(int_error($ctx, $obj.as_raw(), stringify!($t)))
+    };
+    (@failed retry, $t:ty, $ctx:ident, $obj:ident) => {
+        via_index($ctx, $obj.as_raw(), stringify!($t), |index| <$t as FromPy>::from_py(index))
+    };
 }
 
+// `HPyLong_AsInt64_t` calls `__index__` (CPython's `PyLong_AsLongLong`,
+// PyPy's); `AsUInt64_t`, `AsSsize_t` and `AsSize_t` do not on CPython, so
+// those retry with `operator.index` on their (cold) error path.
 int_via! {
-    i64 => sys::HPyLong_AsInt64_t as i64, sys::HPyLong_FromInt64_t as i64;
-    u64 => sys::HPyLong_AsUInt64_t as u64, sys::HPyLong_FromUInt64_t as u64;
-    isize => sys::HPyLong_AsSsize_t as isize, sys::HPyLong_FromSsize_t as isize;
-    usize => sys::HPyLong_AsSize_t as usize, sys::HPyLong_FromSize_t as usize;
+    i64 => sys::HPyLong_AsInt64_t as i64, sys::HPyLong_FromInt64_t as i64, index: native;
+    u64 => sys::HPyLong_AsUInt64_t as u64, sys::HPyLong_FromUInt64_t as u64, index: retry;
+    isize => sys::HPyLong_AsSsize_t as isize, sys::HPyLong_FromSsize_t as isize, index: retry;
+    usize => sys::HPyLong_AsSize_t as usize, sys::HPyLong_FromSize_t as usize, index: retry;
 }
 
 macro_rules! int_narrow {
