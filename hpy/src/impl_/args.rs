@@ -1,0 +1,231 @@
+//! Arguments: borrowing them, converting them, and sorting the positional and
+//! keyword arguments of a call into parameters, with CPython's messages.
+
+use core::mem::ManuallyDrop;
+
+use super::sys;
+use crate::conv::FromPy;
+use crate::err::{Error, Result, exc::TypeError};
+use crate::{Context, Handle};
+use sys::HPy;
+
+// ---------------------------------------------------------------------------
+// Arguments
+
+/// A borrowed argument: a `Handle` that is never closed by us.
+///
+/// # Safety
+/// `raw` must be an open handle of `ctx` for the rest of the call.
+#[inline(always)]
+pub unsafe fn borrow_arg<'ctx>(ctx: &'ctx Context, raw: HPy) -> ManuallyDrop<Handle<'ctx>> {
+    // SAFETY: forwarded from the caller; `ManuallyDrop` keeps us from closing it.
+    ManuallyDrop::new(unsafe { Handle::from_raw(ctx, raw) })
+}
+
+/// A borrowed argument that may be missing (NULL).
+///
+/// # Safety
+/// `raw` must be NULL or an open handle of `ctx` for the rest of the call.
+#[inline(always)]
+pub unsafe fn borrow_opt<'ctx>(ctx: &'ctx Context, raw: HPy) -> Option<ManuallyDrop<Handle<'ctx>>> {
+    if raw.is_null() {
+        None
+    } else {
+        // SAFETY: forwarded from the caller.
+        Some(unsafe { borrow_arg(ctx, raw) })
+    }
+}
+
+/// Converts argument `arg` of function `func`, naming both in a wrong-type error.
+#[inline(always)]
+pub fn extract_arg<'a, 'ctx, T: FromPy<'a, 'ctx>>(
+    obj: &'a Handle<'ctx>,
+    func: &str,
+    arg: &str,
+) -> Result<T> {
+    match T::from_py(obj) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.for_argument(func, arg)),
+    }
+}
+
+/// Checks the number of positional arguments of a VARARGS function.
+#[inline(always)]
+pub fn check_positional(func: &str, nargs: usize, min: usize, max: usize) -> Result<()> {
+    if nargs < min || nargs > max {
+        Err(positional_count_error(func, nargs, min, max))
+    } else {
+        Ok(())
+    }
+}
+
+/// `f() takes exactly 2 arguments (3 given)`, CPython's wording for C functions.
+#[cold]
+#[inline(never)]
+fn positional_count_error(func: &str, nargs: usize, min: usize, max: usize) -> Error {
+    let (how, n) = if min == max {
+        ("exactly", min)
+    } else if nargs < min {
+        ("at least", min)
+    } else {
+        ("at most", max)
+    };
+    let s = if n == 1 { "" } else { "s" };
+    TypeError::new_err(format!(
+        "{func}() takes {how} {n} argument{s} ({nargs} given)"
+    ))
+}
+
+/// The static description of a KEYWORDS function's parameters.
+#[derive(Debug)]
+pub struct KeywordSpec {
+    /// The function's Python name.
+    pub func: &'static str,
+    /// All parameter names, in order.
+    pub params: &'static [&'static str],
+    /// How many leading parameters are positional-only.
+    pub positional_only: usize,
+    /// How many leading parameters may be given by position.
+    pub max_positional: usize,
+    /// Which parameters must be given (no default).
+    pub required: &'static [bool],
+}
+
+/// Sorts the arguments of a KEYWORDS call into one slot per parameter (NULL
+/// for a parameter not given), with CPython's error messages for wrong calls.
+///
+/// # Safety
+/// `ctx` must be live; `args` must hold `nargs` positional handles followed by
+/// one handle per name in `kwnames` (a tuple of str, or NULL), as the runtime
+/// passes them to a KEYWORDS impl.
+pub unsafe fn parse_keywords<const N: usize>(
+    ctx: &Context,
+    spec: &KeywordSpec,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+) -> Result<[HPy; N]> {
+    debug_assert_eq!(spec.params.len(), N);
+    let mut slots = [HPy::NULL; N];
+    if nargs > spec.max_positional {
+        return Err(too_many_positional(spec, nargs));
+    }
+    for (i, slot) in slots.iter_mut().enumerate().take(nargs) {
+        // SAFETY: `args` holds at least `nargs` handles (caller's contract).
+        *slot = unsafe { *args.add(i) };
+    }
+    if !kwnames.is_null() {
+        let raw = ctx.as_raw();
+        // SAFETY: `kwnames` is a tuple owned by the caller for the call.
+        let nkw = unsafe { sys::HPy_Length(raw, kwnames) };
+        for k in 0..nkw.max(0) as usize {
+            // SAFETY: `k` < len(kwnames); `HPy_GetItem_i` returns a new handle.
+            let name = unsafe {
+                Handle::from_raw_result(ctx, sys::HPy_GetItem_i(raw, kwnames, k as isize))
+            }?;
+            let Ok(name_str) = name.as_str() else {
+                // Lone surrogates: no parameter has that name.
+                return Err(unexpected_keyword_object(ctx, spec, &name));
+            };
+            let Some(index) = spec.params.iter().position(|p| *p == name_str) else {
+                return Err(unexpected_keyword(spec, name_str));
+            };
+            if index < spec.positional_only {
+                return Err(positional_only_given_by_keyword(spec, name_str));
+            }
+            if !slots[index].is_null() {
+                return Err(TypeError::new_err(format!(
+                    "{}() got multiple values for argument '{name_str}'",
+                    spec.func
+                )));
+            }
+            // SAFETY: keyword values follow the `nargs` positional arguments.
+            slots[index] = unsafe { *args.add(nargs + k) };
+        }
+    }
+    if let Some(missing) = (0..N).find(|&i| spec.required[i] && slots[i].is_null()) {
+        return Err(missing_arguments(spec, &slots, missing));
+    }
+    Ok(slots)
+}
+
+#[cold]
+fn too_many_positional(spec: &KeywordSpec, nargs: usize) -> Error {
+    let max = spec.max_positional;
+    let min = spec.required[..max].iter().filter(|r| **r).count();
+    let takes = if min == max {
+        format!("{max}")
+    } else {
+        format!("from {min} to {max}")
+    };
+    let s = if max == 1 && min == max { "" } else { "s" };
+    let were = if nargs == 1 { "was" } else { "were" };
+    TypeError::new_err(format!(
+        "{}() takes {takes} positional argument{s} but {nargs} {were} given",
+        spec.func
+    ))
+}
+
+#[cold]
+fn unexpected_keyword(spec: &KeywordSpec, name: &str) -> Error {
+    TypeError::new_err(format!(
+        "{}() got an unexpected keyword argument '{name}'",
+        spec.func
+    ))
+}
+
+/// The `TypeError` for a keyword name that is no valid UTF-8 (a `str` with
+/// lone surrogates), which only Python can format: CPython's message, with the
+/// name as it is.
+#[cold]
+fn unexpected_keyword_object(ctx: &Context, spec: &KeywordSpec, name: &Handle<'_>) -> Error {
+    ctx.err_clear(); // the UnicodeEncodeError of reading the name as UTF-8
+    let message = format!("{}() got an unexpected keyword argument '%s'", spec.func);
+    let formatted = ctx
+        .new_str(&message)
+        .and_then(|m| m.rem(name))
+        .map(|m| Error::set_object(&crate::exc::TypeError::type_object(ctx), &m));
+    match formatted {
+        Ok(e) | Err(e) => e,
+    }
+}
+
+#[cold]
+fn positional_only_given_by_keyword(spec: &KeywordSpec, name: &str) -> Error {
+    TypeError::new_err(format!(
+        "{}() got some positional-only arguments passed as keyword arguments: '{name}'",
+        spec.func
+    ))
+}
+
+#[cold]
+fn missing_arguments(spec: &KeywordSpec, slots: &[HPy], first: usize) -> Error {
+    let keyword_only = first >= spec.max_positional;
+    let missing: Vec<&str> = (0..slots.len())
+        .filter(|&i| {
+            spec.required[i] && slots[i].is_null() && (i >= spec.max_positional) == keyword_only
+        })
+        .map(|i| spec.params[i])
+        .collect();
+    let kind = if keyword_only {
+        "keyword-only"
+    } else {
+        "positional"
+    };
+    let s = if missing.len() == 1 { "" } else { "s" };
+    let names: Vec<String> = missing.iter().map(|n| format!("'{n}'")).collect();
+    let names = match names.len() {
+        1 => names[0].clone(),
+        2 => format!("{} and {}", names[0], names[1]),
+        _ => format!(
+            "{}, and {}",
+            names[..names.len() - 1].join(", "),
+            names[names.len() - 1]
+        ),
+    };
+    TypeError::new_err(format!(
+        "{}() missing {} required {kind} argument{s}: {names}",
+        spec.func,
+        missing.len()
+    ))
+}
