@@ -76,6 +76,7 @@ MODULES = {
     "api_builtins": "hpy-api-builtins-fixture",
     "api_errors": "hpy-api-errors-fixture",
     "api_conv": "hpy-api-conv-fixture",
+    "multifile": "hpy-multifile-fixture",
     "hpyjson": "hpyjson",
 }
 

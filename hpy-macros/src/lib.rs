@@ -70,13 +70,44 @@ pub fn hpy_method(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// It emits the four exported symbols of the HPy 0.9 module protocol
 /// (`get_required_hpy_major_version_<name>`,
 /// `get_required_hpy_minor_version_<name>`, `HPyInitGlobalContext_<name>`,
-/// `HPyInit_<name>`), the `HPyModuleDef` with a NULL-terminated array of every
-/// `#[hpy_method]` of the `mod`, and an `HPy_mod_exec` slot that runs the
+/// `HPyInit_<name>`) and an `HPy_mod_exec` slot. The `HPyModuleDef` is built
+/// at the first `HPyInit_<name>`: every `#[hpy_method]` and `Global` of the
+/// `mod`, and every `#[hpy_method]`, `create_exception!` and `global!` of
+/// the rest of the crate. At import, the exec slot makes the crate's
+/// exception classes, sets the `#[hpy_module_export]` constants, and runs the
 /// optional `#[hpy_init]` function. The module name is the `mod`'s name unless
 /// `name = "..."` says otherwise; the built file must be named `<name>.hpy0.so`.
 #[proc_macro_attribute]
 pub fn hpy_module(attr: TokenStream, item: TokenStream) -> TokenStream {
     module::expand(attr.into(), item.into()).into()
+}
+
+/// Exports a `const` or a `static` of a `#[hpy_module]` `mod` as a module
+/// attribute of the same name, converted with `hpy::IntoPy` at import
+/// (PyO3's `#[pymodule_export]`):
+///
+/// ```ignore
+/// #[hpy_module]
+/// mod textstats {
+///     #[hpy_module_export]
+///     const VERSION: &str = "1.0";
+/// }
+/// ```
+///
+/// It only has a meaning inside a `#[hpy_module]` `mod`, which consumes it.
+#[proc_macro_attribute]
+pub fn hpy_module_export(attr: TokenStream, item: TokenStream) -> TokenStream {
+    // `#[hpy_module]` marks the attributes it consumed.
+    if attr.to_string() == "__hpy_module_consumed" {
+        return item;
+    }
+    let item: proc_macro2::TokenStream = item.into();
+    let err = syn::Error::new(
+        proc_macro2::Span::call_site(),
+        "#[hpy_module_export] marks a `const` or `static` of a #[hpy_module] `mod` for export, and must be used inside one",
+    )
+    .to_compile_error();
+    quote::quote!(#err #item).into()
 }
 
 /// Marks the initialisation function of a `#[hpy_module]` (run by the module's

@@ -14,26 +14,40 @@ use crate::signature::{Kind, SigItem, Signature, python_default};
 pub(crate) struct MethodOptions {
     name: Option<LitStr>,
     signature: Option<Signature>,
+    /// `module = "..."`: the module a function outside any module `mod` joins.
+    module: Option<LitStr>,
+    /// Set by `#[hpy_module]` on the functions inside its `mod`, which it
+    /// lists itself.
+    inline: bool,
 }
+
+/// The hidden option `#[hpy_module]` adds to the `#[hpy_method]`s of its `mod`.
+pub(crate) const INLINE_MARK: &str = "__hpy_in_module";
 
 enum MethodOption {
     Name(LitStr),
     Signature(Signature),
+    Module(LitStr),
+    Inline,
 }
 
 impl Parse for MethodOption {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let key: Ident = input.parse()?;
+        if key == INLINE_MARK {
+            return Ok(MethodOption::Inline);
+        }
         input
             .parse::<Token![=]>()
             .map_err(|e| syn::Error::new(e.span(), format!("expected `{key} = ...`")))?;
         match key.to_string().as_str() {
             "name" => Ok(MethodOption::Name(input.parse()?)),
             "signature" => Ok(MethodOption::Signature(input.parse()?)),
+            "module" => Ok(MethodOption::Module(input.parse()?)),
             other => Err(syn::Error::new(
                 key.span(),
                 format!(
-                    "unknown #[hpy_method] option `{other}`: expected `name = \"...\"` or `signature = (...)`"
+                    "unknown #[hpy_method] option `{other}`: expected `name = \"...\"`, `signature = (...)` or `module = \"...\"`"
                 ),
             )),
         }
@@ -53,6 +67,11 @@ impl Parse for MethodOptions {
                     return Err(syn::Error::new(s.span, "`signature` is given twice"));
                 }
                 MethodOption::Signature(s) => opts.signature = Some(s),
+                MethodOption::Module(m) if opts.module.is_some() => {
+                    return Err(syn::Error::new(m.span(), "`module` is given twice"));
+                }
+                MethodOption::Module(m) => opts.module = Some(m),
+                MethodOption::Inline => opts.inline = true,
             }
         }
         Ok(opts)
@@ -71,7 +90,11 @@ struct Param {
 
 impl Param {
     fn required(&self) -> bool {
-        self.default.is_none() && !self.is_option
+        self.default.is_none() && !self.is_option && !self.is_var()
+    }
+
+    fn is_var(&self) -> bool {
+        matches!(self.kind, Kind::VarPositional | Kind::VarKeyword)
     }
 }
 
@@ -92,6 +115,9 @@ pub(crate) struct Method {
     params: Vec<Param>,
     convention: Convention,
     text_signature: String,
+    /// `None` inside a module `mod`; else the module it joins (`Some(None)`:
+    /// every module of the crate).
+    free: Option<Option<LitStr>>,
 }
 
 /// The name of the static `HPyDef` that `#[hpy_method]` emits for `func`.
@@ -114,6 +140,63 @@ fn is_option(ty: &Type) -> bool {
         return p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Option");
     }
     false
+}
+
+/// Containers whose items are converted one by one: an item that borrows
+/// (`&str`, `&[u8]`, `&Handle`) would borrow from an item handle that the
+/// conversion closes, so `FromPy` does not exist for them.
+const CONTAINERS: &[&str] = &[
+    "Vec",
+    "VecDeque",
+    "HashMap",
+    "BTreeMap",
+    "HashSet",
+    "BTreeSet",
+    "LinkedList",
+];
+
+/// The first reference inside a container type, if any: `Vec<&str>`,
+/// `[&str; 2]`, `(&str, i64)`, `HashMap<&str, i64>`, ... (not `Option<&str>`,
+/// whose value borrows from the argument itself).
+fn borrowed_item(ty: &Type, inside: bool) -> Option<&syn::TypeReference> {
+    match ty {
+        Type::Reference(r) if inside => Some(r),
+        Type::Reference(_) => None,
+        Type::Array(a) => borrowed_item(&a.elem, true),
+        Type::Slice(a) => borrowed_item(&a.elem, true),
+        Type::Tuple(t) => t.elems.iter().find_map(|e| borrowed_item(e, true)),
+        Type::Paren(p) => borrowed_item(&p.elem, inside),
+        Type::Group(g) => borrowed_item(&g.elem, inside),
+        Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            let container = CONTAINERS.iter().any(|c| last.ident == c);
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|a| match a {
+                syn::GenericArgument::Type(t) => borrowed_item(t, inside || container),
+                _ => None,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What to write instead of a borrowed item type.
+fn owned_instead(r: &syn::TypeReference) -> String {
+    let elem = &r.elem;
+    match &**elem {
+        Type::Path(p) if p.path.is_ident("str") => "String".to_owned(),
+        Type::Slice(s) => {
+            let item = &s.elem;
+            format!("Vec<{}>", quote!(#item).to_string().replace(' ', ""))
+        }
+        other => quote!(#other)
+            .to_string()
+            .replace(" < ", "<")
+            .replace(" >", ">")
+            .replace(" '", "'"),
+    }
 }
 
 /// Checks the function and its options, collecting every error.
@@ -192,6 +275,15 @@ pub(crate) fn analyze(opts: MethodOptions, func: ItemFn) -> syn::Result<Method> 
                     }
                 };
                 let is_option = is_option(&pt.ty);
+                if let Some(r) = borrowed_item(&pt.ty, false) {
+                    errors.push(syn::Error::new_spanned(
+                        r,
+                        format!(
+                            "parameter `{ident}`: the items of a converted collection cannot borrow from Python objects (each item's handle is closed once it is converted); use `{}` here",
+                            owned_instead(r)
+                        ),
+                    ));
+                }
                 params.push(Param { ident, ty: (*pt.ty).clone(), kind: Kind::PositionalOnly, default: None, is_option });
             }
         }
@@ -207,7 +299,19 @@ pub(crate) fn analyze(opts: MethodOptions, func: ItemFn) -> syn::Result<Method> 
     // with a default unless it has a default too.
     let mut seen_default = false;
     for p in &params {
-        if p.kind == Kind::KeywordOnly {
+        if p.kind == Kind::VarKeyword && !p.is_option {
+            errors.push(syn::Error::new_spanned(
+                &p.ty,
+                format!(
+                    "`**{}` is `None` when no extra keyword argument is given: make its type an `Option`, e.g. `Option<&Handle<'py>>` or `Option<HashMap<String, i64>>`",
+                    p.ident
+                ),
+            ));
+        }
+        if matches!(
+            p.kind,
+            Kind::KeywordOnly | Kind::VarPositional | Kind::VarKeyword
+        ) {
             continue;
         }
         if p.required() && seen_default {
@@ -219,15 +323,14 @@ pub(crate) fn analyze(opts: MethodOptions, func: ItemFn) -> syn::Result<Method> 
         seen_default |= !p.required();
     }
 
-    if let Some(first) = errors.pop() {
-        let mut combined = first;
-        for e in errors {
-            combined.combine(e);
-        }
+    let mut errors = errors.into_iter();
+    if let Some(mut combined) = errors.next() {
+        combined.extend(errors);
         return Err(combined);
     }
 
     let convention = if has_signature && params.iter().any(|p| p.kind != Kind::PositionalOnly) {
+        // keywords, *args or **kwargs
         Convention::Keywords
     } else {
         match params.as_slice() {
@@ -241,6 +344,7 @@ pub(crate) fn analyze(opts: MethodOptions, func: ItemFn) -> syn::Result<Method> 
         .map(|n| n.value())
         .unwrap_or_else(|| func.sig.ident.to_string());
     let text_signature = text_signature(&params);
+    let free = (!opts.inline).then_some(opts.module);
     Ok(Method {
         func,
         py_name,
@@ -248,6 +352,7 @@ pub(crate) fn analyze(opts: MethodOptions, func: ItemFn) -> syn::Result<Method> 
         params,
         convention,
         text_signature,
+        free,
     })
 }
 
@@ -256,11 +361,43 @@ fn apply_signature(signature: Signature, params: &mut [Param]) -> syn::Result<()
     let mut kind = Kind::PositionalOrKeyword;
     let mut index = 0;
     let mut seen_slash = false;
+    let mut seen_star = false;
+    let mut seen_kwargs = false;
+    let next_param = |name: &Ident, index: usize, params: &mut [Param]| -> syn::Result<()> {
+        let Some(p) = params.get(index) else {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("the signature names `{name}`, but the function has no more parameters"),
+            ));
+        };
+        if p.ident != *name {
+            return Err(syn::Error::new(
+                name.span(),
+                format!(
+                    "the signature does not match the parameters: expected `{}` here, found `{name}`",
+                    p.ident
+                ),
+            ));
+        }
+        Ok(())
+    };
     for item in signature.items {
+        if seen_kwargs {
+            let span = match &item {
+                SigItem::Param { name, .. } | SigItem::VarArgs(name) | SigItem::VarKwargs(name) => {
+                    name.span()
+                }
+                SigItem::Slash(span) | SigItem::Star(span) => *span,
+            };
+            return Err(syn::Error::new(span, "nothing may follow `**kwargs`"));
+        }
         match item {
             SigItem::Slash(span) => {
-                if seen_slash || kind == Kind::KeywordOnly {
-                    return Err(syn::Error::new(span, "`/` must come once, before `*`"));
+                if seen_slash || seen_star {
+                    return Err(syn::Error::new(
+                        span,
+                        "`/` must come once, before `*` and `*args`",
+                    ));
                 }
                 seen_slash = true;
                 for p in params[..index].iter_mut() {
@@ -268,29 +405,34 @@ fn apply_signature(signature: Signature, params: &mut [Param]) -> syn::Result<()
                 }
             }
             SigItem::Star(span) => {
-                if kind == Kind::KeywordOnly {
-                    return Err(syn::Error::new(span, "`*` may come only once"));
+                if seen_star {
+                    return Err(syn::Error::new(span, "`*` (or `*args`) may come only once"));
                 }
+                seen_star = true;
                 kind = Kind::KeywordOnly;
             }
-            SigItem::Param { name, default } => {
-                let Some(p) = params.get_mut(index) else {
+            SigItem::VarArgs(name) => {
+                if seen_star {
                     return Err(syn::Error::new(
                         name.span(),
-                        format!(
-                            "the signature names `{name}`, but the function has no more parameters"
-                        ),
-                    ));
-                };
-                if p.ident != name {
-                    return Err(syn::Error::new(
-                        name.span(),
-                        format!(
-                            "the signature does not match the parameters: expected `{}` here, found `{name}`",
-                            p.ident
-                        ),
+                        "`*args` may come only once, and not after `*`",
                     ));
                 }
+                next_param(&name, index, params)?;
+                params[index].kind = Kind::VarPositional;
+                seen_star = true;
+                kind = Kind::KeywordOnly;
+                index += 1;
+            }
+            SigItem::VarKwargs(name) => {
+                next_param(&name, index, params)?;
+                params[index].kind = Kind::VarKeyword;
+                seen_kwargs = true;
+                index += 1;
+            }
+            SigItem::Param { name, default } => {
+                next_param(&name, index, params)?;
+                let p = &mut params[index];
                 p.kind = kind;
                 p.default = default;
                 index += 1;
@@ -313,9 +455,21 @@ fn text_signature(params: &[Param]) -> String {
     let mut out = Vec::new();
     let mut star_done = false;
     for (i, p) in params.iter().enumerate() {
-        if p.kind == Kind::KeywordOnly && !star_done {
-            out.push("*".to_owned());
-            star_done = true;
+        match p.kind {
+            Kind::VarPositional => {
+                out.push(format!("*{}", p.ident));
+                star_done = true;
+                continue;
+            }
+            Kind::VarKeyword => {
+                out.push(format!("**{}", p.ident));
+                continue;
+            }
+            Kind::KeywordOnly if !star_done => {
+                out.push("*".to_owned());
+                star_done = true;
+            }
+            _ => {}
         }
         let mut s = p.ident.to_string();
         if let Some(d) = &p.default {
@@ -359,6 +513,33 @@ pub(crate) fn c_str_lit(s: &str, span: Span) -> syn::Result<syn::LitCStr> {
     let c = std::ffi::CString::new(s)
         .map_err(|_| syn::Error::new(span, "the string must not contain a NUL character"))?;
     Ok(syn::LitCStr::new(&c, span))
+}
+
+/// The expression of a default value, placed where the parameter's value
+/// goes, so that its type is the parameter's (as in PyO3): `k = 10` for a
+/// `usize` is a `usize`. A numeric literal for an `Option<T>` becomes
+/// `Some(literal)`. Anything else also converts with `Into` into the
+/// parameter's type (`name = "x"` for a `String`, `flag = true` for a type
+/// with `From<bool>`), which is the identity for a value of the type itself.
+fn default_value(d: &Expr, is_option: bool) -> TokenStream {
+    fn numeric(e: &Expr) -> bool {
+        match e {
+            Expr::Lit(l) => matches!(l.lit, syn::Lit::Int(_) | syn::Lit::Float(_)),
+            Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && numeric(&u.expr),
+            Expr::Paren(p) => numeric(&p.expr),
+            _ => false,
+        }
+    }
+    let span = d.span();
+    if numeric(d) {
+        if is_option {
+            quote_spanned!(span=> ::core::option::Option::Some(#d))
+        } else {
+            quote_spanned!(span=> #d)
+        }
+    } else {
+        quote_spanned!(span=> ::core::convert::Into::into(#d))
+    }
 }
 
 /// Expands `#[hpy_method]`.
@@ -420,7 +601,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
         let ty_span = p.ty.span();
         if may_be_missing {
             let default = match &p.default {
-                Some(d) => quote!(::core::convert::Into::into(#d)),
+                Some(d) => default_value(d, p.is_option),
                 None => quote!(::core::option::Option::None),
             };
             let bind = quote!(let #h = ::hpy::impl_::borrow_opt(ctx, #raw););
@@ -550,29 +731,63 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
             )
         }
         Convention::Keywords => {
-            let n = m.params.len();
-            let names: Vec<String> = m.params.iter().map(|p| p.ident.to_string()).collect();
-            let required: Vec<bool> = m.params.iter().map(Param::required).collect();
-            let positional_only = m
-                .params
+            let regular: Vec<&Param> = m.params.iter().filter(|p| !p.is_var()).collect();
+            let n = regular.len();
+            let names: Vec<String> = regular.iter().map(|p| p.ident.to_string()).collect();
+            let required: Vec<bool> = regular.iter().map(|p| p.required()).collect();
+            let positional_only = regular
                 .iter()
                 .take_while(|p| p.kind == Kind::PositionalOnly)
                 .count();
-            let max_positional = m
-                .params
+            let max_positional = regular
                 .iter()
-                .take_while(|p| p.kind != Kind::KeywordOnly)
+                .take_while(|p| !matches!(p.kind, Kind::KeywordOnly))
                 .count();
+            let var_positional = m.params.iter().any(|p| p.kind == Kind::VarPositional);
+            let var_keyword = m.params.iter().any(|p| p.kind == Kind::VarKeyword);
+            let has_var = var_positional || var_keyword;
             let slots: Vec<Ident> = (0..n).map(|i| format_ident!("__hpy_raw{}", i)).collect();
+            let mut slot = 0;
             let (binds, args): (Vec<TokenStream>, Vec<TokenStream>) = m
                 .params
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let raw = &slots[i];
-                    convert(i, p, quote!(#raw), !p.required())
+                    let h = format_ident!("__hpy_arg{}", i);
+                    let arg_name = p.ident.to_string();
+                    let ty_span = p.ty.span();
+                    match p.kind {
+                        Kind::VarPositional => (
+                            quote!(let #h = &__hpy_var.args;),
+                            quote_spanned!(ty_span=> ::hpy::impl_::extract_arg(#h, #name, #arg_name)?),
+                        ),
+                        Kind::VarKeyword => (
+                            quote!(let #h = &__hpy_var.kwargs;),
+                            quote_spanned! {ty_span=>
+                                match #h {
+                                    ::core::option::Option::Some(h) => ::hpy::impl_::extract_arg(h, #name, #arg_name)?,
+                                    ::core::option::Option::None => ::core::option::Option::None,
+                                }
+                            },
+                        ),
+                        _ => {
+                            let raw = &slots[slot];
+                            slot += 1;
+                            convert(i, p, quote!(#raw), !p.required())
+                        }
+                    }
                 })
                 .unzip();
+            let parse = if has_var {
+                quote! {
+                    let ([#(#slots),*], __hpy_var) =
+                        ::hpy::impl_::parse_var_keywords::<#n>(ctx, &SPEC, args, nargs, kwnames)?;
+                }
+            } else {
+                quote! {
+                    let [#(#slots),*] = ::hpy::impl_::parse_keywords::<#n>(ctx, &SPEC, args, nargs, kwnames)?;
+                }
+            };
             (
                 quote! {
                     unsafe extern "C" fn __hpy_impl(
@@ -588,14 +803,16 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                             positional_only: #positional_only,
                             max_positional: #max_positional,
                             required: &[#(#required),*],
+                            var_positional: #var_positional,
+                            var_keyword: #var_keyword,
                         };
                         // SAFETY: the runtime calls this with the context of the current call,
                         // `nargs` positional handles at `args` followed by one per keyword in
-                        // `kwnames`, all borrowed for the call; `parse_keywords` returns only
-                        // those (or NULL for a parameter not given).
+                        // `kwnames`, all borrowed for the call; the parser returns only those
+                        // (or NULL for a parameter not given).
                         unsafe {
                             ::hpy::impl_::run_method(ctx, #name, |ctx| {
-                                let [#(#slots),*] = ::hpy::impl_::parse_keywords::<#n>(ctx, &SPEC, args, nargs, kwnames)?;
+                                #parse
                                 #(#binds)*
                                 ::hpy::impl_::IntoReturn::into_return(#fn_ident(#ctx_arg #(#args),*), ctx)
                             })
@@ -620,6 +837,29 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
         }
     };
 
+    // A function outside any module `mod` joins its crate's module(s) through
+    // `inventory`; that needs a `#[hpy_module]` at the crate root, whose
+    // expansion brings this marker there.
+    let submit = match &m.free {
+        None => quote!(),
+        Some(module) => {
+            let module = match module {
+                Some(m) => quote!(::core::option::Option::Some(#m)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote_spanned! {span=>
+                const _: () = crate::HPY_METHODS_OUTSIDE_THE_MODULE_MOD_NEED_A_HPY_MODULE_AT_THE_CRATE_ROOT;
+                ::hpy::impl_::inventory::submit! {
+                    ::hpy::impl_::Submission {
+                        module_path: ::core::module_path!(),
+                        module: #module,
+                        item: ::hpy::impl_::Contribution::Method(&#def),
+                    }
+                }
+            }
+        }
+    };
+
     Ok(quote! {
         #func
 
@@ -636,5 +876,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                 ::hpy::impl_::#erase_tramp(__hpy_trampoline),
             )
         };
+
+        #submit
     })
 }

@@ -1,13 +1,13 @@
 //! `#[hpy_module]`: parsing, checking and expansion.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Item, ItemFn, ItemMod, LitStr, Token};
 
-use crate::method::{c_str_lit, def_ident};
+use crate::method::{INLINE_MARK, c_str_lit, def_ident};
 
 struct ModuleOptions {
     name: Option<LitStr>,
@@ -44,10 +44,44 @@ impl Parse for ModuleOptions {
     }
 }
 
+fn is_attr(a: &syn::Attribute, name: &str) -> bool {
+    a.path().segments.last().is_some_and(|s| s.ident == name)
+}
+
 fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
-    attrs
-        .iter()
-        .any(|a| a.path().segments.last().is_some_and(|s| s.ident == name))
+    attrs.iter().any(|a| is_attr(a, name))
+}
+
+/// Marks the attribute `name` consumed (so that the user's `use` of it stays
+/// used, and it expands to the item unchanged); whether it was there.
+fn take_attr(attrs: &mut [syn::Attribute], name: &str) -> bool {
+    let mut found = false;
+    for a in attrs.iter_mut().filter(|a| is_attr(a, name)) {
+        let path = a.path().clone();
+        a.meta = syn::parse_quote!(#path(__hpy_module_consumed));
+        found = true;
+    }
+    found
+}
+
+/// Adds the hidden "inside a module `mod`" option to an `#[hpy_method]`.
+fn mark_inline(attr: &mut syn::Attribute) {
+    let mark = format_ident!("{}", INLINE_MARK);
+    match &mut attr.meta {
+        syn::Meta::Path(path) => {
+            let path = path.clone();
+            attr.meta = syn::parse_quote!(#path(#mark));
+        }
+        syn::Meta::List(list) => {
+            let tokens = &list.tokens;
+            list.tokens = if tokens.is_empty() {
+                quote!(#mark)
+            } else {
+                quote!(#tokens, #mark)
+            };
+        }
+        syn::Meta::NameValue(_) => {} // an error the method macro reports
+    }
 }
 
 /// Whether `ty` names `hpy::Global` (`Global`, `hpy::Global`, `::hpy::Global`):
@@ -136,34 +170,69 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
 
     let mut methods: Vec<Ident> = Vec::new();
     let mut globals: Vec<Ident> = Vec::new();
+    let mut exports: Vec<(Ident, bool)> = Vec::new();
     let mut init: Option<ItemFn> = None;
     let mut errors: Vec<syn::Error> = Vec::new();
     for item in items.iter_mut() {
-        if let Item::Static(st) = item {
-            if is_global_type(&st.ty) {
-                if let syn::StaticMutability::Mut(m) = &st.mutability {
-                    errors.push(syn::Error::new(
-                        m.span(),
-                        "a `Global` changes through `store(ctx, obj)`: declare it `static NAME: Global = Global::new();`, without `mut`",
-                    ));
+        match item {
+            Item::Static(st) => {
+                if is_global_type(&st.ty) {
+                    if let syn::StaticMutability::Mut(m) = &st.mutability {
+                        errors.push(syn::Error::new(
+                            m.span(),
+                            "a `Global` changes through `store(ctx, obj)`: declare it `static NAME: Global = Global::new();`, without `mut`",
+                        ));
+                    }
+                    globals.push(st.ident.clone());
                 }
-                globals.push(st.ident.clone());
+                if take_attr(&mut st.attrs, "hpy_module_export") {
+                    if let syn::StaticMutability::Mut(m) = &st.mutability {
+                        errors.push(syn::Error::new(
+                            m.span(),
+                            "a `static mut` cannot be exported: its value could change after import",
+                        ));
+                    }
+                    exports.push((st.ident.clone(), true));
+                }
+                continue;
             }
-            continue;
+            Item::Const(c) => {
+                if take_attr(&mut c.attrs, "hpy_module_export") {
+                    exports.push((c.ident.clone(), false));
+                }
+                continue;
+            }
+            Item::Fn(_) => {}
+            other => {
+                let attrs: Option<&mut Vec<syn::Attribute>> = match other {
+                    Item::Use(u) => Some(&mut u.attrs),
+                    Item::Struct(x) => Some(&mut x.attrs),
+                    Item::Enum(x) => Some(&mut x.attrs),
+                    Item::Mod(x) => Some(&mut x.attrs),
+                    _ => None,
+                };
+                if let Some(attrs) = attrs {
+                    if let Some(a) = attrs.iter().find(|a| is_attr(a, "hpy_module_export")) {
+                        errors.push(syn::Error::new_spanned(
+                            a,
+                            "#[hpy_module_export] exports a `const` or a `static` (a function outside the `mod` joins the module by itself)",
+                        ));
+                    }
+                    take_attr(attrs, "hpy_module_export");
+                }
+                continue;
+            }
         }
         let Item::Fn(func) = item else { continue };
-        if has_attr(&func.attrs, "hpy_method") {
+        if let Some(attr) = func.attrs.iter_mut().find(|a| is_attr(a, "hpy_method")) {
+            mark_inline(attr);
             methods.push(func.sig.ident.clone());
         }
         if has_attr(&func.attrs, "hpy_init") {
             // Keep the attribute (so the user's `use` of it stays used) but mark it
             // consumed: `hpy_init` then expands to the function unchanged.
             for a in func.attrs.iter_mut() {
-                if a.path()
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == "hpy_init")
-                {
+                if is_attr(a, "hpy_init") {
                     let path = a.path().clone();
                     a.meta = syn::parse_quote!(#path(__hpy_module_consumed));
                 }
@@ -178,79 +247,78 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
         }
     }
-    if let Some(first) = errors.pop() {
-        return Err(first);
-    }
+    // Reported next to the expansion (whose attributes are marked consumed,
+    // so that they report nothing more).
+    let mut errors = errors.into_iter();
+    let item_errors = match errors.next() {
+        Some(mut combined) => {
+            combined.extend(errors);
+            combined.to_compile_error()
+        }
+        None => TokenStream::new(),
+    };
 
     let sys = quote!(::hpy::impl_::sys);
-    let mut defines: Vec<TokenStream> = methods
+    let method_defs: Vec<TokenStream> = methods
         .iter()
         .map(|m| {
             let def = def_ident(m);
-            quote!(#def.as_ptr())
+            quote!(&#def)
         })
         .collect();
 
-    let mut extra = TokenStream::new();
-    if let Some(init) = &init {
-        let init_ident = &init.sig.ident;
-        let takes_ctx = match init.sig.inputs.len() {
-            1 => false,
-            2 => true,
-            _ => {
+    // The exec slot: the SDK's part (exceptions of the crate, introspection),
+    // the exported constants, then the user's `#[hpy_init]`.
+    let user_init = match &init {
+        None => quote!(::core::result::Result::Ok(())),
+        Some(init) => {
+            let init_ident = &init.sig.ident;
+            let takes_ctx = match init.sig.inputs.len() {
+                1 => false,
+                2 => true,
+                _ => {
+                    return Err(syn::Error::new(
+                        init.sig.inputs.span(),
+                        "the #[hpy_init] function takes the module, and optionally the context first: `fn init(ctx: &Context, module: &Handle<'_>) -> Result<()>`",
+                    ));
+                }
+            };
+            if let Some(FnArg::Receiver(r)) = init.sig.inputs.first() {
                 return Err(syn::Error::new(
-                    init.sig.inputs.span(),
-                    "the #[hpy_init] function takes the module, and optionally the context first: `fn init(ctx: &Context, module: &Handle<'_>) -> Result<()>`",
+                    r.span(),
+                    "the #[hpy_init] function cannot take `self`",
                 ));
             }
-        };
-        if let Some(FnArg::Receiver(r)) = init.sig.inputs.first() {
-            return Err(syn::Error::new(
-                r.span(),
-                "the #[hpy_init] function cannot take `self`",
-            ));
-        }
-        let call = if takes_ctx {
-            quote!(#init_ident(ctx, &module))
-        } else {
-            quote!(#init_ident(&module))
-        };
-        let init_name = format!("{name}.{init_ident}");
-        extra.extend(quote! {
-            #[doc(hidden)]
-            static __HPY_MOD_EXEC: ::hpy::impl_::StaticDef = {
-                unsafe extern "C" fn __hpy_impl(ctx: *mut #sys::HPyContext, module: #sys::HPy) -> ::core::ffi::c_int {
-                    // SAFETY: the runtime calls `HPy_mod_exec` with the context of the
-                    // call and the module object, borrowed for the call.
-                    unsafe {
-                        ::hpy::impl_::run_inquiry(ctx, #init_name, |ctx| {
-                            let module = ::hpy::impl_::borrow_arg(ctx, module);
-                            ::hpy::impl_::IntoInitResult::into_init_result(#call)
-                        })
-                    }
-                }
-                unsafe extern "C" fn __hpy_trampoline(module: *mut #sys::cpy_PyObject) -> ::core::ffi::c_int {
-                    // SAFETY: CPython calls `Py_mod_exec` with the module object.
-                    unsafe { ::hpy::impl_::trampoline_inquiry(module, __hpy_impl) }
-                }
-                ::hpy::impl_::StaticDef::slot(
-                    #sys::HPy_mod_exec,
-                    ::hpy::impl_::erase_inquiry(__hpy_impl),
-                    ::hpy::impl_::erase_inquiry_trampoline(__hpy_trampoline),
-                )
+            let call = if takes_ctx {
+                quote!(#init_ident(ctx, &module))
+            } else {
+                quote!(#init_ident(&module))
             };
-        });
-        defines.push(quote!(__HPY_MOD_EXEC.as_ptr()));
-    }
-
-    let n_defines = defines.len() + 1;
-    let n_globals = globals.len() + 1;
-    // `Global::as_ptr(&NAME)`: a static of another type named `Global` is a type
-    // error that points at it.
-    let global_ptrs: Vec<TokenStream> = globals
+            quote!(::hpy::impl_::IntoInitResult::into_init_result(#call))
+        }
+    };
+    let export_calls: Vec<TokenStream> = exports
         .iter()
-        .map(|g| quote!(::hpy::Global::as_ptr(&#g)))
+        .map(|(ident, is_static)| {
+            let attr_name = ident.to_string();
+            let value = if *is_static {
+                quote!(&#ident)
+            } else {
+                quote!(#ident)
+            };
+            quote_spanned!(ident.span()=> module.set_attr(#attr_name, #value)?;)
+        })
         .collect();
+    let exec_name = match &init {
+        Some(init) => format!("{name}.{}", init.sig.ident),
+        None => format!("{name} (import)"),
+    };
+
+    let n_globals = globals.len();
+    let n_methods = method_defs.len();
+    // `&NAME` as a `&Global`: a static of another type named `Global` is a type
+    // error that points at it.
+    let global_refs: Vec<TokenStream> = globals.iter().map(|g| quote!(&#g)).collect();
     let doc = doc_string(&module.attrs);
     let doc = if doc.is_empty() {
         quote!(::core::option::Option::None)
@@ -263,16 +331,46 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let init_ctx = format_ident!("HPyInitGlobalContext_{}", name, span = name_span);
     let init_fn = format_ident!("HPyInit_{}", name, span = name_span);
 
-    extra.extend(quote! {
+    let extra = quote! {
         #[doc(hidden)]
-        static __HPY_DEFINES: ::hpy::impl_::StaticPtrArray<#sys::HPyDef, #n_defines> =
-            ::hpy::impl_::StaticPtrArray::new([#(#defines,)* ::core::ptr::null_mut()]);
+        static __HPY_MOD_EXEC: ::hpy::impl_::StaticDef = {
+            unsafe extern "C" fn __hpy_impl(ctx: *mut #sys::HPyContext, module: #sys::HPy) -> ::core::ffi::c_int {
+                // SAFETY: the runtime calls `HPy_mod_exec` with the context of the
+                // call and the module object, borrowed for the call.
+                unsafe {
+                    ::hpy::impl_::run_inquiry(ctx, #exec_name, |ctx| {
+                        let module = ::hpy::impl_::borrow_arg(ctx, module);
+                        ::hpy::impl_::module_exec(ctx, &module, &__HPY_MODULE_SPEC)?;
+                        #(#export_calls)*
+                        #user_init
+                    })
+                }
+            }
+            unsafe extern "C" fn __hpy_trampoline(module: *mut #sys::cpy_PyObject) -> ::core::ffi::c_int {
+                // SAFETY: CPython calls `Py_mod_exec` with the module object.
+                unsafe { ::hpy::impl_::trampoline_inquiry(module, __hpy_impl) }
+            }
+            ::hpy::impl_::StaticDef::slot(
+                #sys::HPy_mod_exec,
+                ::hpy::impl_::erase_inquiry(__hpy_impl),
+                ::hpy::impl_::erase_inquiry_trampoline(__hpy_trampoline),
+            )
+        };
         #[doc(hidden)]
-        static __HPY_GLOBALS: ::hpy::impl_::StaticPtrArray<#sys::HPyGlobal, #n_globals> =
-            ::hpy::impl_::StaticPtrArray::new([#(#global_ptrs,)* ::core::ptr::null_mut()]);
+        static __HPY_METHODS: [&::hpy::impl_::StaticDef; #n_methods] = [#(#method_defs),*];
         #[doc(hidden)]
-        static __HPY_MODULE_DEF: ::hpy::impl_::StaticModuleDef =
-            ::hpy::impl_::StaticModuleDef::new(#doc, __HPY_DEFINES.as_ptr(), __HPY_GLOBALS.as_ptr());
+        static __HPY_GLOBALS: [&::hpy::Global; #n_globals] = [#(#global_refs),*];
+        #[doc(hidden)]
+        static __HPY_MODULE_SPEC: ::hpy::impl_::ModuleSpec = ::hpy::impl_::ModuleSpec {
+            name: #name,
+            module_path: ::core::module_path!(),
+            doc: #doc,
+            methods: &__HPY_METHODS,
+            globals: &__HPY_GLOBALS,
+            exec: &__HPY_MOD_EXEC,
+        };
+        #[doc(hidden)]
+        static __HPY_MODULE_DEF: ::hpy::impl_::ModuleDefCell = ::hpy::impl_::ModuleDefCell::new();
 
         /// HPy module protocol: the ABI major version this module needs.
         #[doc(hidden)]
@@ -295,16 +393,25 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             ::hpy::impl_::set_trampoline_context(ctx)
         }
 
-        /// HPy module protocol: the module definition (no context; no HPy calls).
+        /// HPy module protocol: the module definition (no context; no HPy calls),
+        /// built at the first call from this `mod` and the rest of the crate.
         #[doc(hidden)]
         #[unsafe(no_mangle)]
         pub extern "C" fn #init_fn() -> *mut #sys::HPyModuleDef {
             ::hpy::impl_::module_loading();
-            __HPY_MODULE_DEF.as_ptr()
+            ::hpy::impl_::module_def(&__HPY_MODULE_SPEC, &__HPY_MODULE_DEF)
         }
-    });
+    };
 
     let extra_items: syn::File = syn::parse2(extra)?;
     items.extend(extra_items.items);
-    Ok(quote!(#module))
+    // Next to the `mod` (the crate root, for functions elsewhere to join): the
+    // marker their expansion checks for.
+    Ok(quote! {
+        #module
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        pub use ::hpy::impl_::crate_marker::*;
+        #item_errors
+    })
 }

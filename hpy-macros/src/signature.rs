@@ -13,6 +13,11 @@ pub(crate) enum SigItem {
     Slash(Span),
     /// `*`: the parameters after it are keyword-only.
     Star(Span),
+    /// `*args`: the extra positional arguments (the parameters after it are
+    /// keyword-only).
+    VarArgs(Ident),
+    /// `**kwargs`: the extra keyword arguments (last).
+    VarKwargs(Ident),
 }
 
 impl Parse for SigItem {
@@ -23,8 +28,12 @@ impl Parse for SigItem {
         }
         if input.peek(Token![*]) {
             let t: Token![*] = input.parse()?;
-            if input.peek(Ident) || input.peek(Token![*]) {
-                return Err(input.error("`*args` and `**kwargs` are not supported yet; use `*` alone to start keyword-only parameters"));
+            if input.peek(Token![*]) {
+                input.parse::<Token![*]>()?;
+                return Ok(SigItem::VarKwargs(input.parse()?));
+            }
+            if input.peek(Ident) {
+                return Ok(SigItem::VarArgs(input.parse()?));
             }
             return Ok(SigItem::Star(t.span));
         }
@@ -63,12 +72,27 @@ pub(crate) enum Kind {
     PositionalOnly,
     PositionalOrKeyword,
     KeywordOnly,
+    /// `*args`.
+    VarPositional,
+    /// `**kwargs`.
+    VarKeyword,
 }
 
 /// Renders a default value for `__text_signature__`: literals as Python
-/// literals, anything else as `...`.
+/// literals (also inside a one-argument constructor, `Some(5)` or
+/// `CInt(0)`, and under `.into()`, `.to_string()`, `.to_owned()`), anything
+/// else as `...`.
 pub(crate) fn python_default(expr: &Expr) -> String {
     match expr {
+        Expr::Call(call) if call.args.len() == 1 => python_default(&call.args[0]),
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && ["into", "to_string", "to_owned", "into_owned"]
+                    .contains(&m.method.to_string().as_str()) =>
+        {
+            python_default(&m.receiver)
+        }
+        Expr::Paren(p) => python_default(&p.expr),
         Expr::Lit(lit) => match &lit.lit {
             syn::Lit::Int(i) => i.base10_digits().to_owned(),
             syn::Lit::Float(f) => f.base10_digits().to_owned(),

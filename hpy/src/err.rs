@@ -69,6 +69,8 @@ struct Lazy {
 enum LazyType {
     Builtin(ExceptionKind),
     Global(&'static Global),
+    /// A class of `create_exception!`, made when first needed.
+    Declared(fn() -> &'static crate::impl_::ExceptionDef),
 }
 
 struct WrongType {
@@ -123,6 +125,18 @@ impl Error {
     #[cold]
     pub fn from_global(ty: &'static Global, msg: impl Into<Cow<'static, str>>) -> Self {
         Error::lazy(LazyType::Global(ty), msg.into())
+    }
+
+    /// A lazily raised exception of a class declared with
+    /// [`create_exception!`](crate::create_exception) (what its `new_err`
+    /// returns): the class is made when first needed.
+    #[doc(hidden)]
+    #[cold]
+    pub fn from_declared(
+        def: fn() -> &'static crate::impl_::ExceptionDef,
+        msg: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Error::lazy(LazyType::Declared(def), msg.into())
     }
 
     /// A `TypeError` for a conversion that needs a Python `expected` (e.g. `"int"`)
@@ -213,7 +227,7 @@ impl Error {
     pub fn type_name(&self) -> Option<&'static str> {
         match &self.lazy.as_ref()?.ty {
             LazyType::Builtin(k) => Some(k.name),
-            LazyType::Global(_) => None,
+            LazyType::Global(_) | LazyType::Declared(_) => None,
         }
     }
 
@@ -244,6 +258,10 @@ impl Error {
                 ))
                 .restore(ctx),
             },
+            LazyType::Declared(def) => match def().class(ctx) {
+                Ok(ty) => set_string(ctx, ty.as_raw(), lazy.msg),
+                Err(e) => e.restore(ctx),
+            },
         }
     }
 
@@ -265,6 +283,13 @@ impl Error {
             LazyType::Global(global) => match global.try_load(ctx) {
                 Some(own) => given_matches(&own, ty),
                 None => false,
+            },
+            LazyType::Declared(def) => match def().class(ctx) {
+                Ok(own) => given_matches(&own, ty),
+                Err(_) => {
+                    ctx.err_clear();
+                    false
+                }
             },
         }
     }
@@ -680,6 +705,7 @@ impl LazyType {
         match self {
             LazyType::Builtin(k) => k.name,
             LazyType::Global(_) => "<exception class in a hpy::Global>",
+            LazyType::Declared(def) => def().name,
         }
     }
 }
@@ -837,6 +863,13 @@ pub mod exc {
                 #[inline]
                 pub fn type_object(ctx: &Context) -> crate::Borrowed<'_, '_> {
                     <Self as ExceptionType>::type_object(ctx)
+                }
+            }
+
+            impl crate::impl_::ExceptionBase for $name {
+                #[inline]
+                fn base_class(ctx: &Context) -> Result<Handle<'_>> {
+                    Ok(<Self as ExceptionType>::type_object(ctx).dup())
                 }
             }
 

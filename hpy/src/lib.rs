@@ -66,6 +66,7 @@ mod builtins;
 mod call;
 mod context;
 mod conv;
+mod declare;
 mod err;
 mod eval;
 mod global;
@@ -80,7 +81,7 @@ pub use context::{Context, Runtime};
 pub use conv::{FromPy, IntoPy};
 pub use err::{Error, Result, exc};
 pub use handle::{Borrowed, Handle};
-pub use hpy_macros::{hpy_init, hpy_method, hpy_module};
+pub use hpy_macros::{hpy_init, hpy_method, hpy_module, hpy_module_export};
 
 // Re-exports of the API areas (one line per item, kept sorted within each area).
 // [object, calls, eval]

@@ -48,6 +48,7 @@ MODULES = {
     "api_builtins": "hpy-api-builtins-fixture",  # str, bytes, list, tuple, dict, builders, ...
     "api_errors": "hpy-api-errors-fixture",  # errors, warnings, exception classes, globals
     "api_conv": "hpy-api-conv-fixture",  # conversions of collections and std types
+    "multifile": "hpy-multifile-fixture",  # a module spread over several files
     "hpyjson": "hpyjson",  # examples/hpyjson
 }
 # Every module is built with the dev profile: debug assertions on, so that
@@ -153,4 +154,5 @@ api_object = _module_fixture("api_object")
 api_builtins = _module_fixture("api_builtins")
 api_errors = _module_fixture("api_errors")
 api_conv = _module_fixture("api_conv")
+multifile = _module_fixture("multifile")
 hpyjson = _module_fixture("hpyjson")

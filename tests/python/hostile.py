@@ -514,6 +514,7 @@ DOCUMENTED_SYSTEM_ERRORS = {
     # what `stash` stored, if it ran)
     ("api_errors", "unstash"): "loaded before it was stored",
     ("api_errors", "raise_stash_type"): "loaded before it was stored",
+    ("multifile", "recall"): "loaded before it was stored",
 }
 
 

@@ -219,3 +219,79 @@ def test_attributes(features):
         features.get_attr(o, "a\x00b")
     with pytest.raises(AttributeError):
         features.set_answer(1)
+
+
+# ---------------------------------------------------------------------------
+# *args and **kwargs
+
+
+def test_var_args_and_kwargs(features):
+    assert features.var_both(1) == (1, (), 1, None)
+    assert features.var_both(1, 2, 3, b=5, x=9, y="z") == (1, (2, 3), 5, {"x": 9, "y": "z"})
+    assert features.var_both(a=1) == (1, (), 1, None)
+    assert features.var_sum() == 0
+    assert features.var_sum(1, 2, 3) == 6
+    assert features.var_pair("a", 1) == "a=1"
+    assert features.var_kwargs() is None  # None when no extra keyword, as in PyO3
+    assert features.var_kwargs(b=2, a=1) == [("a", 1), ("b", 2)]
+    # a keyword named like a positional-only parameter goes to **kwargs (Python's rule)
+    assert features.pos_only_and_kwargs(1, a=2, c=3) == (1, {"a": 2, "c": 3})
+    assert features.var_then_key(1, 2, key="k") == "2:k"
+
+
+def test_var_args_and_kwargs_errors(features):
+    # CPython's words for the same mistakes in a Python function
+    with pytest.raises(TypeError, match=r"^var_both\(\) missing 1 required positional argument: 'a'$"):
+        features.var_both()
+    with pytest.raises(TypeError, match=r"^var_both\(\) got multiple values for argument 'a'$"):
+        features.var_both(1, a=2)
+    with pytest.raises(TypeError, match=r"^var_then_key\(\) missing 1 required keyword-only argument: 'key'$"):
+        features.var_then_key(1, 2)
+    with pytest.raises(TypeError, match=r"^var_kwargs\(\) takes 0 positional arguments but 1 was given$"):
+        features.var_kwargs(1)
+    with pytest.raises(TypeError, match=r"^pos_only_and_kwargs\(\) missing 1 required positional argument: 'a'$"):
+        features.pos_only_and_kwargs(a=1)
+    # converted *args and **kwargs say where they failed
+    with pytest.raises(TypeError, match=r"^var_sum\(\) argument 'args': item 1: expected int, got str$"):
+        features.var_sum(1, "x")
+    with pytest.raises(TypeError, match=r"^var_kwargs\(\) argument 'kwargs': value for key 'a': expected int, got str$"):
+        features.var_kwargs(a="x")
+    with pytest.raises(ValueError, match=r"^expected a tuple of length 2, got length 1$"):
+        features.var_pair("a")
+
+
+def test_var_signatures(features):
+    sig = {name: getattr(features, name).__text_signature__ for name in
+           ("var_both", "var_sum", "var_kwargs", "pos_only_and_kwargs", "var_then_key")}
+    assert sig == {
+        "var_both": "(a, *args, b=1, **kwargs)",
+        "var_sum": "(*args)",
+        "var_kwargs": "(**kwargs)",
+        "pos_only_and_kwargs": "(a, /, **kwargs)",
+        "var_then_key": "(*args, key)",
+    }
+
+
+# ---------------------------------------------------------------------------
+# defaults of the parameter's type
+
+
+def test_typed_defaults(features):
+    # k = 10 for a usize, 2.5 for an f32, -1 for an i8: no `10_usize` needed
+    assert features.typed_defaults([1, 2]) == "2 10 2.5 -1"
+    assert features.typed_defaults([1], 3, 1.5, 7) == "1 3 1.5 7"
+    assert features.typed_defaults.__text_signature__ == "(items, k=10, scale=2.5, low=-1)"
+    # a string literal for a String; a number for an Option (Some)
+    assert features.literal_defaults() == "worldx2"
+    assert features.literal_defaults("you", None) == "youx-1"
+    assert features.literal_defaults.__text_signature__ == "(name='world', times=2)"
+
+
+def test_introspection(features):
+    # __module__ is the module's name on every runtime (PyPy 7.3.19 gives None
+    # on its own); inspect.signature reads __text_signature__ on CPython only.
+    assert features.var_both.__module__ == "features"
+    assert features.kwargs.__module__ == "features"
+    if not IS_PYPY:
+        import inspect
+        assert str(inspect.signature(features.var_both)) == "(a, *args, b=1, **kwargs)"

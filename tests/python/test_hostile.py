@@ -27,7 +27,8 @@ import pytest
 import hostile as H
 
 IS_PYPY = sys.implementation.name == "pypy"
-MODULE_NAMES = ["smoke", "pof", "features", "api_object", "api_builtins", "api_errors", "api_conv", "hpyjson"]
+MODULE_NAMES = ["smoke", "pof", "features", "api_object", "api_builtins", "api_errors", "api_conv",
+                "multifile", "hpyjson"]
 
 
 def collect():

@@ -271,7 +271,7 @@ mod hpyjson {
     /// on bytes.
     #[allow(clippy::too_many_arguments)]
     #[hpy_method(signature = (obj, ensure_ascii = true, encode_html_chars = false,
-        escape_forward_slashes = true, sort_keys = false, indent = 0, allow_nan = true,
+        escape_forward_slashes = true, sort_keys = false, indent = CInt(0), allow_nan = true,
         reject_bytes = true, default = None, separators = None))]
     fn dumps<'py>(
         ctx: &'py Context,
@@ -303,7 +303,7 @@ mod hpyjson {
     /// Converts arbitrary object recursively into JSON file (`fp.write(dumps(obj, ...))`).
     #[allow(clippy::too_many_arguments)]
     #[hpy_method(signature = (obj, fp, ensure_ascii = true, encode_html_chars = false,
-        escape_forward_slashes = true, sort_keys = false, indent = 0, allow_nan = true,
+        escape_forward_slashes = true, sort_keys = false, indent = CInt(0), allow_nan = true,
         reject_bytes = true, default = None, separators = None))]
     fn dump<'py>(
         ctx: &'py Context,

@@ -89,6 +89,20 @@ pub struct KeywordSpec {
     pub max_positional: usize,
     /// Which parameters must be given (no default).
     pub required: &'static [bool],
+    /// Whether `*args` takes the positional arguments beyond `max_positional`.
+    pub var_positional: bool,
+    /// Whether `**kwargs` takes the keyword arguments no parameter takes.
+    pub var_keyword: bool,
+}
+
+/// The `*args` and `**kwargs` of a call: a tuple (empty when there are none),
+/// and a dict, or `None` when no keyword went there.
+#[derive(Debug)]
+pub struct VarArgs<'ctx> {
+    /// `*args`: the positional arguments beyond the parameters.
+    pub args: Handle<'ctx>,
+    /// `**kwargs`: the keyword arguments no parameter takes.
+    pub kwargs: Option<Handle<'ctx>>,
 }
 
 /// Sorts the arguments of a KEYWORDS call into one slot per parameter (NULL
@@ -98,6 +112,7 @@ pub struct KeywordSpec {
 /// `ctx` must be live; `args` must hold `nargs` positional handles followed by
 /// one handle per name in `kwnames` (a tuple of str, or NULL), as the runtime
 /// passes them to a KEYWORDS impl.
+#[inline]
 pub unsafe fn parse_keywords<const N: usize>(
     ctx: &Context,
     spec: &KeywordSpec,
@@ -105,12 +120,94 @@ pub unsafe fn parse_keywords<const N: usize>(
     nargs: usize,
     kwnames: HPy,
 ) -> Result<[HPy; N]> {
-    debug_assert_eq!(spec.params.len(), N);
+    debug_assert!(!spec.var_positional && !spec.var_keyword);
     let mut slots = [HPy::NULL; N];
-    if nargs > spec.max_positional {
+    // SAFETY: forwarded from the caller; without `**kwargs` no keyword is extra.
+    unsafe {
+        sort_arguments(ctx, spec, args, nargs, kwnames, &mut slots, |_, _| {
+            unreachable_extra()
+        })
+    }?;
+    Ok(slots)
+}
+
+/// [`parse_keywords`] for a function with `*args` or `**kwargs`: also the
+/// tuple of the extra positional arguments and the dict of the extra
+/// keyword arguments (Python's rules: a keyword that names a positional-only
+/// parameter goes to `**kwargs` too).
+///
+/// # Safety
+/// As for [`parse_keywords`].
+pub unsafe fn parse_var_keywords<'ctx, const N: usize>(
+    ctx: &'ctx Context,
+    spec: &KeywordSpec,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+) -> Result<([HPy; N], VarArgs<'ctx>)> {
+    let mut slots = [HPy::NULL; N];
+    let mut kwargs: Option<Handle<'ctx>> = None;
+    // SAFETY: forwarded from the caller; `value` is one of its argument handles.
+    unsafe {
+        sort_arguments(
+            ctx,
+            spec,
+            args,
+            nargs,
+            kwnames,
+            &mut slots,
+            |name, value| {
+                let dict = match &kwargs {
+                    Some(d) => d,
+                    None => kwargs.insert(ctx.new_dict()?),
+                };
+                let value = core::mem::ManuallyDrop::new(Handle::from_raw(ctx, value));
+                dict.set_item(name, &*value)
+            },
+        )
+    }?;
+    let extra = nargs.saturating_sub(spec.max_positional);
+    // SAFETY: `args` holds `nargs` handles; the extra ones follow the
+    // positional parameters; the tuple takes its own references.
+    let args = unsafe {
+        let start = args.add(nargs - extra);
+        ctx.tuple_from_raw(core::slice::from_raw_parts(start, extra))
+    }?;
+    Ok((slots, VarArgs { args, kwargs }))
+}
+
+#[cold]
+fn unreachable_extra() -> Result<()> {
+    Err(crate::exc::SystemError::new_err(
+        "a keyword argument reached no parameter",
+    ))
+}
+
+/// The common part: positional arguments to the first slots (the rest to
+/// `*args`, if any), keywords to their slots or to `extra` (with `**kwargs`),
+/// then the check that every required parameter was given.
+///
+/// # Safety
+/// As for [`parse_keywords`]; `extra` gets the name and a borrowed value handle.
+#[inline]
+unsafe fn sort_arguments(
+    ctx: &Context,
+    spec: &KeywordSpec,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+    slots: &mut [HPy],
+    mut extra: impl FnMut(&Handle<'_>, HPy) -> Result<()>,
+) -> Result<()> {
+    debug_assert_eq!(spec.params.len(), slots.len());
+    if nargs > spec.max_positional && !spec.var_positional {
         return Err(too_many_positional(spec, nargs));
     }
-    for (i, slot) in slots.iter_mut().enumerate().take(nargs) {
+    for (i, slot) in slots
+        .iter_mut()
+        .enumerate()
+        .take(nargs.min(spec.max_positional))
+    {
         // SAFETY: `args` holds at least `nargs` handles (caller's contract).
         *slot = unsafe { *args.add(i) };
     }
@@ -123,30 +220,49 @@ pub unsafe fn parse_keywords<const N: usize>(
             let name = unsafe {
                 Handle::from_raw_result(ctx, sys::HPy_GetItem_i(raw, kwnames, k as isize))
             }?;
-            let Ok(name_str) = name.as_str() else {
-                // Lone surrogates: no parameter has that name.
-                return Err(unexpected_keyword_object(ctx, spec, &name));
-            };
-            let Some(index) = spec.params.iter().position(|p| *p == name_str) else {
-                return Err(unexpected_keyword(spec, name_str));
-            };
-            if index < spec.positional_only {
-                return Err(positional_only_given_by_keyword(spec, name_str));
+            // SAFETY: keyword values follow the `nargs` positional arguments.
+            let value = unsafe { *args.add(nargs + k) };
+            // Lone surrogates (no valid UTF-8) name no parameter.
+            let index = name
+                .as_str()
+                .ok()
+                .and_then(|n| spec.params.iter().position(|p| *p == n));
+            if index.is_none() {
+                ctx.err_clear(); // what reading the name may have raised
             }
+            let index = match index {
+                Some(i) if i >= spec.positional_only => i,
+                _ if spec.var_keyword => {
+                    extra(&name, value)?;
+                    continue;
+                }
+                Some(_) => {
+                    return Err(positional_only_given_by_keyword(spec, name.as_str()?));
+                }
+                None => return Err(unexpected_keyword_named(ctx, spec, &name)),
+            };
             if !slots[index].is_null() {
                 return Err(TypeError::new_err(format!(
-                    "{}() got multiple values for argument '{name_str}'",
-                    spec.func
+                    "{}() got multiple values for argument '{}'",
+                    spec.func, spec.params[index]
                 )));
             }
-            // SAFETY: keyword values follow the `nargs` positional arguments.
-            slots[index] = unsafe { *args.add(nargs + k) };
+            slots[index] = value;
         }
     }
-    if let Some(missing) = (0..N).find(|&i| spec.required[i] && slots[i].is_null()) {
-        return Err(missing_arguments(spec, &slots, missing));
+    if let Some(missing) = (0..slots.len()).find(|&i| spec.required[i] && slots[i].is_null()) {
+        return Err(missing_arguments(spec, slots, missing));
     }
-    Ok(slots)
+    Ok(())
+}
+
+/// The `TypeError` for a keyword that names no parameter.
+#[cold]
+fn unexpected_keyword_named(ctx: &Context, spec: &KeywordSpec, name: &Handle<'_>) -> Error {
+    match name.as_str() {
+        Ok(name) => unexpected_keyword(spec, name),
+        Err(_) => unexpected_keyword_object(ctx, spec, name),
+    }
 }
 
 #[cold]

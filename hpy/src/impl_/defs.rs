@@ -1,8 +1,7 @@
-//! Writable `'static` definitions: `HPyDef`, pointer arrays, `HPyModuleDef`.
+//! Writable `'static` method and slot definitions (`HPyDef`).
 
 use core::cell::UnsafeCell;
 use core::ffi::CStr;
-use core::ptr::null_mut;
 
 use super::sys;
 
@@ -62,78 +61,22 @@ impl StaticDef {
     pub const fn as_ptr(&'static self) -> *mut sys::HPyDef {
         self.0.get()
     }
+
+    /// The Python name of a method definition (`None` for a slot).
+    pub fn method_name(&'static self) -> Option<&'static CStr> {
+        // SAFETY: the definition is only written by the HPy runtime while it
+        // creates a module (under the interpreter lock, which the caller
+        // holds too), and never the `kind` or the name of a method; a method's
+        // name is a `'static` C string (`StaticDef::method`).
+        unsafe {
+            let def = &*self.0.get();
+            (def.kind == sys::HPyDef_Kind_Meth).then(|| CStr::from_ptr(def.u.meth.name))
+        }
+    }
 }
 
 impl core::fmt::Debug for StaticDef {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("StaticDef")
-    }
-}
-
-/// A NULL-terminated array of pointers (`defines`, `globals`), writable and `'static`.
-#[repr(transparent)]
-pub struct StaticPtrArray<T, const N: usize>(UnsafeCell<[*mut T; N]>);
-
-// SAFETY: as for `StaticDef`: only the runtime touches it, under the GIL.
-unsafe impl<T, const N: usize> Sync for StaticPtrArray<T, N> {}
-
-impl<T, const N: usize> StaticPtrArray<T, N> {
-    /// Wraps the array; its last element must be NULL.
-    pub const fn new(items: [*mut T; N]) -> Self {
-        assert!(
-            N > 0 && items[N - 1].is_null(),
-            "the array must end with NULL"
-        );
-        StaticPtrArray(UnsafeCell::new(items))
-    }
-
-    /// The pointer to the first element.
-    pub const fn as_ptr(&'static self) -> *mut *mut T {
-        self.0.get().cast()
-    }
-}
-
-impl<T, const N: usize> core::fmt::Debug for StaticPtrArray<T, N> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("StaticPtrArray")
-    }
-}
-
-/// A writable, `'static` `HPyModuleDef`.
-#[repr(transparent)]
-pub struct StaticModuleDef(UnsafeCell<sys::HPyModuleDef>);
-
-// SAFETY: as for `StaticDef`.
-unsafe impl Sync for StaticModuleDef {}
-
-impl StaticModuleDef {
-    /// A module definition (universal mode: no size, no legacy methods).
-    pub const fn new(
-        doc: Option<&'static CStr>,
-        defines: *mut *mut sys::HPyDef,
-        globals: *mut *mut sys::HPyGlobal,
-    ) -> Self {
-        let doc = match doc {
-            Some(d) => d.as_ptr(),
-            None => core::ptr::null(),
-        };
-        StaticModuleDef(UnsafeCell::new(sys::HPyModuleDef {
-            doc,
-            size: 0,
-            legacy_methods: null_mut(),
-            defines,
-            globals,
-        }))
-    }
-
-    /// The pointer `HPyInit_<module>` returns.
-    pub const fn as_ptr(&'static self) -> *mut sys::HPyModuleDef {
-        self.0.get()
-    }
-}
-
-impl core::fmt::Debug for StaticModuleDef {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("StaticModuleDef")
     }
 }

@@ -20,14 +20,24 @@ use sys::HPyContext;
 
 mod args;
 mod defs;
+mod module;
 mod run;
 mod trampolines;
 
 pub use args::*;
 pub use defs::*;
+pub use module::*;
 use run::panic_message;
 pub use run::*;
 pub use trampolines::*;
+
+/// What `#[hpy_module]` brings into the scope of its `mod` (the crate root):
+/// the marker that `#[hpy_method]`s outside the `mod` check for, so that a
+/// function that no module would gather is a compile error.
+pub mod crate_marker {
+    /// See [`crate_marker`](super::crate_marker).
+    pub const HPY_METHODS_OUTSIDE_THE_MODULE_MOD_NEED_A_HPY_MODULE_AT_THE_CRATE_ROOT: () = ();
+}
 
 // ---------------------------------------------------------------------------
 // The trampoline context

@@ -7,7 +7,7 @@ use hpy::hpy_module;
 /// Exercises the SDK's methods and conversions.
 #[hpy_module]
 mod features {
-    use hpy::{Context, Handle, Result, exc, hpy_init, hpy_method};
+    use hpy::{Context, Handle, IntoPy, Result, exc, hpy_init, hpy_method};
 
     /// An `i64` result, or `OverflowError` where Rust arithmetic overflowed
     /// (Python ints would not).
@@ -264,6 +264,78 @@ mod features {
     #[hpy_method]
     fn get_attr<'py>(obj: &Handle<'py>, name: &str) -> Result<Handle<'py>> {
         obj.get_attr(name)
+    }
+
+    // --- *args, **kwargs ----------------------------------------------------
+
+    /// `(a, *args, b=1, **kwargs)`: what each parameter got.
+    #[hpy_method(signature = (a, *args, b = 1, **kwargs))]
+    fn var_both<'py>(
+        ctx: &'py Context,
+        a: &Handle<'py>,
+        args: &Handle<'py>,
+        b: i64,
+        kwargs: Option<&Handle<'py>>,
+    ) -> Result<Handle<'py>> {
+        let kw = match kwargs {
+            Some(d) => d.dup(),
+            None => ctx.none().dup(),
+        };
+        ctx.new_tuple(&[a, args, &b.into_py(ctx)?, &kw])
+    }
+
+    /// `(*args)` converted: the sum of the ints.
+    #[hpy_method(signature = (*args))]
+    fn var_sum(args: Vec<i64>) -> i64 {
+        args.iter().fold(0i64, |s, v| s.wrapping_add(*v))
+    }
+
+    /// `(*args)` as a Rust tuple: exactly two items.
+    #[hpy_method(signature = (*pair))]
+    fn var_pair(pair: (String, i64)) -> String {
+        format!("{}={}", pair.0, pair.1)
+    }
+
+    /// `(**kwargs)` converted: the keywords, sorted, or None.
+    #[hpy_method(signature = (**kwargs))]
+    fn var_kwargs(
+        kwargs: Option<std::collections::BTreeMap<String, i64>>,
+    ) -> Option<Vec<(String, i64)>> {
+        kwargs.map(|m| m.into_iter().collect())
+    }
+
+    /// `(a, /, **kwargs)`: a keyword named `a` goes to `kwargs`, as in Python.
+    #[hpy_method(signature = (a, /, **kwargs))]
+    fn pos_only_and_kwargs<'py>(
+        ctx: &'py Context,
+        a: i64,
+        kwargs: Option<&Handle<'py>>,
+    ) -> Result<Handle<'py>> {
+        let kw = match kwargs {
+            Some(d) => d.dup(),
+            None => ctx.none().dup(),
+        };
+        ctx.new_tuple(&[&a.into_py(ctx)?, &kw])
+    }
+
+    /// `(*args, key)`: a parameter after `*args` is keyword-only.
+    #[hpy_method(signature = (*args, key))]
+    fn var_then_key<'py>(args: &Handle<'py>, key: &str) -> Result<String> {
+        Ok(format!("{}:{key}", args.len()?))
+    }
+
+    // --- defaults of the parameter's type ------------------------------------
+
+    /// `k = 10` for a `usize`, `scale = 2.5` for an `f32`, `-1` for an `i8`.
+    #[hpy_method(signature = (items, k = 10, scale = 2.5, low = -1))]
+    fn typed_defaults(items: Vec<i64>, k: usize, scale: f32, low: i8) -> String {
+        format!("{} {k} {scale} {low}", items.len())
+    }
+
+    /// A string literal default for a `String`; a number for an `Option`.
+    #[hpy_method(signature = (name = "world", times = 2))]
+    fn literal_defaults(name: String, times: Option<u8>) -> String {
+        format!("{name}x{}", times.map_or(-1, i16::from))
     }
 
     // --- module initialisation ---------------------------------------------

@@ -10,4 +10,8 @@ fn norm(p: Point) -> f64 {
     p.x.abs()
 }
 
+// (a module in the crate, so that the function above has one to join)
+#[hpy::hpy_module]
+mod m {}
+
 fn main() {}

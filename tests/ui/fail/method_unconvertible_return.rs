@@ -10,4 +10,8 @@ fn origin() -> Point {
     Point { x: 0.0 }
 }
 
+// (a module in the crate, so that the function above has one to join)
+#[hpy::hpy_module]
+mod m {}
+
 fn main() {}
