@@ -111,7 +111,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from interpreters import interpreter_env  # noqa: E402
 BENCH = ROOT / "bench"
 WORKER = BENCH / "callbench_worker.py"
-OUT = ROOT / "target" / "bench"
+OUT = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "bench"
 
 # column shape -> heading
 COLUMNS = {

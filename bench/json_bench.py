@@ -75,7 +75,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from interpreters import interpreter_env  # noqa: E402
 BENCH = ROOT / "bench"
 WORKER = BENCH / "json_worker.py"
-OUT = ROOT / "target" / "bench"
+OUT = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "bench"
 DATA = ROOT.parent / "shared" / "data" / "json-bench"
 GENERATED = OUT / "json_generated.json"
 GENERATED_SIZE = 10 * 1024 * 1024

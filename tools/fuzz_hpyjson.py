@@ -61,7 +61,7 @@ from interpreters import interpreter_env
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
-OUT = ROOT / "target" / "fuzz"
+OUT = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "fuzz"
 CHUNK = 20_000
 
 # ---------------------------------------------------------------------------
