@@ -34,15 +34,22 @@ Outcomes per input:
                   chunk is replayed with every input logged, to report the one
                   that crashed
   hang            a chunk took more than --timeout seconds: a FINDING
-  disagreements   differential check against the stdlib `json` on valid UTF-8,
-                  made RFC 8259-strict like hpyjson (its NaN/Infinity
-                  extension turned off with `parse_constant`): one accepts
-                  and the other rejects, or both accept and the values differ
-                  (NaN-aware). Input that is not valid UTF-8 must be rejected
-                  (UTF-8-encoded surrogates excepted: implementation-defined).
-                  Reported with examples.
+  disagreements   differential check of `loads(x, strict=True)` against the
+                  stdlib `json` on valid UTF-8, made RFC 8259-strict (its
+                  NaN/Infinity extension turned off with `parse_constant`):
+                  one accepts and the other rejects, or both accept and the
+                  values differ (NaN-aware). Input that is not valid UTF-8
+                  must be rejected (UTF-8-encoded surrogates excepted:
+                  implementation-defined). Reported with examples.
+  ujson differences
+                  differential check of `loads(x)` (ujson's grammar) against
+                  ujson 6.1 (from PyPI, installed in the venv by
+                  tools/setup-interpreters) on every input: the same value
+                  (NaN-aware, types exact), or the same exception type and
+                  message. Reported with examples.
 
-The exit status is 0 when there is no finding and no disagreement, 1 otherwise.
+The exit status is 0 when there is no finding, no disagreement and no ujson
+difference, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -69,6 +76,7 @@ CHUNK = 20_000
 
 CHILD = r'''
 import importlib, importlib.util, json, random, sys
+import ujson
 sys.path.insert(0, TOOLS_DIR)
 from json_same import same
 
@@ -135,14 +143,25 @@ def _reject_constant(name):
     """`parse_constant` for json.loads: NaN and Infinity are not JSON."""
     raise json.JSONDecodeError(f"{name} is not allowed", name, 0)
 
-def run_chunk(mod, corpus, seed, chunk, n, verbose):
+def outcome(loads, data):
+    """("ok", value) or (exception type name, message)."""
+    try:
+        return "ok", loads(data)
+    except Exception as e:
+        return type(e).__name__, str(e)
+
+def run_chunk(mod, has_strict, corpus, seed, chunk, n, verbose):
     loads = mod.loads
+
+    def strict_loads(data):
+        return loads(data, strict=True) if has_strict else loads(data)
 
     def jloads(text):
         return json.loads(text, parse_constant=_reject_constant)
 
     expected = (mod.JSONDecodeError, RecursionError)
-    counts = {"accepted": 0, "rejected": 0, "unexpected": 0, "disagreements": 0}
+    counts = {"accepted": 0, "rejected": 0, "unexpected": 0, "disagreements": 0,
+              "ujson differences": 0}
     examples = []
     per_kind = {}
 
@@ -155,8 +174,13 @@ def run_chunk(mod, corpus, seed, chunk, n, verbose):
         if verbose:
             sys.stdout.write("input " + ascii(data) + "\n")
             sys.stdout.flush()
+        ours, theirs = outcome(loads, data), outcome(ujson.loads, data)
+        if ours[0] != theirs[0] or not (same(ours[1], theirs[1]) if ours[0] == "ok"
+                                        else ours[1] == theirs[1]):
+            counts["ujson differences"] += 1
+            example("ujson differs", data, f"hpyjson {ascii(ours)[:95]}, ujson {ascii(theirs)[:95]}")
         try:
-            value = loads(data)
+            value = strict_loads(data)
             ok = True
         except expected:
             ok = False
@@ -207,7 +231,7 @@ def main():
         corpus = [bytes.fromhex(line.strip().decode()) for line in f if line.strip()]
     for line in sys.stdin:  # one job per line: "chunk n verbose"
         chunk, n, verbose = map(int, line.split())
-        counts, examples = run_chunk(mod, corpus, seed, chunk, n, verbose)
+        counts, examples = run_chunk(mod, spec[0] == "hpy", corpus, seed, chunk, n, verbose)
         sys.stdout.write("result " + json.dumps([chunk, counts, examples]) + "\n")
         sys.stdout.flush()
 
@@ -316,7 +340,7 @@ def main() -> int:
     chunks = [(i, min(CHUNK, count - i * CHUNK)) for i in range((count + CHUNK - 1) // CHUNK)]
     child = Child(python, spec, corpus, args.seed)
     totals = {"accepted": 0, "rejected": 0, "unexpected": 0, "disagreements": 0,
-              "crash": 0, "hang": 0}
+              "ujson differences": 0, "crash": 0, "hang": 0}
     examples: list = []
     findings: list[str] = []
     tried = 0
@@ -350,7 +374,7 @@ def main() -> int:
     elapsed = time.monotonic() - started
     print(f"module: {spec[2] or spec[1]}")
     print(f"inputs tried: {tried} of {count} (seed {args.seed}, {len(chunks)} chunks of <= {CHUNK})")
-    for key in ("accepted", "rejected", "unexpected", "disagreements"):
+    for key in ("accepted", "rejected", "unexpected", "disagreements", "ujson differences"):
         print(f"  {key:18} {totals[key]}")
     print(f"  {'crashed chunks':18} {totals['crash']}")
     print(f"  {'hung chunks':18} {totals['hang']}")
@@ -360,7 +384,8 @@ def main() -> int:
         print(f"  FINDING: {finding}")
     rate = tried / max(elapsed, 1e-9)
     print(f"time: {elapsed:.1f} s in all ({rate:,.0f} inputs/s including the build and setup)")
-    bad = totals["unexpected"] + totals["crash"] + totals["hang"] + totals["disagreements"]
+    bad = (totals["unexpected"] + totals["crash"] + totals["hang"] + totals["disagreements"]
+           + totals["ujson differences"])
     print("result: " + ("no findings" if not bad else "FINDINGS (see above)"))
     return 1 if bad else 0
 

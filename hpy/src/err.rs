@@ -789,7 +789,10 @@ impl Context {
     /// `stack_level` 1 points at the caller of the extension function.
     ///
     /// When a warnings filter turns it into an error, that exception is
-    /// returned (raised) as `Err`.
+    /// returned (raised) as `Err`. A `category` that is not a subclass of
+    /// `Warning` raises `TypeError`, as `warnings.warn` does (HPy's
+    /// `HPyErr_WarnEx` would call it with the message and warn with whatever
+    /// that gives).
     ///
     /// ```
     /// fn old_api(ctx: &hpy::Context) -> hpy::Result<()> {
@@ -797,6 +800,12 @@ impl Context {
     /// }
     /// ```
     pub fn warn(&self, category: &Handle<'_>, message: &str, stack_level: isize) -> Result<()> {
+        if !(category.is_type() && is_subclass(category, &exc::Warning::type_object(self))) {
+            return Err(exc::TypeError::new_err(format!(
+                "category must be a Warning subclass, not '{}'",
+                category.type_name()
+            )));
+        }
         let raw = self.as_raw();
         with_c_str(message, |message| {
             // SAFETY: the context is live, `category` open and `message` a C string

@@ -303,6 +303,19 @@ def test_warning_as_error_propagates(api_errors):
         assert api_errors.warn_then_return() == 42
 
 
+@pytest.mark.parametrize("category", [ValueError, str, 5, Warning(), object])
+def test_warn_category_must_be_a_warning_class(api_errors, category):
+    # As warnings.warn: TypeError, and no warning of another class.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(TypeError, match=r"^category must be a Warning subclass, not '\w+'$"):
+            api_errors.warn(category, "m", 1)
+        with pytest.raises(TypeError) as expected:
+            warnings.warn("m", category)
+    assert caught == []
+    assert str(expected.value).startswith("category must be a Warning subclass")
+
+
 def test_warn_errors(api_errors):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

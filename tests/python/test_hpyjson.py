@@ -10,9 +10,12 @@ What is checked:
   `decode`/`encode` aliases, `JSONDecodeError` (a `ValueError`), the error
   types (and ujson's messages) for bad input, big integers, float round
   trips, surrogates, NaN/Infinity and `allow_nan`, `default`, `reject_bytes`;
-* conformance with JSONTestSuite (`../shared/data/JSONTestSuite/test_parsing`):
-  every `y_` case is accepted and equals `json.loads` of it, every `n_` case
-  raises `hpyjson.JSONDecodeError`, every `i_` case either way, without a crash;
+* conformance with JSONTestSuite (`../shared/data/JSONTestSuite/test_parsing`),
+  in strict mode (`loads(x, strict=True)`, RFC 8259): every `y_` case is
+  accepted and equals `json.loads` of it, every `n_` case raises
+  `hpyjson.JSONDecodeError`, every `i_` case either way, without a crash (in
+  both modes); the default mode is ujson's grammar, checked against ujson
+  itself input by input in test_ujson_differential.py;
 * round trips of the json-bench documents (`../shared/data/json-bench`);
   in debug mode only a slice of each, to keep that run fast.
 
@@ -432,29 +435,103 @@ def test_loads_invalid_utf8_raises_json_decode_error(hpyjson, data):
         hpyjson.loads(data)
 
 
-# ujson's own messages (its tests check these); hpyjson is a drop-in replacement.
+# ujson 6.1's messages, for the same input (test_ujson_differential.py
+# checks thousands more against ujson itself); hpyjson is a drop-in replacement.
 @pytest.mark.parametrize("text, message", [
     ("", "Expected object or value"),
     ("   ", "Expected object or value"),
     ("[1] x", "Trailing data"),
-    ("NaN!", "Expected object or value"),
-    ("Infinity and Beyond", "Expected object or value"),
-    ("n", "Unexpected character .* 'null'"),
-    ("tru", "Unexpected character .* 'true'"),
-    ("I", "Expected object or value"),
-    ("-Inf", "Expected a digit when decoding 'number'"),
-    ("01", "Leading zeros are not allowed when decoding 'number'"),
-    ("1.", "Expected a digit after '.' when decoding 'number'"),
-    ("1e", "Expected a digit in the exponent when decoding 'number'"),
-    ('"a\tb"', "Invalid control character when decoding 'string'"),
+    ("NaN!", "Trailing data"),
+    ("Infinity and Beyond", "Trailing data"),
+    ("n", "Unexpected character found when decoding 'null'"),
+    ("tru", "Unexpected character found when decoding 'true'"),
+    ("I", "Unexpected character found when decoding 'Infinity'"),
+    ("Nan", "Unexpected character found when decoding 'NaN'"),
+    ("-Inf", "Unexpected character found when decoding '-Infinity'"),
+    ("-NaN", "Trailing data"),  # "-" is 0 for ujson
+    ("1e", "Trailing data"),  # the double is "1", then junk
+    ("[1e]", "Unexpected character found when decoding array value \\(2\\)"),
+    ("[1,]", "Unexpected character found when decoding array value \\(1\\)"),
+    ('{"a":1,}', "Unexpected character in found when decoding object value"),
     ('"abc', "Unmatched '\"' when decoding 'string'"),
+    ('"a\x00b"', "Unmatched '\"' when decoding 'string'"),
     ('{"a"}', "No ':' found when decoding object value"),
     ("{1:1}", "Key name of object must be 'string' when decoding 'object'"),
+    ('{["a"]: 1}', "Invalid JSON: object keys must be strings"),
     ('"\\x"', "Unrecognized escape sequence when decoding 'string'"),
+    ('"\\u12"', "Unexpected character in unicode escape sequence when decoding 'string'"),
+    ("[" * 1025 + "]" * 1025, "Reached object decoding depth limit"),
 ])
 def test_loads_error_messages_match_ujson(hpyjson, text, message):
     with pytest.raises(hpyjson.JSONDecodeError, match=message):
         hpyjson.loads(text)
+
+
+# strict=True: RFC 8259's grammar; ujson's messages where ujson rejects too,
+# messages of the same style where only RFC 8259 does.
+@pytest.mark.parametrize("text, message", [
+    ("", "Expected object or value"),
+    ("[1] x", "Trailing data"),
+    ("NaN", "Expected object or value"),
+    ("Infinity", "Expected object or value"),
+    ("I", "Expected object or value"),
+    ("-Inf", "Expected a digit when decoding 'number'"),
+    ("-", "Expected a digit when decoding 'number'"),
+    ("01", "Leading zeros are not allowed when decoding 'number'"),
+    ("-01", "Leading zeros are not allowed when decoding 'number'"),
+    ("1.", "Expected a digit after '.' when decoding 'number'"),
+    ("1e", "Expected a digit in the exponent when decoding 'number'"),
+    ("1e+", "Expected a digit in the exponent when decoding 'number'"),
+    ('"a\tb"', "Invalid control character when decoding 'string'"),
+    ('"a\x00b"', "Invalid control character when decoding 'string'"),
+    ('"abc', "Unmatched '\"' when decoding 'string'"),
+    ('{["a"]: 1}', "Key name of object must be 'string' when decoding 'object'"),
+    ("{1:1}", "Key name of object must be 'string' when decoding 'object'"),
+])
+def test_strict_error_messages(hpyjson, text, message):
+    with pytest.raises(hpyjson.JSONDecodeError, match=message):
+        hpyjson.loads(text, strict=True)
+    with pytest.raises(hpyjson.JSONDecodeError, match=message):
+        hpyjson.load(io.StringIO(text), strict=True)
+
+
+# What ujson accepts beyond RFC 8259, and so does hpyjson by default.
+@pytest.mark.parametrize("text, expected", [
+    ("NaN", math.nan),
+    ("Infinity", math.inf),
+    ("-Infinity", -math.inf),
+    ("[NaN, Infinity, -Infinity]", [math.nan, math.inf, -math.inf]),
+    ('{"a": NaN}', {"a": math.nan}),
+    ("01", 1),
+    ("-007", -7),
+    ("-", 0),
+    ("[-]", [0]),
+    ("1.", 1.0),
+    ("-.5", -0.5),
+    ("00.5e1", 5.0),
+    ("1.e2", 100.0),
+    ("0001E+2", 100.0),
+    ('"a\tb\x01"', "a\tb\x01"),
+    ('["\n"]', ["\n"]),
+    ("000000000000000000000000000001", 1),
+    ("-0000000000000000000000000000018446744073709551616", -18446744073709551616),
+])
+def test_ujson_grammar_by_default(hpyjson, text, expected):
+    assert same(hpyjson.loads(text), expected)
+    assert same(hpyjson.loads(text.encode()), expected)
+    assert same(hpyjson.decode(text), expected)
+    assert same(hpyjson.load(io.StringIO(text)), expected)
+    with pytest.raises(hpyjson.JSONDecodeError):
+        hpyjson.loads(text, strict=True)
+
+
+def test_strict_is_keyword_only_and_a_bool(hpyjson):
+    with pytest.raises(TypeError):
+        hpyjson.loads("1", True)
+    with pytest.raises(TypeError):
+        hpyjson.loads("1", strict=1)
+    assert hpyjson.loads("1", strict=False) == 1
+    assert hpyjson.loads(obj="[NaN]", strict=False)[0] != 0
 
 
 @pytest.mark.parametrize("word", ["Infinity", "NaN", "null", "true", "false"])
@@ -517,12 +594,15 @@ def test_nan_and_infinity(hpyjson):
     assert hpyjson.dumps(math.inf) == "Infinity"
     assert hpyjson.dumps(-math.inf) == "-Infinity"
     assert hpyjson.dumps([math.inf], allow_nan=True) == "[Infinity]"
-    # loads follows RFC 8259 strictly (every n_ case of JSONTestSuite is
-    # rejected, and NaN/Infinity are among them), unlike ujson and json.
+    # loads reads them back, as ujson and json do ...
+    for x in (math.nan, math.inf, -math.inf, [math.nan, {"k": -math.inf}]):
+        assert same(hpyjson.loads(hpyjson.dumps(x)), x)
+        assert same(hpyjson.loads(hpyjson.dumps(x)), json.loads(json.dumps(x)))
+    # ... but not in strict mode: RFC 8259 has no such literals.
     for text in ("NaN", "Infinity", "-Infinity", "[NaN]"):
         with pytest.raises(hpyjson.JSONDecodeError):
-            hpyjson.loads(text)
-    assert hpyjson.loads('["NaN", "Infinity"]') == ["NaN", "Infinity"]
+            hpyjson.loads(text, strict=True)
+    assert hpyjson.loads('["NaN", "Infinity"]', strict=True) == ["NaN", "Infinity"]
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, [math.nan], {"k": math.inf}, [[-math.inf]]],
@@ -737,6 +817,9 @@ def run(kind, arg):
     if kind == "loads_file":
         with open(arg, "rb") as f:
             return mod.loads(f.read())
+    if kind == "loads_file_strict":
+        with open(arg, "rb") as f:
+            return mod.loads(f.read(), strict=True)
     if kind == "loads_text":
         return mod.loads(arg)
     if kind == "dumps_nested_list":
@@ -799,7 +882,8 @@ def child_results(hpyjson, loader, mode) -> dict[str, list]:
     cases = dict(CHILD_CASES)
     if SUITE.is_dir():
         for f in _cases("i") + sorted(DEEP_N_CASES):
-            cases[f] = ("loads_file", str(SUITE / f))
+            cases[f] = ("loads_file_strict", str(SUITE / f))
+            cases[f + ":ujson"] = ("loads_file", str(SUITE / f))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     results: dict[str, list] = {}
     while True:  # after a crash, a new child goes on with the cases after the one that crashed
@@ -856,12 +940,13 @@ def test_circular_reference_raises_without_crash(hpyjson, loader, mode, case):
 @pytest.mark.parametrize("name", _suite_param("i"))
 def test_suite_i_cases_never_crash(hpyjson, loader, mode, name):
     _need(SUITE)
-    status, exc, is_decode_error, msg = child_results(hpyjson, loader, mode)[name]
-    assert status in ("ok", "raised"), (status, exc)
-    if status == "raised":
-        # rejected as invalid input, not by a panic (SystemError) or any other failure
-        assert is_decode_error or exc in ("ValueError", "UnicodeDecodeError", "OverflowError",
-                                          "RecursionError"), (exc, msg)
+    for case in (name, name + ":ujson"):  # strict mode, then ujson's grammar
+        status, exc, is_decode_error, msg = child_results(hpyjson, loader, mode)[case]
+        assert status in ("ok", "raised"), (case, status, exc)
+        if status == "raised":
+            # rejected as invalid input, not by a panic (SystemError) or any other failure
+            assert is_decode_error or exc in ("ValueError", "UnicodeDecodeError", "OverflowError",
+                                              "RecursionError"), (case, exc, msg)
 
 
 # ---------------------------------------------------------------------------
@@ -873,11 +958,13 @@ def test_suite_y_cases_are_accepted(hpyjson, name):
     _need(SUITE)
     data = (SUITE / name).read_bytes()
     expected = json.loads(data)
-    assert same(hpyjson.loads(data), expected)
+    assert same(hpyjson.loads(data, strict=True), expected)
+    assert same(hpyjson.loads(data), expected)  # ujson's grammar is a superset
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return
+    assert same(hpyjson.loads(text, strict=True), expected)
     assert same(hpyjson.loads(text), expected)
 
 
@@ -886,21 +973,22 @@ def test_suite_n_cases_are_rejected(hpyjson, name):
     _need(SUITE)
     data = (SUITE / name).read_bytes()
     with pytest.raises(hpyjson.JSONDecodeError):
-        hpyjson.loads(data)
+        hpyjson.loads(data, strict=True)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return
     with pytest.raises(hpyjson.JSONDecodeError):
-        hpyjson.loads(text)
+        hpyjson.loads(text, strict=True)
 
 
 @pytest.mark.parametrize("name", sorted(DEEP_N_CASES))
 def test_suite_deep_n_cases_are_rejected_without_crash(hpyjson, loader, mode, name):
     _need(SUITE)
-    status, exc, is_decode_error, msg = child_results(hpyjson, loader, mode)[name]
-    assert status == "raised", (status, exc)
-    assert is_decode_error or exc == "RecursionError", (exc, msg)
+    for case in (name, name + ":ujson"):
+        status, exc, is_decode_error, msg = child_results(hpyjson, loader, mode)[case]
+        assert status == "raised", (case, status, exc)
+        assert is_decode_error or exc == "RecursionError", (case, exc, msg)
 
 
 # ---------------------------------------------------------------------------

@@ -1,13 +1,25 @@
 //! `loads`: JSON text straight to Python objects, with no intermediate tree.
 //!
-//! The grammar is RFC 8259's, strictly: every `n_` case of JSONTestSuite is
-//! rejected, so numbers have no leading zeros and need digits after `.` and in
-//! exponents, `NaN`/`Infinity` are not literals, and strings cannot hold raw
-//! control characters (ujson accepts all of these; `dumps` still writes `NaN`
-//! and `Infinity` when `allow_nan` is true, as ujson and `json` do). The error
-//! messages are ujson's where ujson rejects too. Lone surrogates (escaped, or
-//! encoded in the input) are kept, and a `\uD8xx\uDCxx` pair of escapes is
-//! joined, as in ujson.
+//! Two grammars:
+//!
+//! * **ujson's** (the default): what ujson 6.1 accepts, value for value and
+//!   error message for error message. Beyond RFC 8259 that is `NaN`,
+//!   `Infinity` and `-Infinity`; raw control characters in strings; and
+//!   ujson's numbers: an integer is `-?[0-9]*` (leading zeros allowed, a lone
+//!   `-` is `0`), and a number that goes on with `.`, `e` or `E` is read as
+//!   double-conversion's `StringToDouble` reads it with trailing junk allowed
+//!   (`1.` is `1.0`, `-.5` is `-0.5`, `1e` is `1` followed by junk, and a
+//!   number with no digit at all is `0.0` that consumes nothing).
+//! * **RFC 8259's, strictly** (`strict=True`): every `n_` case of
+//!   JSONTestSuite is rejected, so numbers have no leading zeros and need
+//!   digits after `.` and in exponents, `NaN`/`Infinity` are not literals,
+//!   and strings cannot hold raw control characters. The error messages are
+//!   ujson's where ujson rejects too.
+//!
+//! In both, lone surrogates (escaped, or encoded in the input) are kept, and
+//! a `\uD8xx\uDCxx` pair of escapes is joined, as in ujson; floats are
+//! correctly rounded (as double-conversion's are); integers beyond 64 bits
+//! are exact (`int(text)`, with its digit limit).
 //!
 //! Speed: strings are made from the input bytes in place when they have no
 //! escapes (`HPyUnicode_DecodeASCII` for ASCII, which takes a length);
@@ -34,7 +46,7 @@ const CACHE_SLOTS: usize = 256;
 #[cold]
 #[inline(never)]
 fn error(msg: &'static str) -> Error {
-    crate::hpyjson::JSON_DECODE_ERROR.new_err(msg)
+    crate::JSONDecodeError::new_err(msg)
 }
 
 /// What a scanned string turned out to hold: bits in one byte (three
@@ -113,6 +125,17 @@ struct Decoder<'a, 'ctx> {
     /// Whether the input is known to be valid UTF-8 (no check needed, and
     /// no lone surrogates).
     utf8: bool,
+    /// RFC 8259's grammar instead of ujson's.
+    strict: bool,
+    /// Whether the last scalar parsed was a string, the test ujson applies
+    /// to a key (its `lastType`): an array resets it, an empty object leaves
+    /// it alone, so `{["a"]: 1}` and `{{"a": {}}: 1}` pass it.
+    last_str: bool,
+    /// A key passed that test without being a string (so it cannot be a
+    /// dict key). ujson then parses on and fails at the end, with a message
+    /// of its own (unless a Python exception, e.g. `int`'s digit limit,
+    /// comes first).
+    bad_key: bool,
 }
 
 /// A container being parsed. The parser is iterative: these frames live on
@@ -130,15 +153,21 @@ enum Open<'ctx> {
         owned: Option<Handle<'ctx>>,
     },
     /// A value where a key belongs: parsed as ujson parses it (its own
-    /// errors come first), then rejected.
+    /// errors come first), then rejected, unless ujson would let it pass
+    /// (see [`Decoder::last_str`]). The object frame below has a NULL key.
     NotAKey,
 }
 
 /// Parses `input` (UTF-8, or WTF-8 when it holds lone surrogates) into a new object.
 ///
 /// `utf8`: whether `input` is known to be valid UTF-8 (then strings are not
-/// validated again).
-pub(crate) fn loads<'ctx>(ctx: &'ctx Context, input: &[u8], utf8: bool) -> Result<Handle<'ctx>> {
+/// validated again); `strict`: RFC 8259's grammar instead of ujson's.
+pub(crate) fn loads<'ctx>(
+    ctx: &'ctx Context,
+    input: &[u8],
+    utf8: bool,
+    strict: bool,
+) -> Result<Handle<'ctx>> {
     let mut d = Decoder {
         ctx,
         input,
@@ -152,13 +181,28 @@ pub(crate) fn loads<'ctx>(ctx: &'ctx Context, input: &[u8], utf8: bool) -> Resul
         retired: Vec::new(),
         pypy: ctx.runtime() == hpy::Runtime::PyPy,
         utf8,
+        strict,
+        last_str: false,
+        bad_key: false,
     };
-    let value = d.parse_value()?;
-    d.skip_ws();
-    if d.pos != input.len() {
-        return Err(error("Trailing data"));
+    let result = d.parse_value().and_then(|value| {
+        d.skip_ws();
+        if d.pos != input.len() {
+            return Err(error("Trailing data"));
+        }
+        Ok(value)
+    });
+    if d.bad_key {
+        let invalid_keys = || error("Invalid JSON: object keys must be strings");
+        return match result {
+            Ok(_) => Err(invalid_keys()),
+            Err(e) if e.matches(ctx, &crate::JSONDecodeError::type_object(ctx)?) => {
+                Err(invalid_keys())
+            }
+            Err(e) => Err(e),
+        };
     }
-    Ok(value)
+    result
 }
 
 impl<'ctx> Decoder<'_, 'ctx> {
@@ -202,9 +246,21 @@ impl<'ctx> Decoder<'_, 'ctx> {
             // empty or gets a frame (and the loop goes on with its first item).
             let mut value = loop {
                 match self.peek() {
-                    b'"' => break self.parse_string_value()?,
-                    b'0'..=b'9' | b'-' => break self.parse_number()?,
+                    b'"' => {
+                        let s = self.parse_string_value()?;
+                        self.last_str = true;
+                        break s;
+                    }
+                    b'0'..=b'9' | b'-' => {
+                        self.last_str = false;
+                        break self.parse_number()?;
+                    }
+                    b'I' | b'N' if !self.strict => {
+                        self.last_str = false;
+                        break self.parse_number()?;
+                    }
                     b'[' => {
+                        self.last_str = false;
                         self.enter()?;
                         self.skip_ws();
                         if self.peek() == b']' {
@@ -236,20 +292,24 @@ impl<'ctx> Decoder<'_, 'ctx> {
                                     owned: None,
                                 });
                                 self.open.push(Open::NotAKey);
+                                self.last_str = false;
                             }
                         }
                         continue 'value;
                     }
                     b't' => {
                         self.literal(b"true", "Unexpected character found when decoding 'true'")?;
+                        self.last_str = false;
                         break self.ctx.true_().dup();
                     }
                     b'f' => {
                         self.literal(b"false", "Unexpected character found when decoding 'false'")?;
+                        self.last_str = false;
                         break self.ctx.false_().dup();
                     }
                     b'n' => {
                         self.literal(b"null", "Unexpected character found when decoding 'null'")?;
+                        self.last_str = false;
                         break self.ctx.none().dup();
                     }
                     b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
@@ -290,16 +350,28 @@ impl<'ctx> Decoder<'_, 'ctx> {
                         }
                     }
                     Some(Open::Object { dict, key, owned }) => {
-                        // SAFETY: `dict` is an open dict, `key` an open str (owned
-                        // by `owned` or by the cache) and `value` open;
-                        // `HPy_SetItem` steals neither.
-                        let r = unsafe {
-                            sys::HPy_SetItem(self.ctx.as_raw(), dict.as_raw(), *key, value.as_raw())
-                        };
-                        drop(owned.take());
-                        drop(value);
-                        if r < 0 {
-                            return Err(Error::raised());
+                        if key.is_null() {
+                            // After a key that passed ujson's test without
+                            // being a string: no item, and an error at the end.
+                            self.bad_key = true;
+                            drop(value);
+                        } else {
+                            // SAFETY: `dict` is an open dict, `key` an open str (owned
+                            // by `owned` or by the cache) and `value` open;
+                            // `HPy_SetItem` steals neither.
+                            let r = unsafe {
+                                sys::HPy_SetItem(
+                                    self.ctx.as_raw(),
+                                    dict.as_raw(),
+                                    *key,
+                                    value.as_raw(),
+                                )
+                            };
+                            drop(owned.take());
+                            drop(value);
+                            if r < 0 {
+                                return Err(Error::raised());
+                            }
                         }
                         self.skip_ws();
                         let c = self.peek();
@@ -319,15 +391,15 @@ impl<'ctx> Decoder<'_, 'ctx> {
                                         "Unexpected character in found when decoding object value",
                                     ));
                                 }
-                                match self.member_key()? {
-                                    Some(next) => {
-                                        if let Some(Open::Object { key, owned, .. }) =
-                                            self.open.last_mut()
-                                        {
-                                            (*key, *owned) = next;
-                                        }
-                                    }
-                                    None => self.open.push(Open::NotAKey),
+                                let next = self.member_key()?;
+                                let not_a_key = next.is_none();
+                                if let Some(Open::Object { key, owned, .. }) = self.open.last_mut()
+                                {
+                                    (*key, *owned) = next.unwrap_or((sys::HPy::NULL, None));
+                                }
+                                if not_a_key {
+                                    self.open.push(Open::NotAKey);
+                                    self.last_str = false;
                                 }
                                 continue 'value;
                             }
@@ -339,9 +411,23 @@ impl<'ctx> Decoder<'_, 'ctx> {
                         }
                     }
                     Some(Open::NotAKey) => {
-                        return Err(error(
-                            "Key name of object must be 'string' when decoding 'object'",
-                        ));
+                        if self.strict || !self.last_str {
+                            return Err(error(
+                                "Key name of object must be 'string' when decoding 'object'",
+                            ));
+                        }
+                        // ujson takes it as a key (a list or dict whose last
+                        // scalar was a string); its value comes next.
+                        self.open.pop();
+                        drop(value);
+                        self.skip_ws();
+                        let c = self.peek();
+                        self.pos += 1;
+                        if c != b':' {
+                            return Err(error("No ':' found when decoding object value"));
+                        }
+                        self.skip_ws();
+                        continue 'value;
                     }
                 }
             }
@@ -389,6 +475,7 @@ impl<'ctx> Decoder<'_, 'ctx> {
             return Ok(None);
         }
         let key = self.parse_key()?;
+        self.last_str = true;
         self.skip_ws();
         let c = self.peek();
         self.pos += 1;
@@ -473,10 +560,10 @@ impl<'ctx> Decoder<'_, 'ctx> {
                     self.scratch.extend_from_slice(&input[start..p]);
                     return self.scan_escaped(p, flags);
                 }
-                0 if p >= input.len() => {
-                    return Err(error("Unmatched '\"' when decoding 'string'"));
+                0..=0x1f => {
+                    self.control_character(p)?;
+                    p += 1;
                 }
-                0..=0x1f => return Err(error("Invalid control character when decoding 'string'")),
                 _ => {
                     flags.set(StrFlags::NON_ASCII, true);
                     // Up to the next quote, backslash or NUL (none of which can be
@@ -514,10 +601,11 @@ impl<'ctx> Decoder<'_, 'ctx> {
                     flags.set(StrFlags::SURROGATE, surrogates > 0);
                     return Ok((Scanned::Scratch, flags));
                 }
-                0 if p >= input.len() => {
-                    return Err(error("Unmatched '\"' when decoding 'string'"));
+                c @ 0..=0x1f => {
+                    self.control_character(p)?;
+                    self.scratch.push(c);
+                    p += 1;
                 }
-                0..=0x1f => return Err(error("Invalid control character when decoding 'string'")),
                 b'\\' => {
                     let c = match self.at(p + 1) {
                         b'\\' => b'\\',
@@ -612,6 +700,21 @@ impl<'ctx> Decoder<'_, 'ctx> {
         }
     }
 
+    /// A byte below 0x20 at `p` in a string (or the end of the input): the
+    /// end is an unmatched quote, and so is a NUL for ujson (which reads a
+    /// NUL-terminated buffer); other control characters are part of the
+    /// string for ujson and an error for RFC 8259.
+    #[cold]
+    fn control_character(&self, p: usize) -> Result<()> {
+        if p >= self.input.len() || (self.input[p] == 0 && !self.strict) {
+            return Err(error("Unmatched '\"' when decoding 'string'"));
+        }
+        if self.strict {
+            return Err(error("Invalid control character when decoding 'string'"));
+        }
+        Ok(())
+    }
+
     /// The `str` of `input[start..end]` (validated (WTF-)8).
     #[inline]
     fn make_raw_str(&mut self, start: usize, end: usize, flags: StrFlags) -> Result<Handle<'ctx>> {
@@ -678,9 +781,19 @@ impl<'ctx> Decoder<'_, 'ctx> {
 
     // --- numbers ---------------------------------------------------------------
 
+    /// A number (or, for ujson, `NaN`, `Infinity`, `-Infinity`) at `pos`.
+    #[inline]
+    fn parse_number(&mut self) -> Result<Handle<'ctx>> {
+        if self.strict {
+            self.parse_rfc_number()
+        } else {
+            self.parse_ujson_number()
+        }
+    }
+
     /// A number, by RFC 8259's grammar:
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    fn parse_number(&mut self) -> Result<Handle<'ctx>> {
+    fn parse_rfc_number(&mut self) -> Result<Handle<'ctx>> {
         let start = self.pos;
         let mut p = start;
         let neg = self.at(p) == b'-';
@@ -731,16 +844,8 @@ impl<'ctx> Decoder<'_, 'ctx> {
             is_float = true;
         }
         self.pos = p;
-        let ctx = self.ctx.as_raw();
         if is_float {
-            // ASCII digits, sign, '.', 'e': valid UTF-8, and always a float to
-            // Rust's parser, which rounds correctly at any length.
-            let value = core::str::from_utf8(&self.input[start..p])
-                .ok()
-                .and_then(|s| s.parse::<f64>().ok())
-                .unwrap_or(f64::NAN);
-            // SAFETY: the context is live.
-            return self.own(unsafe { sys::HPyFloat_FromDouble(ctx, value) });
+            return self.float_from(start, p);
         }
         let digits = &self.input[start + usize::from(neg)..int_end];
         let max: u64 = if neg { 1 << 63 } else { u64::MAX };
@@ -754,6 +859,136 @@ impl<'ctx> Decoder<'_, 'ctx> {
                 _ => return self.parse_big_int(start, int_end),
             }
         }
+        self.int_from(neg, value)
+    }
+
+    /// A number as ujson's `decode_numeric` reads it: `NaN`, `Infinity` or
+    /// `-Infinity`; else an integer `-?[0-9]*` (leading zeros allowed, `-`
+    /// alone is 0); else, when `.`, `e` or `E` follows, a double read from
+    /// the number's start by [`Self::ujson_double`].
+    fn parse_ujson_number(&mut self) -> Result<Handle<'ctx>> {
+        let start = self.pos;
+        let mut p = start;
+        let neg = self.at(p) == b'-';
+        if neg {
+            p += 1;
+        }
+        match self.at(p) {
+            b'I' => return self.parse_infinity(p, neg),
+            b'N' if !neg => return self.parse_nan(p),
+            _ => {}
+        }
+        let digits = p;
+        let max: u64 = if neg { 1 << 63 } else { u64::MAX };
+        let mut value: u64 = 0;
+        let mut overflow = false;
+        while let c @ b'0'..=b'9' = self.at(p) {
+            if !overflow {
+                match value
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(u64::from(c - b'0')))
+                {
+                    Some(v) if v <= max => value = v,
+                    _ => overflow = true,
+                }
+            }
+            p += 1;
+        }
+        if matches!(self.at(p), b'.' | b'e' | b'E') {
+            return self.ujson_double(start, p - digits, p);
+        }
+        self.pos = p;
+        if overflow {
+            return self.parse_big_int(start, p);
+        }
+        self.int_from(neg, value)
+    }
+
+    /// The double at `pos` (the number's start, maybe a `-`, then
+    /// `int_digits` digits, then `.`, `e` or `E` at `p`) as double-conversion's
+    /// `StringToDouble` reads it with `ALLOW_TRAILING_JUNK` (ujson's flags):
+    /// the longest prefix `-?[0-9]*(\.[0-9]*)?([eE][+-]?[0-9]+)?` with a
+    /// digit before the exponent, correctly rounded; no digit at all is
+    /// junk: `0.0`, and nothing consumed.
+    fn ujson_double(
+        &mut self,
+        start: usize,
+        int_digits: usize,
+        mut p: usize,
+    ) -> Result<Handle<'ctx>> {
+        let mut mantissa_digits = int_digits;
+        if self.at(p) == b'.' {
+            p += 1;
+            while self.at(p).is_ascii_digit() {
+                p += 1;
+                mantissa_digits += 1;
+            }
+        }
+        if mantissa_digits == 0 {
+            // SAFETY: the context is live.
+            return self.own(unsafe { sys::HPyFloat_FromDouble(self.ctx.as_raw(), 0.0) });
+        }
+        if matches!(self.at(p), b'e' | b'E') {
+            let mut q = p + 1;
+            if matches!(self.at(q), b'+' | b'-') {
+                q += 1;
+            }
+            if self.at(q).is_ascii_digit() {
+                while self.at(q).is_ascii_digit() {
+                    q += 1;
+                }
+                p = q;
+            }
+        }
+        self.pos = p;
+        self.float_from(start, p)
+    }
+
+    /// `Infinity` at `p` (after the sign at `pos`, if any), as ujson reads it.
+    fn parse_infinity(&mut self, p: usize, neg: bool) -> Result<Handle<'ctx>> {
+        if self.input.get(p..p + 8) != Some(b"Infinity") {
+            return Err(error(if neg {
+                "Unexpected character found when decoding '-Infinity'"
+            } else {
+                "Unexpected character found when decoding 'Infinity'"
+            }));
+        }
+        self.pos = p + 8;
+        let value = if neg {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
+        // SAFETY: the context is live.
+        self.own(unsafe { sys::HPyFloat_FromDouble(self.ctx.as_raw(), value) })
+    }
+
+    /// `NaN` at `p` (`pos`), as ujson reads it.
+    fn parse_nan(&mut self, p: usize) -> Result<Handle<'ctx>> {
+        if self.input.get(p..p + 3) != Some(b"NaN") {
+            return Err(error("Unexpected character found when decoding 'NaN'"));
+        }
+        self.pos = p + 3;
+        // SAFETY: the context is live.
+        self.own(unsafe { sys::HPyFloat_FromDouble(self.ctx.as_raw(), f64::NAN) })
+    }
+
+    /// The float of `input[start..end]`: a sign, digits, `.`, an exponent,
+    /// with a digit in the mantissa (both grammars above), which Rust's
+    /// parser takes and rounds correctly at any length.
+    fn float_from(&self, start: usize, end: usize) -> Result<Handle<'ctx>> {
+        let value = core::str::from_utf8(&self.input[start..end])
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(f64::NAN);
+        // SAFETY: the context is live.
+        self.own(unsafe { sys::HPyFloat_FromDouble(self.ctx.as_raw(), value) })
+    }
+
+    /// The `int` of `value` (negated when `neg`; at most 2**63 then).
+    #[inline(always)]
+    fn int_from(&self, neg: bool, value: u64) -> Result<Handle<'ctx>> {
+        let ctx = self.ctx.as_raw();
         let raw = if neg {
             let v = 0i64.wrapping_sub_unsigned(value);
             // SAFETY: the context is live.

@@ -20,6 +20,13 @@ mod decode;
 mod encode;
 mod float;
 
+hpy::create_exception!(
+    hpyjson,
+    JSONDecodeError,
+    exc::ValueError,
+    "Raised when loads() meets invalid JSON."
+);
+
 /// A keyword flag that takes any object, by its truth value (ujson's
 /// `PyObject_IsTrue`).
 #[derive(Clone, Copy, Debug)]
@@ -128,7 +135,7 @@ fn with_input<R>(
         let copy = obj.bytes()?;
         return f(copy.as_bytes()?, false);
     }
-    if obj.is_instance(&ctx.memoryview_type())? {
+    if exports_contiguous_buffer(ctx, obj)? {
         return Err(exc::TypeError::new_err(
             "Arbitrary bytes-like objects are no longer supported. Use either string, bytes, or bytearray.",
         ));
@@ -138,8 +145,24 @@ fn with_input<R>(
     ))
 }
 
-fn loads_impl<'py>(ctx: &'py Context, obj: &Handle<'py>) -> Result<Handle<'py>> {
-    with_input(ctx, obj, |input, utf8| decode::loads(ctx, input, utf8))
+/// Whether `obj` exports a C-contiguous buffer (ujson's
+/// `PyObject_GetBuffer(obj, PyBUF_C_CONTIGUOUS)` test), asked through
+/// `memoryview(obj)`: HPy 0.9 has no buffer API.
+#[cold]
+fn exports_contiguous_buffer(ctx: &Context, obj: &Handle<'_>) -> Result<bool> {
+    let Ok(view) = ctx.memoryview_type().call1(obj) else {
+        ctx.err_clear();
+        return Ok(false);
+    };
+    let contiguous = view.get_attr("c_contiguous")?.is_true()?;
+    view.call_method0("release")?;
+    Ok(contiguous)
+}
+
+fn loads_impl<'py>(ctx: &'py Context, obj: &Handle<'py>, strict: bool) -> Result<Handle<'py>> {
+    with_input(ctx, obj, |input, utf8| {
+        decode::loads(ctx, input, utf8, strict)
+    })
 }
 
 /// The keyword arguments of `dumps` and `dump`.
@@ -220,8 +243,6 @@ mod hpyjson {
     use super::{CInt, DumpArgs, Truthy, dumps_impl, loads_impl};
     use hpy::{Context, Global, Handle, Result, exc, hpy_init, hpy_method};
 
-    /// `hpyjson.JSONDecodeError(ValueError)`, created at import.
-    pub(crate) static JSON_DECODE_ERROR: Global = Global::new();
     /// The type `bytearray`, looked up at import.
     pub(crate) static BYTEARRAY: Global = Global::new();
     /// `decimal.Decimal`, looked up when first needed.
@@ -231,14 +252,6 @@ mod hpyjson {
 
     #[hpy_init]
     fn init(ctx: &Context, module: &Handle<'_>) -> Result<()> {
-        let error = ctx.new_exception(
-            "hpyjson.JSONDecodeError",
-            Some(&exc::ValueError::type_object(ctx)),
-            None,
-            Some("Raised when loads() meets invalid JSON."),
-        )?;
-        JSON_DECODE_ERROR.store(ctx, &error);
-        module.set_attr("JSONDecodeError", error)?;
         let bytearray = ctx.builtins().get_item("bytearray")?;
         BYTEARRAY.store(ctx, &bytearray);
         DICT.store(ctx, &ctx.builtins().get_item("dict")?);
@@ -249,18 +262,21 @@ mod hpyjson {
         Ok(())
     }
 
-    /// Converts JSON as string to dict object structure.
-    #[hpy_method(signature = (obj))]
-    fn loads<'py>(ctx: &'py Context, obj: &Handle<'py>) -> Result<Handle<'py>> {
-        loads_impl(ctx, obj)
+    /// Converts JSON as string to dict object structure. Set strict=True to
+    /// accept RFC 8259 JSON only (no NaN, Infinity, leading zeros, raw
+    /// control characters in strings...).
+    #[hpy_method(signature = (obj, *, strict = false))]
+    fn loads<'py>(ctx: &'py Context, obj: &Handle<'py>, strict: bool) -> Result<Handle<'py>> {
+        loads_impl(ctx, obj, strict)
     }
 
-    /// Converts JSON as file to dict object structure.
-    #[hpy_method]
-    fn load<'py>(ctx: &'py Context, fp: &Handle<'py>) -> Result<Handle<'py>> {
+    /// Converts JSON as file to dict object structure. Set strict=True to
+    /// accept RFC 8259 JSON only.
+    #[hpy_method(signature = (fp, /, *, strict = false))]
+    fn load<'py>(ctx: &'py Context, fp: &Handle<'py>, strict: bool) -> Result<Handle<'py>> {
         let read = file_method(fp, "read")?;
         let text = read.call0()?;
-        loads_impl(ctx, &text)
+        loads_impl(ctx, &text, strict)
     }
 
     /// Converts arbitrary object recursively into JSON. Use ensure_ascii=false
@@ -302,7 +318,7 @@ mod hpyjson {
 
     /// Converts arbitrary object recursively into JSON file (`fp.write(dumps(obj, ...))`).
     #[allow(clippy::too_many_arguments)]
-    #[hpy_method(signature = (obj, fp, ensure_ascii = true, encode_html_chars = false,
+    #[hpy_method(signature = (obj, fp, /, *, ensure_ascii = true, encode_html_chars = false,
         escape_forward_slashes = true, sort_keys = false, indent = CInt(0), allow_nan = true,
         reject_bytes = true, default = None, separators = None))]
     fn dump<'py>(
