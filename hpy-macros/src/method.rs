@@ -588,6 +588,24 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
     let doc_lit = c_str_lit(&full_doc, span)?;
     let ctx_arg = if m.takes_ctx { quote!(ctx,) } else { quote!() };
 
+    // One unit struct per parameter, named like it: the conversion goes
+    // through `Parameter<.., __hpy_params::name>`, whose diagnostic then names
+    // the parameter when its type has no `FromPy`.
+    let markers = m.params.iter().map(|p| &p.ident);
+    let params_mod = quote! {
+        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+        mod __hpy_params {
+            #(pub struct #markers;)*
+        }
+    };
+    let extract = |p: &Param, h: TokenStream| -> TokenStream {
+        let arg_name = p.ident.to_string();
+        let marker = &p.ident;
+        quote_spanned! {p.ty.span()=>
+            <_ as ::hpy::impl_::Parameter<'_, '_, __hpy_params::#marker>>::extract(#h, #name, #arg_name)?
+        }
+    };
+
     // Per parameter: a `let` that borrows the argument handle for the whole call
     // (so `&str` and `&[u8]` views can point into it), and the expression that
     // converts it, naming the function and the parameter in errors.
@@ -596,7 +614,6 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                    raw: TokenStream,
                    may_be_missing: bool|
      -> (TokenStream, TokenStream) {
-        let arg_name = p.ident.to_string();
         let h = format_ident!("__hpy_arg{}", i);
         let ty_span = p.ty.span();
         if may_be_missing {
@@ -605,18 +622,17 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                 None => quote!(::core::option::Option::None),
             };
             let bind = quote!(let #h = ::hpy::impl_::borrow_opt(ctx, #raw););
+            let some = extract(p, quote!(h));
             let extract = quote_spanned! {ty_span=>
                 match &#h {
-                    ::core::option::Option::Some(h) => ::hpy::impl_::extract_arg(h, #name, #arg_name)?,
+                    ::core::option::Option::Some(h) => #some,
                     ::core::option::Option::None => #default,
                 }
             };
             (bind, extract)
         } else {
             let bind = quote!(let #h = ::hpy::impl_::borrow_arg(ctx, #raw););
-            let extract =
-                quote_spanned!(ty_span=> ::hpy::impl_::extract_arg(&#h, #name, #arg_name)?);
-            (bind, extract)
+            (bind, extract(p, quote!(&#h)))
         }
     };
 
@@ -651,6 +667,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
             (
                 quote! {
                     unsafe extern "C" fn __hpy_impl(ctx: *mut #sys::HPyContext, _self: #sys::HPy, arg: #sys::HPy) -> #sys::HPy {
+                        #params_mod
                         // SAFETY: the runtime calls this with the context of the current call
                         // and `arg` borrowed for the call.
                         unsafe {
@@ -703,6 +720,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                         args: *const #sys::HPy,
                         nargs: usize,
                     ) -> #sys::HPy {
+                        #params_mod
                         // SAFETY: the runtime calls this with the context of the current call
                         // and `nargs` borrowed handles at `args`; only indices below `nargs`
                         // are read (checked first).
@@ -754,22 +772,24 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                 .enumerate()
                 .map(|(i, p)| {
                     let h = format_ident!("__hpy_arg{}", i);
-                    let arg_name = p.ident.to_string();
                     let ty_span = p.ty.span();
                     match p.kind {
                         Kind::VarPositional => (
                             quote!(let #h = &__hpy_var.args;),
-                            quote_spanned!(ty_span=> ::hpy::impl_::extract_arg(#h, #name, #arg_name)?),
+                            extract(p, quote!(#h)),
                         ),
-                        Kind::VarKeyword => (
-                            quote!(let #h = &__hpy_var.kwargs;),
-                            quote_spanned! {ty_span=>
-                                match #h {
-                                    ::core::option::Option::Some(h) => ::hpy::impl_::extract_arg(h, #name, #arg_name)?,
-                                    ::core::option::Option::None => ::core::option::Option::None,
-                                }
-                            },
-                        ),
+                        Kind::VarKeyword => {
+                            let some = extract(p, quote!(h));
+                            (
+                                quote!(let #h = &__hpy_var.kwargs;),
+                                quote_spanned! {ty_span=>
+                                    match #h {
+                                        ::core::option::Option::Some(h) => #some,
+                                        ::core::option::Option::None => ::core::option::Option::None,
+                                    }
+                                },
+                            )
+                        }
                         _ => {
                             let raw = &slots[slot];
                             slot += 1;
@@ -806,6 +826,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                             var_positional: #var_positional,
                             var_keyword: #var_keyword,
                         };
+                        #params_mod
                         // SAFETY: the runtime calls this with the context of the current call,
                         // `nargs` positional handles at `args` followed by one per keyword in
                         // `kwnames`, all borrowed for the call; the parser returns only those

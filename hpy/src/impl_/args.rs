@@ -49,6 +49,27 @@ pub fn extract_arg<'a, 'ctx, T: FromPy<'a, 'ctx>>(
     }
 }
 
+/// The conversion of one parameter of an `#[hpy_method]`: [`extract_arg`]
+/// for any `FromPy` type. `Name` is a unit struct the macro names after the
+/// parameter, so that a type without a conversion is reported as
+/// "parameter `p`: `Point` cannot be converted from a Python object".
+#[diagnostic::on_unimplemented(
+    message = "parameter `{Name}`: `{Self}` cannot be converted from a Python object",
+    label = "no `hpy::FromPy` conversion for this type",
+    note = "implement `hpy::FromPy` for it, or take `&hpy::Handle<'_>` and convert inside the function"
+)]
+pub trait Parameter<'a, 'ctx, Name>: Sized {
+    /// Converts argument `arg` of function `func`, naming both in a wrong-type error.
+    fn extract(obj: &'a Handle<'ctx>, func: &str, arg: &str) -> Result<Self>;
+}
+
+impl<'a, 'ctx, Name, T: FromPy<'a, 'ctx>> Parameter<'a, 'ctx, Name> for T {
+    #[inline(always)]
+    fn extract(obj: &'a Handle<'ctx>, func: &str, arg: &str) -> Result<Self> {
+        extract_arg(obj, func, arg)
+    }
+}
+
 /// Checks the number of positional arguments of a VARARGS function.
 #[inline(always)]
 pub fn check_positional(func: &str, nargs: usize, min: usize, max: usize) -> Result<()> {
