@@ -18,7 +18,9 @@ takes a function at random and arguments at random: mostly as many as its
 `__text_signature__` says (some by keyword; each half the time a value that
 fits the parameter, so that the call gets past it), sometimes one fewer or more, a
 keyword it does not have (a lone surrogate too), or parameters that size
-loops (`n`, `capacity`, ...) from small counts. The functions that abort,
+loops (`n`, `capacity`, ...) from small counts, and exponents from small
+integers (`hostile.SMALL_INT_PARAMS`: `pow(5, 2**63)` runs for hours in
+CPython itself). The functions that abort,
 sleep, change files or print on purpose are never called
 (`hostile.NEVER_CALL`).
 
@@ -130,7 +132,7 @@ def make_call(rng, pool):
         elif p is not None and p.name in H.COUNT_PARAMS:
             value = rng.choice(H.COUNTS)
         else:
-            value = rng.choice(pool)[1]
+            value = H.bounded(module_name, name, p, rng.choice(pool)[1])
         if p is not None and (p.kind == p.KEYWORD_ONLY or
                               (p.kind == p.POSITIONAL_OR_KEYWORD and rng.random() < 0.3)):
             kwargs[p.name] = value

@@ -506,6 +506,23 @@ COUNT_PARAMS = {"n", "m", "capacity", "stack_level", "length", "secs"}
 COUNTS = [0, 1, 2, 3, 5, 16, 17, 100, -1, 2**64, 1.5, "3", None]
 
 
+# Parameters whose cost grows without bound with the integer they are given,
+# as in Python itself (`pow(5, 2**63)` runs for hours in CPython too): an
+# exact int beyond SMALL_INT in magnitude is replaced by a small one there.
+# Hostile int subclasses (small values) and wrong types still reach them.
+SMALL_INT_PARAMS = {("api_object", "pow_mod"): {"b"}}
+SMALL_INT = 1000
+
+
+def bounded(module: str, function: str, param, value):
+    """`value`, or a small int in its place where a huge one would make the
+    call run for hours (SMALL_INT_PARAMS)."""
+    if (param is not None and param.name in SMALL_INT_PARAMS.get((module, function), ())
+            and type(value) is int and abs(value) > SMALL_INT):
+        return 3
+    return value
+
+
 # SystemErrors that are the documented answer to a bad argument (CPython's
 # own words for the same call to its C API).
 DOCUMENTED_SYSTEM_ERRORS = {

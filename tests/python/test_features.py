@@ -65,6 +65,8 @@ def test_keywords_defaults_and_keyword_only(features):
 def test_positional_only_and_keyword_only(features):
     assert features.pos_only(5, 3) == 2
     assert features.pos_only(5, b=3) == 2
+    with pytest.raises(OverflowError, match="does not fit in 64 bits"):
+        features.pos_only(-2**63, 1)
     with pytest.raises(
         TypeError, match=r"^pos_only\(\) got some positional-only arguments passed as keyword arguments: 'a'$"
     ):

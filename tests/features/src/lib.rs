@@ -59,8 +59,9 @@ mod features {
 
     /// KEYWORDS with a positional-only first parameter.
     #[hpy_method(signature = (a, /, b))]
-    fn pos_only(a: i64, b: i64) -> i64 {
-        a - b
+    fn pos_only(a: i64, b: i64) -> Result<i64> {
+        a.checked_sub(b)
+            .ok_or_else(|| exc::OverflowError::new_err("a - b does not fit in 64 bits"))
     }
 
     /// KEYWORDS with a required keyword-only parameter.
