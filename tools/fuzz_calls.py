@@ -79,6 +79,7 @@ MODULES = {
     "api_errors": "hpy-api-errors-fixture",
     "api_conv": "hpy-api-conv-fixture",
     "multifile": "hpy-multifile-fixture",
+    "classes": "hpy-classes-fixture",
     "hpyjson": "hpyjson",
 }
 

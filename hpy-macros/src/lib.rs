@@ -7,6 +7,7 @@
 //! macro panic.
 #![deny(missing_docs)]
 
+mod class;
 mod method;
 mod module;
 mod signature;
@@ -47,6 +48,69 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn hpy_method(attr: TokenStream, item: TokenStream) -> TokenStream {
     method::expand(attr.into(), item.into()).into()
+}
+
+/// Makes a Rust struct a Python class (PyO3's `#[pyclass]`): its instances
+/// hold the struct, and the class joins the crate's module (or the one
+/// `module = "..."` names) when it is imported.
+///
+/// ```ignore
+/// /// A point in the plane.
+/// #[hpy_class]                  // options: name = "...", module = "...", frozen, subclass
+/// struct Point {
+///     #[hpy(get, set)] x: f64,  // a property, read/write from Python
+///     #[hpy(get)] y: f64,       // read-only
+/// }
+/// ```
+///
+/// * `name = "..."`: the Python name (default: the struct's).
+/// * `frozen`: the struct never changes after `__new__`: no `&mut self`,
+///   no `#[hpy(set)]`, and no borrow counting.
+/// * `subclass`: Python classes may derive from it.
+/// * `#[hpy(get)]`, `#[hpy(set)]` on a field: a property of that name
+///   (`name = "..."` renames it); get needs `&T: IntoPy`, set `T: FromPy`.
+///
+/// The struct must be `Send` (an object may die on any thread) and aligned to
+/// at most 16 bytes. Methods, `#[new]` and dunders come from
+/// [`macro@hpy_methods`] blocks.
+#[proc_macro_attribute]
+pub fn hpy_class(attr: TokenStream, item: TokenStream) -> TokenStream {
+    class::expand_class(attr.into(), item.into()).into()
+}
+
+/// The Python methods of a [`macro@hpy_class`]: every `fn` of the `impl` block
+/// (PyO3's `#[pymethods]`). There may be several blocks, in any files.
+///
+/// ```ignore
+/// #[hpy_methods]
+/// impl Point {
+///     #[new]
+///     #[hpy(signature = (x = 0.0, y = 0.0))]
+///     fn new(x: f64, y: f64) -> Self { Point { x, y } }
+///
+///     fn norm(&self) -> f64 { self.x.hypot(self.y) }
+///     fn scale(&mut self, k: f64) { self.x *= k; self.y *= k; }
+///
+///     #[getter]
+///     fn r(&self) -> f64 { self.norm() }
+///
+///     fn __repr__(&self) -> String { format!("Point({}, {})", self.x, self.y) }
+/// }
+/// ```
+///
+/// * Methods take `&self`, `&mut self` (the struct, borrowed through the
+///   instance's borrow flag: a conflicting borrow raises `RuntimeError`) or
+///   `slf: &Handle<'py>` first, then an optional `ctx: &Context`, then
+///   parameters as in [`macro@hpy_method`] (`#[hpy(signature = (...), name =
+///   "...")]` gives the signature and the Python name).
+/// * `#[new]` makes instances (`tp_new`): it returns `Self` or
+///   `Result<Self>`. Without one, the class cannot be instantiated from Python.
+/// * `#[getter]` / `#[setter]` make properties (`get_x`/`set_x` or `x`, or
+///   `#[getter(name)]`).
+/// * `__repr__` and `__str__` are the class's slots.
+#[proc_macro_attribute]
+pub fn hpy_methods(attr: TokenStream, item: TokenStream) -> TokenStream {
+    class::expand_methods(attr.into(), item.into()).into()
 }
 
 /// Turns an inline `mod` into an HPy module that every HPy runtime can load.

@@ -1,7 +1,7 @@
 //! `#[hpy_method]`: parsing, checking and expansion.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -100,24 +100,82 @@ impl Param {
 
 /// The calling convention chosen for a method.
 #[derive(Copy, Clone, PartialEq, Eq)]
-enum Convention {
+pub(crate) enum Convention {
     NoArgs,
     O,
     VarArgs,
     Keywords,
 }
 
-/// A checked `#[hpy_method]` function.
+/// How a method of a class receives its instance.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Receiver {
+    /// A module function (its `self` is the module, unused).
+    None,
+    /// `&self`: the struct, borrowed.
+    Ref,
+    /// `&mut self`: the struct, borrowed mutably.
+    Mut,
+    /// `slf: &Handle<'py>`: the object itself.
+    Handle,
+    /// `slf: Ref<'_, Self>`.
+    RefGuard,
+    /// `slf: RefMut<'_, Self>`.
+    MutGuard,
+}
+
+/// A checked `#[hpy_method]` function (or method of a class).
 pub(crate) struct Method {
-    func: ItemFn,
-    py_name: String,
+    pub(crate) func: ItemFn,
+    pub(crate) py_name: String,
     takes_ctx: bool,
     params: Vec<Param>,
-    convention: Convention,
-    text_signature: String,
+    pub(crate) convention: Convention,
+    pub(crate) text_signature: String,
     /// `None` inside a module `mod`; else the module it joins (`Some(None)`:
     /// every module of the crate).
     free: Option<Option<LitStr>>,
+    /// How it receives its instance (methods of classes).
+    pub(crate) receiver: Receiver,
+    /// The class (`Self`) of a method.
+    pub(crate) self_ty: Option<Type>,
+    /// `#[new]`: a `tp_new` slot that makes an instance of what it returns.
+    pub(crate) is_new: bool,
+    /// The name errors use (`norm`, or `Point.norm` for a method).
+    pub(crate) err_name: String,
+}
+
+impl Method {
+    /// The number of Python-visible parameters.
+    pub(crate) fn param_count(&self) -> usize {
+        self.params.len()
+    }
+
+    /// The type of the only parameter (a setter's value), if there is one.
+    pub(crate) fn single_param_type(&self) -> Option<&Type> {
+        match self.params.as_slice() {
+            [p] => Some(&p.ty),
+            _ => None,
+        }
+    }
+
+    /// `ctx,` if the function takes the context.
+    pub(crate) fn ctx_arg(&self) -> TokenStream {
+        if self.takes_ctx {
+            quote!(ctx,)
+        } else {
+            quote!()
+        }
+    }
+
+    /// The path that calls the user's function.
+    pub(crate) fn call_path(&self) -> TokenStream {
+        let fn_ident = &self.func.sig.ident;
+        match &self.self_ty {
+            Some(ty) => quote!(<#ty>::#fn_ident),
+            None => quote!(#fn_ident),
+        }
+    }
 }
 
 /// The name of the static `HPyDef` that `#[hpy_method]` emits for `func`.
@@ -201,6 +259,37 @@ fn owned_instead(r: &syn::TypeReference) -> String {
 
 /// Checks the function and its options, collecting every error.
 pub(crate) fn analyze(opts: MethodOptions, func: ItemFn) -> syn::Result<Method> {
+    analyze_in(opts, func, None)
+}
+
+/// The type of a `slf` receiver: `&Handle<'py>`, `Ref<'_, Self>` or
+/// `RefMut<'_, Self>`.
+fn slf_receiver(ty: &Type) -> Option<Receiver> {
+    let last = |t: &Type| match t {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    match ty {
+        Type::Reference(r)
+            if r.mutability.is_none() && last(&r.elem).as_deref() == Some("Handle") =>
+        {
+            Some(Receiver::Handle)
+        }
+        _ => match last(ty).as_deref() {
+            Some("Ref") => Some(Receiver::RefGuard),
+            Some("RefMut") => Some(Receiver::MutGuard),
+            _ => None,
+        },
+    }
+}
+
+/// [`analyze`] for a function, or for a method of the class `self_ty` (which
+/// may take `&self`, `&mut self` or `slf` first).
+pub(crate) fn analyze_in(
+    opts: MethodOptions,
+    func: ItemFn,
+    self_ty: Option<&Type>,
+) -> syn::Result<Method> {
     let mut errors: Vec<syn::Error> = Vec::new();
     let sig = &func.sig;
     if let Some(a) = &sig.asyncness {
@@ -249,20 +338,59 @@ pub(crate) fn analyze(opts: MethodOptions, func: ItemFn) -> syn::Result<Method> 
 
     let mut takes_ctx = false;
     let mut params = Vec::new();
+    let mut receiver = Receiver::None;
     for (i, arg) in sig.inputs.iter().enumerate() {
         match arg {
+            FnArg::Receiver(r) if self_ty.is_some() && i == 0 => {
+                if r.reference.is_none() {
+                    errors.push(syn::Error::new(
+                        r.span(),
+                        "a method takes `&self` or `&mut self`: the struct stays inside its Python object",
+                    ));
+                } else if r.mutability.is_some() {
+                    receiver = Receiver::Mut;
+                } else {
+                    receiver = Receiver::Ref;
+                }
+            }
             FnArg::Receiver(r) => errors.push(syn::Error::new(
                 r.span(),
-                "#[hpy_method] functions cannot take `self`: write a free function (module functions have no `self`)",
+                if self_ty.is_some() {
+                    "`self` must be the first parameter"
+                } else {
+                    "#[hpy_method] functions cannot take `self`: write a free function (module functions have no `self`), or a method in a #[hpy_methods] impl block"
+                },
             )),
             FnArg::Typed(pt) => {
+                let first_after_receiver = i == usize::from(receiver != Receiver::None);
                 if is_context_ref(&pt.ty) {
-                    if i == 0 {
+                    if first_after_receiver {
                         takes_ctx = true;
                     } else {
-                        errors.push(syn::Error::new(pt.ty.span(), "the `&Context` parameter must be the first one"));
+                        errors.push(syn::Error::new(
+                            pt.ty.span(),
+                            if receiver == Receiver::None {
+                                "the `&Context` parameter must be the first one"
+                            } else {
+                                "the `&Context` parameter must come first after the receiver"
+                            },
+                        ));
                     }
                     continue;
+                }
+                if self_ty.is_some() && i == 0 {
+                    if let Pat::Ident(p) = &*pt.pat {
+                        if p.ident == "slf" {
+                            match slf_receiver(&pt.ty) {
+                                Some(r) => receiver = r,
+                                None => errors.push(syn::Error::new(
+                                    pt.ty.span(),
+                                    "`slf` receives the instance: its type is `&Handle<'py>`, `Ref<'_, Self>` or `RefMut<'_, Self>`",
+                                )),
+                            }
+                            continue;
+                        }
+                    }
                 }
                 let ident = match &*pt.pat {
                     Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => p.ident.clone(),
@@ -343,16 +471,27 @@ pub(crate) fn analyze(opts: MethodOptions, func: ItemFn) -> syn::Result<Method> 
         .name
         .map(|n| n.value())
         .unwrap_or_else(|| func.sig.ident.to_string());
-    let text_signature = text_signature(&params);
-    let free = (!opts.inline).then_some(opts.module);
+    let mut text_signature = text_signature(&params);
+    if receiver != Receiver::None {
+        text_signature = if text_signature.is_empty() {
+            "$self".to_owned()
+        } else {
+            format!("$self, {text_signature}")
+        };
+    }
+    let free = (!opts.inline && self_ty.is_none()).then_some(opts.module);
     Ok(Method {
         func,
-        py_name,
         takes_ctx,
         params,
         convention,
         text_signature,
         free,
+        receiver,
+        self_ty: self_ty.cloned(),
+        is_new: false,
+        err_name: py_name.clone(),
+        py_name,
     })
 }
 
@@ -576,17 +715,19 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
     let vis = &func.vis;
     let fn_ident = &func.sig.ident;
     let def = def_ident(fn_ident);
-    let name = &m.py_name;
+    let name = &m.err_name;
     let span = fn_ident.span();
-    let py_name = c_str_lit(name, span)?;
+    let py_name = c_str_lit(&m.py_name, span)?;
     let doc = doc_string(func);
+    let short = &m.py_name;
     let full_doc = if doc.is_empty() {
-        format!("{name}({})\n--\n\n", m.text_signature)
+        format!("{short}({})\n--\n\n", m.text_signature)
     } else {
-        format!("{name}({})\n--\n\n{doc}", m.text_signature)
+        format!("{short}({})\n--\n\n{doc}", m.text_signature)
     };
     let doc_lit = c_str_lit(&full_doc, span)?;
     let ctx_arg = if m.takes_ctx { quote!(ctx,) } else { quote!() };
+    let (call_path, recv_bind, recv_arg) = receiver_parts(m);
 
     // One unit struct per parameter, named like it: the conversion goes
     // through `Parameter<.., __hpy_params::name>`, whose diagnostic then names
@@ -598,11 +739,36 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
             #(pub struct #markers;)*
         }
     };
+    // A reference parameter (`&str`, `&Point`, `&mut Point`, ...) converts
+    // through `RefParameter`/`MutParameter`, with a holder that keeps the
+    // borrow for the call, declared right after the argument's handle.
     let extract = |p: &Param, h: TokenStream| -> TokenStream {
         let arg_name = p.ident.to_string();
         let marker = &p.ident;
-        quote_spanned! {p.ty.span()=>
-            <_ as ::hpy::impl_::Parameter<'_, '_, __hpy_params::#marker>>::extract(#h, #name, #arg_name)?
+        let holder = format_ident!("__hpy_holder_{}", p.ident);
+        match &p.ty {
+            Type::Reference(r) => {
+                let elem = erase_lifetimes(r.elem.to_token_stream());
+                let tr = if r.mutability.is_some() {
+                    quote!(MutParameter)
+                } else {
+                    quote!(RefParameter)
+                };
+                quote_spanned! {p.ty.span()=>
+                    <#elem as ::hpy::impl_::#tr<'_, '_, __hpy_params::#marker>>::extract(#h, &mut #holder, #name, #arg_name)?
+                }
+            }
+            _ => quote_spanned! {p.ty.span()=>
+                <_ as ::hpy::impl_::Parameter<'_, '_, __hpy_params::#marker>>::extract(#h, #name, #arg_name)?
+            },
+        }
+    };
+    let holder_bind = |p: &Param| -> TokenStream {
+        if matches!(p.ty, Type::Reference(_)) {
+            let holder = format_ident!("__hpy_holder_{}", p.ident);
+            quote!(let mut #holder = ::core::option::Option::None;)
+        } else {
+            quote!()
         }
     };
 
@@ -621,7 +787,8 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                 Some(d) => default_value(d, p.is_option),
                 None => quote!(::core::option::Option::None),
             };
-            let bind = quote!(let #h = ::hpy::impl_::borrow_opt(ctx, #raw););
+            let holder = holder_bind(p);
+            let bind = quote!(let #h = ::hpy::impl_::borrow_opt(ctx, #raw); #holder);
             let some = extract(p, quote!(h));
             let extract = quote_spanned! {ty_span=>
                 match &#h {
@@ -631,7 +798,8 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
             };
             (bind, extract)
         } else {
-            let bind = quote!(let #h = ::hpy::impl_::borrow_arg(ctx, #raw););
+            let holder = holder_bind(p);
+            let bind = quote!(let #h = ::hpy::impl_::borrow_arg(ctx, #raw); #holder);
             (bind, extract(p, quote!(&#h)))
         }
     };
@@ -644,7 +812,8 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                     // SAFETY: the runtime calls this with the context of the current call.
                     unsafe {
                         ::hpy::impl_::run_method(ctx, #name, |ctx| {
-                            ::hpy::impl_::IntoReturn::into_return(#fn_ident(#ctx_arg), ctx)
+                            #recv_bind
+                            ::hpy::impl_::IntoReturn::into_return(#call_path(#recv_arg #ctx_arg), ctx)
                         })
                     }
                 }
@@ -672,8 +841,9 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                         // and `arg` borrowed for the call.
                         unsafe {
                             ::hpy::impl_::run_method(ctx, #name, |ctx| {
+                            #recv_bind
                                 #bind
-                                ::hpy::impl_::IntoReturn::into_return(#fn_ident(#ctx_arg #a), ctx)
+                                ::hpy::impl_::IntoReturn::into_return(#call_path(#recv_arg #ctx_arg #a), ctx)
                             })
                         }
                     }
@@ -726,9 +896,10 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                         // are read (checked first).
                         unsafe {
                             ::hpy::impl_::run_method(ctx, #name, |ctx| {
+                            #recv_bind
                                 ::hpy::impl_::check_positional(#name, nargs, #min, #max)?;
                                 #(#binds)*
-                                ::hpy::impl_::IntoReturn::into_return(#fn_ident(#ctx_arg #(#args),*), ctx)
+                                ::hpy::impl_::IntoReturn::into_return(#call_path(#recv_arg #ctx_arg #(#args),*), ctx)
                             })
                         }
                     }
@@ -774,14 +945,18 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                     let h = format_ident!("__hpy_arg{}", i);
                     let ty_span = p.ty.span();
                     match p.kind {
-                        Kind::VarPositional => (
-                            quote!(let #h = &__hpy_var.args;),
-                            extract(p, quote!(#h)),
-                        ),
+                        Kind::VarPositional => {
+                            let holder = holder_bind(p);
+                            (
+                                quote!(let #h = &__hpy_var.args; #holder),
+                                extract(p, quote!(#h)),
+                            )
+                        }
                         Kind::VarKeyword => {
                             let some = extract(p, quote!(h));
+                            let holder = holder_bind(p);
                             (
-                                quote!(let #h = &__hpy_var.kwargs;),
+                                quote!(let #h = &__hpy_var.kwargs; #holder),
                                 quote_spanned! {ty_span=>
                                     match #h {
                                         ::core::option::Option::Some(h) => #some,
@@ -808,6 +983,23 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                     let [#(#slots),*] = ::hpy::impl_::parse_keywords::<#n>(ctx, &SPEC, args, nargs, kwnames)?;
                 }
             };
+            let call = quote!(#call_path(#recv_arg #ctx_arg #(#args),*));
+            if m.is_new {
+                return new_def_block(
+                    m,
+                    name,
+                    &names,
+                    &required,
+                    positional_only,
+                    max_positional,
+                    var_positional,
+                    var_keyword,
+                    &params_mod,
+                    &parse,
+                    &binds,
+                    &call,
+                );
+            }
             (
                 quote! {
                     unsafe extern "C" fn __hpy_impl(
@@ -833,9 +1025,10 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                         // (or NULL for a parameter not given).
                         unsafe {
                             ::hpy::impl_::run_method(ctx, #name, |ctx| {
+                            #recv_bind
                                 #parse
                                 #(#binds)*
-                                ::hpy::impl_::IntoReturn::into_return(#fn_ident(#ctx_arg #(#args),*), ctx)
+                                ::hpy::impl_::IntoReturn::into_return(#call, ctx)
                             })
                         }
                     }
@@ -881,23 +1074,166 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
         }
     };
 
+    let block = quote! {{
+        #impl_fn
+        #trampoline_fn
+        ::hpy::impl_::StaticDef::method(
+            #py_name,
+            #doc_lit,
+            #signature,
+            ::hpy::impl_::#erase_impl(__hpy_impl),
+            ::hpy::impl_::#erase_tramp(__hpy_trampoline),
+        )
+    }};
+    if m.self_ty.is_some() {
+        return Ok(block);
+    }
     Ok(quote! {
         #func
 
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        #vis static #def: ::hpy::impl_::StaticDef = {
-            #impl_fn
-            #trampoline_fn
-            ::hpy::impl_::StaticDef::method(
-                #py_name,
-                #doc_lit,
-                #signature,
-                ::hpy::impl_::#erase_impl(__hpy_impl),
-                ::hpy::impl_::#erase_tramp(__hpy_trampoline),
-            )
-        };
+        #vis static #def: ::hpy::impl_::StaticDef = #block;
 
         #submit
     })
+}
+
+/// The `tp_new` slot of a `#[new]` function: its arguments (an array and a
+/// dict) are parsed as a KEYWORDS call's, and what it returns goes into a new
+/// instance of the type it was called on (the class or a Python subclass).
+#[allow(clippy::too_many_arguments)]
+fn new_def_block(
+    m: &Method,
+    name: &str,
+    names: &[String],
+    required: &[bool],
+    positional_only: usize,
+    max_positional: usize,
+    var_positional: bool,
+    var_keyword: bool,
+    params_mod: &TokenStream,
+    parse: &TokenStream,
+    binds: &[TokenStream],
+    call: &TokenStream,
+) -> syn::Result<TokenStream> {
+    let sys = quote!(::hpy::impl_::sys);
+    let self_ty = m.self_ty.as_ref().expect("#[new] is a method of a class");
+    Ok(quote! {{
+        unsafe extern "C" fn __hpy_impl(
+            ctx: *mut #sys::HPyContext,
+            _self: #sys::HPy,
+            args: *const #sys::HPy,
+            nargs: #sys::HPy_ssize_t,
+            kw: #sys::HPy,
+        ) -> #sys::HPy {
+            static SPEC: ::hpy::impl_::KeywordSpec = ::hpy::impl_::KeywordSpec {
+                func: #name,
+                params: &[#(#names),*],
+                positional_only: #positional_only,
+                max_positional: #max_positional,
+                required: &[#(#required),*],
+                var_positional: #var_positional,
+                var_keyword: #var_keyword,
+            };
+            #params_mod
+            // SAFETY: the runtime calls `tp_new` with the context of the call, the
+            // type, `nargs` positional handles at `args` and a dict (or NULL) of
+            // keywords, all borrowed for the call; `_self` is the type, a subclass
+            // of this class (or the class), whose payload is this class's.
+            unsafe {
+                ::hpy::impl_::run_method(ctx, #name, |ctx| {
+                    let __hpy_call = ::hpy::impl_::dict_call(ctx, args, nargs, kw)?;
+                    let (args, nargs, kwnames) =
+                        (__hpy_call.args(), __hpy_call.nargs(), __hpy_call.kwnames());
+                    #parse
+                    #(#binds)*
+                    let __hpy_value = ::hpy::impl_::IntoNew::<#self_ty>::into_new(#call)?;
+                    let __hpy_type = ::hpy::impl_::borrow_arg(ctx, _self);
+                    ::hpy::impl_::new_instance_of::<#self_ty>(ctx, &__hpy_type, __hpy_value)
+                        .map(::hpy::Handle::into_raw)
+                })
+            }
+        }
+        unsafe extern "C" fn __hpy_trampoline(
+            self_: *mut #sys::cpy_PyObject,
+            args: *mut #sys::cpy_PyObject,
+            kw: *mut #sys::cpy_PyObject,
+        ) -> *mut #sys::cpy_PyObject {
+            // SAFETY: CPython calls this as `tp_new`.
+            unsafe { ::hpy::impl_::trampoline_new(self_, args, kw, __hpy_impl) }
+        }
+        ::hpy::impl_::StaticDef::slot(
+            #sys::HPy_tp_new,
+            ::hpy::impl_::erase_new(__hpy_impl),
+            ::hpy::impl_::erase_new_trampoline(__hpy_trampoline),
+        )
+    }})
+}
+
+/// `ty` with every named lifetime replaced by `'_` (the function's own
+/// lifetimes are not in scope where the expansion names the type).
+fn erase_lifetimes(ty: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let mut out = Vec::new();
+    let mut tokens = ty.into_iter().peekable();
+    while let Some(t) = tokens.next() {
+        match t {
+            TokenTree::Punct(p) if p.as_char() == '\'' => {
+                if matches!(tokens.peek(), Some(TokenTree::Ident(_))) {
+                    tokens.next();
+                }
+                out.push(TokenTree::Punct(p));
+                out.push(TokenTree::Ident(Ident::new("_", Span::call_site())));
+            }
+            TokenTree::Group(g) => {
+                let mut ng = Group::new(g.delimiter(), erase_lifetimes(g.stream()));
+                ng.set_span(g.span());
+                out.push(TokenTree::Group(ng));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The definition of a method of a class: the `{ ... StaticDef::method(..) }`
+/// block (its impl function and trampoline inside).
+pub(crate) fn method_def_block(m: &Method) -> syn::Result<TokenStream> {
+    generate(m)
+}
+
+/// What calls the user's function: its path, the `let`s that borrow the
+/// receiver, and the receiver argument.
+fn receiver_parts(m: &Method) -> (TokenStream, TokenStream, TokenStream) {
+    let fn_ident = &m.func.sig.ident;
+    let Some(self_ty) = &m.self_ty else {
+        return (quote!(#fn_ident), quote!(), quote!());
+    };
+    let path = quote!(<#self_ty>::#fn_ident);
+    let slf = quote!(let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, _self););
+    match m.receiver {
+        Receiver::None => (path, quote!(), quote!()),
+        Receiver::Ref => (
+            path,
+            quote!(#slf let __hpy_recv = ::hpy::impl_::self_ref::<#self_ty>(&__hpy_slf)?;),
+            quote!(&*__hpy_recv,),
+        ),
+        Receiver::Mut => (
+            path,
+            quote!(#slf let mut __hpy_recv = ::hpy::impl_::self_mut::<#self_ty>(&__hpy_slf)?;),
+            quote!(&mut *__hpy_recv,),
+        ),
+        Receiver::Handle => (path, slf, quote!(&*__hpy_slf,)),
+        Receiver::RefGuard => (
+            path,
+            quote!(#slf let __hpy_recv = ::hpy::impl_::self_ref::<#self_ty>(&__hpy_slf)?;),
+            quote!(__hpy_recv,),
+        ),
+        Receiver::MutGuard => (
+            path,
+            quote!(#slf let __hpy_recv = ::hpy::impl_::self_mut::<#self_ty>(&__hpy_slf)?;),
+            quote!(__hpy_recv,),
+        ),
+    }
 }

@@ -204,6 +204,12 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
             Item::Fn(_) => {}
             other => {
+                if let Item::Struct(x) = other {
+                    // A class inside the `mod` needs no crate-root marker.
+                    if let Some(attr) = x.attrs.iter_mut().find(|a| is_attr(a, "hpy_class")) {
+                        mark_inline(attr);
+                    }
+                }
                 let attrs: Option<&mut Vec<syn::Attribute>> = match other {
                     Item::Use(u) => Some(&mut u.attrs),
                     Item::Struct(x) => Some(&mut x.attrs),

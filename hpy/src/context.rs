@@ -2,7 +2,7 @@
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 use crate::handle::Borrowed;
 use hpy_sys as sys;
@@ -55,6 +55,29 @@ impl Context {
         self.raw.get()
     }
 
+    /// Whether this is a context of HPy's debug mode, which checks (and
+    /// aborts on) `_HPy_AsStruct_*` calls that do not match the shape of the
+    /// object's type. One pointer comparison for other contexts.
+    #[inline(always)]
+    pub(crate) fn is_debug_mode(&self) -> bool {
+        // SAFETY: the context is live for `&self`; `name` is a static C string
+        // (or NULL).
+        let name = unsafe { (*self.as_raw()).name };
+        if name == NOT_DEBUG_NAME.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.is_debug_mode_slow(name)
+    }
+
+    #[cold]
+    fn is_debug_mode_slow(&self, name: *const core::ffi::c_char) -> bool {
+        let debug = self.name() == "HPy Debug Mode ABI";
+        if !debug {
+            NOT_DEBUG_NAME.store(name.cast_mut(), Ordering::Relaxed);
+        }
+        debug
+    }
+
     /// The runtime's name for this context, e.g. `"HPy Universal ABI (CPython backend)"`
     /// or `"HPy Debug Mode ABI"`.
     pub fn name(&self) -> &str {
@@ -103,6 +126,10 @@ pub enum Runtime {
 
 /// 0 = not known yet, else `Runtime as u8 + 1`. One process has one runtime.
 static RUNTIME: AtomicU8 = AtomicU8::new(0);
+
+/// The `name` of a context known not to be a debug-mode context (NULL until
+/// one is seen).
+static NOT_DEBUG_NAME: AtomicPtr<core::ffi::c_char> = AtomicPtr::new(core::ptr::null_mut());
 
 impl Context {
     /// The Python implementation this module runs on (from the context's name;

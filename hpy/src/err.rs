@@ -222,6 +222,23 @@ impl Error {
         self
     }
 
+    /// Puts a conversion error in the context of the attribute `attr` of
+    /// class `class` (a setter's value): `Point.x must be float, not str`.
+    #[doc(hidden)]
+    #[cold]
+    pub fn for_attribute(mut self, class: &str, attr: &str) -> Self {
+        if let Some(lazy) = self.lazy.as_mut() {
+            if let (false, Some(w)) = (lazy.has_context, &lazy.wrong_type) {
+                lazy.msg = format!("{class}.{attr} must be {}, not {}", w.expected, w.got).into();
+                lazy.wrong_type = None;
+            } else {
+                lazy.msg = format!("{class}.{attr}: {}", lazy.msg).into();
+                lazy.wrong_type = None;
+            }
+        }
+        self
+    }
+
     /// The exception type's name for a lazy error of a builtin type; `None` for
     /// a raised one, or one whose type is kept in a [`Global`].
     pub fn type_name(&self) -> Option<&'static str> {

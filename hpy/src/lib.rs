@@ -64,6 +64,7 @@
 mod builder;
 mod builtins;
 mod call;
+mod class;
 mod context;
 mod conv;
 mod declare;
@@ -77,11 +78,12 @@ mod object;
 mod tracker;
 mod util;
 
+pub use class::{Class, Ref, RefMut};
 pub use context::{Context, Runtime};
 pub use conv::{FromPy, IntoPy};
 pub use err::{Error, Result, exc};
 pub use handle::{Borrowed, Handle};
-pub use hpy_macros::{hpy_init, hpy_method, hpy_module, hpy_module_export};
+pub use hpy_macros::{hpy_class, hpy_init, hpy_method, hpy_methods, hpy_module, hpy_module_export};
 
 // Re-exports of the API areas (one line per item, kept sorted within each area).
 // [object, calls, eval]

@@ -22,60 +22,43 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "HPy_FromPyObject",
         "hybrid ABI only: forbidden in universal modules",
     ),
-    ("HPyType_FromSpec", "custom types: owned by the types work"),
     (
         "HPyType_GenericNew",
-        "custom types: owned by the types work",
-    ),
-    ("_HPy_New", "custom types: owned by the types work"),
-    (
-        "_HPy_AsStruct_Object",
-        "custom types: owned by the types work",
-    ),
-    (
-        "_HPy_AsStruct_Legacy",
-        "legacy (CPython-ABI) types only: not in universal modules",
+        "classes are made by their #[new] (or refuse instances): the generic new would leave the struct uninitialised",
     ),
     (
         "_HPy_AsStruct_Type",
-        "custom types: owned by the types work",
+        "classes of builtin shapes (`extends = int`, ...): not yet",
     ),
     (
         "_HPy_AsStruct_Long",
-        "custom types: owned by the types work",
+        "classes of builtin shapes (`extends = int`, ...): not yet",
     ),
     (
         "_HPy_AsStruct_Float",
-        "custom types: owned by the types work",
+        "classes of builtin shapes (`extends = int`, ...): not yet",
     ),
     (
         "_HPy_AsStruct_Unicode",
-        "custom types: owned by the types work",
+        "classes of builtin shapes (`extends = int`, ...): not yet",
     ),
     (
         "_HPy_AsStruct_Tuple",
-        "custom types: owned by the types work",
+        "classes of builtin shapes (`extends = int`, ...): not yet",
     ),
     (
         "_HPy_AsStruct_List",
-        "custom types: owned by the types work",
-    ),
-    (
-        "_HPyType_GetBuiltinShape",
-        "custom types: owned by the types work",
+        "classes of builtin shapes (`extends = int`, ...): not yet",
     ),
     (
         "HPyField_Store",
-        "custom types (fields of objects): owned by the types work",
+        "object references in classes (`Field`): not yet",
     ),
     (
         "HPyField_Load",
-        "custom types (fields of objects): owned by the types work",
+        "object references in classes (`Field`): not yet",
     ),
-    (
-        "HPy_SetCallFunction",
-        "custom types (per-object call): owned by the types work",
-    ),
+    ("HPy_SetCallFunction", "per-object call functions: not yet"),
 ];
 
 /// Every `.rs` file below `dir`.

@@ -49,6 +49,7 @@ MODULES = {
     "api_errors": "hpy-api-errors-fixture",  # errors, warnings, exception classes, globals
     "api_conv": "hpy-api-conv-fixture",  # conversions of collections and std types
     "multifile": "hpy-multifile-fixture",  # a module spread over several files
+    "classes": "hpy-classes-fixture",  # #[hpy_class] and #[hpy_methods]
     "hpyjson": "hpyjson",  # examples/hpyjson
 }
 # Every module is built with the dev profile: debug assertions on, so that
@@ -155,4 +156,5 @@ api_builtins = _module_fixture("api_builtins")
 api_errors = _module_fixture("api_errors")
 api_conv = _module_fixture("api_conv")
 multifile = _module_fixture("multifile")
+classes = _module_fixture("classes")
 hpyjson = _module_fixture("hpyjson")

@@ -28,7 +28,7 @@ import hostile as H
 
 IS_PYPY = sys.implementation.name == "pypy"
 MODULE_NAMES = ["smoke", "pof", "features", "api_object", "api_builtins", "api_errors", "api_conv",
-                "multifile", "hpyjson"]
+                "multifile", "classes", "hpyjson"]
 
 
 def collect():

@@ -70,6 +70,137 @@ impl<'a, 'ctx, Name, T: FromPy<'a, 'ctx>> Parameter<'a, 'ctx, Name> for T {
     }
 }
 
+/// The conversion of a parameter of reference type `&X` (`Self` is `X`):
+/// `&str`, `&[u8]` and `&Handle` borrow from the argument; `&T` for a
+/// `#[hpy_class]` `T` borrows the struct inside it, with a guard kept in
+/// `holder` for the call (so `a.merge(a)` with `&mut self` and `&Self`
+/// raises instead of aliasing).
+#[diagnostic::on_unimplemented(
+    message = "parameter `{Name}`: `&{Self}` cannot be converted from a Python object",
+    label = "no conversion to a reference of this type",
+    note = "a reference parameter is `&str`, `&[u8]`, `&Handle<'py>` or `&T` for a `#[hpy_class]` `T`; take an owned value otherwise"
+)]
+pub trait RefParameter<'h, 'ctx, Name> {
+    /// What keeps the borrow alive for the call.
+    type Holder: 'h;
+    /// Converts argument `arg` of function `func`; the reference lives as
+    /// long as the holder's borrow.
+    fn extract<'a>(
+        obj: &'h Handle<'ctx>,
+        holder: &'a mut Option<Self::Holder>,
+        func: &str,
+        arg: &str,
+    ) -> Result<&'a Self>
+    where
+        'h: 'a;
+}
+
+impl<'h, 'ctx, Name> RefParameter<'h, 'ctx, Name> for str {
+    type Holder = ();
+    #[inline(always)]
+    fn extract<'a>(
+        obj: &'h Handle<'ctx>,
+        _: &'a mut Option<()>,
+        func: &str,
+        arg: &str,
+    ) -> Result<&'a str>
+    where
+        'h: 'a,
+    {
+        extract_arg(obj, func, arg)
+    }
+}
+
+impl<'h, 'ctx, Name> RefParameter<'h, 'ctx, Name> for [u8] {
+    type Holder = ();
+    #[inline(always)]
+    fn extract<'a>(
+        obj: &'h Handle<'ctx>,
+        _: &'a mut Option<()>,
+        func: &str,
+        arg: &str,
+    ) -> Result<&'a [u8]>
+    where
+        'h: 'a,
+    {
+        extract_arg(obj, func, arg)
+    }
+}
+
+impl<'h, 'ctx, Name> RefParameter<'h, 'ctx, Name> for Handle<'ctx> {
+    type Holder = ();
+    #[inline(always)]
+    fn extract<'a>(
+        obj: &'h Handle<'ctx>,
+        _: &'a mut Option<()>,
+        _: &str,
+        _: &str,
+    ) -> Result<&'a Self>
+    where
+        'h: 'a,
+    {
+        Ok(obj)
+    }
+}
+
+impl<'h, 'ctx, Name, T: crate::Class> RefParameter<'h, 'ctx, Name> for T {
+    type Holder = crate::Ref<'h, T>;
+    #[inline(always)]
+    fn extract<'a>(
+        obj: &'h Handle<'ctx>,
+        holder: &'a mut Option<crate::Ref<'h, T>>,
+        func: &str,
+        arg: &str,
+    ) -> Result<&'a T>
+    where
+        'h: 'a,
+    {
+        match obj.borrow::<T>() {
+            Ok(r) => Ok(&**holder.insert(r)),
+            Err(e) => Err(e.for_argument(func, arg)),
+        }
+    }
+}
+
+/// The conversion of a parameter of type `&mut T` for a `#[hpy_class]` `T`.
+#[diagnostic::on_unimplemented(
+    message = "parameter `{Name}`: `&mut {Self}` cannot be converted from a Python object",
+    label = "only the struct of a `#[hpy_class]` can be borrowed mutably",
+    note = "take `&mut T` for a `#[hpy_class]` `T`, or an owned value"
+)]
+pub trait MutParameter<'h, 'ctx, Name> {
+    /// What keeps the borrow alive for the call.
+    type Holder: 'h;
+    /// Converts argument `arg` of function `func`.
+    fn extract<'a>(
+        obj: &'h Handle<'ctx>,
+        holder: &'a mut Option<Self::Holder>,
+        func: &str,
+        arg: &str,
+    ) -> Result<&'a mut Self>
+    where
+        'h: 'a;
+}
+
+impl<'h, 'ctx, Name, T: crate::Class> MutParameter<'h, 'ctx, Name> for T {
+    type Holder = crate::RefMut<'h, T>;
+    #[inline(always)]
+    fn extract<'a>(
+        obj: &'h Handle<'ctx>,
+        holder: &'a mut Option<crate::RefMut<'h, T>>,
+        func: &str,
+        arg: &str,
+    ) -> Result<&'a mut T>
+    where
+        'h: 'a,
+    {
+        match obj.borrow_mut::<T>() {
+            Ok(r) => Ok(&mut **holder.insert(r)),
+            Err(e) => Err(e.for_argument(func, arg)),
+        }
+    }
+}
+
 /// Checks the number of positional arguments of a VARARGS function.
 #[inline(always)]
 pub fn check_positional(func: &str, nargs: usize, min: usize, max: usize) -> Result<()> {
@@ -365,4 +496,114 @@ fn missing_arguments(spec: &KeywordSpec, slots: &[HPy], first: usize) -> Error {
         spec.func,
         missing.len()
     ))
+}
+
+/// The arguments of a NEWFUNC or INITPROC call (positional ones as an
+/// array, keywords as a dict) in the shape of a KEYWORDS call: the
+/// positional arguments followed by the keyword values, and a tuple of the
+/// keyword names. It owns what it made for the call.
+#[derive(Debug)]
+pub struct DictCall<'ctx> {
+    /// The positional arguments, then the keyword values (borrowed from the
+    /// call, or owned by `values`).
+    args: Vec<HPy>,
+    /// The number of positional arguments.
+    nargs: usize,
+    /// The keyword names (a tuple), or `None` without keywords.
+    kwnames: Option<Handle<'ctx>>,
+    /// The keyword values, owned for the call.
+    values: Vec<Handle<'ctx>>,
+}
+
+impl DictCall<'_> {
+    /// Where the arguments start (as a KEYWORDS call's `args`).
+    #[inline(always)]
+    pub fn args(&self) -> *const HPy {
+        self.args.as_ptr()
+    }
+
+    /// The number of positional arguments.
+    #[inline(always)]
+    pub fn nargs(&self) -> usize {
+        self.nargs
+    }
+
+    /// The tuple of keyword names, or NULL.
+    #[inline(always)]
+    pub fn kwnames(&self) -> HPy {
+        self.kwnames.as_ref().map_or(HPy::NULL, Handle::as_raw)
+    }
+}
+
+/// Converts a NEWFUNC/INITPROC call's arguments into a [`DictCall`].
+///
+/// HPy passes the keywords as a dict (CPython's `hpy` package); PyPy 7.3.19
+/// passes them as a KEYWORDS call does, a tuple of names whose values follow
+/// the `nargs` positional arguments (`call_varargs_kw` in its
+/// `interp_extfunc.py`). Both are taken.
+///
+/// # Safety
+/// `ctx` must be live; `args` must hold `nargs` handles and `kw` be a dict
+/// or NULL, or a tuple of names whose values follow at `args[nargs..]`, all
+/// borrowed for the call.
+pub unsafe fn dict_call<'ctx>(
+    ctx: &'ctx Context,
+    args: *const HPy,
+    nargs: sys::HPy_ssize_t,
+    kw: HPy,
+) -> Result<DictCall<'ctx>> {
+    let nargs = usize::try_from(nargs).unwrap_or(0);
+    // SAFETY: the context is live; `kw` is NULL or open for the call.
+    let kwnames = !kw.is_null() && unsafe { sys::HPyTuple_Check(ctx.as_raw(), kw) } != 0;
+    let nkw = if kwnames {
+        // SAFETY: `kw` is a tuple, open for the call.
+        usize::try_from(unsafe { sys::HPy_Length(ctx.as_raw(), kw) }).unwrap_or(0)
+    } else {
+        0
+    };
+    let mut all = Vec::new();
+    if nargs + nkw > 0 {
+        all.try_reserve(nargs + nkw)?;
+        // SAFETY: `args` holds `nargs` handles, then one per keyword name
+        // (caller's contract).
+        all.extend_from_slice(unsafe { core::slice::from_raw_parts(args, nargs + nkw) });
+    }
+    let mut call = DictCall {
+        args: all,
+        nargs,
+        kwnames: None,
+        values: Vec::new(),
+    };
+    if kwnames {
+        // SAFETY: `kw` is open for the call; the dup is ours.
+        call.kwnames =
+            Some(unsafe { core::mem::ManuallyDrop::new(Handle::from_raw(ctx, kw)) }.dup());
+        return Ok(call);
+    }
+    if kw.is_null() {
+        return Ok(call);
+    }
+    // SAFETY: `kw` is a dict, open for the call; the result is a new list.
+    let keys = unsafe { Handle::from_raw_result(ctx, sys::HPyDict_Keys(ctx.as_raw(), kw)) }?;
+    let n = keys.len()?;
+    if n == 0 {
+        return Ok(call);
+    }
+    // SAFETY: `kw` is open for the call; only read.
+    let kw = core::mem::ManuallyDrop::new(unsafe { Handle::from_raw(ctx, kw) });
+    call.values.try_reserve(n)?;
+    call.args.try_reserve(n)?;
+    let mut names = Vec::new();
+    names.try_reserve(n)?;
+    for i in 0..n {
+        let key = keys.get_item(i)?;
+        let value = kw.get_item(&key)?;
+        call.args.push(value.as_raw());
+        call.values.push(value);
+        names.push(key);
+    }
+    let raw: Vec<HPy> = names.iter().map(Handle::as_raw).collect();
+    // SAFETY: the names are open handles; the tuple takes its own references.
+    call.kwnames = Some(unsafe { ctx.tuple_from_raw(&raw) }?);
+    Ok(call)
 }

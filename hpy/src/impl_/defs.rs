@@ -57,9 +57,76 @@ impl StaticDef {
         }))
     }
 
+    /// A property definition: a getter, and a setter or none.
+    pub const fn getset(
+        name: &'static CStr,
+        doc: Option<&'static CStr>,
+        getter: sys::HPyCFunction,
+        getter_trampoline: sys::cpy_getter,
+        setter: sys::HPyCFunction,
+        setter_trampoline: sys::cpy_setter,
+    ) -> Self {
+        StaticDef(UnsafeCell::new(sys::HPyDef {
+            kind: sys::HPyDef_Kind_GetSet,
+            u: sys::HPyDef_u {
+                getset: sys::HPyGetSet {
+                    name: name.as_ptr(),
+                    getter_impl: getter,
+                    setter_impl: setter,
+                    getter_cpy_trampoline: getter_trampoline,
+                    setter_cpy_trampoline: setter_trampoline,
+                    doc: match doc {
+                        Some(d) => d.as_ptr(),
+                        None => core::ptr::null(),
+                    },
+                    // The name, for setters that report it (`readonly_setter`).
+                    closure: name.as_ptr() as *mut core::ffi::c_void,
+                },
+            },
+        }))
+    }
+
     /// The pointer the runtime gets.
     pub const fn as_ptr(&'static self) -> *mut sys::HPyDef {
         self.0.get()
+    }
+
+    /// The pointer for one more `HPyType_FromSpec`: the definition itself,
+    /// or, for a member (whose offset CPython's runtime rewrites in place), a
+    /// fresh copy that lives as long as the process.
+    pub(crate) fn fresh_ptr(&'static self) -> *mut sys::HPyDef {
+        // SAFETY: the runtime writes only members' offsets, and only while it
+        // makes a type (under the interpreter lock, which the caller holds);
+        // `kind` is never written.
+        let def = unsafe { *self.0.get() };
+        if def.kind == sys::HPyDef_Kind_Member {
+            Box::into_raw(Box::new(def))
+        } else {
+            self.as_ptr()
+        }
+    }
+
+    /// The slot of a slot definition (`None` for other kinds).
+    pub(crate) fn slot_number(&'static self) -> Option<sys::HPySlot_Slot> {
+        // SAFETY: as in `fresh_ptr`; a slot definition's `slot` is never written.
+        unsafe {
+            let def = &*self.0.get();
+            (def.kind == sys::HPyDef_Kind_Slot).then_some(def.u.slot.slot)
+        }
+    }
+
+    /// The name of a method definition (`None` for other kinds), for a
+    /// definition that is not `'static`.
+    ///
+    /// # Safety
+    /// The runtime does not write the definition meanwhile (it writes only
+    /// while it makes a type or module, under the interpreter lock).
+    pub(crate) unsafe fn method_name_unchecked(&self) -> Option<&'static CStr> {
+        // SAFETY: forwarded; a method's name is a `'static` C string.
+        unsafe {
+            let def = &*self.0.get();
+            (def.kind == sys::HPyDef_Kind_Meth).then(|| CStr::from_ptr(def.u.meth.name))
+        }
     }
 
     /// The Python name of a method definition (`None` for a slot).

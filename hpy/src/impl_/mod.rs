@@ -19,12 +19,14 @@ pub use hpy_sys as sys;
 use sys::HPyContext;
 
 mod args;
+mod class;
 mod defs;
 mod module;
 mod run;
 mod trampolines;
 
 pub use args::*;
+pub use class::*;
 pub use defs::*;
 pub use module::*;
 use run::panic_message;
@@ -37,6 +39,8 @@ pub use trampolines::*;
 pub mod crate_marker {
     /// See [`crate_marker`](super::crate_marker).
     pub const HPY_METHODS_OUTSIDE_THE_MODULE_MOD_NEED_A_HPY_MODULE_AT_THE_CRATE_ROOT: () = ();
+    /// See [`crate_marker`](super::crate_marker): classes check for it too.
+    pub const HPY_CLASSES_NEED_A_HPY_MODULE_AT_THE_CRATE_ROOT: () = ();
 }
 
 // ---------------------------------------------------------------------------

@@ -42,6 +42,10 @@ pub enum Contribution {
     Global(&'static Global),
     /// An exception class made by `create_exception!`.
     Exception(fn() -> &'static ExceptionDef),
+    /// A `#[hpy_class]`.
+    Class(fn() -> &'static super::ClassDef),
+    /// The items of a `#[hpy_methods]` block.
+    ClassItems(&'static super::ClassItems),
 }
 
 inventory::collect!(Submission);
@@ -52,7 +56,7 @@ fn crate_of(module_path: &str) -> &str {
 }
 
 /// The submissions of the crate whose module path is `module_path`.
-fn submissions_of(module_path: &'static str) -> impl Iterator<Item = &'static Submission> {
+fn submissions_of(module_path: &'static str) -> impl Iterator<Item = &'static Submission> + Clone {
     let krate = crate_of(module_path);
     inventory::iter::<Submission>
         .into_iter()
@@ -121,9 +125,10 @@ fn build_module_def(spec: &'static ModuleSpec) -> *mut sys::HPyModuleDef {
     // them, whichever module they joined.
     for s in submissions_of(spec.module_path) {
         match s.item {
-            Contribution::Method(_) => {}
+            Contribution::Method(_) | Contribution::ClassItems(_) => {}
             Contribution::Global(g) => globals.push(g.as_ptr()),
             Contribution::Exception(def) => globals.push(def().global.as_ptr()),
+            Contribution::Class(def) => globals.push(def().global.as_ptr()),
         }
     }
     defines.push(spec.exec.as_ptr());
@@ -140,10 +145,11 @@ fn build_module_def(spec: &'static ModuleSpec) -> *mut sys::HPyModuleDef {
 }
 
 /// The part of `HPy_mod_exec` that the SDK does before the module's own
-/// exports and `#[hpy_init]`: it makes the crate's exception classes (and
-/// adds those of this module to it), and, on runtimes other than CPython,
+/// exports and `#[hpy_init]`: it makes the module's classes and the crate's
+/// exception classes (and adds those of this module to it), and, on runtimes other than CPython,
 /// gives the module's functions their `__module__`.
 pub fn module_exec(ctx: &Context, module: &Handle<'_>, spec: &'static ModuleSpec) -> Result<()> {
+    super::class::make_classes(ctx, module, spec.name, submissions_of(spec.module_path))?;
     for s in submissions_of(spec.module_path) {
         if let Contribution::Exception(def) = s.item {
             let def = def();

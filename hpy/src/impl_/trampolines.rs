@@ -229,3 +229,163 @@ pub unsafe fn trampoline_capsule_destructor(capsule: *mut cpy_PyObject, impl_: s
     // SAFETY: the capsule is the argument of this signature; `impl_` has it.
     unsafe { call_real(sys::HPyFunc_CAPSULE_DESTRUCTOR, impl_, capsule.cast()) }
 }
+
+// ---------------------------------------------------------------------------
+// Slots of classes: impl types, erasers and CPython trampoline bodies
+
+/// Declares, for one slot signature: the impl function type, its eraser to
+/// `HPyCFunction`, the CPython trampoline's function type and its eraser to
+/// `cpy_PyCFunction`, and the trampoline body, which packs CPython's
+/// arguments into the signature's `_HPyFunc_args_*` struct, calls the impl
+/// through the runtime, and returns `result`.
+macro_rules! slot_signatures {
+    ($(
+        $(#[$doc:meta])*
+        $sig:ident: impl $Impl:ident($($ip:ty),*) -> $ir:ty, erase $erase:ident;
+        trampoline $Tramp:ident($($f:ident: $ft:ty),*) -> $res:ty, erase $erase_tramp:ident,
+        body $body:ident, args $Args:ident;
+    )*) => {$(
+        $(#[$doc])*
+        pub type $Impl = unsafe extern "C" fn(*mut HPyContext, $($ip),*) -> $ir;
+        #[doc = concat!("CPython's side of `", stringify!($sig), "`.")]
+        pub type $Tramp = unsafe extern "C" fn($($ft),*) -> $res;
+
+        #[doc = concat!("`(HPyCFunction)impl` for a `", stringify!($sig), "` impl.")]
+        #[inline(always)]
+        pub const fn $erase(f: $Impl) -> sys::HPyCFunction {
+            // SAFETY: as for the other erasers: the runtime calls it back with the
+            // signature stored next to it.
+            Some(unsafe { core::mem::transmute::<$Impl, RawCFunction>(f) })
+        }
+
+        #[doc = concat!("`(cpy_PyCFunction)trampoline` for a `", stringify!($sig), "` trampoline.")]
+        #[inline(always)]
+        pub const fn $erase_tramp(f: $Tramp) -> sys::cpy_PyCFunction {
+            // SAFETY: CPython calls a slot's trampoline with the C signature of the
+            // slot, which is the one it was written with.
+            Some(unsafe { core::mem::transmute::<$Tramp, RawPyCFunction>(f) })
+        }
+
+        #[doc = concat!("Body of a `", stringify!($sig), "` trampoline.")]
+        ///
+        /// # Safety
+        /// Called by CPython with the arguments of the slot.
+        #[inline(always)]
+        pub unsafe fn $body($($f: $ft,)* impl_: $Impl) -> $res {
+            // SAFETY: the argument struct is plain data (pointers and integers),
+            // valid all zero; the runtime writes `result`.
+            let mut a: sys::$Args = unsafe { core::mem::zeroed() };
+            $(slot_signatures!(@set a, $f, $f);)*
+            // SAFETY: `a` is the argument struct of this signature, `impl_` an impl
+            // of it.
+            unsafe { call_real(sys::$sig, $erase(impl_), (&raw mut a).cast()) };
+            slot_signatures!(@result a, $res)
+        }
+    )*};
+    (@set $a:ident, $f:ident, $v:expr) => { $a.$f = PackArg::pack($v); };
+    (@result $a:ident, ()) => { () };
+    (@result $a:ident, $res:ty) => { $a.result };
+}
+
+/// A trampoline's argument as its argument struct stores it: the same value,
+/// or CPython's `int op` as `HPy_RichCmpOp`.
+trait PackArg<T> {
+    fn pack(self) -> T;
+}
+
+impl<T> PackArg<T> for T {
+    #[inline(always)]
+    fn pack(self) -> T {
+        self
+    }
+}
+
+impl PackArg<sys::HPy_RichCmpOp> for c_int {
+    #[inline(always)]
+    fn pack(self) -> sys::HPy_RichCmpOp {
+        sys::HPy_RichCmpOp(self)
+    }
+}
+
+slot_signatures! {
+    /// `HPyFunc_REPRFUNC` impl (`__repr__`, `__str__`).
+    HPyFunc_REPRFUNC: impl ReprImpl(HPy) -> HPy, erase erase_repr;
+    trampoline ReprTrampoline(arg0: *mut cpy_PyObject) -> *mut cpy_PyObject,
+    erase erase_repr_trampoline, body trampoline_repr, args _HPyFunc_args_REPRFUNC;
+
+    /// `HPyFunc_UNARYFUNC` impl (`__neg__`, `__int__`, ...).
+    HPyFunc_UNARYFUNC: impl UnaryImpl(HPy) -> HPy, erase erase_unary;
+    trampoline UnaryTrampoline(arg0: *mut cpy_PyObject) -> *mut cpy_PyObject,
+    erase erase_unary_trampoline, body trampoline_unary, args _HPyFunc_args_UNARYFUNC;
+
+    /// `HPyFunc_BINARYFUNC` impl (`__add__`, `__getitem__`, ...).
+    HPyFunc_BINARYFUNC: impl BinaryImpl(HPy, HPy) -> HPy, erase erase_binary;
+    trampoline BinaryTrampoline(arg0: *mut cpy_PyObject, arg1: *mut cpy_PyObject) -> *mut cpy_PyObject,
+    erase erase_binary_trampoline, body trampoline_binary, args _HPyFunc_args_BINARYFUNC;
+
+    /// `HPyFunc_TERNARYFUNC` impl (`__pow__`).
+    HPyFunc_TERNARYFUNC: impl TernaryImpl(HPy, HPy, HPy) -> HPy, erase erase_ternary;
+    trampoline TernaryTrampoline(arg0: *mut cpy_PyObject, arg1: *mut cpy_PyObject, arg2: *mut cpy_PyObject) -> *mut cpy_PyObject,
+    erase erase_ternary_trampoline, body trampoline_ternary, args _HPyFunc_args_TERNARYFUNC;
+
+    /// `HPyFunc_HASHFUNC` impl (`__hash__`).
+    HPyFunc_HASHFUNC: impl HashImpl(HPy) -> sys::HPy_hash_t, erase erase_hash;
+    trampoline HashTrampoline(arg0: *mut cpy_PyObject) -> sys::HPy_hash_t,
+    erase erase_hash_trampoline, body trampoline_hash, args _HPyFunc_args_HASHFUNC;
+
+    /// `HPyFunc_INQUIRY` impl of a class (`__bool__`).
+    HPyFunc_INQUIRY: impl BoolImpl(HPy) -> c_int, erase erase_bool;
+    trampoline BoolTrampoline(arg0: *mut cpy_PyObject) -> c_int,
+    erase erase_bool_trampoline, body trampoline_bool, args _HPyFunc_args_INQUIRY;
+
+    /// `HPyFunc_LENFUNC` impl (`__len__`).
+    HPyFunc_LENFUNC: impl LenImpl(HPy) -> sys::HPy_ssize_t, erase erase_len;
+    trampoline LenTrampoline(arg0: *mut cpy_PyObject) -> sys::HPy_ssize_t,
+    erase erase_len_trampoline, body trampoline_len, args _HPyFunc_args_LENFUNC;
+
+    /// `HPyFunc_SSIZEARGFUNC` impl (`sq_item`, `sq_repeat`).
+    HPyFunc_SSIZEARGFUNC: impl SsizeArgImpl(HPy, sys::HPy_ssize_t) -> HPy, erase erase_ssizearg;
+    trampoline SsizeArgTrampoline(arg0: *mut cpy_PyObject, arg1: sys::HPy_ssize_t) -> *mut cpy_PyObject,
+    erase erase_ssizearg_trampoline, body trampoline_ssizearg, args _HPyFunc_args_SSIZEARGFUNC;
+
+    /// `HPyFunc_SSIZEOBJARGPROC` impl (`sq_ass_item`).
+    HPyFunc_SSIZEOBJARGPROC: impl SsizeObjArgImpl(HPy, sys::HPy_ssize_t, HPy) -> c_int, erase erase_ssizeobjarg;
+    trampoline SsizeObjArgTrampoline(arg0: *mut cpy_PyObject, arg1: sys::HPy_ssize_t, arg2: *mut cpy_PyObject) -> c_int,
+    erase erase_ssizeobjarg_trampoline, body trampoline_ssizeobjarg, args _HPyFunc_args_SSIZEOBJARGPROC;
+
+    /// `HPyFunc_OBJOBJARGPROC` impl (`__setitem__`/`__delitem__`).
+    HPyFunc_OBJOBJARGPROC: impl ObjObjArgImpl(HPy, HPy, HPy) -> c_int, erase erase_objobjarg;
+    trampoline ObjObjArgTrampoline(arg0: *mut cpy_PyObject, arg1: *mut cpy_PyObject, arg2: *mut cpy_PyObject) -> c_int,
+    erase erase_objobjarg_trampoline, body trampoline_objobjarg, args _HPyFunc_args_OBJOBJARGPROC;
+
+    /// `HPyFunc_OBJOBJPROC` impl (`__contains__`).
+    HPyFunc_OBJOBJPROC: impl ObjObjImpl(HPy, HPy) -> c_int, erase erase_objobj;
+    trampoline ObjObjTrampoline(arg0: *mut cpy_PyObject, arg1: *mut cpy_PyObject) -> c_int,
+    erase erase_objobj_trampoline, body trampoline_objobj, args _HPyFunc_args_OBJOBJPROC;
+
+    /// `HPyFunc_RICHCMPFUNC` impl (`__eq__`, `__lt__`, ...).
+    HPyFunc_RICHCMPFUNC: impl RichCmpImpl(HPy, HPy, sys::HPy_RichCmpOp) -> HPy, erase erase_richcmp;
+    trampoline RichCmpTrampoline(arg0: *mut cpy_PyObject, arg1: *mut cpy_PyObject, arg2: c_int) -> *mut cpy_PyObject,
+    erase erase_richcmp_trampoline, body trampoline_richcmp, args _HPyFunc_args_RICHCMPFUNC;
+
+    /// `HPyFunc_NEWFUNC` impl (`tp_new`): the type, the positional arguments
+    /// as an array, and the keywords as a dict (or NULL).
+    HPyFunc_NEWFUNC: impl NewImpl(HPy, *const HPy, sys::HPy_ssize_t, HPy) -> HPy, erase erase_new;
+    trampoline NewTrampoline(self_: *mut cpy_PyObject, args: *mut cpy_PyObject, kw: *mut cpy_PyObject) -> *mut cpy_PyObject,
+    erase erase_new_trampoline, body trampoline_new, args _HPyFunc_args_NEWFUNC;
+
+    /// `HPyFunc_INITPROC` impl (`tp_init`).
+    HPyFunc_INITPROC: impl InitImpl(HPy, *const HPy, sys::HPy_ssize_t, HPy) -> c_int, erase erase_init;
+    trampoline InitTrampoline(self_: *mut cpy_PyObject, args: *mut cpy_PyObject, kw: *mut cpy_PyObject) -> c_int,
+    erase erase_init_trampoline, body trampoline_init, args _HPyFunc_args_INITPROC;
+
+    /// `HPyFunc_GETTER` impl (a property's getter).
+    HPyFunc_GETTER: impl GetterImpl(HPy, *mut c_void) -> HPy, erase erase_getter;
+    trampoline GetterTrampoline(arg0: *mut cpy_PyObject, arg1: *mut c_void) -> *mut cpy_PyObject,
+    erase erase_getter_trampoline_unused, body trampoline_getter, args _HPyFunc_args_GETTER;
+
+    /// `HPyFunc_SETTER` impl (a property's setter; the value is NULL for `del`).
+    HPyFunc_SETTER: impl SetterImpl(HPy, HPy, *mut c_void) -> c_int, erase erase_setter;
+    trampoline SetterTrampoline(arg0: *mut cpy_PyObject, arg1: *mut cpy_PyObject, arg2: *mut c_void) -> c_int,
+    erase erase_setter_trampoline_unused, body trampoline_setter, args _HPyFunc_args_SETTER;
+}

@@ -1,0 +1,979 @@
+//! `#[hpy_class]` and `#[hpy_methods]`: parsing, checking and expansion.
+//!
+//! A class is a `ClassDef` (in `hpy::impl_`) that joins its module through
+//! `inventory`, like a free function; every `#[hpy_methods]` block of it
+//! submits its definitions the same way, from any file. The module's exec
+//! slot makes the type (`HPyType_FromSpec`) from them.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Ident, ImplItem, ItemFn, ItemImpl, ItemStruct, LitStr, Token, Type};
+
+use crate::method::{
+    Convention, INLINE_MARK, MethodOptions, Receiver, analyze_in, c_str_lit, method_def_block,
+};
+
+// ---------------------------------------------------------------------------
+// #[hpy_class]
+
+#[derive(Default)]
+struct ClassOptions {
+    name: Option<LitStr>,
+    module: Option<LitStr>,
+    frozen: bool,
+    subclass: bool,
+    inline: bool,
+}
+
+impl Parse for ClassOptions {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut opts = ClassOptions::default();
+        while !input.is_empty() {
+            let key: Ident = input.parse()?;
+            match key.to_string().as_str() {
+                "name" | "module" => {
+                    input.parse::<Token![=]>()?;
+                    let value: LitStr = input.parse()?;
+                    let slot = if key == "name" {
+                        &mut opts.name
+                    } else {
+                        &mut opts.module
+                    };
+                    if slot.is_some() {
+                        return Err(syn::Error::new(
+                            key.span(),
+                            format!("`{key}` is given twice"),
+                        ));
+                    }
+                    *slot = Some(value);
+                }
+                "frozen" => opts.frozen = true,
+                "subclass" => opts.subclass = true,
+                k if k == INLINE_MARK => opts.inline = true,
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!(
+                            "unknown #[hpy_class] option `{other}`: expected `name = \"...\"`, `module = \"...\"`, `frozen` or `subclass`"
+                        ),
+                    ));
+                }
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(opts)
+    }
+}
+
+/// `#[hpy(get, set, name = "...")]` on a field.
+#[derive(Default)]
+struct FieldOptions {
+    get: bool,
+    set: bool,
+    name: Option<LitStr>,
+}
+
+fn field_options(attrs: &mut Vec<syn::Attribute>) -> syn::Result<Option<FieldOptions>> {
+    let mut found: Option<FieldOptions> = None;
+    let mut err: Option<syn::Error> = None;
+    attrs.retain(|a| {
+        if !a.path().is_ident("hpy") {
+            return true;
+        }
+        let opts = found.get_or_insert_with(FieldOptions::default);
+        let res = a.parse_nested_meta(|meta| {
+            if meta.path.is_ident("get") {
+                opts.get = true;
+            } else if meta.path.is_ident("set") {
+                opts.set = true;
+            } else if meta.path.is_ident("name") {
+                opts.name = Some(meta.value()?.parse()?);
+            } else {
+                return Err(
+                    meta.error("unknown field option: expected `get`, `set` or `name = \"...\"`")
+                );
+            }
+            Ok(())
+        });
+        if let Err(e) = res {
+            match &mut err {
+                Some(all) => all.combine(e),
+                None => err = Some(e),
+            }
+        }
+        false
+    });
+    match err {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
+}
+
+fn doc_string(attrs: &[syn::Attribute]) -> String {
+    let mut lines = Vec::new();
+    for attr in attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
+                let v = s.value();
+                lines.push(v.strip_prefix(' ').unwrap_or(&v).to_owned());
+            }
+        }
+    }
+    lines.join("\n").trim().to_owned()
+}
+
+fn optional_c_str(s: &str, span: Span) -> syn::Result<TokenStream> {
+    if s.is_empty() {
+        Ok(quote!(::core::option::Option::None))
+    } else {
+        let lit = c_str_lit(s, span)?;
+        Ok(quote!(::core::option::Option::Some(#lit)))
+    }
+}
+
+/// Expands `#[hpy_class]`.
+pub(crate) fn expand_class(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand_class(attr, item.clone()) {
+        Ok(ts) => ts,
+        Err(e) => {
+            let err = e.to_compile_error();
+            // Keep the struct (minus our field attributes) so that its uses
+            // still resolve.
+            match syn::parse2::<ItemStruct>(item) {
+                Ok(mut st) => {
+                    for f in st.fields.iter_mut() {
+                        f.attrs.retain(|a| !a.path().is_ident("hpy"));
+                    }
+                    quote!(#st #err)
+                }
+                Err(_) => err,
+            }
+        }
+    }
+}
+
+fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let mut st: ItemStruct = syn::parse2(item).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "#[hpy_class] applies to a struct (its instances hold one)",
+        )
+    })?;
+    let opts: ClassOptions = syn::parse2(attr)?;
+    let mut errors: Vec<syn::Error> = Vec::new();
+    if !st.generics.params.is_empty() {
+        errors.push(syn::Error::new(
+            st.generics.span(),
+            "a #[hpy_class] cannot be generic (Python needs one concrete type), nor hold references: it lives as long as its Python object",
+        ));
+    }
+    let ident = st.ident.clone();
+    let name = opts
+        .name
+        .as_ref()
+        .map_or_else(|| ident.to_string(), LitStr::value);
+    let doc = doc_string(&st.attrs);
+
+    // The getters and setters of the fields.
+    let mut field_defs = Vec::new();
+    let mut field_statics = Vec::new();
+    for (i, field) in st.fields.iter_mut().enumerate() {
+        let fopts = match field_options(&mut field.attrs) {
+            Ok(Some(o)) => o,
+            Ok(None) => continue,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let member = match &field.ident {
+            Some(id) => quote!(#id),
+            None => {
+                let index = syn::Index::from(i);
+                quote!(#index)
+            }
+        };
+        let attr_name = match (&fopts.name, &field.ident) {
+            (Some(n), _) => n.value(),
+            (None, Some(id)) => id.to_string().trim_start_matches("r#").to_owned(),
+            (None, None) => {
+                errors.push(syn::Error::new(
+                    field.span(),
+                    "a field of a tuple struct needs a Python name: `#[hpy(get, name = \"...\")]`",
+                ));
+                continue;
+            }
+        };
+        if !fopts.get && !fopts.set {
+            errors.push(syn::Error::new(
+                field.span(),
+                "say what Python may do with the field: `#[hpy(get)]`, `#[hpy(set)]` or `#[hpy(get, set)]`",
+            ));
+            continue;
+        }
+        if fopts.set && opts.frozen {
+            errors.push(syn::Error::new(
+                field.span(),
+                "a `frozen` class never changes: its fields cannot have `#[hpy(set)]`",
+            ));
+            continue;
+        }
+        let fty = &field.ty;
+        let span = field.span();
+        let err_name = format!("{name}.{attr_name}");
+        let def = format_ident!("__HPY_FIELD_{}", i);
+        let getter = if fopts.get {
+            Some(quote_spanned! {span=>
+                    unsafe extern "C" fn __hpy_get(
+                        ctx: *mut ::hpy::impl_::sys::HPyContext,
+                        slf: ::hpy::impl_::sys::HPy,
+                        _closure: *mut ::core::ffi::c_void,
+                    ) -> ::hpy::impl_::sys::HPy {
+                        // SAFETY: the runtime calls a getter with the call's context and
+                        // an instance of the class, borrowed for the call.
+                        unsafe {
+                            ::hpy::impl_::run_method(ctx, #err_name, |ctx| {
+                                let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, slf);
+                                let __hpy_recv = ::hpy::impl_::self_ref::<#ident>(&__hpy_slf)?;
+                                ::hpy::impl_::IntoReturn::into_return(&__hpy_recv.#member, ctx)
+                            })
+                        }
+                    }
+                    unsafe extern "C" fn __hpy_get_trampoline(
+                        slf: *mut ::hpy::impl_::sys::cpy_PyObject,
+                        closure: *mut ::core::ffi::c_void,
+                    ) -> *mut ::hpy::impl_::sys::cpy_PyObject {
+                        // SAFETY: CPython calls this as a getset's getter.
+                        unsafe { ::hpy::impl_::trampoline_getter(slf, closure, __hpy_get) }
+                    }
+            })
+        } else {
+            None
+        };
+        let setter = if fopts.set {
+            Some(quote_spanned! {span=>
+                    unsafe extern "C" fn __hpy_set(
+                        ctx: *mut ::hpy::impl_::sys::HPyContext,
+                        slf: ::hpy::impl_::sys::HPy,
+                        value: ::hpy::impl_::sys::HPy,
+                        _closure: *mut ::core::ffi::c_void,
+                    ) -> ::core::ffi::c_int {
+                        // SAFETY: the runtime calls a setter with the call's context, an
+                        // instance of the class and the value (NULL: `del`), borrowed.
+                        unsafe {
+                            ::hpy::impl_::run_inquiry(ctx, #err_name, |ctx| {
+                                let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, slf);
+                                let __hpy_value = ::hpy::impl_::borrow_opt(ctx, value)
+                                    .ok_or_else(|| ::hpy::impl_::no_deleter::<#ident>(#attr_name))?;
+                                let __hpy_new: #fty =
+                                    ::hpy::impl_::extract_attribute(&__hpy_value, #name, #attr_name)?;
+                                let mut __hpy_recv = ::hpy::impl_::self_mut::<#ident>(&__hpy_slf)?;
+                                __hpy_recv.#member = __hpy_new;
+                                ::core::result::Result::Ok(())
+                            })
+                        }
+                    }
+                    unsafe extern "C" fn __hpy_set_trampoline(
+                        slf: *mut ::hpy::impl_::sys::cpy_PyObject,
+                        value: *mut ::hpy::impl_::sys::cpy_PyObject,
+                        closure: *mut ::core::ffi::c_void,
+                    ) -> ::core::ffi::c_int {
+                        // SAFETY: CPython calls this as a getset's setter.
+                        unsafe { ::hpy::impl_::trampoline_setter(slf, value, closure, __hpy_set) }
+                    }
+            })
+        } else {
+            None
+        };
+        let field_doc = doc_string(&field.attrs);
+        field_statics.push(property_static(
+            &def,
+            &quote!(#ident),
+            &attr_name,
+            &field_doc,
+            getter,
+            setter,
+            span,
+        )?);
+        field_defs.push(def);
+    }
+    if let Some(mut all) = errors.pop() {
+        for e in errors {
+            all.combine(e);
+        }
+        return Err(all);
+    }
+
+    let module = match &opts.module {
+        Some(m) => quote!(::core::option::Option::Some(#m)),
+        None => quote!(::core::option::Option::None),
+    };
+    let frozen = opts.frozen;
+    let subclass = opts.subclass;
+    let doc = optional_c_str(&doc, ident.span())?;
+    let marker = if opts.inline {
+        quote!()
+    } else {
+        quote_spanned! {ident.span()=>
+            const _: () = crate::HPY_CLASSES_NEED_A_HPY_MODULE_AT_THE_CRATE_ROOT;
+        }
+    };
+    Ok(quote! {
+        #st
+
+        #[doc(hidden)]
+        const _: () = {
+            const _: () = ::core::assert!(
+                ::core::mem::align_of::<#ident>() <= 16,
+                "a #[hpy_class] struct may be aligned to at most 16 bytes (HPy aligns instances to max_align_t)",
+            );
+            #marker
+            #(#field_statics)*
+
+            // SAFETY: the definition below describes a type whose instances
+            // carry a `ClassObject<Self>` payload (object shape): its
+            // `basicsize`, `tp_destroy` and every method expansion use that type.
+            unsafe impl ::hpy::Class for #ident {
+                const NAME: &'static str = #name;
+                const FROZEN: bool = #frozen;
+                fn __def() -> &'static ::hpy::impl_::ClassDef {
+                    static DESTROY: ::hpy::impl_::StaticDef = ::hpy::impl_::destroy_def::<#ident>();
+                    static NO_NEW: ::hpy::impl_::StaticDef = ::hpy::impl_::no_new_def::<#ident>();
+                    static DEF: ::hpy::impl_::ClassDef = ::hpy::impl_::ClassDef {
+                        name: #name,
+                        module: #module,
+                        module_path: ::core::module_path!(),
+                        doc: #doc,
+                        basicsize: ::core::mem::size_of::<::hpy::impl_::ClassObject<#ident>>(),
+                        subclass: #subclass,
+                        needs_drop: ::core::mem::needs_drop::<#ident>(),
+                        destroy: &DESTROY,
+                        no_new: &NO_NEW,
+                        properties: &[#(&#field_defs),*],
+                        global: ::hpy::Global::new(),
+                        qualified_name: ::std::sync::OnceLock::new(),
+                    };
+                    &DEF
+                }
+            }
+
+            impl<'ctx> ::hpy::IntoPy<'ctx> for #ident {
+                #[inline]
+                fn into_py(self, ctx: &'ctx ::hpy::Context) -> ::hpy::Result<::hpy::Handle<'ctx>> {
+                    ctx.new_instance(self)
+                }
+            }
+
+            ::hpy::impl_::inventory::submit! {
+                ::hpy::impl_::Submission {
+                    module_path: ::core::module_path!(),
+                    module: #module,
+                    item: ::hpy::impl_::Contribution::Class(<#ident as ::hpy::Class>::__def),
+                }
+            }
+        };
+    })
+}
+
+// ---------------------------------------------------------------------------
+// #[hpy_methods]
+
+/// What a function of an `#[hpy_methods]` block is.
+enum Role {
+    Method,
+    New,
+    Getter(String),
+    Setter(String),
+    /// A slot of the `REPRFUNC` signature (`__repr__`, `__str__`).
+    Repr(&'static str),
+}
+
+/// Takes our attributes off a function: its role and its `#[hpy(...)]` options.
+fn take_role(f: &mut syn::ImplItemFn) -> syn::Result<(Role, MethodOptions)> {
+    let mut role: Option<(Role, Span)> = None;
+    let mut opts_tokens: Option<TokenStream> = None;
+    let mut errors: Vec<syn::Error> = Vec::new();
+    let fn_name = f.sig.ident.to_string();
+    let mut set_role = |r: Role, span: Span, errors: &mut Vec<syn::Error>| {
+        if role.is_some() {
+            errors.push(syn::Error::new(
+                span,
+                "a function has one role: `#[new]`, `#[getter]`, `#[setter]`, `#[staticmethod]` or `#[classmethod]`",
+            ));
+        } else {
+            role = Some((r, span));
+        }
+    };
+    let mut kept = Vec::new();
+    for a in f.attrs.drain(..) {
+        let path = a.path();
+        let span = a.span();
+        if path.is_ident("new") {
+            set_role(Role::New, span, &mut errors);
+        } else if path.is_ident("getter") || path.is_ident("setter") {
+            let getter = path.is_ident("getter");
+            let explicit: Option<Ident> = match &a.meta {
+                syn::Meta::List(l) => match l.parse_args::<Ident>() {
+                    Ok(i) => Some(i),
+                    Err(e) => {
+                        errors.push(e);
+                        None
+                    }
+                },
+                _ => None,
+            };
+            let prefix = if getter { "get_" } else { "set_" };
+            let name = explicit.map_or_else(
+                || fn_name.strip_prefix(prefix).unwrap_or(&fn_name).to_owned(),
+                |i| i.to_string(),
+            );
+            let r = if getter {
+                Role::Getter(name)
+            } else {
+                Role::Setter(name)
+            };
+            set_role(r, span, &mut errors);
+        } else if path.is_ident("staticmethod") || path.is_ident("classmethod") {
+            errors.push(syn::Error::new(
+                span,
+                "#[staticmethod] and #[classmethod] are not supported yet",
+            ));
+        } else if path.is_ident("hpy") {
+            match &a.meta {
+                syn::Meta::List(l) => {
+                    if opts_tokens.is_some() {
+                        errors.push(syn::Error::new(span, "`#[hpy(...)]` is given twice"));
+                    }
+                    opts_tokens = Some(l.tokens.clone());
+                }
+                _ => errors.push(syn::Error::new(
+                    span,
+                    "expected `#[hpy(signature = (...), name = \"...\")]`",
+                )),
+            }
+        } else {
+            kept.push(a);
+        }
+    }
+    f.attrs = kept;
+    let opts: MethodOptions = match opts_tokens {
+        Some(t) => syn::parse2(t)?,
+        None => MethodOptions::default(),
+    };
+    if let Some(mut all) = errors.pop() {
+        for e in errors {
+            all.combine(e);
+        }
+        return Err(all);
+    }
+    let role = match role {
+        Some((r, _)) => r,
+        None => match fn_name.as_str() {
+            "__repr__" => Role::Repr("tp_repr"),
+            "__str__" => Role::Repr("tp_str"),
+            _ => Role::Method,
+        },
+    };
+    Ok((role, opts))
+}
+
+/// A property's pieces, gathered from its `#[getter]` and `#[setter]`.
+struct PropertyParts {
+    name: String,
+    getter: Option<TokenStream>,
+    setter: Option<TokenStream>,
+    span: Span,
+    doc: String,
+}
+
+/// Expands `#[hpy_methods]`.
+pub(crate) fn expand_methods(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand_methods(attr, item.clone()) {
+        Ok(ts) => ts,
+        Err(e) => {
+            let err = e.to_compile_error();
+            quote!(#item #err)
+        }
+    }
+}
+
+fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    if !attr.is_empty() {
+        return Err(syn::Error::new(
+            attr.span(),
+            "#[hpy_methods] takes no options",
+        ));
+    }
+    let mut block: ItemImpl = syn::parse2(item).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "#[hpy_methods] applies to an `impl` block of a #[hpy_class] struct",
+        )
+    })?;
+    if let Some((_, path, _)) = &block.trait_ {
+        return Err(syn::Error::new(
+            path.span(),
+            "#[hpy_methods] applies to an inherent `impl` block, not a trait impl",
+        ));
+    }
+    if !block.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            block.generics.span(),
+            "a #[hpy_methods] block cannot be generic",
+        ));
+    }
+    let self_ty = (*block.self_ty).clone();
+    let class_name = match &self_ty {
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map_or_else(String::new, |s| s.ident.to_string()),
+        _ => String::new(),
+    };
+    let mut errors: Vec<syn::Error> = Vec::new();
+    let mut statics = Vec::new();
+    let mut defs = Vec::new();
+    let mut getsets: Vec<PropertyParts> = Vec::new();
+    for (i, item) in block.items.iter_mut().enumerate() {
+        let ImplItem::Fn(f) = item else { continue };
+        let (role, opts) = match take_role(f) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let func = ItemFn {
+            attrs: f.attrs.clone(),
+            vis: f.vis.clone(),
+            sig: f.sig.clone(),
+            block: Box::new(f.block.clone()),
+        };
+        let span = f.sig.ident.span();
+        let def = format_ident!("__hpy_def_{}", i);
+        let result = (|| -> syn::Result<()> {
+            let mut m = analyze_in(opts, func, Some(&self_ty))?;
+            m.err_name = format!("{class_name}.{}", m.py_name);
+            match role {
+                Role::Method => {
+                    if m.receiver == Receiver::None {
+                        return Err(syn::Error::new(
+                            span,
+                            "a method takes `&self`, `&mut self` or `slf` first (or is a `#[new]`, `#[staticmethod]` or `#[classmethod]`)",
+                        ));
+                    }
+                    let block = method_def_block(&m)?;
+                    statics.push(quote! {
+                        #[allow(non_upper_case_globals)]
+                        static #def: ::hpy::impl_::StaticDef = #block;
+                    });
+                    defs.push(def);
+                }
+                Role::New => {
+                    if m.receiver != Receiver::None {
+                        return Err(syn::Error::new(
+                            span,
+                            "`#[new]` makes the instance: it takes no `self` and returns `Self` (or `Result<Self>`)",
+                        ));
+                    }
+                    m.is_new = true;
+                    m.convention = Convention::Keywords;
+                    m.err_name = format!("{class_name}.__new__");
+                    let block = method_def_block(&m)?;
+                    statics.push(quote! {
+                        #[allow(non_upper_case_globals)]
+                        static #def: ::hpy::impl_::StaticDef = #block;
+                    });
+                    defs.push(def);
+                }
+                Role::Repr(slot) => {
+                    let block = repr_def_block(&m, slot, span)?;
+                    statics.push(quote! {
+                        #[allow(non_upper_case_globals)]
+                        static #def: ::hpy::impl_::StaticDef = #block;
+                    });
+                    defs.push(def);
+                }
+                Role::Getter(name) => {
+                    let getter = getter_pair(&m, span)?;
+                    let doc = doc_string(&m.func.attrs);
+                    match getsets.iter_mut().find(|g| g.name == name) {
+                        Some(g) if g.getter.is_none() => {
+                            g.getter = Some(getter);
+                            g.doc = doc;
+                        }
+                        Some(_) => {
+                            return Err(syn::Error::new(
+                                span,
+                                format!("a second getter for `{name}`"),
+                            ));
+                        }
+                        None => getsets.push(PropertyParts {
+                            name,
+                            getter: Some(getter),
+                            setter: None,
+                            span,
+                            doc,
+                        }),
+                    }
+                }
+                Role::Setter(name) => {
+                    let setter = setter_pair(&m, &class_name, &name, span)?;
+                    match getsets.iter_mut().find(|g| g.name == name) {
+                        Some(g) if g.setter.is_none() => g.setter = Some(setter),
+                        Some(_) => {
+                            return Err(syn::Error::new(
+                                span,
+                                format!("a second setter for `{name}`"),
+                            ));
+                        }
+                        None => getsets.push(PropertyParts {
+                            name,
+                            getter: None,
+                            setter: Some(setter),
+                            span,
+                            doc: String::new(),
+                        }),
+                    }
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+    let mut properties = Vec::new();
+    for (i, g) in getsets.into_iter().enumerate() {
+        let PropertyParts {
+            name,
+            getter,
+            setter,
+            span,
+            doc,
+        } = g;
+        let def = format_ident!("__hpy_property_{}", i);
+        statics.push(property_static(
+            &def,
+            &quote!(#self_ty),
+            &name,
+            &doc,
+            getter,
+            setter,
+            span,
+        )?);
+        properties.push(def);
+    }
+    if let Some(mut all) = errors.pop() {
+        for e in errors {
+            all.combine(e);
+        }
+        return Err(all);
+    }
+    Ok(quote! {
+        #block
+
+        #[doc(hidden)]
+        const _: () = {
+            #(#statics)*
+            static __HPY_ITEMS: ::hpy::impl_::ClassItems = ::hpy::impl_::ClassItems {
+                class: <#self_ty as ::hpy::Class>::__def,
+                defs: &[#(&#defs),*],
+                properties: &[#(&#properties),*],
+            };
+            ::hpy::impl_::inventory::submit! {
+                ::hpy::impl_::Submission {
+                    module_path: ::core::module_path!(),
+                    module: ::core::option::Option::None,
+                    item: ::hpy::impl_::Contribution::ClassItems(&__HPY_ITEMS),
+                }
+            }
+        };
+    })
+}
+
+/// A property: its getset (what CPython gets) and its getter and setter as
+/// hidden methods (what other runtimes get, wrapped in a Python `property`:
+/// PyPy 7.3.19 neither type-checks a getset's object nor raises what its
+/// setter raised). `getter` defines `__hpy_get` and `__hpy_get_trampoline`,
+/// `setter` `__hpy_set` and `__hpy_set_trampoline`.
+fn property_static(
+    def: &Ident,
+    class: &TokenStream,
+    name: &str,
+    doc: &str,
+    getter: Option<TokenStream>,
+    setter: Option<TokenStream>,
+    span: Span,
+) -> syn::Result<TokenStream> {
+    let name_lit = c_str_lit(name, span)?;
+    let get_name = c_str_lit(&format!("__hpy_get_{name}"), span)?;
+    let set_name = c_str_lit(&format!("__hpy_set_{name}"), span)?;
+    let doc = optional_c_str(doc, span)?;
+    let none = quote!(::core::option::Option::None);
+    let (get_items, getset_get, get_method) = match getter {
+        Some(items) => (
+            quote! {
+                #items
+                unsafe extern "C" fn __hpy_get_method(
+                    ctx: *mut ::hpy::impl_::sys::HPyContext,
+                    slf: ::hpy::impl_::sys::HPy,
+                ) -> ::hpy::impl_::sys::HPy {
+                    // SAFETY: the runtime calls the method with the call's context and an
+                    // instance of the class (it checks the type); the getter takes them.
+                    unsafe { __hpy_get(ctx, slf, ::core::ptr::null_mut()) }
+                }
+                unsafe extern "C" fn __hpy_get_method_trampoline(
+                    slf: *mut ::hpy::impl_::sys::cpy_PyObject,
+                    _arg: *mut ::hpy::impl_::sys::cpy_PyObject,
+                ) -> *mut ::hpy::impl_::sys::cpy_PyObject {
+                    // SAFETY: CPython would call this as METH_NOARGS.
+                    unsafe { ::hpy::impl_::trampoline_noargs(slf, __hpy_get_method) }
+                }
+            },
+            quote!(
+                ::hpy::impl_::erase_getter(__hpy_get),
+                ::core::option::Option::Some(
+                    __hpy_get_trampoline as ::hpy::impl_::GetterTrampoline
+                ),
+            ),
+            quote!(::core::option::Option::Some(::hpy::impl_::StaticDef::method(
+                #get_name,
+                c"",
+                ::hpy::impl_::sys::HPyFunc_NOARGS,
+                ::hpy::impl_::erase_noargs(__hpy_get_method),
+                ::hpy::impl_::erase_noargs_trampoline(__hpy_get_method_trampoline),
+            ))),
+        ),
+        None => (quote!(), quote!(#none, #none,), none.clone()),
+    };
+    let (set_items, getset_set, set_method) = match setter {
+        Some(items) => (
+            quote! {
+                #items
+                unsafe extern "C" fn __hpy_set_method(
+                    ctx: *mut ::hpy::impl_::sys::HPyContext,
+                    slf: ::hpy::impl_::sys::HPy,
+                    value: ::hpy::impl_::sys::HPy,
+                ) -> ::hpy::impl_::sys::HPy {
+                    // SAFETY: as for the getter; the value is borrowed for the call.
+                    unsafe {
+                        ::hpy::impl_::setter_result(ctx, __hpy_set(ctx, slf, value, ::core::ptr::null_mut()))
+                    }
+                }
+                unsafe extern "C" fn __hpy_set_method_trampoline(
+                    slf: *mut ::hpy::impl_::sys::cpy_PyObject,
+                    arg: *mut ::hpy::impl_::sys::cpy_PyObject,
+                ) -> *mut ::hpy::impl_::sys::cpy_PyObject {
+                    // SAFETY: CPython would call this as METH_O.
+                    unsafe { ::hpy::impl_::trampoline_o(slf, arg, __hpy_set_method) }
+                }
+            },
+            quote!(
+                ::hpy::impl_::erase_setter(__hpy_set),
+                ::core::option::Option::Some(
+                    __hpy_set_trampoline as ::hpy::impl_::SetterTrampoline
+                ),
+            ),
+            quote!(::core::option::Option::Some(::hpy::impl_::StaticDef::method(
+                #set_name,
+                c"",
+                ::hpy::impl_::sys::HPyFunc_O,
+                ::hpy::impl_::erase_o(__hpy_set_method),
+                ::hpy::impl_::erase_noargs_trampoline(__hpy_set_method_trampoline),
+            ))),
+        ),
+        None => (
+            quote!(),
+            quote!(
+                ::hpy::impl_::erase_setter(::hpy::impl_::readonly_setter::<#class>),
+                ::core::option::Option::Some(
+                    ::hpy::impl_::readonly_setter_trampoline::<#class> as ::hpy::impl_::SetterTrampoline,
+                ),
+            ),
+            none.clone(),
+        ),
+    };
+    Ok(quote_spanned! {span=>
+        #[allow(non_upper_case_globals)]
+        static #def: ::hpy::impl_::PropertyDef = {
+            #get_items
+            #set_items
+            ::hpy::impl_::PropertyDef {
+                name: #name_lit,
+                doc: #doc,
+                getset: ::hpy::impl_::StaticDef::getset(#name_lit, #doc, #getset_get #getset_set),
+                get_method: #get_method,
+                set_method: #set_method,
+            }
+        };
+    })
+}
+
+/// The receiver's `let`s and argument for a slot or property of `m`.
+fn receiver_tokens(m: &Method0, span: Span) -> syn::Result<(TokenStream, TokenStream)> {
+    let self_ty = m.self_ty.as_ref().expect("a method of a class");
+    let slf = quote!(let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, slf););
+    Ok(match m.receiver {
+        Receiver::Ref => (
+            quote!(#slf let __hpy_recv = ::hpy::impl_::self_ref::<#self_ty>(&__hpy_slf)?;),
+            quote!(&*__hpy_recv,),
+        ),
+        Receiver::Mut => (
+            quote!(#slf let mut __hpy_recv = ::hpy::impl_::self_mut::<#self_ty>(&__hpy_slf)?;),
+            quote!(&mut *__hpy_recv,),
+        ),
+        Receiver::Handle => (slf, quote!(&*__hpy_slf,)),
+        Receiver::RefGuard => (
+            quote!(#slf let __hpy_recv = ::hpy::impl_::self_ref::<#self_ty>(&__hpy_slf)?;),
+            quote!(__hpy_recv,),
+        ),
+        Receiver::MutGuard => (
+            quote!(#slf let __hpy_recv = ::hpy::impl_::self_mut::<#self_ty>(&__hpy_slf)?;),
+            quote!(__hpy_recv,),
+        ),
+        Receiver::None => {
+            return Err(syn::Error::new(
+                span,
+                "this takes the instance first: `&self`, `&mut self` or `slf`",
+            ));
+        }
+    })
+}
+
+type Method0 = crate::method::Method;
+
+/// A `REPRFUNC` slot (`__repr__`, `__str__`): the instance, no parameter.
+fn repr_def_block(m: &Method0, slot: &str, span: Span) -> syn::Result<TokenStream> {
+    if m.param_count() != 0 {
+        return Err(syn::Error::new(
+            span,
+            format!("`{}` takes only the instance", m.py_name),
+        ));
+    }
+    let (recv_bind, recv_arg) = receiver_tokens(m, span)?;
+    let ctx_arg = m.ctx_arg();
+    let call = m.call_path();
+    let name = &m.err_name;
+    let slot = format_ident!("HPy_{}", slot);
+    Ok(quote_spanned! {span=> {
+        unsafe extern "C" fn __hpy_impl(
+            ctx: *mut ::hpy::impl_::sys::HPyContext,
+            slf: ::hpy::impl_::sys::HPy,
+        ) -> ::hpy::impl_::sys::HPy {
+            // SAFETY: the runtime calls the slot with the call's context and an
+            // instance of the class, borrowed for the call.
+            unsafe {
+                ::hpy::impl_::run_method(ctx, #name, |ctx| {
+                    #recv_bind
+                    ::hpy::impl_::IntoReturn::into_return(#call(#recv_arg #ctx_arg), ctx)
+                })
+            }
+        }
+        unsafe extern "C" fn __hpy_trampoline(
+            slf: *mut ::hpy::impl_::sys::cpy_PyObject,
+        ) -> *mut ::hpy::impl_::sys::cpy_PyObject {
+            // SAFETY: CPython calls this as the slot.
+            unsafe { ::hpy::impl_::trampoline_repr(slf, __hpy_impl) }
+        }
+        ::hpy::impl_::StaticDef::slot(
+            ::hpy::impl_::sys::#slot,
+            ::hpy::impl_::erase_repr(__hpy_impl),
+            ::hpy::impl_::erase_repr_trampoline(__hpy_trampoline),
+        )
+    }})
+}
+
+/// The `(impl, trampoline)` pair of a `#[getter]` method.
+fn getter_pair(m: &Method0, span: Span) -> syn::Result<TokenStream> {
+    if m.param_count() != 0 {
+        return Err(syn::Error::new(
+            span,
+            "a `#[getter]` takes only the instance (and the context)",
+        ));
+    }
+    let (recv_bind, recv_arg) = receiver_tokens(m, span)?;
+    let ctx_arg = m.ctx_arg();
+    let call = m.call_path();
+    let name = &m.err_name;
+    Ok(quote_spanned! {span=>
+        unsafe extern "C" fn __hpy_get(
+            ctx: *mut ::hpy::impl_::sys::HPyContext,
+            slf: ::hpy::impl_::sys::HPy,
+            _closure: *mut ::core::ffi::c_void,
+        ) -> ::hpy::impl_::sys::HPy {
+            // SAFETY: the runtime calls a getter with the call's context and an
+            // instance of the class, borrowed for the call.
+            unsafe {
+                ::hpy::impl_::run_method(ctx, #name, |ctx| {
+                    #recv_bind
+                    ::hpy::impl_::IntoReturn::into_return(#call(#recv_arg #ctx_arg), ctx)
+                })
+            }
+        }
+        unsafe extern "C" fn __hpy_get_trampoline(
+            slf: *mut ::hpy::impl_::sys::cpy_PyObject,
+            closure: *mut ::core::ffi::c_void,
+        ) -> *mut ::hpy::impl_::sys::cpy_PyObject {
+            // SAFETY: CPython calls this as a getset's getter.
+            unsafe { ::hpy::impl_::trampoline_getter(slf, closure, __hpy_get) }
+        }
+    })
+}
+
+/// The `(impl, trampoline)` pair of a `#[setter]` method: the instance and
+/// one value (`del` raises `TypeError`).
+fn setter_pair(m: &Method0, class: &str, attr: &str, span: Span) -> syn::Result<TokenStream> {
+    let Some(value_ty) = m.single_param_type() else {
+        return Err(syn::Error::new(
+            span,
+            "a `#[setter]` takes the instance and one value",
+        ));
+    };
+    let (recv_bind, recv_arg) = receiver_tokens(m, span)?;
+    let ctx_arg = m.ctx_arg();
+    let call = m.call_path();
+    let name = &m.err_name;
+    let self_ty = m.self_ty.as_ref().expect("a method of a class");
+    Ok(quote_spanned! {span=>
+        unsafe extern "C" fn __hpy_set(
+            ctx: *mut ::hpy::impl_::sys::HPyContext,
+            slf: ::hpy::impl_::sys::HPy,
+            value: ::hpy::impl_::sys::HPy,
+            _closure: *mut ::core::ffi::c_void,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: the runtime calls a setter with the call's context, an
+            // instance of the class and the value (NULL: `del`), borrowed.
+            unsafe {
+                ::hpy::impl_::run_inquiry(ctx, #name, |ctx| {
+                    let __hpy_value = ::hpy::impl_::borrow_opt(ctx, value)
+                        .ok_or_else(|| ::hpy::impl_::no_deleter::<#self_ty>(#attr))?;
+                    let __hpy_new: #value_ty =
+                        ::hpy::impl_::extract_attribute(&__hpy_value, #class, #attr)?;
+                    #recv_bind
+                    ::hpy::impl_::IntoSetResult::into_set_result(#call(#recv_arg #ctx_arg __hpy_new))
+                })
+            }
+        }
+        unsafe extern "C" fn __hpy_set_trampoline(
+            slf: *mut ::hpy::impl_::sys::cpy_PyObject,
+            value: *mut ::hpy::impl_::sys::cpy_PyObject,
+            closure: *mut ::core::ffi::c_void,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: CPython calls this as a getset's setter.
+            unsafe { ::hpy::impl_::trampoline_setter(slf, value, closure, __hpy_set) }
+        }
+    })
+}

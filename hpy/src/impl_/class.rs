@@ -1,0 +1,769 @@
+//! Class glue: the payload of instances, the slots every class has
+//! (`tp_new` without `#[new]`, `tp_destroy`), type creation at module exec,
+//! and the helpers the `#[hpy_methods]` expansions call.
+
+use core::cell::{Cell, UnsafeCell};
+use core::ffi::{CStr, c_void};
+use core::mem::MaybeUninit;
+use std::ffi::CString;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+
+use super::{Contribution, StaticDef, Submission, sys};
+use crate::class::{BorrowState, Class, Ref, RefMut};
+use crate::err::{Error, Result, exc};
+use crate::{Context, Global, Handle};
+use sys::HPy;
+
+// ---------------------------------------------------------------------------
+// The payload of an instance
+
+/// Borrow state: no struct in the payload yet (`HPy_New` zeroes it).
+const UNINIT: usize = 0;
+/// Borrow state: a struct, not borrowed.
+const FREE: usize = 1;
+/// Borrow state: borrowed mutably.
+const EXCLUSIVE: usize = usize::MAX;
+
+/// What an instance of a `#[hpy_class]` `T` carries as its HPy payload: its
+/// own address (once the struct is in), the borrow state (shared borrows + 1,
+/// or one of the constants above), then the struct.
+///
+/// The address is there for `tp_destroy` (and `tp_traverse`): the `hpy`
+/// package 0.9 on CPython passes them the *object* instead of the payload
+/// for instances of a Python subclass (it takes the subclass for a legacy
+/// type, `hpytype_dealloc` and `_pyobj_as_struct` in `ctx_type.c`, still so
+/// on HPy's master), and the address tells the two apart.
+#[repr(C)]
+pub struct ClassObject<T> {
+    this: Cell<*const ClassObject<T>>,
+    state: BorrowState,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// Where CPython puts the payload of an object-shaped HPy instance: after
+/// `PyObject_HEAD`, aligned to `max_align_t` (`_HPy_HEAD_SIZE` in HPy).
+const CPYTHON_OBJECT_HEADER: usize = 16;
+
+impl<T> core::fmt::Debug for ClassObject<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClassObject")
+            .field("state", &self.state.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Class> ClassObject<T> {
+    /// The payload of `obj`, for as long as the handle lives: `TypeError` for
+    /// an instance without one (PyPy lets `object.__new__` make an instance
+    /// of a Python subclass that has no HPy storage at all).
+    ///
+    /// # Safety
+    /// `obj` must be an instance of `T`'s class (or of a subclass of it).
+    #[inline(always)]
+    pub(crate) unsafe fn of<'a>(obj: &'a Handle<'_>) -> Result<&'a Self> {
+        let ctx = obj.ctx();
+        let ptr = if ctx.is_debug_mode() {
+            // SAFETY: as below.
+            unsafe { debug_mode_payload(ctx, obj) }
+        } else {
+            // SAFETY: the context is live and `obj` open; outside debug mode
+            // `_HPy_AsStruct_Object` reads the payload of any object-shaped
+            // instance, a Python subclass's too.
+            unsafe { sys::_HPy_AsStruct_Object(ctx.as_raw(), obj.as_raw()) }
+        } as *const Self;
+        if ptr.is_null() {
+            return Err(uninitialised::<T>());
+        }
+        // SAFETY: instances of `T`'s class have the object shape and a payload of
+        // this type, which `HPy_New` allocated aligned for it (the macro checks
+        // that the alignment is at most `max_align_t`'s); the object lives as long
+        // as the handle.
+        Ok(unsafe { &*ptr })
+    }
+
+    #[inline(always)]
+    pub(crate) fn check_initialised(&self) -> Result<()> {
+        if self.state.get() == UNINIT {
+            return Err(uninitialised::<T>());
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(crate) fn acquire_shared(&self) -> Result<()> {
+        let s = self.state.get();
+        if s == UNINIT || s >= EXCLUSIVE - 1 {
+            return Err(shared_borrow_error::<T>(s));
+        }
+        self.state.set(s + 1);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(crate) fn release_shared(&self) {
+        self.state.set(self.state.get() - 1);
+    }
+
+    #[inline(always)]
+    pub(crate) fn acquire_exclusive(&self) -> Result<()> {
+        let s = self.state.get();
+        if s != FREE {
+            return Err(exclusive_borrow_error::<T>(s));
+        }
+        self.state.set(EXCLUSIVE);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(crate) fn release_exclusive(&self) {
+        self.state.set(FREE);
+    }
+
+    /// The struct.
+    ///
+    /// # Safety
+    /// The struct is initialised and no `&mut T` to it exists.
+    #[inline(always)]
+    pub(crate) unsafe fn value(&self) -> &T {
+        // SAFETY: forwarded from the caller.
+        unsafe { (*self.value.get()).assume_init_ref() }
+    }
+
+    /// The struct, mutably.
+    ///
+    /// # Safety
+    /// The struct is initialised and no other reference to it exists.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn value_mut(&self) -> &mut T {
+        // SAFETY: forwarded from the caller.
+        unsafe { (*self.value.get()).assume_init_mut() }
+    }
+}
+
+/// The payload of `obj` in HPy's debug mode, which aborts on an
+/// `_HPy_AsStruct_*` that does not match the shape the runtime reports for
+/// the object's type: on CPython, an instance of a Python subclass of a
+/// class reports "legacy" (the subclass is no HPy type), and its legacy
+/// struct is the object itself, the payload after its header.
+///
+/// # Safety
+/// `obj` is an instance of a class (or a subclass) of the object shape.
+#[cold]
+#[inline(never)]
+unsafe fn debug_mode_payload(ctx: &Context, obj: &Handle<'_>) -> *mut c_void {
+    let raw = ctx.as_raw();
+    let ty = obj.get_type();
+    // SAFETY: the context is live and `ty` a type.
+    let shape = unsafe { sys::_HPyType_GetBuiltinShape(raw, ty.as_raw()) };
+    if shape == sys::HPyType_BuiltinShape_Legacy && ctx.runtime() == crate::Runtime::CPython {
+        // SAFETY: the legacy struct of a CPython object is the object, whose
+        // payload follows the header.
+        let object = unsafe { sys::_HPy_AsStruct_Legacy(raw, obj.as_raw()) };
+        return object
+            .cast::<u8>()
+            .wrapping_add(CPYTHON_OBJECT_HEADER)
+            .cast();
+    }
+    // SAFETY: the context is live and `obj` open.
+    unsafe { sys::_HPy_AsStruct_Object(raw, obj.as_raw()) }
+}
+
+#[cold]
+fn uninitialised<T: Class>() -> Error {
+    exc::TypeError::new_err(format!(
+        "this {} was made without {}.__new__ and holds no value",
+        T::NAME,
+        T::NAME
+    ))
+}
+
+#[cold]
+fn shared_borrow_error<T: Class>(state: usize) -> Error {
+    match state {
+        UNINIT => uninitialised::<T>(),
+        EXCLUSIVE => exc::RuntimeError::new_err("Already mutably borrowed"),
+        _ => exc::RuntimeError::new_err("too many borrows"),
+    }
+}
+
+#[cold]
+fn exclusive_borrow_error<T: Class>(state: usize) -> Error {
+    match state {
+        UNINIT => uninitialised::<T>(),
+        _ => exc::RuntimeError::new_err("Already borrowed"),
+    }
+}
+
+/// A new instance of the class `ty` (`T`'s or a subclass) holding `value`.
+///
+/// # Safety
+/// `ty` must be `T`'s class or a subclass of it.
+pub unsafe fn new_instance_of<'ctx, T: Class>(
+    ctx: &'ctx Context,
+    ty: &Handle<'_>,
+    value: T,
+) -> Result<Handle<'ctx>> {
+    let mut data: *mut c_void = core::ptr::null_mut();
+    // SAFETY: the context is live and `ty` a type; `HPy_New` returns a new
+    // handle (zeroing the payload), or NULL with an exception set.
+    let obj = unsafe {
+        Handle::from_raw_result(ctx, sys::_HPy_New(ctx.as_raw(), ty.as_raw(), &mut data))
+    }?;
+    // Not `data`: for a Python subclass, the `hpy` package 0.9 on CPython
+    // reports the object's address there; `_HPy_AsStruct_Object` is right on
+    // every runtime.
+    // SAFETY: `obj` is an instance of (a subclass of) `T`'s class (the
+    // caller's contract).
+    let cell = unsafe { ClassObject::<T>::of(&obj) }?;
+    // SAFETY: the payload of a new instance is a zeroed `ClassObject<T>` that
+    // only this code sees yet.
+    unsafe {
+        (*cell.value.get()).write(value);
+    }
+    cell.this.set(cell);
+    cell.state.set(FREE);
+    Ok(obj)
+}
+
+/// `HPy_tp_destroy` of every class: drops the struct (if there is one).
+/// Runs without a context, when the object dies; a panic in `Drop` is
+/// reported as unraisable, never unwound into the runtime.
+///
+/// # Safety
+/// Called by the runtime with the payload of a dying instance of `T`.
+pub unsafe extern "C" fn destroy<T: Class>(payload: *mut c_void) {
+    // SAFETY: the runtime passes this type's payload, or (see `ClassObject`)
+    // the object, once, when the object dies: nothing borrows the struct.
+    let Some(cell) = (unsafe { payload_of::<T>(payload) }) else {
+        return;
+    };
+    // SAFETY: `payload_of` found the payload.
+    let state = unsafe { &(*cell).state };
+    if state.get() == UNINIT {
+        return;
+    }
+    state.set(UNINIT);
+    // SAFETY: as above; the state said the struct is initialised.
+    let value = unsafe { (*(*cell).value.get()).assume_init_read() };
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        super::report_unraisable_panic(&format!("{}.__del__", T::NAME), &*payload);
+    }
+}
+
+/// The payload of an instance from what `tp_destroy`/`tp_traverse` get: the
+/// payload, or on CPython the object of a Python subclass; `None` for an
+/// instance that never got its struct.
+///
+/// # Safety
+/// `ptr` is NULL, or the payload or the object of a live (or dying) instance
+/// of `T`.
+unsafe fn payload_of<T: Class>(ptr: *mut c_void) -> Option<*const ClassObject<T>> {
+    // PyPy destroys an instance that `object.__new__` made without storage
+    // with a NULL payload.
+    if ptr.is_null() {
+        return None;
+    }
+    let direct = ptr as *const ClassObject<T>;
+    // SAFETY: either way, the first word is readable: the payload's `this`, or
+    // the object's reference count.
+    if unsafe { (*direct).this.get() } == direct {
+        return Some(direct);
+    }
+    // A payload that never got its struct is all zero; an object has its type
+    // in the second word (where a payload has its state).
+    // SAFETY: the second word is readable either way.
+    if unsafe { (*direct).state.get() } == UNINIT {
+        return None;
+    }
+    // The object of an instance: its payload follows the header (the first
+    // word, a reference count of 0 while it dies, is never its own address).
+    let behind = ptr.cast::<u8>().wrapping_add(CPYTHON_OBJECT_HEADER) as *const ClassObject<T>;
+    // SAFETY: the object is a header followed by the payload, whose first word
+    // is `this`.
+    if unsafe { (*behind).this.get() } == behind {
+        return Some(behind);
+    }
+    None
+}
+
+/// The CPython trampoline of `HPy_tp_destroy`: CPython calls the impl itself
+/// (from HPy's `tp_dealloc`), never this (as in C, where it aborts).
+pub unsafe extern "C" fn destroy_trampoline() {
+    std::process::abort()
+}
+
+// ---------------------------------------------------------------------------
+// Definitions
+
+/// What `#[hpy_class]` knows of a class.
+#[derive(Debug)]
+pub struct ClassDef {
+    /// The Python name.
+    pub name: &'static str,
+    /// The module it joins (`#[hpy_class(module = "...")]`), or `None`: the
+    /// modules of its crate.
+    pub module: Option<&'static str>,
+    /// `module_path!()` of the struct.
+    pub module_path: &'static str,
+    /// The docstring.
+    pub doc: Option<&'static CStr>,
+    /// The size of the payload (`ClassObject<T>`).
+    pub basicsize: usize,
+    /// Whether Python may subclass it.
+    pub subclass: bool,
+    /// Whether its struct needs dropping (`core::mem::needs_drop`): if not,
+    /// the class has no `tp_destroy`.
+    pub needs_drop: bool,
+    /// Its `HPy_tp_destroy` slot.
+    pub destroy: &'static StaticDef,
+    /// Its `tp_new` when no `#[new]` is given: `TypeError`.
+    pub no_new: &'static StaticDef,
+    /// The properties of its `#[hpy(get, set)]` fields.
+    pub properties: &'static [&'static PropertyDef],
+    /// Where the class is kept once made.
+    pub global: Global,
+    /// `module.Name`, once made.
+    pub qualified_name: OnceLock<CString>,
+}
+
+impl ClassDef {
+    /// The class (made when its module was imported).
+    #[inline]
+    pub fn type_object<'ctx>(&'static self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
+        match self.global.try_load(ctx) {
+            Some(ty) => Ok(ty),
+            None => Err(not_made(self)),
+        }
+    }
+
+    /// `module.Name` (or the bare name before the class is made).
+    pub fn qualified_name(&self) -> &str {
+        self.qualified_name
+            .get()
+            .and_then(|n| n.to_str().ok())
+            .unwrap_or(self.name)
+    }
+}
+
+#[cold]
+fn not_made(def: &ClassDef) -> Error {
+    exc::SystemError::new_err(format!(
+        "the class {} is used before its module was imported (or it belongs to no module)",
+        def.name
+    ))
+}
+
+/// The items of one `#[hpy_methods]` block: they join the class `class`.
+#[derive(Debug)]
+pub struct ClassItems {
+    /// The class.
+    pub class: fn() -> &'static ClassDef,
+    /// Methods and slots.
+    pub defs: &'static [&'static StaticDef],
+    /// Properties (`#[getter]`, `#[setter]`).
+    pub properties: &'static [&'static PropertyDef],
+}
+
+/// A property of a class, in the two forms the runtimes need: an HPy getset
+/// (CPython), or a getter and a setter method that a Python `property`
+/// wraps (elsewhere: PyPy 7.3.19's getsets neither check the type of the
+/// object they get, so a getter could read the struct of a wrong object, nor
+/// raise what a setter raised, which stays pending).
+#[derive(Debug)]
+pub struct PropertyDef {
+    /// The attribute's name.
+    pub name: &'static CStr,
+    /// Its docstring.
+    pub doc: Option<&'static CStr>,
+    /// The getset.
+    pub getset: StaticDef,
+    /// The getter as a method (`__hpy_get_<name>`), if there is a getter.
+    pub get_method: Option<StaticDef>,
+    /// The setter as a method (`__hpy_set_<name>`), if there is a setter.
+    pub set_method: Option<StaticDef>,
+}
+
+/// What a property's setter method returns: `None`, or NULL if the setter
+/// failed (with its exception set).
+///
+/// # Safety
+/// `ctx` is the call's context.
+#[inline]
+pub unsafe fn setter_result(ctx: *mut sys::HPyContext, status: core::ffi::c_int) -> HPy {
+    if status < 0 {
+        return HPy::NULL;
+    }
+    // SAFETY: the context is live; `None` is dupped for the caller.
+    unsafe { sys::HPy_Dup(ctx, sys::h_None(ctx)) }
+}
+
+/// `tp_new` of a class without `#[new]`: CPython's `TypeError` for a type
+/// that cannot be instantiated.
+///
+/// # Safety
+/// Called by the runtime as an `HPyFunc_NEWFUNC`.
+pub unsafe extern "C" fn no_new<T: Class>(
+    ctx: *mut sys::HPyContext,
+    _ty: HPy,
+    _args: *const HPy,
+    _nargs: sys::HPy_ssize_t,
+    _kw: HPy,
+) -> HPy {
+    // SAFETY: the runtime calls this with the call's context.
+    unsafe {
+        super::run_method(ctx, T::NAME, |_ctx| {
+            Err(exc::TypeError::new_err(format!(
+                "cannot create '{}' instances",
+                T::__def().qualified_name()
+            )))
+        })
+    }
+}
+
+/// Makes the classes of `module_name` (of the crate at `module_path`), in
+/// the order their crate declared them, and adds them to `module`.
+pub(crate) fn make_classes(
+    ctx: &Context,
+    module: &Handle<'_>,
+    module_name: &str,
+    submissions: impl Iterator<Item = &'static Submission> + Clone,
+) -> Result<()> {
+    for s in submissions.clone() {
+        let Contribution::Class(def) = s.item else {
+            continue;
+        };
+        let def = def();
+        if def.module.is_some_and(|m| m != module_name) {
+            continue;
+        }
+        let items = submissions.clone().filter_map(|s| match s.item {
+            Contribution::ClassItems(items) if core::ptr::eq((items.class)(), def) => Some(items),
+            _ => None,
+        });
+        let ty = make_class(ctx, module_name, def, items)?;
+        def.global.store(ctx, &ty);
+        module.set_attr(def.name, &ty)?;
+    }
+    Ok(())
+}
+
+fn make_class<'ctx>(
+    ctx: &'ctx Context,
+    module_name: &str,
+    def: &'static ClassDef,
+    items: impl Iterator<Item = &'static ClassItems>,
+) -> Result<Handle<'ctx>> {
+    let qualified = def
+        .qualified_name
+        .get_or_init(|| CString::new(format!("{module_name}.{}", def.name)).unwrap_or_default());
+    let mut defines: Vec<*mut sys::HPyDef> = Vec::new();
+    let mut has_new = false;
+    let mut properties: Vec<&'static PropertyDef> = def.properties.to_vec();
+    for i in items {
+        for d in i.defs {
+            has_new |= d.slot_number() == Some(sys::HPy_tp_new);
+            defines.push(d.fresh_ptr());
+        }
+        properties.extend(i.properties);
+    }
+    let getsets = ctx.runtime() == crate::Runtime::CPython;
+    for p in &properties {
+        if getsets {
+            defines.push(p.getset.as_ptr());
+        } else {
+            defines.extend(
+                p.get_method
+                    .iter()
+                    .chain(&p.set_method)
+                    .map(StaticDef::as_ptr),
+            );
+        }
+    }
+    if !has_new {
+        defines.push(def.no_new.as_ptr());
+    }
+    if def.needs_drop {
+        defines.push(def.destroy.as_ptr());
+    }
+    defines.push(core::ptr::null_mut());
+    let mut flags = sys::HPy_TPFLAGS_DEFAULT;
+    if def.subclass {
+        flags |= sys::HPy_TPFLAGS_BASETYPE;
+    }
+    let basicsize = i32::try_from(def.basicsize)
+        .map_err(|_| exc::OverflowError::new_err("the class's struct is too large"))?;
+    let mut spec = sys::HPyType_Spec {
+        name: qualified.as_ptr(),
+        basicsize,
+        itemsize: 0,
+        flags,
+        builtin_shape: sys::HPyType_BuiltinShape_Object,
+        legacy_slots: core::ptr::null_mut(),
+        // The runtime keeps pointers into the definitions for the type's life.
+        defines: Box::leak(defines.into_boxed_slice()).as_mut_ptr(),
+        doc: def.doc.map_or(core::ptr::null(), CStr::as_ptr),
+    };
+    // SAFETY: the context is live; the spec and everything it points to are
+    // valid (and leaked: the type keeps them); NULL params mean `object` as base.
+    let ty = unsafe {
+        Handle::from_raw_result(
+            ctx,
+            sys::HPyType_FromSpec(ctx.as_raw(), &mut spec, core::ptr::null_mut()),
+        )
+    }?;
+    if !getsets {
+        install_properties(ctx, &ty, &properties)?;
+        if !def.subclass {
+            let message = format!(
+                "type '{}' is not an acceptable base type",
+                qualified.to_string_lossy()
+            );
+            refuse_subclasses(ctx, &ty, &message)?;
+        } else if def.needs_drop && ctx.runtime() == crate::Runtime::PyPy {
+            let message = format!(
+                "type '{}' cannot be subclassed on PyPy 7.3: its struct needs dropping, and PyPy aborts when an instance of a Python subclass of an HPy type with tp_destroy dies (W_HPyObject._finalize_)",
+                qualified.to_string_lossy()
+            );
+            refuse_subclasses(ctx, &ty, &message)?;
+        }
+    }
+    Ok(ty)
+}
+
+/// Makes a class statement that derives from `ty` fail with `TypeError:
+/// message`: an `__init_subclass__` that raises. For a type without
+/// `Py_TPFLAGS_BASETYPE`, which PyPy 7.3.19 ignores for HPy types, with
+/// CPython's message; and for a subclassable class whose struct needs
+/// dropping on PyPy, whose finalizer aborts for instances of Python
+/// subclasses of HPy types (`W_HPyObject._finalize_` asserts that the
+/// object's type is an HPy type).
+fn refuse_subclasses(ctx: &Context, ty: &Handle<'_>, message: &str) -> Result<()> {
+    let globals = ctx.new_dict()?;
+    globals.set_item("message", message)?;
+    let code = ctx.compile(
+        "def __init_subclass__(cls, **kwargs):\n    raise TypeError(message)\n",
+        "<hpy class>",
+        crate::SourceKind::File,
+    )?;
+    ctx.eval_code(&code, &globals, &globals)?;
+    let f = globals.get_item("__init_subclass__")?;
+    let classmethod = ctx.builtins().get_item("classmethod")?.call1(&f)?;
+    ty.set_attr("__init_subclass__", &classmethod)
+}
+
+/// Replaces the hidden getter and setter methods of each property by a
+/// Python `property` of them (runtimes other than CPython).
+fn install_properties(ctx: &Context, ty: &Handle<'_>, properties: &[&PropertyDef]) -> Result<()> {
+    let property = ctx.builtins().get_item("property")?;
+    let none = ctx.none();
+    for p in properties {
+        let hidden = |m: &Option<StaticDef>| -> Result<Option<(Handle<'_>, &'static CStr)>> {
+            let name = m.as_ref().and_then(|m| {
+                // SAFETY: the runtime writes no method definition (only members'
+                // offsets, while it makes a type, which it is done with).
+                unsafe { m.method_name_unchecked() }
+            });
+            match name {
+                Some(name) => Ok(Some((
+                    ty.get_attr(name.to_str().unwrap_or_default())?,
+                    name,
+                ))),
+                None => Ok(None),
+            }
+        };
+        let get = hidden(&p.get_method)?;
+        let set = hidden(&p.set_method)?;
+        let fget = get.as_ref().map_or(&*none, |(h, _)| h);
+        let fset = set.as_ref().map_or(&*none, |(h, _)| h);
+        let doc = match p.doc {
+            Some(d) => ctx.new_str(&d.to_string_lossy())?,
+            None => none.dup(),
+        };
+        let prop = property.call((fget, fset, &*none, &doc))?;
+        // Its name, for its error messages (a `property` learns it from
+        // `__set_name__`, which only a class statement calls).
+        prop.call_method("__set_name__", (ty, p.name.to_str().unwrap_or_default()))?;
+        ty.set_attr(p.name.to_str().unwrap_or_default(), &prop)?;
+        for (_, name) in get.iter().chain(&set) {
+            ty.del_attr(name.to_str().unwrap_or_default())?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// What the method expansions call
+
+/// `self` of a method of `T`: the struct, borrowed (shared).
+///
+/// # Safety
+/// `obj` must be an instance of `T`'s class: the runtime checks it for
+/// methods and properties of the class (`descriptor 'f' for 'Point' objects
+/// doesn't apply to a 'int' object`) and calls slots with it.
+#[inline(always)]
+pub unsafe fn self_ref<'a, T: Class>(obj: &'a Handle<'_>) -> Result<Ref<'a, T>> {
+    // SAFETY: forwarded from the caller.
+    Ref::new(unsafe { ClassObject::<T>::of(obj) }?)
+}
+
+/// `self` of a method of `T`: the struct, borrowed mutably.
+///
+/// # Safety
+/// As for [`self_ref`].
+#[inline(always)]
+pub unsafe fn self_mut<'a, T: Class>(obj: &'a Handle<'_>) -> Result<RefMut<'a, T>> {
+    // SAFETY: forwarded from the caller.
+    RefMut::new(unsafe { ClassObject::<T>::of(obj) }?)
+}
+
+/// The `HPy_tp_destroy` slot of `T`.
+pub const fn destroy_def<T: Class>() -> StaticDef {
+    type Destroy = unsafe extern "C" fn(*mut c_void);
+    type Abort = unsafe extern "C" fn();
+    // SAFETY: the runtime calls the impl back as an `HPyFunc_DESTROYFUNC`,
+    // which it is, and never calls the trampoline (CPython's runtime calls the
+    // impl from its own `tp_dealloc`); both are erased as C erases them.
+    unsafe {
+        StaticDef::slot(
+            sys::HPy_tp_destroy,
+            Some(core::mem::transmute::<
+                Destroy,
+                unsafe extern "C" fn() -> *mut c_void,
+            >(destroy::<T>)),
+            Some(core::mem::transmute::<
+                Abort,
+                unsafe extern "C" fn(
+                    *mut sys::cpy_PyObject,
+                    *const *mut sys::cpy_PyObject,
+                    isize,
+                ) -> *mut sys::cpy_PyObject,
+            >(destroy_trampoline)),
+        )
+    }
+}
+
+/// The `tp_new` slot of a class without `#[new]`.
+pub const fn no_new_def<T: Class>() -> StaticDef {
+    unsafe extern "C" fn trampoline<T: Class>(
+        self_: *mut sys::cpy_PyObject,
+        args: *mut sys::cpy_PyObject,
+        kw: *mut sys::cpy_PyObject,
+    ) -> *mut sys::cpy_PyObject {
+        // SAFETY: CPython calls this as `tp_new`.
+        unsafe { super::trampoline_new(self_, args, kw, no_new::<T>) }
+    }
+    StaticDef::slot(
+        sys::HPy_tp_new,
+        super::erase_new(no_new::<T>),
+        super::erase_new_trampoline(trampoline::<T>),
+    )
+}
+
+/// The setter of a read-only property: Python's `AttributeError` for a
+/// property without a setter (what the `property` gives on other runtimes;
+/// PyPy 7.3.19 aborts the process on an assignment to a getset without a
+/// setter: `W_HPyGetSetProperty.readonly_attribute` raises an RPython
+/// `NotImplementedError`).
+///
+/// # Safety
+/// Called by the runtime as an `HPyFunc_SETTER` of a property of `T` whose
+/// closure is the property's name (a C string, as `StaticDef::getset` sets).
+pub unsafe extern "C" fn readonly_setter<T: Class>(
+    ctx: *mut sys::HPyContext,
+    _slf: HPy,
+    _value: HPy,
+    closure: *mut c_void,
+) -> core::ffi::c_int {
+    // SAFETY: the closure is the property's `'static` name.
+    let attr = unsafe { CStr::from_ptr(closure as *const core::ffi::c_char) };
+    let attr = attr.to_string_lossy();
+    // SAFETY: the runtime calls this with the call's context.
+    unsafe {
+        super::run_inquiry(ctx, T::NAME, |_ctx| {
+            Err(if _value.is_null() {
+                no_deleter::<T>(&attr)
+            } else {
+                exc::AttributeError::new_err(format!(
+                    "property '{attr}' of '{}' object has no setter",
+                    T::NAME
+                ))
+            })
+        })
+    }
+}
+
+/// The CPython trampoline of [`readonly_setter`].
+///
+/// # Safety
+/// Called by CPython as a getset's setter.
+pub unsafe extern "C" fn readonly_setter_trampoline<T: Class>(
+    slf: *mut sys::cpy_PyObject,
+    value: *mut sys::cpy_PyObject,
+    closure: *mut c_void,
+) -> core::ffi::c_int {
+    // SAFETY: forwarded.
+    unsafe { super::trampoline_setter(slf, value, closure, readonly_setter::<T>) }
+}
+
+/// `del obj.attr` on a property: Python's `AttributeError` for a property
+/// without a deleter.
+#[cold]
+pub fn no_deleter<T: Class>(attr: &str) -> Error {
+    exc::AttributeError::new_err(format!(
+        "property '{attr}' of '{}' object has no deleter",
+        T::NAME
+    ))
+}
+
+/// The value given to a setter, converted: errors name the attribute
+/// (`Point.x must be float, not str`).
+#[inline(always)]
+pub fn extract_attribute<'a, 'ctx, T: crate::FromPy<'a, 'ctx>>(
+    value: &'a Handle<'ctx>,
+    class: &str,
+    attr: &str,
+) -> Result<T> {
+    T::from_py(value).map_err(|e| e.for_attribute(class, attr))
+}
+
+/// What a `#[setter]` may return: `()` or `Result<()>`.
+pub trait IntoSetResult {
+    /// Converts the returned value.
+    fn into_set_result(self) -> Result<()>;
+}
+
+impl IntoSetResult for () {
+    #[inline(always)]
+    fn into_set_result(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<E: Into<Error>> IntoSetResult for core::result::Result<(), E> {
+    #[inline(always)]
+    fn into_set_result(self) -> Result<()> {
+        self.map_err(Into::into)
+    }
+}
+
+/// What a `#[new]` function may return: the struct, or a `Result` of it.
+pub trait IntoNew<T> {
+    /// The struct, or the error.
+    fn into_new(self) -> Result<T>;
+}
+
+impl<T: Class> IntoNew<T> for T {
+    #[inline(always)]
+    fn into_new(self) -> Result<T> {
+        Ok(self)
+    }
+}
+
+impl<T: Class, E: Into<Error>> IntoNew<T> for core::result::Result<T, E> {
+    #[inline(always)]
+    fn into_new(self) -> Result<T> {
+        self.map_err(Into::into)
+    }
+}

@@ -1,0 +1,301 @@
+"""Classes: `#[hpy_class]` structs and their `#[hpy_methods]` (`tests/classes`).
+
+Runs on CPython in universal, debug (LeakDetector around every test) and
+trace mode, and on PyPy in universal mode, from one `classes.hpy0.so`.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import weakref
+
+import pytest
+
+IS_PYPY = sys.implementation.name == "pypy"
+
+
+# ---------------------------------------------------------------------------
+# Making instances
+
+
+def test_new_with_defaults_and_keywords(classes):
+    P = classes.Point
+    assert repr(P()) == "Point(0, 0)"
+    assert repr(P(1.5)) == "Point(1.5, 0)"
+    assert repr(P(y=2)) == "Point(0, 2)"
+    assert repr(P(1, 2)) == "Point(1, 2)"
+    assert type(P(1, 2)) is P
+    assert isinstance(P(), P)
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    ((1, 2, 3), {}, r"^Point\.__new__\(\) takes from 0 to 2 positional arguments but 3 were given$"),
+    ((), {"z": 1}, r"^Point\.__new__\(\) got an unexpected keyword argument 'z'$"),
+    ((1,), {"x": 1}, r"^Point\.__new__\(\) got multiple values for argument 'x'$"),
+    (("a",), {}, r"^Point\.__new__\(\) argument 'x' must be float, not str$"),
+])
+def test_new_wrong_calls(classes, args, kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        classes.Point(*args, **kwargs)
+
+
+def test_new_may_fail(classes):
+    assert classes.Picky(4).n == 4
+    with pytest.raises(ValueError, match="^n must be an even byte$"):
+        classes.Picky(3)
+    with pytest.raises(ValueError, match="^n must be an even byte$"):
+        classes.Picky(1000)
+
+
+def test_class_without_new_cannot_be_instantiated(classes):
+    with pytest.raises(TypeError, match=r"^cannot create 'classes\.Token' instances$"):
+        classes.Token()
+    t = classes.make_token(7)
+    assert type(t) is classes.Token and t.id == 7
+
+
+def test_returning_the_struct_makes_a_new_instance(classes):
+    p = classes.Point(1, 2)
+    q = p.copy()
+    assert q is not p and repr(q) == "Point(1, 2)"
+    q.scale(2)
+    assert repr(p) == "Point(1, 2)" and repr(q) == "Point(2, 4)"
+    assert p.itself() is p
+    r = p.moved(1, 1, times=3)
+    assert repr(r) == "Point(4, 5)"
+
+
+# ---------------------------------------------------------------------------
+# The class object
+
+
+def test_class_attributes(classes):
+    P = classes.Point
+    assert P.__name__ == "Point"
+    assert P.__qualname__ == "Point"
+    assert P.__module__ == "classes"
+    assert P.__doc__ == "A point in the plane."
+    assert classes.point_type() is P
+    assert classes.Token.__name__ == "Token"  # `name = "Token"` on struct Opaque
+    assert classes.Counter.__module__ == "classes"  # declared in another file
+
+
+def test_methods_have_docs_and_signatures(classes):
+    P = classes.Point
+    # (PyPy keeps the signature line in __doc__)
+    assert P.norm.__doc__.endswith("The distance to the origin.")
+    if not IS_PYPY:  # PyPy's method descriptors have no __text_signature__
+        assert P.moved.__text_signature__ == "($self, dx, dy=0.0, *, times=1)"
+        import inspect
+        assert str(inspect.signature(P.moved)) == "(self, /, dx, dy=0.0, *, times=1)"
+
+
+# ---------------------------------------------------------------------------
+# Methods and borrows
+
+
+def test_methods(classes):
+    p = classes.Point(3, 4)
+    assert p.norm() == 5.0
+    assert p.scale(2) is None
+    assert repr(p) == "Point(6, 8)"
+    assert str(p) == "(6, 8)"
+    assert classes.Point.sum(p) == 14.0
+    p.reset()
+    assert repr(p) == "Point(0, 0)"
+
+
+def test_instances_as_arguments(classes):
+    P = classes.Point
+    p, q = P(1, 2), P(10, 20)
+    p.merge(q)
+    assert repr(p) == "Point(11, 22)" and repr(q) == "Point(10, 20)"
+    assert classes.x_of(q) == 10.0
+    classes.double_x(q)
+    assert q.x == 20.0
+    assert classes.inspect_point(P(1, 2)) == (1.0, 2.0)
+    assert classes.inspect_point(5) is None
+
+
+@pytest.mark.parametrize("f, arg, message", [
+    ("x_of", 5, r"^x_of\(\) argument 'p' must be Point, not int$"),
+    ("double_x", "s", r"^double_x\(\) argument 'p' must be Point, not str$"),
+    ("x_of", None, r"^x_of\(\) argument 'p' must be Point, not NoneType$"),
+])
+def test_wrong_instance_types(classes, f, arg, message):
+    with pytest.raises(TypeError, match=message):
+        getattr(classes, f)(arg)
+    with pytest.raises(TypeError, match=r"must be Point, not Frozen"):
+        getattr(classes, f)(classes.Frozen(1, "a"))
+
+
+def test_methods_check_the_instance_type(classes):
+    # The runtime checks `self` of a method (CPython's and PyPy's words differ).
+    with pytest.raises(TypeError, match="norm"):
+        classes.Point.norm(5)
+    with pytest.raises(TypeError):
+        classes.Point.scale(classes.Frozen(1, "a"), 2)
+
+
+def test_no_aliasing_of_mutable_borrows(classes):
+    p = classes.Point(1, 2)
+    with pytest.raises(RuntimeError, match="^Already mutably borrowed$"):
+        p.merge(p)  # &mut self and &Self of one object
+    assert repr(p) == "Point(1, 2)"  # nothing happened
+    with pytest.raises(RuntimeError, match="^Already mutably borrowed$"):
+        classes.double_x(p) if False else p.call_while_mut(lambda: classes.x_of(p))
+    with pytest.raises(RuntimeError, match="^Already borrowed$"):
+        p.call_while_borrowed(lambda: p.scale(2))
+    with pytest.raises(RuntimeError, match="^Already borrowed$"):
+        p.call_while_borrowed(lambda: classes.double_x(p))
+    # shared borrows nest
+    assert p.call_while_borrowed(lambda: p.norm()) == p.norm()
+    assert p.call_while_borrowed(lambda: classes.x_of(p)) == p.x
+    # and every borrow is released, also after errors
+    p.scale(2)
+    assert repr(p) == "Point(4, 4)"  # call_while_mut added 1 to x before its failure
+
+
+def test_setting_a_property_while_borrowed(classes):
+    p = classes.Point(1, 2)
+    with pytest.raises(RuntimeError, match="^Already borrowed$"):
+        p.call_while_borrowed(lambda: setattr(p, "x", 5))
+    assert p.x == 1.0
+
+
+# ---------------------------------------------------------------------------
+# Properties
+
+
+def test_field_properties(classes):
+    p = classes.Point(1, 2)
+    assert (p.x, p.y) == (1.0, 2.0)
+    p.x = 5
+    assert p.x == 5.0 and type(p.x) is float
+    with pytest.raises(AttributeError, match=r"^property 'y' of 'Point' object has no setter$"):
+        p.y = 3
+    with pytest.raises(AttributeError, match=r"^property 'x' of 'Point' object has no deleter$"):
+        del p.x
+    with pytest.raises(TypeError, match=r"^Point\.x must be float, not str$"):
+        p.x = "a"
+    assert p.x == 5.0
+    # after failures, the module works (no exception left pending)
+    assert repr(classes.Point(y=1)) == "Point(0, 1)"
+
+
+def test_method_properties(classes):
+    import math
+    p = classes.Point(3, 4)
+    assert p.r == 5.0
+    assert p.angle == math.atan2(4, 3)
+    p.angle = 0.0
+    assert (round(p.x, 9), round(p.y, 9)) == (5.0, 0.0)
+    with pytest.raises(AttributeError, match=r"^property 'r' of 'Point' object has no setter$"):
+        p.r = 1
+    with pytest.raises(TypeError, match=r"^Point\.angle must be float, not str$"):
+        p.angle = "a"
+    assert classes.Point.r.__doc__ == "The radius."
+
+
+def test_properties_check_the_instance_type(classes):
+    # A property's getter on a wrong object raises (never reads its memory).
+    for name in ("x", "r"):
+        descr = classes.Point.__dict__[name]
+        with pytest.raises(TypeError):
+            descr.__get__(5)
+    with pytest.raises(TypeError):
+        classes.Point.__dict__["x"].__set__(5, 1.0)
+    with pytest.raises((TypeError, AttributeError)):  # read-only: either check may come first
+        classes.Point.__dict__["r"].__set__(5, 1.0)
+
+
+def test_frozen_class(classes):
+    f = classes.Frozen(3, "three")
+    assert (f.value, f.label, f.doubled()) == (3, "three", 6)
+    with pytest.raises(AttributeError, match="has no setter"):
+        f.value = 1
+    assert not hasattr(f, "text")
+
+
+# ---------------------------------------------------------------------------
+# Subclasses, lifetime
+
+
+def test_python_subclass(classes):
+    class Sub(classes.Point):
+        def extra(self):
+            return self.x * 10
+
+    s = Sub(1, 2)
+    assert type(s) is Sub and isinstance(s, classes.Point)
+    assert repr(s) == "Point(1, 2)" and s.extra() == 10.0
+    s.scale(3)
+    assert (s.x, s.norm()) == (3.0, classes.Point(3, 6).norm())
+    assert classes.x_of(s) == 3.0
+    s.x = 7
+    assert s.x == 7.0
+    s.attr = "python attribute"  # a Python subclass has a __dict__
+    assert s.attr == "python attribute"
+
+
+def test_class_without_subclass_option_is_final(classes):
+    with pytest.raises(TypeError, match=r"^type 'classes\.Frozen' is not an acceptable base type$"):
+        class Sub(classes.Frozen):
+            pass
+
+
+def test_instance_made_without_new_holds_no_value(classes):
+    class Sub(classes.Point):
+        pass
+
+    try:
+        u = object.__new__(Sub)  # CPython refuses; PyPy makes it, without HPy storage
+    except TypeError:
+        return
+    with pytest.raises(TypeError, match=r"^this Point was made without Point\.__new__ and holds no value$"):
+        u.norm()
+    with pytest.raises(TypeError, match="holds no value"):
+        classes.x_of(u)
+
+
+def test_drop_runs_when_the_object_dies(classes):
+    before = classes.counters_dropped()
+    k = classes.Counter()
+    assert k.increment() == 1 and k.increment() == 2
+    assert k.history() == [1, 2]  # from a second #[hpy_methods] block
+    del k
+    gc.collect()
+    assert classes.counters_dropped() == before + 1
+
+
+def test_drop_runs_for_python_subclass_instances(classes):
+    if IS_PYPY:
+        # PyPy 7.3.19 aborts when an instance of a Python subclass of an HPy
+        # type with tp_destroy dies: the SDK refuses such subclasses there.
+        with pytest.raises(TypeError, match=r"cannot be subclassed on PyPy 7\.3: its struct needs dropping"):
+            class MyCounter(classes.Counter):
+                pass
+        return
+
+    class MyCounter(classes.Counter):
+        pass
+
+    before = classes.counters_dropped()
+    k = MyCounter()
+    k.increment()
+    ref = weakref.ref(k)  # a Python subclass has __weakref__
+    del k
+    gc.collect()
+    assert ref() is None
+    assert classes.counters_dropped() == before + 1
+
+
+def test_many_instances_are_freed(classes):
+    before = classes.counters_dropped()
+    for _ in range(1000):
+        k = classes.Counter()
+        k.increment()
+    del k
+    gc.collect()
+    assert classes.counters_dropped() == before + 1000
