@@ -11,6 +11,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Ident, ImplItem, ItemFn, ItemImpl, ItemStruct, LitStr, Token, Type};
 
+use crate::dunder::Dunder;
 use crate::method::{
     Convention, INLINE_MARK, MethodOptions, Receiver, analyze_in, c_str_lit, method_def_block,
 };
@@ -393,10 +394,12 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
 enum Role {
     Method,
     New,
+    /// `#[staticmethod]` (`false`) or `#[classmethod]` (`true`).
+    Static(bool),
     Getter(String),
     Setter(String),
-    /// A slot of the `REPRFUNC` signature (`__repr__`, `__str__`).
-    Repr(&'static str),
+    /// A dunder (`__repr__`, `__add__`, `__iter__`, ...).
+    Dunder(Dunder),
 }
 
 /// Takes our attributes off a function: its role and its `#[hpy(...)]` options.
@@ -444,11 +447,10 @@ fn take_role(f: &mut syn::ImplItemFn) -> syn::Result<(Role, MethodOptions)> {
                 Role::Setter(name)
             };
             set_role(r, span, &mut errors);
-        } else if path.is_ident("staticmethod") || path.is_ident("classmethod") {
-            errors.push(syn::Error::new(
-                span,
-                "#[staticmethod] and #[classmethod] are not supported yet",
-            ));
+        } else if path.is_ident("staticmethod") {
+            set_role(Role::Static(false), span, &mut errors);
+        } else if path.is_ident("classmethod") {
+            set_role(Role::Static(true), span, &mut errors);
         } else if path.is_ident("hpy") {
             match &a.meta {
                 syn::Meta::List(l) => {
@@ -479,13 +481,69 @@ fn take_role(f: &mut syn::ImplItemFn) -> syn::Result<(Role, MethodOptions)> {
     }
     let role = match role {
         Some((r, _)) => r,
-        None => match fn_name.as_str() {
-            "__repr__" => Role::Repr("tp_repr"),
-            "__str__" => Role::Repr("tp_str"),
-            _ => Role::Method,
+        None => match crate::dunder::classify(&fn_name, f.sig.ident.span())? {
+            Some(d) => Role::Dunder(d),
+            None => Role::Method,
         },
     };
     Ok((role, opts))
+}
+
+/// The slots that several dunders share: item assignment and deletion,
+/// comparisons, operators and their reflected forms.
+fn combined_slots(
+    combined: &[(Dunder, crate::method::Method, Span)],
+    class: &Type,
+) -> syn::Result<Vec<TokenStream>> {
+    use crate::dunder;
+    let find = |want: Dunder| {
+        combined
+            .iter()
+            .find(|(d, _, _)| *d == want)
+            .map(|(_, m, s)| (m, *s))
+    };
+    let mut out = Vec::new();
+    let set = find(Dunder::SetItem);
+    let del = find(Dunder::DelItem);
+    if set.is_some() || del.is_some() {
+        out.push(dunder::item_assignment(set, del, class)?);
+    }
+    let richcmp = find(Dunder::RichCmp);
+    let ops: Vec<(&'static str, &crate::method::Method, Span)> = combined
+        .iter()
+        .filter_map(|(d, m, s)| match d {
+            Dunder::Compare(op) => Some((*op, m, *s)),
+            _ => None,
+        })
+        .collect();
+    if richcmp.is_some() || !ops.is_empty() {
+        out.push(dunder::rich_compare(richcmp, &ops)?);
+    }
+    let mut slots: Vec<&'static str> = Vec::new();
+    for (d, _, _) in combined {
+        if let Dunder::Binary { slot, .. } = d {
+            if !slots.contains(slot) {
+                slots.push(slot);
+            }
+        }
+    }
+    for slot in slots {
+        let fwd = find(Dunder::Binary {
+            slot,
+            reflected: false,
+        });
+        let rev = find(Dunder::Binary {
+            slot,
+            reflected: true,
+        });
+        out.push(dunder::operator(slot, fwd, rev, class, false)?);
+    }
+    let fwd = find(Dunder::Pow { reflected: false });
+    let rev = find(Dunder::Pow { reflected: true });
+    if fwd.is_some() || rev.is_some() {
+        out.push(dunder::operator("nb_power", fwd, rev, class, true)?);
+    }
+    Ok(out)
 }
 
 /// A property's pieces, gathered from its `#[getter]` and `#[setter]`.
@@ -546,6 +604,11 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
     let mut statics = Vec::new();
     let mut defs = Vec::new();
     let mut getsets: Vec<PropertyParts> = Vec::new();
+    // Dunders that share a slot, made once every function is seen.
+    let mut combined: Vec<(Dunder, crate::method::Method, Span)> = Vec::new();
+    // Dunders without a slot, re-bound on CPython once the class exists.
+    let mut rebind: Vec<String> = Vec::new();
+    let mut static_members = Vec::new();
     for (i, item) in block.items.iter_mut().enumerate() {
         let ImplItem::Fn(f) = item else { continue };
         let (role, opts) = match take_role(f) {
@@ -598,13 +661,112 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
                     });
                     defs.push(def);
                 }
-                Role::Repr(slot) => {
-                    let block = repr_def_block(&m, slot, span)?;
+                Role::Dunder(d) => match d {
+                    Dunder::Repr(_)
+                    | Dunder::Unary(_)
+                    | Dunder::Hash
+                    | Dunder::Bool
+                    | Dunder::Len
+                    | Dunder::GetItem
+                    | Dunder::Contains => {
+                        for (k, block) in crate::dunder::simple_slot(&m, d, span)?
+                            .into_iter()
+                            .enumerate()
+                        {
+                            let def = format_ident!("__hpy_def_{}_{}", i, k);
+                            statics.push(quote! {
+                                #[allow(non_upper_case_globals)]
+                                static #def: ::hpy::impl_::StaticDef = #block;
+                            });
+                            defs.push(def);
+                        }
+                    }
+                    Dunder::InPlace(slot) => {
+                        let block = crate::dunder::in_place(&m, slot, span)?;
+                        statics.push(quote! {
+                            #[allow(non_upper_case_globals)]
+                            static #def: ::hpy::impl_::StaticDef = #block;
+                        });
+                        defs.push(def);
+                    }
+                    Dunder::Call | Dunder::Next | Dunder::Method => {
+                        if m.receiver == Receiver::None {
+                            return Err(syn::Error::new(
+                                span,
+                                format!(
+                                    "`{}` takes the instance first: `&self`, `&mut self` or `slf`",
+                                    m.py_name
+                                ),
+                            ));
+                        }
+                        if d == Dunder::Call {
+                            m.call_slot = true;
+                            m.convention = Convention::Keywords;
+                        } else {
+                            m.iter_next = d == Dunder::Next;
+                            rebind.push(m.py_name.clone());
+                        }
+                        let block = method_def_block(&m)?;
+                        statics.push(quote! {
+                            #[allow(non_upper_case_globals)]
+                            static #def: ::hpy::impl_::StaticDef = #block;
+                        });
+                        defs.push(def);
+                    }
+                    Dunder::Binary {
+                        reflected: true, ..
+                    }
+                    | Dunder::Pow { reflected: true } => {
+                        // Also a method of its name: PyPy fills only the forward
+                        // name (`__add__`) from a number slot, and finds
+                        // `__radd__` in the class's dict.
+                        let mut method = m.clone();
+                        method.operand = true;
+                        let block = method_def_block(&method)?;
+                        statics.push(quote! {
+                            #[allow(non_upper_case_globals)]
+                            static #def: ::hpy::impl_::StaticDef = #block;
+                        });
+                        defs.push(def);
+                        combined.push((d, m, span));
+                    }
+                    _ => combined.push((d, m, span)),
+                },
+                Role::Static(classmethod) => {
+                    let want = if classmethod {
+                        Receiver::Cls
+                    } else {
+                        Receiver::None
+                    };
+                    if m.receiver != want {
+                        return Err(syn::Error::new(
+                            span,
+                            if classmethod {
+                                "a `#[classmethod]` takes the class first: `cls: &Handle<'py>`"
+                            } else {
+                                "a `#[staticmethod]` takes no `self`, `slf` or `cls`"
+                            },
+                        ));
+                    }
+                    // A function of the module (HPy 0.9 has no static or class
+                    // methods), named `Class.name` there, which the module's exec
+                    // wraps in `staticmethod`/`classmethod` and moves to the class.
+                    let attr = m.py_name.clone();
+                    m.py_name = format!("{class_name}.{attr}");
+                    m.err_name = m.py_name.clone();
+                    let block = method_def_block(&m)?;
+                    let attr_lit = c_str_lit(&attr, span)?;
+                    let hidden_lit = c_str_lit(&m.py_name, span)?;
                     statics.push(quote! {
                         #[allow(non_upper_case_globals)]
-                        static #def: ::hpy::impl_::StaticDef = #block;
+                        static #def: ::hpy::impl_::StaticMember = ::hpy::impl_::StaticMember {
+                            name: #attr_lit,
+                            function_name: #hidden_lit,
+                            def: #block,
+                            classmethod: #classmethod,
+                        };
                     });
-                    defs.push(def);
+                    static_members.push(def);
                 }
                 Role::Getter(name) => {
                     let getter = getter_pair(&m, span)?;
@@ -655,6 +817,23 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
             errors.push(e);
         }
     }
+    match combined_slots(&combined, &self_ty) {
+        Ok(blocks) => {
+            for (k, block) in blocks.into_iter().enumerate() {
+                let def = format_ident!("__hpy_combined_{}", k);
+                statics.push(quote! {
+                    #[allow(non_upper_case_globals)]
+                    static #def: ::hpy::impl_::StaticDef = #block;
+                });
+                defs.push(def);
+            }
+        }
+        Err(e) => errors.push(e),
+    }
+    let rebind: Vec<syn::LitCStr> = rebind
+        .iter()
+        .map(|n| c_str_lit(n, Span::call_site()))
+        .collect::<syn::Result<_>>()?;
     let mut properties = Vec::new();
     for (i, g) in getsets.into_iter().enumerate() {
         let PropertyParts {
@@ -692,6 +871,8 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
                 class: <#self_ty as ::hpy::Class>::__def,
                 defs: &[#(&#defs),*],
                 properties: &[#(&#properties),*],
+                rebind: &[#(#rebind),*],
+                statics: &[#(&#static_members),*],
             };
             ::hpy::impl_::inventory::submit! {
                 ::hpy::impl_::Submission {
@@ -844,7 +1025,7 @@ fn receiver_tokens(m: &Method0, span: Span) -> syn::Result<(TokenStream, TokenSt
             quote!(#slf let __hpy_recv = ::hpy::impl_::self_mut::<#self_ty>(&__hpy_slf)?;),
             quote!(__hpy_recv,),
         ),
-        Receiver::None => {
+        Receiver::None | Receiver::Cls => {
             return Err(syn::Error::new(
                 span,
                 "this takes the instance first: `&self`, `&mut self` or `slf`",
@@ -854,47 +1035,6 @@ fn receiver_tokens(m: &Method0, span: Span) -> syn::Result<(TokenStream, TokenSt
 }
 
 type Method0 = crate::method::Method;
-
-/// A `REPRFUNC` slot (`__repr__`, `__str__`): the instance, no parameter.
-fn repr_def_block(m: &Method0, slot: &str, span: Span) -> syn::Result<TokenStream> {
-    if m.param_count() != 0 {
-        return Err(syn::Error::new(
-            span,
-            format!("`{}` takes only the instance", m.py_name),
-        ));
-    }
-    let (recv_bind, recv_arg) = receiver_tokens(m, span)?;
-    let ctx_arg = m.ctx_arg();
-    let call = m.call_path();
-    let name = &m.err_name;
-    let slot = format_ident!("HPy_{}", slot);
-    Ok(quote_spanned! {span=> {
-        unsafe extern "C" fn __hpy_impl(
-            ctx: *mut ::hpy::impl_::sys::HPyContext,
-            slf: ::hpy::impl_::sys::HPy,
-        ) -> ::hpy::impl_::sys::HPy {
-            // SAFETY: the runtime calls the slot with the call's context and an
-            // instance of the class, borrowed for the call.
-            unsafe {
-                ::hpy::impl_::run_method(ctx, #name, |ctx| {
-                    #recv_bind
-                    ::hpy::impl_::IntoReturn::into_return(#call(#recv_arg #ctx_arg), ctx)
-                })
-            }
-        }
-        unsafe extern "C" fn __hpy_trampoline(
-            slf: *mut ::hpy::impl_::sys::cpy_PyObject,
-        ) -> *mut ::hpy::impl_::sys::cpy_PyObject {
-            // SAFETY: CPython calls this as the slot.
-            unsafe { ::hpy::impl_::trampoline_repr(slf, __hpy_impl) }
-        }
-        ::hpy::impl_::StaticDef::slot(
-            ::hpy::impl_::sys::#slot,
-            ::hpy::impl_::erase_repr(__hpy_impl),
-            ::hpy::impl_::erase_repr_trampoline(__hpy_trampoline),
-        )
-    }})
-}
 
 /// The `(impl, trampoline)` pair of a `#[getter]` method.
 fn getter_pair(m: &Method0, span: Span) -> syn::Result<TokenStream> {

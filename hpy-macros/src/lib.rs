@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod class;
+mod dunder;
 mod method;
 mod module;
 mod signature;

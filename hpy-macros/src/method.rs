@@ -79,6 +79,7 @@ impl Parse for MethodOptions {
 }
 
 /// One Python-visible parameter.
+#[derive(Clone)]
 struct Param {
     ident: Ident,
     ty: Type,
@@ -122,9 +123,12 @@ pub(crate) enum Receiver {
     RefGuard,
     /// `slf: RefMut<'_, Self>`.
     MutGuard,
+    /// `cls: &Handle<'py>`: the class (a `#[classmethod]`), passed first.
+    Cls,
 }
 
 /// A checked `#[hpy_method]` function (or method of a class).
+#[derive(Clone)]
 pub(crate) struct Method {
     pub(crate) func: ItemFn,
     pub(crate) py_name: String,
@@ -143,9 +147,21 @@ pub(crate) struct Method {
     pub(crate) is_new: bool,
     /// The name errors use (`norm`, or `Point.norm` for a method).
     pub(crate) err_name: String,
+    /// `__call__`: the KEYWORDS function is the class's `tp_call` slot.
+    pub(crate) call_slot: bool,
+    /// `__next__`: `None` raises `StopIteration`.
+    pub(crate) iter_next: bool,
+    /// A reflected operator as a method (`__radd__`): an argument that does
+    /// not convert (`TypeError`) returns `NotImplemented`.
+    pub(crate) operand: bool,
 }
 
 impl Method {
+    /// The name and type of each Python-visible parameter.
+    pub(crate) fn params(&self) -> impl Iterator<Item = (&Ident, &Type)> {
+        self.params.iter().map(|p| (&p.ident, &p.ty))
+    }
+
     /// The number of Python-visible parameters.
     pub(crate) fn param_count(&self) -> usize {
         self.params.len()
@@ -380,6 +396,16 @@ pub(crate) fn analyze_in(
                 }
                 if self_ty.is_some() && i == 0 {
                     if let Pat::Ident(p) = &*pt.pat {
+                        if p.ident == "cls" {
+                            match slf_receiver(&pt.ty) {
+                                Some(Receiver::Handle) => receiver = Receiver::Cls,
+                                _ => errors.push(syn::Error::new(
+                                    pt.ty.span(),
+                                    "`cls` receives the class: its type is `&Handle<'py>`",
+                                )),
+                            }
+                            continue;
+                        }
                         if p.ident == "slf" {
                             match slf_receiver(&pt.ty) {
                                 Some(r) => receiver = r,
@@ -460,6 +486,9 @@ pub(crate) fn analyze_in(
     let convention = if has_signature && params.iter().any(|p| p.kind != Kind::PositionalOnly) {
         // keywords, *args or **kwargs
         Convention::Keywords
+    } else if receiver == Receiver::Cls {
+        // `cls` comes first among the arguments of a classmethod's function
+        Convention::VarArgs
     } else {
         match params.as_slice() {
             [] => Convention::NoArgs,
@@ -473,10 +502,17 @@ pub(crate) fn analyze_in(
         .unwrap_or_else(|| func.sig.ident.to_string());
     let mut text_signature = text_signature(&params);
     if receiver != Receiver::None {
-        text_signature = if text_signature.is_empty() {
-            "$self".to_owned()
+        // A classmethod's function is bound to its module (`$module`), and
+        // `classmethod` binds `cls`.
+        let first = if receiver == Receiver::Cls {
+            "$module, cls"
         } else {
-            format!("$self, {text_signature}")
+            "$self"
+        };
+        text_signature = if text_signature.is_empty() {
+            first.to_owned()
+        } else {
+            format!("{first}, {text_signature}")
         };
     }
     let free = (!opts.inline && self_ty.is_none()).then_some(opts.module);
@@ -490,6 +526,9 @@ pub(crate) fn analyze_in(
         receiver,
         self_ty: self_ty.cloned(),
         is_new: false,
+        call_slot: false,
+        iter_next: false,
+        operand: false,
         err_name: py_name.clone(),
         py_name,
     })
@@ -719,7 +758,9 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
     let span = fn_ident.span();
     let py_name = c_str_lit(&m.py_name, span)?;
     let doc = doc_string(func);
-    let short = &m.py_name;
+    // `Class.name` for the function of a static or class method: CPython
+    // looks for the text signature under the last part of the name.
+    let short = m.py_name.rsplit('.').next().unwrap_or(&m.py_name);
     let full_doc = if doc.is_empty() {
         format!("{short}({})\n--\n\n", m.text_signature)
     } else {
@@ -728,6 +769,17 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
     let doc_lit = c_str_lit(&full_doc, span)?;
     let ctx_arg = if m.takes_ctx { quote!(ctx,) } else { quote!() };
     let (call_path, recv_bind, recv_arg) = receiver_parts(m);
+    // A classmethod's function gets the class as its first argument.
+    let cls_shift = if m.receiver == Receiver::Cls {
+        quote!(let (__hpy_cls, args, nargs) = ::hpy::impl_::take_cls(ctx, args, nargs, #name)?;)
+    } else {
+        quote!()
+    };
+    let into_return = if m.iter_next {
+        quote!(::hpy::impl_::IntoIterNext::into_next)
+    } else {
+        quote!(::hpy::impl_::IntoReturn::into_return)
+    };
 
     // One unit struct per parameter, named like it: the conversion goes
     // through `Parameter<.., __hpy_params::name>`, whose diagnostic then names
@@ -743,34 +795,19 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
     // through `RefParameter`/`MutParameter`, with a holder that keeps the
     // borrow for the call, declared right after the argument's handle.
     let extract = |p: &Param, h: TokenStream| -> TokenStream {
-        let arg_name = p.ident.to_string();
-        let marker = &p.ident;
-        let holder = format_ident!("__hpy_holder_{}", p.ident);
-        match &p.ty {
-            Type::Reference(r) => {
-                let elem = erase_lifetimes(r.elem.to_token_stream());
-                let tr = if r.mutability.is_some() {
-                    quote!(MutParameter)
-                } else {
-                    quote!(RefParameter)
-                };
-                quote_spanned! {p.ty.span()=>
-                    <#elem as ::hpy::impl_::#tr<'_, '_, __hpy_params::#marker>>::extract(#h, &mut #holder, #name, #arg_name)?
+        if m.operand {
+            let e = extract_expr(&p.ident, &p.ty, h, name, false);
+            quote! {
+                match #e {
+                    ::core::result::Result::Ok(v) => v,
+                    ::core::result::Result::Err(e) => return ::hpy::impl_::not_implemented_or(ctx, e),
                 }
             }
-            _ => quote_spanned! {p.ty.span()=>
-                <_ as ::hpy::impl_::Parameter<'_, '_, __hpy_params::#marker>>::extract(#h, #name, #arg_name)?
-            },
-        }
-    };
-    let holder_bind = |p: &Param| -> TokenStream {
-        if matches!(p.ty, Type::Reference(_)) {
-            let holder = format_ident!("__hpy_holder_{}", p.ident);
-            quote!(let mut #holder = ::core::option::Option::None;)
         } else {
-            quote!()
+            extract_expr(&p.ident, &p.ty, h, name, true)
         }
     };
+    let holder_bind = |p: &Param| -> TokenStream { holder_decl(&p.ident, &p.ty) };
 
     // Per parameter: a `let` that borrows the argument handle for the whole call
     // (so `&str` and `&[u8]` views can point into it), and the expression that
@@ -813,7 +850,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                     unsafe {
                         ::hpy::impl_::run_method(ctx, #name, |ctx| {
                             #recv_bind
-                            ::hpy::impl_::IntoReturn::into_return(#call_path(#recv_arg #ctx_arg), ctx)
+                            #into_return(#call_path(#recv_arg #ctx_arg), ctx)
                         })
                     }
                 }
@@ -843,7 +880,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                             ::hpy::impl_::run_method(ctx, #name, |ctx| {
                             #recv_bind
                                 #bind
-                                ::hpy::impl_::IntoReturn::into_return(#call_path(#recv_arg #ctx_arg #a), ctx)
+                                #into_return(#call_path(#recv_arg #ctx_arg #a), ctx)
                             })
                         }
                     }
@@ -897,9 +934,10 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                         unsafe {
                             ::hpy::impl_::run_method(ctx, #name, |ctx| {
                             #recv_bind
+                                #cls_shift
                                 ::hpy::impl_::check_positional(#name, nargs, #min, #max)?;
                                 #(#binds)*
-                                ::hpy::impl_::IntoReturn::into_return(#call_path(#recv_arg #ctx_arg #(#args),*), ctx)
+                                #into_return(#call_path(#recv_arg #ctx_arg #(#args),*), ctx)
                             })
                         }
                     }
@@ -1026,9 +1064,10 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                         unsafe {
                             ::hpy::impl_::run_method(ctx, #name, |ctx| {
                             #recv_bind
+                                #cls_shift
                                 #parse
                                 #(#binds)*
-                                ::hpy::impl_::IntoReturn::into_return(#call, ctx)
+                                #into_return(#call, ctx)
                             })
                         }
                     }
@@ -1074,17 +1113,29 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
         }
     };
 
-    let block = quote! {{
-        #impl_fn
-        #trampoline_fn
-        ::hpy::impl_::StaticDef::method(
-            #py_name,
-            #doc_lit,
-            #signature,
-            ::hpy::impl_::#erase_impl(__hpy_impl),
-            ::hpy::impl_::#erase_tramp(__hpy_trampoline),
-        )
-    }};
+    let block = if m.call_slot {
+        quote! {{
+            #impl_fn
+            #trampoline_fn
+            ::hpy::impl_::StaticDef::slot(
+                ::hpy::impl_::sys::HPy_tp_call,
+                ::hpy::impl_::#erase_impl(__hpy_impl),
+                ::hpy::impl_::#erase_tramp(__hpy_trampoline),
+            )
+        }}
+    } else {
+        quote! {{
+            #impl_fn
+            #trampoline_fn
+            ::hpy::impl_::StaticDef::method(
+                #py_name,
+                #doc_lit,
+                #signature,
+                ::hpy::impl_::#erase_impl(__hpy_impl),
+                ::hpy::impl_::#erase_tramp(__hpy_trampoline),
+            )
+        }}
+    };
     if m.self_ty.is_some() {
         return Ok(block);
     }
@@ -1171,6 +1222,57 @@ fn new_def_block(
     }})
 }
 
+/// The expression that converts the argument handle `h` to parameter
+/// `ident` of type `ty` (of the function named `func` in errors), followed by
+/// `?` if `try_` (else it is a `Result`). A reference parameter (`&str`,
+/// `&Point`, `&mut Point`, ...) converts through `RefParameter` or
+/// `MutParameter` with a holder (see [`holder_decl`]) that keeps the borrow
+/// for the call; others through `Parameter`. Both name the parameter in their
+/// compile errors through the unit struct `__hpy_params::<ident>`.
+pub(crate) fn extract_expr(
+    ident: &Ident,
+    ty: &Type,
+    h: TokenStream,
+    func: &str,
+    try_: bool,
+) -> TokenStream {
+    let arg_name = ident.to_string();
+    let holder = format_ident!("__hpy_holder_{}", ident);
+    // The `?` carries the type's span too: type errors then point at it.
+    let tail = if try_ {
+        quote_spanned!(ty.span()=> ?)
+    } else {
+        quote!()
+    };
+    match ty {
+        Type::Reference(r) => {
+            let elem = erase_lifetimes(r.elem.to_token_stream());
+            let tr = if r.mutability.is_some() {
+                quote!(MutParameter)
+            } else {
+                quote!(RefParameter)
+            };
+            quote_spanned! {ty.span()=>
+                <#elem as ::hpy::impl_::#tr<'_, '_, __hpy_params::#ident>>::extract(#h, &mut #holder, #func, #arg_name)#tail
+            }
+        }
+        _ => quote_spanned! {ty.span()=>
+            <_ as ::hpy::impl_::Parameter<'_, '_, __hpy_params::#ident>>::extract(#h, #func, #arg_name)#tail
+        },
+    }
+}
+
+/// The holder a reference parameter converts into (declared after the
+/// argument's handle, which it borrows); nothing for other parameters.
+pub(crate) fn holder_decl(ident: &Ident, ty: &Type) -> TokenStream {
+    if matches!(ty, Type::Reference(_)) {
+        let holder = format_ident!("__hpy_holder_{}", ident);
+        quote!(let mut #holder = ::core::option::Option::None;)
+    } else {
+        quote!()
+    }
+}
+
 /// `ty` with every named lifetime replaced by `'_` (the function's own
 /// lifetimes are not in scope where the expansion names the type).
 fn erase_lifetimes(ty: TokenStream) -> TokenStream {
@@ -1225,6 +1327,7 @@ fn receiver_parts(m: &Method) -> (TokenStream, TokenStream, TokenStream) {
             quote!(&mut *__hpy_recv,),
         ),
         Receiver::Handle => (path, slf, quote!(&*__hpy_slf,)),
+        Receiver::Cls => (path, quote!(), quote!(&*__hpy_cls,)),
         Receiver::RefGuard => (
             path,
             quote!(#slf let __hpy_recv = ::hpy::impl_::self_ref::<#self_ty>(&__hpy_slf)?;),

@@ -299,3 +299,162 @@ def test_many_instances_are_freed(classes):
     del k
     gc.collect()
     assert classes.counters_dropped() == before + 1000
+
+
+# ---------------------------------------------------------------------------
+# Dunders: numbers, comparisons, containers, calls, iteration, context managers
+
+
+def test_arithmetic_operators(classes):
+    V = classes.Vec2
+    a, b = V(1, 2), V(3, 4)
+    assert repr(a + b) == "Vec2(4, 6)"
+    assert repr(a - b) == "Vec2(-2, -2)"
+    assert repr(a * 2) == "Vec2(2, 4)"
+    assert repr(3 * a) == "Vec2(3, 6)"  # __rmul__
+    assert a @ b == 11.0
+    assert repr(a / 2) == "Vec2(0.5, 1)"
+    with pytest.raises(ZeroDivisionError, match="^division of a Vec2 by zero$"):
+        a / 0
+    assert repr(-a) == "Vec2(-1, -2)"
+    assert abs(b) == 5.0
+    assert repr(a ** 2) == "Vec2(1, 4)"
+    assert repr(pow(a, 2, 3)) == "Vec2(1, 1)"
+    assert (bool(a), bool(V(0, 0))) == (True, False)
+
+
+def test_operands_that_do_not_convert_give_not_implemented(classes):
+    V = classes.Vec2
+    a = V(1, 2)
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: '(classes\.)?Vec2' and 'int'"):
+        a + 1
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'int' and '(classes\.)?Vec2'"):
+        1 + a
+    with pytest.raises(TypeError):
+        a * "x"
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for -: 'int' and '(classes\.)?Vec2'"):
+        1 - a  # no __rsub__
+    assert a.__add__(1) is NotImplemented
+
+
+def test_comparisons(classes):
+    V = classes.Vec2
+    a, b = V(1, 2), V(3, 4)
+    assert a == V(1, 2) and a != b
+    assert a < b and not (a > b) and b > a  # __gt__ reflected from __lt__
+    assert (a == 1) is False and (a != 1) is True  # NotImplemented, then identity
+    with pytest.raises(TypeError, match="'<=' not supported"):
+        a <= b  # no __le__
+    assert hash(a) == hash(V(1, 2))
+    assert len({a, V(1, 2), b}) == 2
+
+
+def test_rich_compare_and_number_conversions(classes):
+    T = classes.Total
+    x = T(7)
+    assert (x < 10, x <= 7, x == 7, x != 7, x > 1, x >= 8) == (True, True, True, False, True, False)
+    assert (x == "a") is False
+    assert (int(x), float(x), hash(x)) == (7, 7.0, 7)
+    assert [10, 20, 30, 40, 50, 60, 70, 80][x] == 80  # __index__
+    assert hash(T(-1)) == -2  # -1 is reserved for errors, as in CPython
+
+
+def test_in_place_operators(classes):
+    T = classes.Total
+    x = T(5)
+    y = x
+    x += 3
+    assert x is y and x.value == 8
+    x -= 1
+    assert x.value == 7
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+=: '(classes\.)?Total' and 'str'"):
+        x += "a"
+    z = T(-2**63)
+    with pytest.raises(OverflowError, match="^Total underflow$"):
+        z -= 1
+    assert z.value == -2**63
+
+
+def test_container_protocol(classes):
+    S = classes.Strings
+    s = S("a", "b", "c")
+    assert len(s) == 3
+    assert (s[0], s[-1]) == ("a", "c")
+    with pytest.raises(IndexError, match="^Strings index out of range$"):
+        s[5]
+    with pytest.raises(TypeError, match=r"^Strings\.__getitem__\(\) argument 'index' must be int, not str$"):
+        s["x"]
+    s[1] = "B"
+    assert list(s) == ["a", "B", "c"]
+    with pytest.raises(TypeError, match=r"^Strings\.__setitem__\(\) argument 'value' must be str, not int$"):
+        s[0] = 5
+    del s[0]
+    assert list(s) == ["B", "c"]
+    assert "B" in s and "z" not in s
+    with pytest.raises(TypeError):
+        5 in s  # __contains__ takes a str
+
+
+def test_call_and_iteration(classes):
+    S = classes.Strings
+    seen = []
+    assert S("x", "y")(seen.append) == 2 and seen == ["x", "y"]
+    assert [item for item in S("p", "q")] == ["p", "q"]
+    it = iter(S("p"))
+    assert iter(it) is it
+    assert next(it) == "p"
+    with pytest.raises(StopIteration):
+        next(it)
+    assert next(it, "end") == "end"
+    assert list(S()) == []
+
+
+def test_context_manager_and_getattr(classes):
+    r = classes.Recorder()
+    with r as entered:
+        assert entered is r
+    with r:
+        raise ValueError("swallowed by __exit__")
+    with pytest.raises(KeyError):
+        with r:
+            raise KeyError("propagated")
+    assert r.log == ["enter", "exit", "enter", "exit with ValueError", "enter", "exit with KeyError"]
+    assert r.dynamic_abc == "ABC"
+    with pytest.raises(AttributeError, match="^'Recorder' object has no attribute 'missing'$"):
+        r.missing
+    assert getattr(r, "nope", "default") == "default"
+
+
+# ---------------------------------------------------------------------------
+# Static and class methods
+
+
+def test_static_methods(classes):
+    P = classes.Point
+    assert repr(P.origin()) == "Point(0, 0)"
+    assert repr(P(5, 5).origin()) == "Point(0, 0)"  # through an instance too
+    assert P.distance(P(0, 0), P(3, 4)) == 5.0
+    with pytest.raises(TypeError, match=r"^Point\.distance\(\) argument 'a' must be Point, not int$"):
+        P.distance(1, 2)
+    assert P.origin.__doc__.endswith("The origin.")
+    assert P.origin.__module__ == "classes"
+    # the module function they are made of does not stay in the module
+    assert not [name for name in dir(classes) if "." in name]
+
+
+def test_class_methods(classes):
+    P = classes.Point
+    assert repr(P.unit()) == "Point(1, 0)"
+    assert repr(P.polar(2)) == "Point(2, 0)"
+    assert repr(P(7, 7).unit()) == "Point(1, 0)"
+
+    class Sub(P):
+        pass
+
+    assert type(Sub.unit()) is Sub and type(Sub.polar(1, angle=0.0)) is Sub
+    with pytest.raises(TypeError, match=r"^Point\.polar\(\) missing 1 required positional argument: 'r'$"):
+        P.polar()
+    if not IS_PYPY:
+        import inspect
+        assert str(inspect.signature(P.polar)) == "(r, angle=0.0)"
+        assert str(inspect.signature(P.distance)) == "(a, b, /)"

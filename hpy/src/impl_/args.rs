@@ -201,6 +201,27 @@ impl<'h, 'ctx, Name, T: crate::Class> MutParameter<'h, 'ctx, Name> for T {
     }
 }
 
+/// The first argument of a classmethod's function (the class), and the
+/// others.
+///
+/// # Safety
+/// `args` holds `nargs` handles borrowed for the call.
+#[inline(always)]
+pub unsafe fn take_cls<'ctx>(
+    ctx: &'ctx Context,
+    args: *const HPy,
+    nargs: usize,
+    func: &str,
+) -> Result<(ManuallyDrop<Handle<'ctx>>, *const HPy, usize)> {
+    if nargs == 0 {
+        return Err(TypeError::new_err(format!(
+            "{func}() needs the class first"
+        )));
+    }
+    // SAFETY: `args` holds at least one handle, borrowed for the call.
+    Ok(unsafe { (borrow_arg(ctx, *args), args.add(1), nargs - 1) })
+}
+
 /// Checks the number of positional arguments of a VARARGS function.
 #[inline(always)]
 pub fn check_positional(func: &str, nargs: usize, min: usize, max: usize) -> Result<()> {

@@ -364,6 +364,44 @@ pub struct ClassItems {
     pub defs: &'static [&'static StaticDef],
     /// Properties (`#[getter]`, `#[setter]`).
     pub properties: &'static [&'static PropertyDef],
+    /// Dunder methods without an HPy slot (`__iter__`, ...), to re-bind.
+    pub rebind: &'static [&'static CStr],
+    /// `#[staticmethod]`s and `#[classmethod]`s.
+    pub statics: &'static [&'static StaticMember],
+}
+
+/// A `#[staticmethod]` or `#[classmethod]`: HPy 0.9 has neither, so it is a
+/// function of the class's module, named `Class.name` there, which the
+/// module's exec wraps in `staticmethod` or `classmethod`, sets on the
+/// class, and removes from the module.
+#[derive(Debug)]
+pub struct StaticMember {
+    /// The attribute's name on the class.
+    pub name: &'static CStr,
+    /// The function's name in the module (`Class.name`).
+    pub function_name: &'static CStr,
+    /// The function's definition.
+    pub def: StaticDef,
+    /// `classmethod` (the function gets the class first) or `staticmethod`.
+    pub classmethod: bool,
+}
+
+/// The module functions of the static and class methods of the classes of
+/// `module_name` among `submissions`.
+pub(crate) fn static_member_defs(
+    module_name: &str,
+    submissions: impl Iterator<Item = &'static Submission>,
+) -> impl Iterator<Item = &'static StaticDef> {
+    submissions
+        .flat_map(move |s| match s.item {
+            Contribution::ClassItems(items)
+                if (items.class)().module.is_none_or(|m| m == module_name) =>
+            {
+                items.statics
+            }
+            _ => &[],
+        })
+        .map(|m| &m.def)
 }
 
 /// A property of a class, in the two forms the runtimes need: an HPy getset
@@ -442,7 +480,7 @@ pub(crate) fn make_classes(
             Contribution::ClassItems(items) if core::ptr::eq((items.class)(), def) => Some(items),
             _ => None,
         });
-        let ty = make_class(ctx, module_name, def, items)?;
+        let ty = make_class(ctx, module, module_name, def, items)?;
         def.global.store(ctx, &ty);
         module.set_attr(def.name, &ty)?;
     }
@@ -451,6 +489,7 @@ pub(crate) fn make_classes(
 
 fn make_class<'ctx>(
     ctx: &'ctx Context,
+    module: &Handle<'_>,
     module_name: &str,
     def: &'static ClassDef,
     items: impl Iterator<Item = &'static ClassItems>,
@@ -461,7 +500,11 @@ fn make_class<'ctx>(
     let mut defines: Vec<*mut sys::HPyDef> = Vec::new();
     let mut has_new = false;
     let mut properties: Vec<&'static PropertyDef> = def.properties.to_vec();
+    let mut rebind: Vec<&'static CStr> = Vec::new();
+    let mut statics: Vec<&'static StaticMember> = Vec::new();
     for i in items {
+        rebind.extend(i.rebind);
+        statics.extend(i.statics);
         for d in i.defs {
             has_new |= d.slot_number() == Some(sys::HPy_tp_new);
             defines.push(d.fresh_ptr());
@@ -513,6 +556,8 @@ fn make_class<'ctx>(
             sys::HPyType_FromSpec(ctx.as_raw(), &mut spec, core::ptr::null_mut()),
         )
     }?;
+    rebind_dunders(ctx, &ty, &rebind)?;
+    install_static_members(ctx, module, &ty, &statics)?;
     if !getsets {
         install_properties(ctx, &ty, &properties)?;
         if !def.subclass {
@@ -551,6 +596,38 @@ fn refuse_subclasses(ctx: &Context, ty: &Handle<'_>, message: &str) -> Result<()
     let f = globals.get_item("__init_subclass__")?;
     let classmethod = ctx.builtins().get_item("classmethod")?.call1(&f)?;
     ty.set_attr("__init_subclass__", &classmethod)
+}
+
+/// Moves the functions of the static and class methods from the module to
+/// the class, wrapped.
+fn install_static_members(
+    ctx: &Context,
+    module: &Handle<'_>,
+    ty: &Handle<'_>,
+    statics: &[&StaticMember],
+) -> Result<()> {
+    if statics.is_empty() {
+        return Ok(());
+    }
+    let builtins = ctx.builtins();
+    let module_name = module.get_attr("__name__")?;
+    for m in statics {
+        let function_name = m.function_name.to_str().unwrap_or_default();
+        let f = module.get_attr(function_name)?;
+        if ctx.runtime() != crate::Runtime::CPython {
+            // PyPy gives extension functions no `__module__` (see `introspection`).
+            f.set_attr("__module__", &module_name)?;
+        }
+        let wrapper = if m.classmethod {
+            "classmethod"
+        } else {
+            "staticmethod"
+        };
+        let wrapped = builtins.get_item(wrapper)?.call1(&f)?;
+        ty.set_attr(m.name.to_str().unwrap_or_default(), &wrapped)?;
+        module.del_attr(function_name)?;
+    }
+    Ok(())
 }
 
 /// Replaces the hidden getter and setter methods of each property by a
@@ -766,4 +843,232 @@ impl<T: Class, E: Into<Error>> IntoNew<T> for core::result::Result<T, E> {
     fn into_new(self) -> Result<T> {
         self.map_err(Into::into)
     }
+}
+
+// ---------------------------------------------------------------------------
+// What the dunder expansions call
+
+/// Runs the body of a slot that returns `R` (a hash, a length, a flag): its
+/// value, or `error` with the exception (or the panic) raised.
+///
+/// # Safety
+/// `ctx` must be the context the runtime passed to this call.
+#[inline(always)]
+pub unsafe fn run_slot<R: Copy, F>(
+    ctx: *mut sys::HPyContext,
+    name: &'static str,
+    error: R,
+    body: F,
+) -> R
+where
+    F: for<'ctx> FnOnce(&'ctx Context) -> Result<R>,
+{
+    let mut out = error;
+    // SAFETY: forwarded; the body's value is kept aside, and `run_inquiry`
+    // raises its error or panic.
+    let status = unsafe {
+        super::run_inquiry(ctx, name, |ctx| {
+            out = body(ctx)?;
+            Ok(())
+        })
+    };
+    if status < 0 { error } else { out }
+}
+
+/// A new reference to `NotImplemented`.
+#[inline]
+pub fn not_implemented(ctx: &Context) -> HPy {
+    ctx.not_implemented().dup().into_raw()
+}
+
+/// What an operator does when its other operand does not convert: a
+/// `TypeError` means "not for this operand" (Python then tries the
+/// reflected operation), anything else is raised.
+#[cold]
+pub fn not_implemented_or(ctx: &Context, err: Error) -> Result<HPy> {
+    if err.type_name() == Some("TypeError") {
+        Ok(not_implemented(ctx))
+    } else {
+        Err(err)
+    }
+}
+
+/// Whether `raw` (a result of an operator) is `NotImplemented`.
+#[inline]
+pub fn is_not_implemented(ctx: &Context, raw: HPy) -> bool {
+    // SAFETY: the context is live and `raw` a live handle.
+    unsafe { sys::HPy_Is(ctx.as_raw(), raw, ctx.not_implemented().as_raw()) != 0 }
+}
+
+/// Closes a raw handle (an operator's `NotImplemented` that is not used).
+#[inline]
+pub fn close_raw(ctx: &Context, raw: HPy) {
+    // SAFETY: `raw` is a new handle that the caller owns and drops here.
+    drop(unsafe { Handle::from_raw(ctx, raw) });
+}
+
+/// Whether `obj` is an instance of the class `T` (operators get any object
+/// on either side).
+#[inline]
+pub fn instance_of<T: Class>(obj: &Handle<'_>) -> Result<bool> {
+    obj.is_instance_of::<T>()
+}
+
+/// The error of `__setitem__`/`__delitem__` for a class that defines only
+/// the other.
+#[cold]
+pub fn no_item_support<T: Class>(what: &str) -> Error {
+    exc::TypeError::new_err(format!("'{}' object does not support item {what}", T::NAME))
+}
+
+/// What `__hash__` may return: an integer (`-1` becomes `-2`, as CPython
+/// reserves it for errors), or a `Result` of one.
+pub trait IntoHash {
+    /// The hash.
+    fn into_hash(self) -> Result<sys::HPy_hash_t>;
+}
+
+macro_rules! into_hash {
+    ($($t:ty),*) => {$(
+        impl IntoHash for $t {
+            #[inline(always)]
+            fn into_hash(self) -> Result<sys::HPy_hash_t> {
+                #[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation)]
+                let h = self as sys::HPy_hash_t;
+                Ok(if h == -1 { -2 } else { h })
+            }
+        }
+    )*};
+}
+into_hash!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+impl<T: IntoHash, E: Into<Error>> IntoHash for core::result::Result<T, E> {
+    #[inline(always)]
+    fn into_hash(self) -> Result<sys::HPy_hash_t> {
+        self.map_err(Into::into)?.into_hash()
+    }
+}
+
+/// What `__len__` may return: a `usize` (or `Result` of one); above
+/// `isize::MAX` raises `OverflowError`, as CPython does.
+pub trait IntoLen {
+    /// The length.
+    fn into_len(self) -> Result<sys::HPy_ssize_t>;
+}
+
+impl IntoLen for usize {
+    #[inline(always)]
+    fn into_len(self) -> Result<sys::HPy_ssize_t> {
+        sys::HPy_ssize_t::try_from(self).map_err(|_| {
+            exc::OverflowError::new_err("cannot fit 'int' into an index-sized integer")
+        })
+    }
+}
+
+impl<E: Into<Error>> IntoLen for core::result::Result<usize, E> {
+    #[inline(always)]
+    fn into_len(self) -> Result<sys::HPy_ssize_t> {
+        self.map_err(Into::into)?.into_len()
+    }
+}
+
+/// What `__bool__` and `__contains__` may return: a `bool`, or a `Result` of one.
+pub trait IntoBool {
+    /// The flag, as C wants it.
+    fn into_bool(self) -> Result<core::ffi::c_int>;
+}
+
+impl IntoBool for bool {
+    #[inline(always)]
+    fn into_bool(self) -> Result<core::ffi::c_int> {
+        Ok(core::ffi::c_int::from(self))
+    }
+}
+
+impl<E: Into<Error>> IntoBool for core::result::Result<bool, E> {
+    #[inline(always)]
+    fn into_bool(self) -> Result<core::ffi::c_int> {
+        self.map_err(Into::into)?.into_bool()
+    }
+}
+
+/// What `__next__` returns: `Some(item)`, or `None` for the end
+/// (`StopIteration`); or a `Result` of that.
+pub trait IntoIterNext<'ctx> {
+    /// The item, or `StopIteration`.
+    fn into_next(self, ctx: &'ctx Context) -> Result<HPy>;
+}
+
+impl<'ctx, T: crate::IntoPy<'ctx>> IntoIterNext<'ctx> for Option<T> {
+    #[inline(always)]
+    fn into_next(self, ctx: &'ctx Context) -> Result<HPy> {
+        match self {
+            Some(v) => Ok(v.__into_py_raw(ctx)),
+            None => Err(stop_iteration(ctx)),
+        }
+    }
+}
+
+impl<'ctx, T: crate::IntoPy<'ctx>, E: Into<Error>> IntoIterNext<'ctx>
+    for core::result::Result<Option<T>, E>
+{
+    #[inline(always)]
+    fn into_next(self, ctx: &'ctx Context) -> Result<HPy> {
+        self.map_err(Into::into)?.into_next(ctx)
+    }
+}
+
+/// `StopIteration` without arguments (what `next()` raises at the end).
+#[cold]
+fn stop_iteration(ctx: &Context) -> Error {
+    Error::set_object(&exc::StopIteration::type_object(ctx), &ctx.none())
+}
+
+/// What an in-place operator (`__iadd__`, ...) returns: `()` (the operator's
+/// result is the object itself), or a `Result<()>`.
+pub trait IntoInPlace {
+    /// Converts the returned value.
+    fn into_in_place(self) -> Result<()>;
+}
+
+impl IntoInPlace for () {
+    #[inline(always)]
+    fn into_in_place(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<E: Into<Error>> IntoInPlace for core::result::Result<(), E> {
+    #[inline(always)]
+    fn into_in_place(self) -> Result<()> {
+        self.map_err(Into::into)
+    }
+}
+
+/// The comparison operator of a `RICHCMPFUNC` call.
+#[inline]
+pub fn compare_op(op: sys::HPy_RichCmpOp) -> Option<crate::CompareOp> {
+    crate::CompareOp::from_raw(op)
+}
+
+/// After a class is made: re-binds its dunder methods that have no HPy slot
+/// (`__iter__`, `__next__`, `__getattr__`, ...) on CPython, whose type
+/// slots follow an attribute only when it is set after the type exists
+/// (`PyType_FromSpec` fills none from methods); other runtimes look them up
+/// by name.
+pub(crate) fn rebind_dunders(
+    ctx: &Context,
+    ty: &Handle<'_>,
+    names: &[&'static CStr],
+) -> Result<()> {
+    if ctx.runtime() != crate::Runtime::CPython {
+        return Ok(());
+    }
+    for name in names {
+        let name = name.to_str().unwrap_or_default();
+        let dict = ty.get_attr("__dict__")?;
+        let method = dict.get_item(name)?;
+        ty.set_attr(name, &method)?;
+    }
+    Ok(())
 }

@@ -91,6 +91,12 @@ impl StaticDef {
         self.0.get()
     }
 
+    /// The pointer the runtime gets, for a definition that is not `'static`
+    /// as such but lives as long as the process (inside a `static`).
+    pub(crate) fn as_ptr_unchecked(&self) -> *mut sys::HPyDef {
+        self.0.get()
+    }
+
     /// The pointer for one more `HPyType_FromSpec`: the definition itself,
     /// or, for a member (whose offset CPython's runtime rewrites in place), a
     /// fresh copy that lives as long as the process.

@@ -120,6 +120,12 @@ unsafe impl Sync for ModuleDefPtr {}
 
 fn build_module_def(spec: &'static ModuleSpec) -> *mut sys::HPyModuleDef {
     let mut defines: Vec<*mut sys::HPyDef> = module_methods(spec).map(StaticDef::as_ptr).collect();
+    // The functions of the static and class methods of its classes, which the
+    // exec slot moves to them.
+    defines.extend(
+        super::class::static_member_defs(spec.name, submissions_of(spec.module_path))
+            .map(|d| d.as_ptr_unchecked()),
+    );
     let mut globals: Vec<*mut sys::HPyGlobal> = spec.globals.iter().map(|g| g.as_ptr()).collect();
     // Every global and exception of the crate: any of its functions may use
     // them, whichever module they joined.

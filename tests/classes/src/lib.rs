@@ -5,6 +5,7 @@
 use hpy::hpy_module;
 
 mod counter;
+mod protocols;
 
 /// Classes from Rust structs.
 #[hpy_module]
@@ -112,6 +113,31 @@ mod classes {
         fn reset(mut slf: RefMut<'_, Self>) {
             slf.x = 0.0;
             slf.y = 0.0;
+        }
+
+        /// The origin.
+        #[staticmethod]
+        fn origin() -> Point {
+            Point { x: 0.0, y: 0.0 }
+        }
+
+        /// The distance between two points.
+        #[staticmethod]
+        fn distance(a: &Point, b: &Point) -> f64 {
+            (a.x - b.x).hypot(a.y - b.y)
+        }
+
+        /// The unit point on the x axis, of this class (or subclass).
+        #[classmethod]
+        fn unit<'py>(cls: &Handle<'py>) -> Result<Handle<'py>> {
+            cls.call((1.0, 0.0))
+        }
+
+        /// A point of this class from polar coordinates.
+        #[classmethod]
+        #[hpy(signature = (r, angle = 0.0))]
+        fn polar<'py>(cls: &Handle<'py>, r: f64, angle: f64) -> Result<Handle<'py>> {
+            cls.call((r * angle.cos(), r * angle.sin()))
         }
 
         fn __repr__(&self) -> String {
