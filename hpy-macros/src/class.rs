@@ -6,7 +6,7 @@
 //! slot makes the type (`HPyType_FromSpec`) from them.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Ident, ImplItem, ItemFn, ItemImpl, ItemStruct, LitStr, Token, Type};
@@ -143,6 +143,36 @@ fn optional_c_str(s: &str, span: Span) -> syn::Result<TokenStream> {
     }
 }
 
+/// The span of the first identifier `name` in `tokens`, if any.
+fn mentions(tokens: &TokenStream, name: &str) -> Option<Span> {
+    for t in tokens.clone() {
+        match t {
+            proc_macro2::TokenTree::Ident(i) if i == name => return Some(i.span()),
+            proc_macro2::TokenTree::Group(g) => {
+                if let Some(s) = mentions(&g.stream(), name) {
+                    return Some(s);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether `ty` is `Field` (or a path ending in it): an object reference.
+fn is_field_type(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => {
+            p.qself.is_none()
+                && p.path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "Field" && s.arguments.is_none())
+        }
+        _ => false,
+    }
+}
+
 /// Expands `#[hpy_class]`.
 pub(crate) fn expand_class(attr: TokenStream, item: TokenStream) -> TokenStream {
     match try_expand_class(attr, item.clone()) {
@@ -189,7 +219,26 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
     // The getters and setters of the fields.
     let mut field_defs = Vec::new();
     let mut field_statics = Vec::new();
+    // The `Field`s, which `tp_traverse` reports.
+    let mut object_fields: Vec<TokenStream> = Vec::new();
     for (i, field) in st.fields.iter_mut().enumerate() {
+        let member_tokens = match &field.ident {
+            Some(id) => quote!(#id),
+            None => {
+                let index = syn::Index::from(i);
+                quote!(#index)
+            }
+        };
+        if let Some(h) = mentions(&field.ty.to_token_stream(), "Handle") {
+            errors.push(syn::Error::new(
+                h,
+                "a class's struct holds Python objects in `hpy::Field`s, never in a `Handle` (a handle lives for one call)",
+            ));
+        }
+        let is_field = is_field_type(&field.ty);
+        if is_field {
+            object_fields.push(member_tokens.clone());
+        }
         let fopts = match field_options(&mut field.attrs) {
             Ok(Some(o)) => o,
             Ok(None) => continue,
@@ -234,6 +283,29 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
         let span = field.span();
         let err_name = format!("{name}.{attr_name}");
         let def = format_ident!("__HPY_FIELD_{}", i);
+        let get_value = if is_field {
+            quote! {
+                // SAFETY: `__hpy_slf` is the object whose struct holds the field.
+                let __hpy_value = unsafe { __hpy_recv.#member.__load_unchecked(&__hpy_slf) }?;
+                ::hpy::impl_::IntoReturn::into_return(__hpy_value, ctx)
+            }
+        } else {
+            quote!(::hpy::impl_::IntoReturn::into_return(&__hpy_recv.#member, ctx))
+        };
+        let set_value = if is_field {
+            quote! {
+                let __hpy_recv = ::hpy::impl_::self_ref::<#ident>(&__hpy_slf)?;
+                // SAFETY: `__hpy_slf` is the object whose struct holds the field.
+                unsafe { __hpy_recv.#member.__store_unchecked(&__hpy_slf, &__hpy_value) };
+            }
+        } else {
+            quote! {
+                let __hpy_new: #fty =
+                    ::hpy::impl_::extract_attribute(&__hpy_value, #name, #attr_name)?;
+                let mut __hpy_recv = ::hpy::impl_::self_mut::<#ident>(&__hpy_slf)?;
+                __hpy_recv.#member = __hpy_new;
+            }
+        };
         let getter = if fopts.get {
             Some(quote_spanned! {span=>
                     unsafe extern "C" fn __hpy_get(
@@ -247,7 +319,7 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                             ::hpy::impl_::run_method(ctx, #err_name, |ctx| {
                                 let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, slf);
                                 let __hpy_recv = ::hpy::impl_::self_ref::<#ident>(&__hpy_slf)?;
-                                ::hpy::impl_::IntoReturn::into_return(&__hpy_recv.#member, ctx)
+                                #get_value
                             })
                         }
                     }
@@ -277,10 +349,7 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                                 let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, slf);
                                 let __hpy_value = ::hpy::impl_::borrow_opt(ctx, value)
                                     .ok_or_else(|| ::hpy::impl_::no_deleter::<#ident>(#attr_name))?;
-                                let __hpy_new: #fty =
-                                    ::hpy::impl_::extract_attribute(&__hpy_value, #name, #attr_name)?;
-                                let mut __hpy_recv = ::hpy::impl_::self_mut::<#ident>(&__hpy_slf)?;
-                                __hpy_recv.#member = __hpy_new;
+                                #set_value
                                 ::core::result::Result::Ok(())
                             })
                         }
@@ -323,6 +392,51 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
     let frozen = opts.frozen;
     let subclass = opts.subclass;
     let doc = optional_c_str(&doc, ident.span())?;
+    // `tp_traverse`: every `Field` of the struct, read through raw pointers
+    // (the struct may be borrowed mutably while the collector runs).
+    let (traverse_static, traverse_ref) = if object_fields.is_empty() {
+        (quote!(), quote!(::core::option::Option::None))
+    } else {
+        (
+            quote! {
+                static TRAVERSE: ::hpy::impl_::StaticDef = {
+                    unsafe extern "C" fn __hpy_traverse(
+                        object: *mut ::core::ffi::c_void,
+                        visit: ::hpy::impl_::sys::HPyFunc_visitproc,
+                        arg: *mut ::core::ffi::c_void,
+                    ) -> ::core::ffi::c_int {
+                        // SAFETY: the runtime calls this with the payload (or, see
+                        // `payload_of`, the object) of a live instance.
+                        let value = unsafe { ::hpy::impl_::traverse_value::<#ident>(object) };
+                        if value.is_null() {
+                            return 0;
+                        }
+                        #(
+                            // SAFETY: `value` points to the live struct; the field's
+                            // address is taken without a reference.
+                            let r = unsafe {
+                                ::hpy::impl_::visit_field(::core::ptr::addr_of!((*value).#object_fields), visit, arg)
+                            };
+                            if r != 0 {
+                                return r;
+                            }
+                        )*
+                        0
+                    }
+                    unsafe extern "C" fn __hpy_traverse_trampoline(
+                        slf: *mut ::hpy::impl_::sys::cpy_PyObject,
+                        visit: ::hpy::impl_::sys::cpy_visitproc,
+                        arg: *mut ::core::ffi::c_void,
+                    ) -> ::core::ffi::c_int {
+                        // SAFETY: CPython calls this as `tp_traverse`.
+                        unsafe { ::hpy::impl_::trampoline_traverse(slf, visit, arg, __hpy_traverse) }
+                    }
+                    ::hpy::impl_::traverse_def(__hpy_traverse, __hpy_traverse_trampoline)
+                };
+            },
+            quote!(::core::option::Option::Some(&TRAVERSE)),
+        )
+    };
     let marker = if opts.inline {
         quote!()
     } else {
@@ -351,6 +465,7 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                 fn __def() -> &'static ::hpy::impl_::ClassDef {
                     static DESTROY: ::hpy::impl_::StaticDef = ::hpy::impl_::destroy_def::<#ident>();
                     static NO_NEW: ::hpy::impl_::StaticDef = ::hpy::impl_::no_new_def::<#ident>();
+                    #traverse_static
                     static DEF: ::hpy::impl_::ClassDef = ::hpy::impl_::ClassDef {
                         name: #name,
                         module: #module,
@@ -361,6 +476,7 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                         needs_drop: ::core::mem::needs_drop::<#ident>(),
                         destroy: &DESTROY,
                         no_new: &NO_NEW,
+                        traverse: #traverse_ref,
                         properties: &[#(&#field_defs),*],
                         global: ::hpy::Global::new(),
                         qualified_name: ::std::sync::OnceLock::new(),

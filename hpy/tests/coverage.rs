@@ -50,14 +50,6 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "_HPy_AsStruct_List",
         "classes of builtin shapes (`extends = int`, ...): not yet",
     ),
-    (
-        "HPyField_Store",
-        "object references in classes (`Field`): not yet",
-    ),
-    (
-        "HPyField_Load",
-        "object references in classes (`Field`): not yet",
-    ),
     ("HPy_SetCallFunction", "per-object call functions: not yet"),
 ];
 

@@ -458,3 +458,81 @@ def test_class_methods(classes):
         import inspect
         assert str(inspect.signature(P.polar)) == "(r, angle=0.0)"
         assert str(inspect.signature(P.distance)) == "(a, b, /)"
+
+
+# ---------------------------------------------------------------------------
+# Object references in structs: Field
+
+
+def test_field_properties_hold_objects(classes):
+    N = classes.Node
+    a, b = N(), N()
+    assert a.next is None and a.value is None
+    a.next, b.next = b, a
+    assert a.next is b and b.next is a
+    assert a.chain_length() == 1
+    a.next = None  # None clears the field
+    assert a.next is None
+    a.value = [1, 2]
+    assert a.value == [1, 2]
+
+
+def test_field_owner_is_checked(classes):
+    N = classes.Node
+    a, b = N(), N()
+    a.hide("x")
+    assert a.hidden() == "x"
+    for owner in (b, 5, "s", None, N, classes.Point(1, 2)):
+        with pytest.raises(ValueError, match="through the object whose struct holds it"):
+            a.load_through(owner)
+        with pytest.raises(ValueError, match="through the object whose struct holds it"):
+            a.store_through(owner, "y")
+    assert a.hidden() == "x" and b.hidden() is None
+
+
+class _Obj:
+    pass
+
+
+def test_fields_keep_objects_alive_until_cleared(classes):
+    n = classes.Node()
+    o = _Obj()
+    ref = weakref.ref(o)
+    n.hide(o)
+    del o
+    gc.collect()
+    assert ref() is not None
+    n.unhide()
+    gc.collect()
+    assert ref() is None
+
+
+@pytest.mark.parametrize("through", ["property", "hidden"])
+def test_cycles_through_fields_are_collected(classes, through):
+    n = classes.Node()
+    o = _Obj()
+    o.node = n
+    if through == "property":
+        n.value = o
+    else:
+        n.hide(o)
+    ref = weakref.ref(o)
+    del n, o
+    gc.collect()
+    gc.collect()
+    assert ref() is None
+
+
+def test_cycles_through_python_subclass_instances_are_collected(classes):
+    class SubNode(classes.Node):
+        pass
+
+    n = SubNode()
+    o = _Obj()
+    o.node = n
+    n.value = o
+    ref = weakref.ref(o)
+    del n, o
+    gc.collect()
+    gc.collect()
+    assert ref() is None

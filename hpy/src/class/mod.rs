@@ -65,6 +65,10 @@ use core::cell::Cell;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
+mod field;
+
+pub use field::Field;
+
 use crate::err::{Error, Result, exc};
 use crate::impl_::{ClassDef, ClassObject};
 use crate::{Context, Handle};

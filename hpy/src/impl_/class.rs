@@ -37,8 +37,99 @@ const EXCLUSIVE: usize = usize::MAX;
 #[repr(C)]
 pub struct ClassObject<T> {
     this: Cell<*const ClassObject<T>>,
+    /// `size_of::<ClassObject<T>>()`, so that a `Field` can check that it is
+    /// inside the struct of the owner it is given.
+    size: Cell<usize>,
     state: BorrowState,
     value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// The first words of every `ClassObject`, whatever its `T`.
+#[repr(C)]
+struct ClassHeader {
+    this: Cell<*const ClassHeader>,
+    size: Cell<usize>,
+}
+
+/// The address range of the struct in `obj`'s payload, if `obj` is an
+/// initialised instance of a class (for `Field`'s owner check). Safe for any
+/// object: the payload is only read once the runtime says that `obj`'s type
+/// has the object shape (or, for a Python subclass, that one of its bases
+/// does).
+pub(crate) fn payload_bounds(obj: &Handle<'_>) -> Option<(usize, usize)> {
+    let ctx = obj.ctx();
+    let raw = ctx.as_raw();
+    let ty = obj.get_type();
+    // SAFETY: the context is live and `ty` a type.
+    let shape = unsafe { sys::_HPyType_GetBuiltinShape(raw, ty.as_raw()) };
+    let ptr = if shape == sys::HPyType_BuiltinShape_Object {
+        // SAFETY: the object has the object shape: its payload is what
+        // `_HPy_AsStruct_Object` returns (debug mode agrees).
+        unsafe { sys::_HPy_AsStruct_Object(raw, obj.as_raw()) }
+    } else if shape == sys::HPyType_BuiltinShape_Legacy && has_object_shaped_base(ctx, &ty) {
+        if ctx.runtime() == crate::Runtime::CPython {
+            // A Python subclass of a class: see `debug_mode_payload`.
+            // SAFETY: the legacy struct of a CPython object is the object itself.
+            let object = unsafe { sys::_HPy_AsStruct_Legacy(raw, obj.as_raw()) };
+            object
+                .cast::<u8>()
+                .wrapping_add(CPYTHON_OBJECT_HEADER)
+                .cast()
+        } else {
+            // SAFETY: on PyPy an instance of a subclass of an HPy type has the
+            // storage of its HPy base (or none: NULL).
+            unsafe { sys::_HPy_AsStruct_Object(raw, obj.as_raw()) }
+        }
+    } else {
+        return None;
+    } as *const ClassHeader;
+    if ptr.is_null() {
+        return None;
+    }
+    // Another extension's HPy type may have a payload shorter than the two
+    // words read below: CPython says how long the object is.
+    if ctx.runtime() == crate::Runtime::CPython {
+        let long_enough = ty
+            .get_attr("__basicsize__")
+            .and_then(|b| b.extract::<usize>())
+            .is_ok_and(|b| b >= CPYTHON_OBJECT_HEADER + size_of::<ClassHeader>());
+        if !long_enough {
+            ctx.err_clear();
+            return None;
+        }
+    }
+    // SAFETY: the payload of an object-shaped HPy instance is long enough for
+    // the two header words (checked on CPython; on PyPy every class of this SDK
+    // has them and a foreign HPy type's storage is taken to), and starts with
+    // its own address only for a class of this SDK.
+    let header = unsafe { &*ptr };
+    if header.this.get() != ptr {
+        return None;
+    }
+    let start = ptr as usize;
+    Some((start, start + header.size.get()))
+}
+
+/// Whether a base of `ty` (a type the runtime reports as legacy: a Python
+/// subclass, or a builtin type) is an HPy type of the object shape.
+#[cold]
+fn has_object_shaped_base(ctx: &Context, ty: &Handle<'_>) -> bool {
+    let Ok(mro) = ty.get_attr("__mro__") else {
+        ctx.err_clear();
+        return false;
+    };
+    let n = mro.len().unwrap_or(0);
+    (0..n).any(|i| match mro.get_item(i) {
+        // SAFETY: the context is live and `base` is a type (from `__mro__`).
+        Ok(base) => unsafe {
+            sys::_HPyType_GetBuiltinShape(ctx.as_raw(), base.as_raw())
+                == sys::HPyType_BuiltinShape_Object
+        },
+        Err(_) => {
+            ctx.err_clear();
+            false
+        }
+    })
 }
 
 /// Where CPython puts the payload of an object-shaped HPy instance: after
@@ -223,6 +314,7 @@ pub unsafe fn new_instance_of<'ctx, T: Class>(
         (*cell.value.get()).write(value);
     }
     cell.this.set(cell);
+    cell.size.set(size_of::<ClassObject<T>>());
     cell.state.set(FREE);
     Ok(obj)
 }
@@ -288,6 +380,130 @@ unsafe fn payload_of<T: Class>(ptr: *mut c_void) -> Option<*const ClassObject<T>
     None
 }
 
+/// The struct for `tp_traverse` (without making a reference to it: it may be
+/// borrowed mutably while the collector runs), or NULL if the instance has
+/// none yet.
+///
+/// # Safety
+/// `object` is what the runtime passes to `tp_traverse` for an instance of `T`.
+#[inline]
+pub unsafe fn traverse_value<T: Class>(object: *mut c_void) -> *const T {
+    // SAFETY: forwarded.
+    let Some(cell) = (unsafe { payload_of::<T>(object) }) else {
+        return core::ptr::null();
+    };
+    // SAFETY: `payload_of` found the payload; the state is a plain read.
+    if unsafe { (*cell).state.get() } == UNINIT {
+        return core::ptr::null();
+    }
+    // SAFETY: the payload is live; `value` holds an initialised `T`.
+    unsafe { (*(*cell).value.get()).as_ptr() }
+}
+
+/// Visits one field for `tp_traverse`: what the visitor returns.
+///
+/// # Safety
+/// `field` points to a `Field` of a live instance; `visit` and `arg` are
+/// `tp_traverse`'s.
+#[inline]
+pub unsafe fn visit_field(
+    field: *const crate::Field,
+    visit: sys::HPyFunc_visitproc,
+    arg: *mut c_void,
+) -> core::ffi::c_int {
+    let raw = crate::Field::__raw(field);
+    // Like C's `HPy_VISIT`: an empty field is not visited (CPython's visitors
+    // take no NULL).
+    // SAFETY: `raw` points to the field's `HPyField`; a plain read.
+    if unsafe { *raw }.is_null() {
+        return 0;
+    }
+    match visit {
+        // SAFETY: the visitor gets the field's `HPyField` and its argument.
+        Some(visit) => unsafe { visit(raw, arg) },
+        None => 0,
+    }
+}
+
+/// The `HPy_tp_traverse` slot definition of a class: `impl_` visits its fields.
+pub const fn traverse_def(
+    impl_: unsafe extern "C" fn(
+        *mut c_void,
+        sys::HPyFunc_visitproc,
+        *mut c_void,
+    ) -> core::ffi::c_int,
+    trampoline: unsafe extern "C" fn(
+        *mut sys::cpy_PyObject,
+        sys::cpy_visitproc,
+        *mut c_void,
+    ) -> core::ffi::c_int,
+) -> StaticDef {
+    type Impl =
+        unsafe extern "C" fn(*mut c_void, sys::HPyFunc_visitproc, *mut c_void) -> core::ffi::c_int;
+    type Tramp = unsafe extern "C" fn(
+        *mut sys::cpy_PyObject,
+        sys::cpy_visitproc,
+        *mut c_void,
+    ) -> core::ffi::c_int;
+    // SAFETY: the runtime calls the impl back as an `HPyFunc_TRAVERSEPROC`,
+    // and CPython the trampoline as `tp_traverse`: their real signatures.
+    unsafe {
+        StaticDef::slot(
+            sys::HPy_tp_traverse,
+            Some(core::mem::transmute::<
+                Impl,
+                unsafe extern "C" fn() -> *mut c_void,
+            >(impl_)),
+            Some(core::mem::transmute::<
+                Tramp,
+                unsafe extern "C" fn(
+                    *mut sys::cpy_PyObject,
+                    *const *mut sys::cpy_PyObject,
+                    isize,
+                ) -> *mut sys::cpy_PyObject,
+            >(trampoline)),
+        )
+    }
+}
+
+/// Body of the CPython trampoline of `tp_traverse`.
+///
+/// # Safety
+/// Called by CPython as `tp_traverse`; `impl_` is the class's traverse impl.
+#[inline(always)]
+pub unsafe fn trampoline_traverse(
+    slf: *mut sys::cpy_PyObject,
+    visit: sys::cpy_visitproc,
+    arg: *mut c_void,
+    impl_: unsafe extern "C" fn(
+        *mut c_void,
+        sys::HPyFunc_visitproc,
+        *mut c_void,
+    ) -> core::ffi::c_int,
+) -> core::ffi::c_int {
+    let mut a = sys::_HPyFunc_args_TRAVERSEPROC {
+        self_: slf,
+        visit,
+        arg,
+        result: 0,
+    };
+    type Impl =
+        unsafe extern "C" fn(*mut c_void, sys::HPyFunc_visitproc, *mut c_void) -> core::ffi::c_int;
+    // SAFETY: as in `traverse_def`; `a` is the argument struct of the signature.
+    unsafe {
+        sys::_HPy_CallRealFunctionFromTrampoline(
+            super::trampoline_context(),
+            sys::HPyFunc_TRAVERSEPROC,
+            Some(core::mem::transmute::<
+                Impl,
+                unsafe extern "C" fn() -> *mut c_void,
+            >(impl_)),
+            (&raw mut a).cast(),
+        )
+    };
+    a.result
+}
+
 /// The CPython trampoline of `HPy_tp_destroy`: CPython calls the impl itself
 /// (from HPy's `tp_dealloc`), never this (as in C, where it aborts).
 pub unsafe extern "C" fn destroy_trampoline() {
@@ -320,6 +536,9 @@ pub struct ClassDef {
     pub destroy: &'static StaticDef,
     /// Its `tp_new` when no `#[new]` is given: `TypeError`.
     pub no_new: &'static StaticDef,
+    /// Its `tp_traverse`, if its struct has `Field`s (the class is then
+    /// tracked by the garbage collector).
+    pub traverse: Option<&'static StaticDef>,
     /// The properties of its `#[hpy(get, set)]` fields.
     pub properties: &'static [&'static PropertyDef],
     /// Where the class is kept once made.
@@ -530,8 +749,14 @@ fn make_class<'ctx>(
     if def.needs_drop {
         defines.push(def.destroy.as_ptr());
     }
+    if let Some(traverse) = def.traverse {
+        defines.push(traverse.as_ptr());
+    }
     defines.push(core::ptr::null_mut());
     let mut flags = sys::HPy_TPFLAGS_DEFAULT;
+    if def.traverse.is_some() {
+        flags |= sys::HPy_TPFLAGS_HAVE_GC;
+    }
     if def.subclass {
         flags |= sys::HPy_TPFLAGS_BASETYPE;
     }

@@ -5,6 +5,7 @@
 use hpy::hpy_module;
 
 mod counter;
+mod fields;
 mod protocols;
 
 /// Classes from Rust structs.
