@@ -81,6 +81,7 @@ MODULES = {
     "multifile": "hpy-multifile-fixture",
     "classes": "hpy-classes-fixture",
     "hpyjson": "hpyjson",
+    "pofpackage.foo": "pofpackage",
 }
 
 # ---------------------------------------------------------------------------
@@ -99,7 +100,7 @@ if memory_mb:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 def load(name):
-    path = os.path.join(modules_dir, name + ".hpy0.so")
+    path = os.path.join(modules_dir, *name.split(".")) + ".hpy0.so"  # pkg.mod: pkg/mod.hpy0.so
     spec = importlib.util.spec_from_file_location(name, path)
     return hpy.universal.load(name, path, spec, mode=hpy.universal.MODE_UNIVERSAL)
 

@@ -3,7 +3,7 @@
 //! on PyPy.
 //!
 //! ```text
-//! cargo hpy build [-p CRATE] [--release] [--out DIR] [--name NAME]
+//! cargo hpy build [-p CRATE]... [--release] [--out DIR] [--name NAME]
 //! ```
 //!
 //! For each `cdylib` that cargo builds, it writes into `DIR` (default:
@@ -11,7 +11,9 @@
 //!
 //! * `<name>.hpy0.so`: the library, unchanged. `<name>` is read from the
 //!   library's exported `HPyInit_<name>` symbol, so it is always the name the
-//!   HPy loader will look for.
+//!   HPy loader will look for. A module of a package
+//!   (`#[hpy_module(name = "pkg.name")]`) goes into `pkg/`, with an empty
+//!   `pkg/__init__.py` if there is none.
 //! * `<name>.py`: a loader stub, so that `import <name>` works from `DIR`. It
 //!   calls `hpy.universal._load_bootstrap` (on CPython from the `hpy` package,
 //!   on PyPy built in), which honours `HPY=debug`, `HPY=trace` and
@@ -29,10 +31,11 @@ use std::process::{Command, ExitCode, Stdio};
 const USAGE: &str = "\
 Build an HPy extension crate as a universal module.
 
-Usage: cargo hpy build [-p CRATE] [--release] [--out DIR] [--name NAME] [-q]
+Usage: cargo hpy build [-p CRATE]... [--release] [--out DIR] [--name NAME] [-q]
 
 Options:
-  -p, --package CRATE   the crate to build (default: the one in the current directory)
+  -p, --package CRATE   a crate to build (repeatable; default: the one in the current
+                        directory, or every member of the workspace at its root)
       --release         build with the release profile
       --out DIR         where to put <name>.hpy0.so and <name>.py (default: <target>/hpy/<profile>)
       --name NAME       the module, when the library defines several
@@ -41,7 +44,7 @@ Options:
 
 #[derive(Debug, Default)]
 struct Options {
-    package: Option<String>,
+    packages: Vec<String>,
     release: bool,
     out: Option<PathBuf>,
     name: Option<String>,
@@ -55,7 +58,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         let mut value = |flag: &str| args.next().ok_or_else(|| format!("{flag} needs a value"));
         match arg.as_str() {
             "build" if !saw_build => saw_build = true,
-            "-p" | "--package" => opts.package = Some(value(&arg)?),
+            "-p" | "--package" => opts.packages.push(value(&arg)?),
             "--release" => opts.release = true,
             "--out" => opts.out = Some(PathBuf::from(value(&arg)?)),
             "--name" => opts.name = Some(value(&arg)?),
@@ -75,7 +78,7 @@ fn cargo_build(opts: &Options) -> Result<Vec<PathBuf>, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--message-format=json-render-diagnostics"]);
-    if let Some(p) = &opts.package {
+    for p in &opts.packages {
         cmd.args(["-p", p]);
     }
     if opts.release {
@@ -158,6 +161,29 @@ fn module_names(lib: &[u8]) -> Vec<String> {
     names
 }
 
+/// The full name of module `name` (`pkg.name` for a module inside a
+/// package), from the marker string `#[hpy_module]` puts in the library
+/// (`hpy-rs module <full name>`); `name` itself without one.
+fn full_name(lib: &[u8], name: &str) -> String {
+    const PREFIX: &[u8] = b"hpy-rs module ";
+    let mut i = 0;
+    while let Some(pos) = lib[i..].windows(PREFIX.len()).position(|w| w == PREFIX) {
+        let start = i + pos + PREFIX.len();
+        let len = lib[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'.')
+            .count();
+        if lib.get(start + len) == Some(&0) {
+            let full = String::from_utf8_lossy(&lib[start..start + len]).into_owned();
+            if full.rsplit('.').next() == Some(name) {
+                return full;
+            }
+        }
+        i = start;
+    }
+    name.to_owned()
+}
+
 /// Writes `data` to `path` unless it already holds exactly that (atomically).
 fn write_if_changed(path: &Path, data: &[u8]) -> Result<bool, String> {
     if std::fs::read(path).is_ok_and(|old| old == data) {
@@ -187,6 +213,7 @@ def __bootstrap__():
     ext_filepath = os.path.join(os.path.dirname(os.path.abspath(__file__)), "{name}.hpy0.so")
     m = _load_bootstrap("{name}", __name__, __package__, ext_filepath, __loader__, __spec__, os.environ)
     m.__file__ = ext_filepath  # PyPy 7.3.19's _load_bootstrap sets it to the module name
+    m.__name__ = __name__  # PyPy 7.3.19 names a package's module by its last part
     sys.modules[__name__] = m
 
 
@@ -235,17 +262,30 @@ fn run(opts: &Options) -> Result<(), String> {
                 target.join("hpy").join(profile)
             }
         };
-        std::fs::create_dir_all(&out)
-            .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-        let so = out.join(format!("{name}.hpy0.so"));
-        let py = out.join(format!("{name}.py"));
+        // A module of a package (`pkg.name`) goes into the package's folder,
+        // which gets an `__init__.py` if it has none.
+        let full = full_name(&data, &name);
+        let mut dir = out.clone();
+        for package in full.split('.').take(full.split('.').count() - 1) {
+            dir = dir.join(package);
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            let init = dir.join("__init__.py");
+            if !init.exists() {
+                write_if_changed(&init, b"")?;
+            }
+        }
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let so = dir.join(format!("{name}.hpy0.so"));
+        let py = dir.join(format!("{name}.py"));
         write_if_changed(&so, &data)?;
         write_if_changed(&py, stub(&name).as_bytes())?;
         if opts.quiet {
             println!("{}", so.display());
         } else {
             println!(
-                "built module `{name}`: {} (loader: {})",
+                "built module `{full}`: {} (loader: {})",
                 so.display(),
                 py.display()
             );
@@ -294,14 +334,27 @@ mod tests {
     #[test]
     fn parses_the_command_line() {
         let a = |s: &str| parse_args(s.split_whitespace().map(str::to_owned));
-        let o = a("build -p pof --release --out dir").unwrap();
+        let o = a("build -p pof --release --out dir -p pofpackage").unwrap();
         assert_eq!(
-            (o.package.as_deref(), o.release, o.out),
-            (Some("pof"), true, Some(PathBuf::from("dir")))
+            (o.packages.clone(), o.release, o.out),
+            (
+                vec!["pof".to_owned(), "pofpackage".to_owned()],
+                true,
+                Some(PathBuf::from("dir"))
+            )
         );
         assert!(a("build --bogus").unwrap_err().contains("--bogus"));
         assert!(a("-p pof").unwrap_err().contains("missing the command"));
         assert!(a("build -p").unwrap_err().contains("needs a value"));
+    }
+
+    #[test]
+    fn full_names_come_from_the_marker_string() {
+        let lib = b"\0HPyInit_foo\0junk hpy-rs module pkg.sub.foo\0more\0hpy-rs module bar\0";
+        assert_eq!(full_name(lib, "foo"), "pkg.sub.foo");
+        assert_eq!(full_name(lib, "bar"), "bar");
+        assert_eq!(full_name(lib, "baz"), "baz"); // no marker: the name itself
+        assert_eq!(full_name(b"hpy-rs module pkg.foo", "foo"), "foo"); // no NUL: not a marker
     }
 
     #[test]

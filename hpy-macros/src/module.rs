@@ -156,17 +156,22 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         .name
         .as_ref()
         .map_or_else(|| module.ident.span(), LitStr::span);
-    if name.is_empty()
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        || name.starts_with(|c: char| c.is_ascii_digit())
-    {
+    // `pkg.sub.mod` for a module inside a package: its exported symbols are
+    // named after the last part, as HPy's loader looks them up.
+    let valid_part = |part: &str| {
+        !part.is_empty()
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !part.starts_with(|c: char| c.is_ascii_digit())
+    };
+    if !name.split('.').all(valid_part) {
         return Err(syn::Error::new(
             name_span,
             format!(
-                "`{name}` is not a valid module name: use ASCII letters, digits and `_` (it names the exported symbols)"
+                "`{name}` is not a valid module name: use ASCII letters, digits and `_` (it names the exported symbols), and dots between the parts of a package's module (`pkg.module`)"
             ),
         ));
     }
+    let symbol_name = name.rsplit('.').next().unwrap_or(&name).to_owned();
 
     let mut methods: Vec<Ident> = Vec::new();
     let mut globals: Vec<Ident> = Vec::new();
@@ -332,10 +337,24 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         let lit = c_str_lit(&doc, module.ident.span())?;
         quote!(::core::option::Option::Some(#lit))
     };
-    let major = format_ident!("get_required_hpy_major_version_{}", name, span = name_span);
-    let minor = format_ident!("get_required_hpy_minor_version_{}", name, span = name_span);
-    let init_ctx = format_ident!("HPyInitGlobalContext_{}", name, span = name_span);
-    let init_fn = format_ident!("HPyInit_{}", name, span = name_span);
+    let major = format_ident!(
+        "get_required_hpy_major_version_{}",
+        symbol_name,
+        span = name_span
+    );
+    let minor = format_ident!(
+        "get_required_hpy_minor_version_{}",
+        symbol_name,
+        span = name_span
+    );
+    let init_ctx = format_ident!("HPyInitGlobalContext_{}", symbol_name, span = name_span);
+    let init_fn = format_ident!("HPyInit_{}", symbol_name, span = name_span);
+    // The full name, for `cargo hpy build` to lay the module out in its
+    // package's folder (it finds this string in the library).
+    let marker_ident = format_ident!("HPY_RS_MODULE_NAME_{}", symbol_name, span = name_span);
+    let marker = format!("hpy-rs module {name}\0");
+    let marker_len = marker.len();
+    let marker_lit = syn::LitByteStr::new(marker.as_bytes(), name_span);
 
     let extra = quote! {
         #[doc(hidden)]
@@ -377,6 +396,13 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         };
         #[doc(hidden)]
         static __HPY_MODULE_DEF: ::hpy::impl_::ModuleDefCell = ::hpy::impl_::ModuleDefCell::new();
+
+        /// The module's full name, for `cargo hpy build` (exported so that the
+        /// linker keeps it).
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        #[used]
+        pub static #marker_ident: [u8; #marker_len] = *#marker_lit;
 
         /// HPy module protocol: the ABI major version this module needs.
         #[doc(hidden)]

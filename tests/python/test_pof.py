@@ -119,3 +119,34 @@ def test_debug_mode_smoke(loader, mode):
             pof.add_ints("a", 1)
         with pytest.raises(TypeError):
             pof.add_ints_kw(1, 2, c=3)
+
+
+def test_point(pof):
+    # HPy's own proof-of-concept test: `repr(pof.Point(1, 2)) == 'Point(1, 2)'`
+    p = pof.Point(1, 2)
+    assert repr(p) == "Point(1, 2)"
+    assert (p.x, p.y) == (1.0, 2.0)
+    assert repr(pof.Point(0.5, -1234567.0)) == "Point(0.5, -1.23457e+06)"  # C's %g
+    with pytest.raises(TypeError, match=r"^Point\.__new__\(\) missing 1 required positional argument: 'y'$"):
+        pof.Point(1)
+
+
+@pytest.mark.parametrize("hpy_mode", ["universal", "debug"])
+def test_pofpackage(tmp_path, hpy_mode):
+    """HPy's proof-of-concept package module: `cargo hpy build -p pofpackage`
+    lays out `pofpackage/foo.hpy0.so` with its loader and `__init__.py`."""
+    from conftest import ROOT, TARGET_DIR
+
+    out = tmp_path / "site"
+    subprocess.run(
+        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
+         "-p", "pofpackage", "--out", str(out)],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+        env=dict(os.environ, CARGO_TARGET_DIR=str(TARGET_DIR)),
+    )
+    assert sorted(p.name for p in (out / "pofpackage").iterdir()) == ["__init__.py", "foo.hpy0.so", "foo.py"]
+    code = ("import pofpackage.foo; "
+            "print(pofpackage.foo.__name__, pofpackage.foo.hello(), pofpackage.foo.hello.__module__)")
+    res = subprocess.run([sys.executable, "-c", code], cwd=out, env=dict(os.environ, HPY=hpy_mode),
+                         capture_output=True, text=True, check=True)
+    assert res.stdout.split() == ["pofpackage.foo", "hello", "from", "pofpackage.foo", "pofpackage.foo"]

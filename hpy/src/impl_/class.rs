@@ -782,7 +782,7 @@ fn make_class<'ctx>(
         )
     }?;
     rebind_dunders(ctx, &ty, &rebind)?;
-    install_static_members(ctx, module, &ty, &statics)?;
+    install_static_members(ctx, module, module_name, &ty, &statics)?;
     if !getsets {
         install_properties(ctx, &ty, &properties)?;
         if !def.subclass {
@@ -828,6 +828,7 @@ fn refuse_subclasses(ctx: &Context, ty: &Handle<'_>, message: &str) -> Result<()
 fn install_static_members(
     ctx: &Context,
     module: &Handle<'_>,
+    module_name: &str,
     ty: &Handle<'_>,
     statics: &[&StaticMember],
 ) -> Result<()> {
@@ -835,7 +836,7 @@ fn install_static_members(
         return Ok(());
     }
     let builtins = ctx.builtins();
-    let module_name = module.get_attr("__name__")?;
+    let module_name = ctx.new_str(module_name)?;
     for m in statics {
         let function_name = m.function_name.to_str().unwrap_or_default();
         let f = module.get_attr(function_name)?;

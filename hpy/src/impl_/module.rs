@@ -180,7 +180,9 @@ pub fn module_exec(ctx: &Context, module: &Handle<'_>, spec: &'static ModuleSpec
 /// `__signature__` or `__wrapped__` attribute; `inspect.signature` says
 /// `(*args, **keywords)` there. `__text_signature__` itself is right.)
 fn introspection(ctx: &Context, module: &Handle<'_>, spec: &'static ModuleSpec) -> Result<()> {
-    let name = module.get_attr("__name__")?;
+    // The full name (`pkg.module`): PyPy names a package's module by its
+    // last part until the loader stub sets `__name__`.
+    let name = ctx.new_str(spec.name)?;
     for def in module_methods(spec) {
         let Some(method) = def.method_name() else {
             continue;
