@@ -25,6 +25,10 @@ struct ClassOptions {
     module: Option<LitStr>,
     frozen: bool,
     subclass: bool,
+    unsendable: bool,
+    dict: bool,
+    weakref: bool,
+    extends: Option<syn::Path>,
     inline: bool,
 }
 
@@ -52,12 +56,22 @@ impl Parse for ClassOptions {
                 }
                 "frozen" => opts.frozen = true,
                 "subclass" => opts.subclass = true,
+                "unsendable" => opts.unsendable = true,
+                "dict" => opts.dict = true,
+                "weakref" => opts.weakref = true,
+                "extends" => {
+                    input.parse::<Token![=]>()?;
+                    if opts.extends.is_some() {
+                        return Err(syn::Error::new(key.span(), "`extends` is given twice"));
+                    }
+                    opts.extends = Some(input.parse()?);
+                }
                 k if k == INLINE_MARK => opts.inline = true,
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown #[hpy_class] option `{other}`: expected `name = \"...\"`, `module = \"...\"`, `frozen` or `subclass`"
+                            "unknown #[hpy_class] option `{other}`: expected `name = \"...\"`, `module = \"...\"`, `extends = ...`, `frozen`, `subclass`, `dict`, `weakref` or `unsendable`"
                         ),
                     ));
                 }
@@ -174,6 +188,111 @@ fn is_field_type(ty: &Type) -> bool {
 }
 
 /// Expands `#[hpy_class]`.
+/// Python's builtin exception types (`extends = ValueError`): those of `hpy::exc`.
+const EXCEPTIONS: &[&str] = &[
+    "BaseException",
+    "Exception",
+    "StopAsyncIteration",
+    "StopIteration",
+    "GeneratorExit",
+    "ArithmeticError",
+    "LookupError",
+    "AssertionError",
+    "AttributeError",
+    "BufferError",
+    "EOFError",
+    "FloatingPointError",
+    "OSError",
+    "ImportError",
+    "ModuleNotFoundError",
+    "IndexError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "MemoryError",
+    "NameError",
+    "OverflowError",
+    "RuntimeError",
+    "RecursionError",
+    "NotImplementedError",
+    "SyntaxError",
+    "IndentationError",
+    "TabError",
+    "ReferenceError",
+    "SystemError",
+    "SystemExit",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeError",
+    "UnicodeEncodeError",
+    "UnicodeDecodeError",
+    "UnicodeTranslateError",
+    "ValueError",
+    "ZeroDivisionError",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "ChildProcessError",
+    "ConnectionError",
+    "ConnectionAbortedError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "FileExistsError",
+    "FileNotFoundError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "NotADirectoryError",
+    "PermissionError",
+    "ProcessLookupError",
+    "TimeoutError",
+    "Warning",
+    "UserWarning",
+    "DeprecationWarning",
+    "PendingDeprecationWarning",
+    "SyntaxWarning",
+    "RuntimeWarning",
+    "FutureWarning",
+    "ImportWarning",
+    "UnicodeWarning",
+    "BytesWarning",
+    "ResourceWarning",
+];
+
+/// The base of `extends = <path>`: the type that stands for it, and whether
+/// it is a builtin type (else another class).
+fn base_of(extends: Option<&syn::Path>) -> (TokenStream, bool) {
+    let Some(path) = extends else {
+        return (quote!(::hpy::class::base::Object), true);
+    };
+    let last = path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
+    let span = path.span();
+    if path.segments.len() == 1 && path.leading_colon.is_none() {
+        let marker = match last.as_str() {
+            "object" => Some("Object"),
+            "float" => Some("Float"),
+            "str" => Some("Str"),
+            "list" => Some("List"),
+            "int" => Some("Int"),
+            "tuple" => Some("Tuple"),
+            _ => None,
+        };
+        if let Some(m) = marker {
+            let m = Ident::new(m, span);
+            return (quote_spanned!(span=> ::hpy::class::base::#m), true);
+        }
+        if EXCEPTIONS.contains(&last.as_str()) {
+            let e = Ident::new(&last, span);
+            return (quote_spanned!(span=> ::hpy::exc::#e), true);
+        }
+    }
+    let from_hpy = path.segments.first().is_some_and(|s| s.ident == "hpy")
+        && (EXCEPTIONS.contains(&last.as_str())
+            || ["Object", "Float", "Str", "List", "Int", "Tuple"].contains(&last.as_str()));
+    (path.to_token_stream(), from_hpy)
+}
+
 pub(crate) fn expand_class(attr: TokenStream, item: TokenStream) -> TokenStream {
     match try_expand_class(attr, item.clone()) {
         Ok(ts) => ts,
@@ -391,58 +510,64 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
     };
     let frozen = opts.frozen;
     let subclass = opts.subclass;
+    let unsendable = opts.unsendable;
+    let has_fields = !object_fields.is_empty();
     let doc = optional_c_str(&doc, ident.span())?;
-    // `tp_traverse`: every `Field` of the struct, read through raw pointers
-    // (the struct may be borrowed mutably while the collector runs).
-    let (traverse_static, traverse_ref) = if object_fields.is_empty() {
-        (quote!(), quote!(::core::option::Option::None))
-    } else {
-        (
-            quote! {
-                static TRAVERSE: ::hpy::impl_::StaticDef = {
-                    unsafe extern "C" fn __hpy_traverse(
-                        object: *mut ::core::ffi::c_void,
-                        visit: ::hpy::impl_::sys::HPyFunc_visitproc,
-                        arg: *mut ::core::ffi::c_void,
-                    ) -> ::core::ffi::c_int {
-                        // SAFETY: the runtime calls this with the payload (or, see
-                        // `payload_of`, the object) of a live instance.
-                        let value = unsafe { ::hpy::impl_::traverse_value::<#ident>(object) };
-                        if value.is_null() {
-                            return 0;
-                        }
-                        #(
-                            // SAFETY: `value` points to the live struct; the field's
-                            // address is taken without a reference.
-                            let r = unsafe {
-                                ::hpy::impl_::visit_field(::core::ptr::addr_of!((*value).#object_fields), visit, arg)
-                            };
-                            if r != 0 {
-                                return r;
-                            }
-                        )*
-                        0
-                    }
-                    unsafe extern "C" fn __hpy_traverse_trampoline(
-                        slf: *mut ::hpy::impl_::sys::cpy_PyObject,
-                        visit: ::hpy::impl_::sys::cpy_visitproc,
-                        arg: *mut ::core::ffi::c_void,
-                    ) -> ::core::ffi::c_int {
-                        // SAFETY: CPython calls this as `tp_traverse`.
-                        unsafe { ::hpy::impl_::trampoline_traverse(slf, visit, arg, __hpy_traverse) }
-                    }
-                    ::hpy::impl_::traverse_def(__hpy_traverse, __hpy_traverse_trampoline)
-                };
-            },
-            quote!(::core::option::Option::Some(&TRAVERSE)),
-        )
-    };
+    let (base, builtin_base) = base_of(opts.extends.as_ref());
+    let new_name = c_str_lit(&format!("{name}.__new__"), ident.span())?;
     let marker = if opts.inline {
         quote!()
     } else {
         quote_spanned! {ident.span()=>
             const _: () = crate::HPY_CLASSES_NEED_A_HPY_MODULE_AT_THE_CRATE_ROOT;
         }
+    };
+    // A struct made from Rust alone (`Point { .. }.into_py(ctx)`, or returned
+    // by a function) is one whose bases need nothing: not a class that
+    // extends another class.
+    let into_py = if builtin_base {
+        quote! {
+            impl<'ctx> ::hpy::IntoPy<'ctx> for #ident {
+                #[inline]
+                fn into_py(self, ctx: &'ctx ::hpy::Context) -> ::hpy::Result<::hpy::Handle<'ctx>> {
+                    ctx.new_instance(self)
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
+    let send_check = if unsendable {
+        quote!()
+    } else {
+        quote_spanned! {ident.span()=>
+            const _: fn() = ::hpy::impl_::assert_send::<#ident>;
+        }
+    };
+    let extends_span = opts
+        .extends
+        .as_ref()
+        .map_or_else(|| ident.span(), Spanned::span);
+    let base_checks = quote_spanned! {extends_span=>
+        const _: () = ::core::assert!(
+            <#base as ::hpy::ClassBase>::SUBCLASS,
+            "the base class is not `#[hpy_class(subclass)]`: no class may extend it",
+        );
+        const _: () = ::core::assert!(
+            !(<#base as ::hpy::ClassBase>::IS_CLASS
+                && ::core::matches!(<#base as ::hpy::ClassBase>::ROOT, ::hpy::class::base::Root::Builtin)),
+            "a class cannot extend a class that extends a builtin type: PyPy 7.3 cannot make its instances",
+        );
+        const _: () = ::core::assert!(
+            !::core::matches!(<#base as ::hpy::ClassBase>::ROOT, ::hpy::class::base::Root::Payloadless)
+                || (::core::mem::size_of::<#ident>() == 0 && #frozen && !::core::mem::needs_drop::<#ident>()),
+            "a class that extends `int` or `tuple` holds no data: it is a `frozen` unit struct (CPython keeps their items where a struct would go)",
+        );
+        const _: () = ::core::assert!(
+            !(::core::matches!(<#base as ::hpy::ClassBase>::ROOT, ::hpy::class::base::Root::Builtin)
+                && <#ident as ::hpy::ClassBase>::HAS_FIELDS),
+            "a class that extends a builtin type cannot hold `Field`s: HPy 0.9 on CPython cannot traverse them without leaking the builtin's contents",
+        );
     };
     Ok(quote! {
         #st
@@ -454,43 +579,73 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                 "a #[hpy_class] struct may be aligned to at most 16 bytes (HPy aligns instances to max_align_t)",
             );
             #marker
+            #send_check
+            #base_checks
             #(#field_statics)*
 
             // SAFETY: the definition below describes a type whose instances
-            // carry a `ClassObject<Self>` payload (object shape): its
-            // `basicsize`, `tp_destroy` and every method expansion use that type.
+            // carry a `ClassObject<Self>` at `OFFSET` of their payload, after
+            // their bases' (`ClassParts::of` reads the layout from these
+            // constants); every method expansion uses that type.
             unsafe impl ::hpy::Class for #ident {
                 const NAME: &'static str = #name;
                 const FROZEN: bool = #frozen;
+                const SUBCLASS: bool = #subclass;
+                const UNSENDABLE: bool = #unsendable;
+                type Base = #base;
+                const OFFSET: usize =
+                    ::hpy::impl_::offset_after::<#ident>(<#base as ::hpy::ClassBase>::END);
+                const HAS_FIELDS: bool = #has_fields;
+
                 fn __def() -> &'static ::hpy::impl_::ClassDef {
                     static DESTROY: ::hpy::impl_::StaticDef = ::hpy::impl_::destroy_def::<#ident>();
                     static NO_NEW: ::hpy::impl_::StaticDef = ::hpy::impl_::no_new_def::<#ident>();
-                    #traverse_static
+                    static TRAVERSE: ::hpy::impl_::StaticDef = ::hpy::impl_::traverse_def::<#ident>();
+                    static FINALIZE: ::hpy::impl_::StaticDef = ::hpy::impl_::finalize_def::<#ident>();
+                    static DEL: ::hpy::impl_::StaticDef = ::hpy::impl_::del_def::<#ident>();
+                    static NEW_STATIC: ::hpy::impl_::StaticDef =
+                        ::hpy::impl_::new_static_def::<#ident>(#new_name);
                     static DEF: ::hpy::impl_::ClassDef = ::hpy::impl_::ClassDef {
                         name: #name,
                         module: #module,
                         module_path: ::core::module_path!(),
                         doc: #doc,
-                        basicsize: ::core::mem::size_of::<::hpy::impl_::ClassObject<#ident>>(),
                         subclass: #subclass,
-                        needs_drop: ::core::mem::needs_drop::<#ident>(),
-                        destroy: &DESTROY,
-                        no_new: &NO_NEW,
-                        traverse: #traverse_ref,
                         properties: &[#(&#field_defs),*],
+                        parts: ::hpy::impl_::ClassParts::of::<#ident>(
+                            &DESTROY, &NO_NEW, &TRAVERSE, &FINALIZE, &DEL, &NEW_STATIC,
+                        ),
                         global: ::hpy::Global::new(),
                         qualified_name: ::std::sync::OnceLock::new(),
+                        header: ::core::sync::atomic::AtomicUsize::new(0),
+                        new_impl: ::core::sync::atomic::AtomicUsize::new(0),
+                        payloadless: ::std::sync::OnceLock::new(),
                     };
                     &DEF
                 }
-            }
 
-            impl<'ctx> ::hpy::IntoPy<'ctx> for #ident {
-                #[inline]
-                fn into_py(self, ctx: &'ctx ::hpy::Context) -> ::hpy::Result<::hpy::Handle<'ctx>> {
-                    ctx.new_instance(self)
+                #[allow(unused_variables)]
+                unsafe fn __visit_fields(
+                    value: *const Self,
+                    visit: ::hpy::impl_::sys::HPyFunc_visitproc,
+                    arg: *mut ::core::ffi::c_void,
+                ) -> ::core::ffi::c_int {
+                    #(
+                        // SAFETY: `value` points to the live struct (the caller's
+                        // contract); the field's address is taken without a
+                        // reference (the struct may be borrowed mutably).
+                        let r = unsafe {
+                            ::hpy::impl_::visit_field(::core::ptr::addr_of!((*value).#object_fields), visit, arg)
+                        };
+                        if r != 0 {
+                            return r;
+                        }
+                    )*
+                    0
                 }
             }
+
+            #into_py
 
             ::hpy::impl_::inventory::submit! {
                 ::hpy::impl_::Submission {

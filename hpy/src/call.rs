@@ -454,6 +454,20 @@ impl<'ctx> Handle<'ctx> {
         self.call_buf(&buf, nargs)
     }
 
+    /// `x(first, *args)`: a call with one handle in front of `args` (a
+    /// type's `__new__` gets the class first).
+    pub(crate) fn call_with_first(
+        &self,
+        first: &Handle<'_>,
+        args: impl CallArgs<'ctx>,
+    ) -> Result<Handle<'ctx>> {
+        let mut buf = ArgBuf::new(self.ctx);
+        buf.push_borrowed(first);
+        args.__push_args(&mut buf)?;
+        let nargs = buf.args.len;
+        self.call_buf(&buf, nargs)
+    }
+
     /// `x(*args, **kw)` with a tuple and an optional dict
     /// (`HPy_CallTupleDict`), e.g. to forward the arguments a function received.
     ///

@@ -64,7 +64,7 @@
 mod builder;
 mod builtins;
 mod call;
-mod class;
+pub mod class;
 mod context;
 mod conv;
 mod declare;
@@ -78,7 +78,7 @@ mod object;
 mod tracker;
 mod util;
 
-pub use class::{Class, Field, Ref, RefMut};
+pub use class::{Class, ClassBase, Field, Init, Ref, RefMut};
 pub use context::{Context, Runtime};
 pub use conv::{FromPy, IntoPy};
 pub use err::{Error, Result, exc};

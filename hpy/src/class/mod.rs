@@ -65,8 +65,10 @@ use core::cell::Cell;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
+pub mod base;
 mod field;
 
+pub use base::{ClassBase, Init};
 pub use field::Field;
 
 use crate::err::{Error, Result, exc};
@@ -79,17 +81,44 @@ use hpy_sys as sys;
 /// # Safety
 ///
 /// Implemented only by `#[hpy_class]`, which guarantees that [`Class::__def`]
-/// describes a type whose instances carry a [`ClassObject<Self>`] as their
-/// HPy payload (object shape).
-pub unsafe trait Class: Sized + Send + 'static {
+/// describes a type whose instances carry a [`ClassObject<Self>`] at
+/// [`Class::OFFSET`] of their HPy payload, behind the payloads of the
+/// classes it extends ([`Class::Base`]).
+pub unsafe trait Class: Sized + 'static {
     /// The Python name of the class (`Point`).
     const NAME: &'static str;
     /// Whether the class is frozen: its struct is never borrowed mutably, so
     /// no borrow flag is counted.
     const FROZEN: bool;
+    /// Whether the class may be subclassed (`#[hpy_class(subclass)]`).
+    const SUBCLASS: bool;
+    /// Whether the struct may only be used in the thread that made it
+    /// (`#[hpy_class(unsendable)]`).
+    const UNSENDABLE: bool;
+    /// What the class extends: [`base::Object`], a builtin type
+    /// ([`base::Float`], [`base::Exception`], ...), or another class.
+    type Base: ClassBase;
+    /// Where the class's `ClassObject` is in the payload: after its bases'.
+    #[doc(hidden)]
+    const OFFSET: usize;
+    /// Whether the struct holds `Field`s.
+    #[doc(hidden)]
+    const HAS_FIELDS: bool;
     /// The class's definition (hidden: the macro's).
     #[doc(hidden)]
     fn __def() -> &'static ClassDef;
+    /// Visits the `Field`s of the struct at `value` (`tp_traverse`): what the
+    /// visitor returns, or 0.
+    ///
+    /// # Safety
+    /// `value` points to a live, initialised struct; `visit` and `arg` are
+    /// those of the runtime's `tp_traverse` call.
+    #[doc(hidden)]
+    unsafe fn __visit_fields(
+        value: *const Self,
+        visit: sys::HPyFunc_visitproc,
+        arg: *mut core::ffi::c_void,
+    ) -> core::ffi::c_int;
 }
 
 /// A shared borrow of the struct inside an instance of `T`: `Deref<Target =
@@ -267,11 +296,11 @@ impl Context {
         T::__def().type_object(self)
     }
 
-    /// A new instance of `T` holding `value` (what returning a `T` from a
-    /// function gives Python).
-    pub fn new_instance<T: Class>(&self, value: T) -> Result<Handle<'_>> {
+    /// A new instance of `T` made by `init`: the struct (what returning a
+    /// `T` from a function gives Python), or the struct with what its bases
+    /// need (see [`Init`](base::Init)).
+    pub fn new_instance<T: Class>(&self, init: impl base::Init<T>) -> Result<Handle<'_>> {
         let ty = self.type_object::<T>()?;
-        // SAFETY: `ty` is `T`'s class, whose payload is a `ClassObject<T>`.
-        unsafe { crate::impl_::new_instance_of(self, &ty, value) }
+        init.__create(self, &ty)
     }
 }

@@ -5,12 +5,14 @@
 use core::cell::{Cell, UnsafeCell};
 use core::ffi::{CStr, c_void};
 use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use std::ffi::CString;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
 use super::{Contribution, StaticDef, Submission, sys};
-use crate::class::{BorrowState, Class, Ref, RefMut};
+use crate::class::base::Root;
+use crate::class::{BorrowState, Class, ClassBase, Ref, RefMut};
 use crate::err::{Error, Result, exc};
 use crate::{Context, Global, Handle};
 use sys::HPy;
@@ -25,22 +27,25 @@ const FREE: usize = 1;
 /// Borrow state: borrowed mutably.
 const EXCLUSIVE: usize = usize::MAX;
 
-/// What an instance of a `#[hpy_class]` `T` carries as its HPy payload: its
-/// own address (once the struct is in), the borrow state (shared borrows + 1,
-/// or one of the constants above), then the struct.
+/// What an instance of a `#[hpy_class]` `T` carries in its HPy payload (at
+/// `T::OFFSET`, behind its bases' `ClassObject`s): its own address (once the
+/// struct is in), a size, the borrow state (shared borrows + 1, or one of
+/// the constants above), the thread that made it, then the struct.
 ///
 /// The address is there for `tp_destroy` (and `tp_traverse`): the `hpy`
 /// package 0.9 on CPython passes them the *object* instead of the payload
 /// for instances of a Python subclass (it takes the subclass for a legacy
 /// type, `hpytype_dealloc` and `_pyobj_as_struct` in `ctx_type.c`, still so
-/// on HPy's master), and the address tells the two apart.
+/// on HPy's master), and the address tells the two apart. The size of the
+/// first `ClassObject` of a payload is the whole payload's, so that a
+/// `Field` can check that it is inside the struct of the owner it is given.
 #[repr(C)]
 pub struct ClassObject<T> {
     this: Cell<*const ClassObject<T>>,
-    /// `size_of::<ClassObject<T>>()`, so that a `Field` can check that it is
-    /// inside the struct of the owner it is given.
     size: Cell<usize>,
     state: BorrowState,
+    /// The thread that made the struct (`unsendable` classes check it).
+    thread: Cell<usize>,
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
@@ -51,11 +56,11 @@ struct ClassHeader {
     size: Cell<usize>,
 }
 
-/// The address range of the struct in `obj`'s payload, if `obj` is an
-/// initialised instance of a class (for `Field`'s owner check). Safe for any
-/// object: the payload is only read once the runtime says that `obj`'s type
-/// has the object shape (or, for a Python subclass, that one of its bases
-/// does).
+/// The address range of the payload of `obj`, if `obj` is an initialised
+/// instance of a class of the object shape (for `Field`'s owner check). Safe
+/// for any object: the payload is only read once the runtime says that
+/// `obj`'s type has the object shape (or, for a Python subclass, that one of
+/// its bases does).
 pub(crate) fn payload_bounds(obj: &Handle<'_>) -> Option<(usize, usize)> {
     let ctx = obj.ctx();
     let raw = ctx.as_raw();
@@ -136,6 +141,17 @@ fn has_object_shaped_base(ctx: &Context, ty: &Handle<'_>) -> bool {
 /// `PyObject_HEAD`, aligned to `max_align_t` (`_HPy_HEAD_SIZE` in HPy).
 const CPYTHON_OBJECT_HEADER: usize = 16;
 
+/// The alignment of payloads (`max_align_t`, which HPy aligns them to).
+const PAYLOAD_ALIGN: usize = 16;
+
+/// Where the `ClassObject<T>` of a class goes: after its bases' (`end`
+/// bytes), aligned.
+#[doc(hidden)]
+pub const fn offset_after<T>(end: usize) -> usize {
+    let align = align_of::<ClassObject<T>>();
+    end.div_ceil(align) * align
+}
+
 impl<T> core::fmt::Debug for ClassObject<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ClassObject")
@@ -144,39 +160,78 @@ impl<T> core::fmt::Debug for ClassObject<T> {
     }
 }
 
+/// An id of the current thread, unique for the life of the process.
+#[inline]
+fn thread_id() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    thread_local!(static ID: Cell<usize> = const { Cell::new(0) });
+    ID.with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT.fetch_add(1, Ordering::Relaxed));
+        }
+        id.get()
+    })
+}
+
 impl<T: Class> ClassObject<T> {
-    /// The payload of `obj`, for as long as the handle lives: `TypeError` for
-    /// an instance without one (PyPy lets `object.__new__` make an instance
-    /// of a Python subclass that has no HPy storage at all).
+    /// The `ClassObject<T>` of `obj`, for as long as the handle lives:
+    /// `TypeError` for an instance without a payload (PyPy lets
+    /// `object.__new__` make an instance of a Python subclass that has no
+    /// HPy storage at all).
     ///
     /// # Safety
     /// `obj` must be an instance of `T`'s class (or of a subclass of it).
     #[inline(always)]
     pub(crate) unsafe fn of<'a>(obj: &'a Handle<'_>) -> Result<&'a Self> {
         let ctx = obj.ctx();
-        let ptr = if ctx.is_debug_mode() {
-            // SAFETY: as below.
-            unsafe { debug_mode_payload(ctx, obj) }
-        } else {
-            // SAFETY: the context is live and `obj` open; outside debug mode
-            // `_HPy_AsStruct_Object` reads the payload of any object-shaped
-            // instance, a Python subclass's too.
-            unsafe { sys::_HPy_AsStruct_Object(ctx.as_raw(), obj.as_raw()) }
-        } as *const Self;
-        if ptr.is_null() {
+        let payload = match <T::Base as ClassBase>::ROOT {
+            Root::Object => {
+                if ctx.is_debug_mode() {
+                    // SAFETY: as below.
+                    unsafe { debug_mode_payload(ctx, obj) }
+                } else {
+                    // SAFETY: the context is live and `obj` open; outside debug
+                    // mode `_HPy_AsStruct_Object` reads the payload of any
+                    // object-shaped instance, a Python subclass's too.
+                    unsafe { sys::_HPy_AsStruct_Object(ctx.as_raw(), obj.as_raw()) }
+                }
+            }
+            // SAFETY: forwarded from the caller.
+            Root::Builtin => unsafe { builtin_payload(ctx, obj, T::__def()) },
+            Root::Payloadless => return Ok(payloadless_cell::<T>()),
+        };
+        if payload.is_null() {
             return Err(uninitialised::<T>());
         }
-        // SAFETY: instances of `T`'s class have the object shape and a payload of
-        // this type, which `HPy_New` allocated aligned for it (the macro checks
-        // that the alignment is at most `max_align_t`'s); the object lives as long
-        // as the handle.
+        let ptr = payload.cast::<u8>().wrapping_add(T::OFFSET) as *const Self;
+        // SAFETY: instances of `T`'s class have a payload with a `ClassObject<T>`
+        // at `T::OFFSET`, which the runtime allocated aligned for it (the macro
+        // checks that the alignment is at most `max_align_t`'s); the object
+        // lives as long as the handle.
         Ok(unsafe { &*ptr })
+    }
+
+    /// The start of the payload this `ClassObject` is in.
+    #[inline(always)]
+    fn payload_start(&self) -> *const u8 {
+        (self as *const Self).cast::<u8>().wrapping_sub(T::OFFSET)
     }
 
     #[inline(always)]
     pub(crate) fn check_initialised(&self) -> Result<()> {
         if self.state.get() == UNINIT {
             return Err(uninitialised::<T>());
+        }
+        self.check_thread()
+    }
+
+    /// For an `unsendable` class: `RuntimeError` in another thread than the
+    /// struct's.
+    #[inline(always)]
+    fn check_thread(&self) -> Result<()> {
+        if T::UNSENDABLE && self.thread.get() != thread_id() {
+            return Err(wrong_thread::<T>());
         }
         Ok(())
     }
@@ -187,6 +242,7 @@ impl<T: Class> ClassObject<T> {
         if s == UNINIT || s >= EXCLUSIVE - 1 {
             return Err(shared_borrow_error::<T>(s));
         }
+        self.check_thread()?;
         self.state.set(s + 1);
         Ok(())
     }
@@ -202,6 +258,7 @@ impl<T: Class> ClassObject<T> {
         if s != FREE {
             return Err(exclusive_borrow_error::<T>(s));
         }
+        self.check_thread()?;
         self.state.set(EXCLUSIVE);
         Ok(())
     }
@@ -261,11 +318,86 @@ unsafe fn debug_mode_payload(ctx: &Context, obj: &Handle<'_>) -> *mut c_void {
     unsafe { sys::_HPy_AsStruct_Object(raw, obj.as_raw()) }
 }
 
+/// The payload of an instance of a class that extends a builtin type
+/// (`def` is one of the chain's classes): on CPython after the builtin's
+/// fields, through HPy's builtin shape (`_HPy_AsStruct_Float`, ...), or,
+/// for an exception type (no HPy shape) and in debug mode for an instance of
+/// a Python subclass (no HPy type), the object plus the header measured when
+/// the class was made; elsewhere HPy's storage (the classes have the object
+/// shape there).
+///
+/// # Safety
+/// `obj` is an instance of the class of `def` (or of a subclass).
+#[inline(never)]
+unsafe fn builtin_payload(ctx: &Context, obj: &Handle<'_>, def: &ClassDef) -> *mut c_void {
+    let raw = ctx.as_raw();
+    if ctx.runtime() != crate::Runtime::CPython {
+        // SAFETY: the context is live and `obj` open; the class has the object
+        // shape on this runtime.
+        return unsafe { sys::_HPy_AsStruct_Object(raw, obj.as_raw()) };
+    }
+    let shape = def.parts.shape;
+    let legacy = shape == sys::HPyType_BuiltinShape_Legacy
+        || (ctx.is_debug_mode() && {
+            let ty = obj.get_type();
+            // SAFETY: the context is live and `ty` a type.
+            let actual = unsafe { sys::_HPyType_GetBuiltinShape(raw, ty.as_raw()) };
+            actual == sys::HPyType_BuiltinShape_Legacy
+        });
+    // SAFETY: the context is live, `obj` open, and an instance of a type of
+    // the shape used (the class's, or, for a Python subclass, legacy).
+    unsafe {
+        if legacy {
+            let header = def.header.load(core::sync::atomic::Ordering::Relaxed);
+            sys::_HPy_AsStruct_Legacy(raw, obj.as_raw())
+                .cast::<u8>()
+                .wrapping_add(header)
+                .cast()
+        } else if shape == sys::HPyType_BuiltinShape_Float {
+            sys::_HPy_AsStruct_Float(raw, obj.as_raw())
+        } else if shape == sys::HPyType_BuiltinShape_Unicode {
+            sys::_HPy_AsStruct_Unicode(raw, obj.as_raw())
+        } else if shape == sys::HPyType_BuiltinShape_List {
+            sys::_HPy_AsStruct_List(raw, obj.as_raw())
+        } else {
+            core::ptr::null_mut()
+        }
+    }
+}
+
+/// The one `ClassObject` of a class without payload (`extends = int` or
+/// `tuple`: a frozen unit struct, which every instance shares).
+#[cold]
+fn payloadless_cell<T: Class>() -> &'static ClassObject<T> {
+    let addr = *T::__def().payloadless.get_or_init(|| {
+        let cell = Box::leak(Box::new(ClassObject::<T> {
+            this: Cell::new(core::ptr::null()),
+            size: Cell::new(0),
+            state: Cell::new(FREE),
+            thread: Cell::new(0),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }));
+        cell as *const ClassObject<T> as usize
+    });
+    // SAFETY: the cell was leaked for the life of the process; a class without
+    // payload is frozen (the macro checks it), so its state is never written,
+    // and its struct is a unit struct, which needs no initialisation.
+    unsafe { &*(addr as *const ClassObject<T>) }
+}
+
 #[cold]
 fn uninitialised<T: Class>() -> Error {
     exc::TypeError::new_err(format!(
         "this {} was made without {}.__new__ and holds no value",
         T::NAME,
+        T::NAME
+    ))
+}
+
+#[cold]
+fn wrong_thread<T: Class>() -> Error {
+    exc::RuntimeError::new_err(format!(
+        "{} is unsendable, but is being used in another thread than the one that made it",
         T::NAME
     ))
 }
@@ -287,117 +419,240 @@ fn exclusive_borrow_error<T: Class>(state: usize) -> Error {
     }
 }
 
-/// A new instance of the class `ty` (`T`'s or a subclass) holding `value`.
+/// A new instance of `ty` (a subclass of the chain rooted at `M`), without
+/// the structs: `HPy_New` for `object`; the builtin's `__new__(ty, *args)`
+/// (on CPython; on PyPy HPy's own `__new__`, which gives the instance its
+/// storage) for a builtin type.
+#[doc(hidden)]
+pub fn create_root<'c, M: ClassBase>(
+    ctx: &'c Context,
+    ty: &Handle<'_>,
+    args: impl crate::CallArgs<'c>,
+) -> Result<Handle<'c>> {
+    match M::ROOT {
+        Root::Object => {
+            let mut data: *mut c_void = core::ptr::null_mut();
+            // SAFETY: the context is live and `ty` a type; `HPy_New` returns a
+            // new handle (zeroing the payload), or NULL with an exception set.
+            unsafe {
+                Handle::from_raw_result(ctx, sys::_HPy_New(ctx.as_raw(), ty.as_raw(), &mut data))
+            }
+        }
+        Root::Builtin if ctx.runtime() != crate::Runtime::CPython => {
+            hpy_default_new(ctx)?.call_with_first(ty, args)
+        }
+        Root::Builtin | Root::Payloadless => M::__type_object(ctx)?
+            .get_attr("__new__")?
+            .call_with_first(ty, args),
+    }
+}
+
+/// PyPy's `__new__` of HPy types that have a base and a payload
+/// (`descr_new_subtype`): it calls the base's `__new__` with the arguments
+/// and gives the instance the HPy storage of its type. Taken from a type
+/// made for it once.
+#[cold]
+fn hpy_default_new(ctx: &Context) -> Result<Handle<'_>> {
+    static NEW: Global = Global::new();
+    if let Some(new) = NEW.try_load(ctx) {
+        return Ok(new);
+    }
+    static NAME: &CStr = c"hpy_rs.default_new";
+    let mut defines: [*mut sys::HPyDef; 1] = [core::ptr::null_mut()];
+    let mut spec = sys::HPyType_Spec {
+        name: NAME.as_ptr(),
+        basicsize: 8,
+        itemsize: 0,
+        flags: sys::HPy_TPFLAGS_DEFAULT,
+        builtin_shape: sys::HPyType_BuiltinShape_Object,
+        legacy_slots: core::ptr::null_mut(),
+        defines: defines.as_mut_ptr(),
+        doc: core::ptr::null(),
+    };
+    let object = ctx.object_type();
+    let mut params = [
+        sys::HPyType_SpecParam {
+            kind: sys::HPyType_SpecParam_Base,
+            object: object.as_raw(),
+        },
+        sys::HPyType_SpecParam {
+            kind: sys::HPyType_SpecParam_Kind(0),
+            object: HPy::NULL,
+        },
+    ];
+    // SAFETY: the context is live; the spec, its (empty) definitions and the
+    // parameters are valid for the call.
+    let ty = unsafe {
+        Handle::from_raw_result(
+            ctx,
+            sys::HPyType_FromSpec(ctx.as_raw(), &mut spec, params.as_mut_ptr()),
+        )
+    }?;
+    let new = ty.get_attr("__dict__")?.get_item("__new__")?;
+    NEW.store(ctx, &new);
+    Ok(new)
+}
+
+/// Puts `value` into the new instance `obj` (made by [`create_root`]), at
+/// `T`'s place, and makes the payload's size `T`'s.
 ///
 /// # Safety
-/// `ty` must be `T`'s class or a subclass of it.
-pub unsafe fn new_instance_of<'ctx, T: Class>(
-    ctx: &'ctx Context,
-    ty: &Handle<'_>,
-    value: T,
-) -> Result<Handle<'ctx>> {
-    let mut data: *mut c_void = core::ptr::null_mut();
-    // SAFETY: the context is live and `ty` a type; `HPy_New` returns a new
-    // handle (zeroing the payload), or NULL with an exception set.
-    let obj = unsafe {
-        Handle::from_raw_result(ctx, sys::_HPy_New(ctx.as_raw(), ty.as_raw(), &mut data))
-    }?;
-    // Not `data`: for a Python subclass, the `hpy` package 0.9 on CPython
-    // reports the object's address there; `_HPy_AsStruct_Object` is right on
-    // every runtime.
+/// `obj` is a new instance of `T`'s class (or a subclass) whose parts for
+/// `T`'s bases are in, and `T`'s is not.
+#[doc(hidden)]
+pub unsafe fn write_level<T: Class>(obj: &Handle<'_>, value: T) -> Result<()> {
+    if <T::Base as ClassBase>::ROOT == Root::Payloadless {
+        // A unit struct: nothing to keep.
+        return Ok(());
+    }
     // SAFETY: `obj` is an instance of (a subclass of) `T`'s class (the
     // caller's contract).
-    let cell = unsafe { ClassObject::<T>::of(&obj) }?;
-    // SAFETY: the payload of a new instance is a zeroed `ClassObject<T>` that
-    // only this code sees yet.
+    let cell = unsafe { ClassObject::<T>::of(obj) }?;
+    // SAFETY: the payload of a new instance is zeroed, and `T`'s part is not
+    // written yet; only this code sees it.
     unsafe {
         (*cell.value.get()).write(value);
     }
     cell.this.set(cell);
     cell.size.set(size_of::<ClassObject<T>>());
+    cell.thread.set(if T::UNSENDABLE { thread_id() } else { 0 });
     cell.state.set(FREE);
-    Ok(obj)
+    // The payload's first `ClassObject` spans the payload (for `Field`).
+    let first = cell.payload_start() as *const ClassHeader;
+    // SAFETY: the payload starts with the first `ClassObject` of the chain,
+    // written before this one (or this one).
+    unsafe { (*first).size.set(T::OFFSET + size_of::<ClassObject<T>>()) };
+    Ok(())
 }
 
-/// `HPy_tp_destroy` of every class: drops the struct (if there is one).
-/// Runs without a context, when the object dies; a panic in `Drop` is
-/// reported as unraisable, never unwound into the runtime.
+/// Drops `T`'s struct in the payload at `payload` (if it is there): when
+/// the object dies. In another thread than the struct's, an `unsendable`
+/// struct is leaked (with a message), not dropped.
 ///
 /// # Safety
-/// Called by the runtime with the payload of a dying instance of `T`.
-pub unsafe extern "C" fn destroy<T: Class>(payload: *mut c_void) {
-    // SAFETY: the runtime passes this type's payload, or (see `ClassObject`)
-    // the object, once, when the object dies: nothing borrows the struct.
-    let Some(cell) = (unsafe { payload_of::<T>(payload) }) else {
-        return;
-    };
-    // SAFETY: `payload_of` found the payload.
-    let state = unsafe { &(*cell).state };
-    if state.get() == UNINIT {
+/// `payload` is the payload of a dying instance of `T`'s class (or of a
+/// subclass): nothing borrows the struct.
+#[doc(hidden)]
+pub unsafe fn drop_level<T: Class>(payload: *const u8) {
+    if <T::Base as ClassBase>::ROOT == Root::Payloadless {
         return;
     }
-    state.set(UNINIT);
-    // SAFETY: as above; the state said the struct is initialised.
-    let value = unsafe { (*(*cell).value.get()).assume_init_read() };
+    let cell = payload.wrapping_add(T::OFFSET) as *const ClassObject<T>;
+    // SAFETY: the payload holds a `ClassObject<T>` at `T::OFFSET`.
+    let cell = unsafe { &*cell };
+    if cell.state.get() == UNINIT {
+        return;
+    }
+    cell.state.set(UNINIT);
+    if T::UNSENDABLE && cell.thread.get() != thread_id() {
+        super::report_unraisable_panic(
+            &format!("{}.__del__", T::NAME),
+            &format!(
+                "{} is unsendable, but it dies in another thread than the one that made it: its struct is leaked, not dropped",
+                T::NAME
+            ),
+        );
+        return;
+    }
+    // SAFETY: the state said the struct is initialised; it is now marked as
+    // gone, so it is read out once.
+    let value = unsafe { (*cell.value.get()).assume_init_read() };
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
         super::report_unraisable_panic(&format!("{}.__del__", T::NAME), &*payload);
     }
 }
 
-/// The payload of an instance from what `tp_destroy`/`tp_traverse` get: the
-/// payload, or on CPython the object of a Python subclass; `None` for an
-/// instance that never got its struct.
+/// Visits the `Field`s of `T`'s struct in the payload at `payload`.
+///
+/// # Safety
+/// `payload` is the payload of a live instance of `T`'s class (or of a
+/// subclass); `visit` and `arg` are the runtime's.
+#[doc(hidden)]
+pub unsafe fn visit_level<T: Class>(
+    payload: *const u8,
+    visit: sys::HPyFunc_visitproc,
+    arg: *mut c_void,
+) -> core::ffi::c_int {
+    if !T::HAS_FIELDS {
+        return 0;
+    }
+    let cell = payload.wrapping_add(T::OFFSET) as *const ClassObject<T>;
+    // SAFETY: the payload holds a `ClassObject<T>` at `T::OFFSET`; the state
+    // is a plain read (the struct may be borrowed mutably meanwhile, so no
+    // reference to it is made).
+    unsafe {
+        if (*cell).state.get() == UNINIT {
+            return 0;
+        }
+        T::__visit_fields((*(*cell).value.get()).as_ptr(), visit, arg)
+    }
+}
+
+/// `HPy_tp_destroy` of a class (of the object shape): drops the structs of
+/// the chain. Runs without a context, when the object dies; a panic in
+/// `Drop` is reported as unraisable, never unwound into the runtime.
+///
+/// # Safety
+/// Called by the runtime with the payload of a dying instance of `T`.
+pub unsafe extern "C" fn destroy<T: Class>(payload: *mut c_void) {
+    // SAFETY: the runtime passes the payload, or (see `ClassObject`) the
+    // object, once, when the object dies: nothing borrows the structs.
+    unsafe {
+        if let Some(start) = payload_start(payload) {
+            <T as ClassBase>::__drop_chain(start);
+        }
+    }
+}
+
+/// The payload from what `tp_destroy`/`tp_traverse` get: the payload, or on
+/// CPython the object of a Python subclass; `None` for an instance that
+/// never got a struct.
 ///
 /// # Safety
 /// `ptr` is NULL, or the payload or the object of a live (or dying) instance
-/// of `T`.
-unsafe fn payload_of<T: Class>(ptr: *mut c_void) -> Option<*const ClassObject<T>> {
+/// of a class of the object shape.
+unsafe fn payload_start(ptr: *mut c_void) -> Option<*const u8> {
     // PyPy destroys an instance that `object.__new__` made without storage
     // with a NULL payload.
     if ptr.is_null() {
         return None;
     }
-    let direct = ptr as *const ClassObject<T>;
+    let direct = ptr as *const ClassHeader;
     // SAFETY: either way, the first word is readable: the payload's `this`, or
     // the object's reference count.
     if unsafe { (*direct).this.get() } == direct {
-        return Some(direct);
-    }
-    // A payload that never got its struct is all zero; an object has its type
-    // in the second word (where a payload has its state).
-    // SAFETY: the second word is readable either way.
-    if unsafe { (*direct).state.get() } == UNINIT {
-        return None;
+        return Some(direct.cast());
     }
     // The object of an instance: its payload follows the header (the first
-    // word, a reference count of 0 while it dies, is never its own address).
-    let behind = ptr.cast::<u8>().wrapping_add(CPYTHON_OBJECT_HEADER) as *const ClassObject<T>;
+    // word, a reference count, is never its own address). A payload without
+    // struct is zero there (a `ClassObject` is more than 16 bytes long).
+    let behind = ptr.cast::<u8>().wrapping_add(CPYTHON_OBJECT_HEADER) as *const ClassHeader;
     // SAFETY: the object is a header followed by the payload, whose first word
-    // is `this`.
+    // is `this`; a payload is longer than 16 bytes.
     if unsafe { (*behind).this.get() } == behind {
-        return Some(behind);
+        return Some(behind.cast());
     }
     None
 }
 
-/// The struct for `tp_traverse` (without making a reference to it: it may be
-/// borrowed mutably while the collector runs), or NULL if the instance has
-/// none yet.
+/// `HPy_tp_traverse` of a class: visits the `Field`s of the chain's structs
+/// (the runtimes call the traverse of the most derived HPy type only).
 ///
 /// # Safety
-/// `object` is what the runtime passes to `tp_traverse` for an instance of `T`.
-#[inline]
-pub unsafe fn traverse_value<T: Class>(object: *mut c_void) -> *const T {
+/// Called by the runtime with the payload (or, see `payload_start`, the
+/// object) of a live instance of `T`.
+pub unsafe extern "C" fn traverse<T: Class>(
+    object: *mut c_void,
+    visit: sys::HPyFunc_visitproc,
+    arg: *mut c_void,
+) -> core::ffi::c_int {
     // SAFETY: forwarded.
-    let Some(cell) = (unsafe { payload_of::<T>(object) }) else {
-        return core::ptr::null();
-    };
-    // SAFETY: `payload_of` found the payload; the state is a plain read.
-    if unsafe { (*cell).state.get() } == UNINIT {
-        return core::ptr::null();
+    unsafe {
+        match payload_start(object) {
+            Some(start) => <T as ClassBase>::__visit_chain(start, visit, arg),
+            None => 0,
+        }
     }
-    // SAFETY: the payload is live; `value` holds an initialised `T`.
-    unsafe { (*(*cell).value.get()).as_ptr() }
 }
 
 /// Visits one field for `tp_traverse`: what the visitor returns.
@@ -425,19 +680,8 @@ pub unsafe fn visit_field(
     }
 }
 
-/// The `HPy_tp_traverse` slot definition of a class: `impl_` visits its fields.
-pub const fn traverse_def(
-    impl_: unsafe extern "C" fn(
-        *mut c_void,
-        sys::HPyFunc_visitproc,
-        *mut c_void,
-    ) -> core::ffi::c_int,
-    trampoline: unsafe extern "C" fn(
-        *mut sys::cpy_PyObject,
-        sys::cpy_visitproc,
-        *mut c_void,
-    ) -> core::ffi::c_int,
-) -> StaticDef {
+/// The `HPy_tp_traverse` slot definition of `T`.
+pub const fn traverse_def<T: Class>() -> StaticDef {
     type Impl =
         unsafe extern "C" fn(*mut c_void, sys::HPyFunc_visitproc, *mut c_void) -> core::ffi::c_int;
     type Tramp = unsafe extern "C" fn(
@@ -453,7 +697,7 @@ pub const fn traverse_def(
             Some(core::mem::transmute::<
                 Impl,
                 unsafe extern "C" fn() -> *mut c_void,
-            >(impl_)),
+            >(traverse::<T>)),
             Some(core::mem::transmute::<
                 Tramp,
                 unsafe extern "C" fn(
@@ -461,25 +705,19 @@ pub const fn traverse_def(
                     *const *mut sys::cpy_PyObject,
                     isize,
                 ) -> *mut sys::cpy_PyObject,
-            >(trampoline)),
+            >(traverse_trampoline::<T>)),
         )
     }
 }
 
-/// Body of the CPython trampoline of `tp_traverse`.
+/// The CPython trampoline of `tp_traverse`.
 ///
 /// # Safety
-/// Called by CPython as `tp_traverse`; `impl_` is the class's traverse impl.
-#[inline(always)]
-pub unsafe fn trampoline_traverse(
+/// Called by CPython as `tp_traverse`.
+unsafe extern "C" fn traverse_trampoline<T: Class>(
     slf: *mut sys::cpy_PyObject,
     visit: sys::cpy_visitproc,
     arg: *mut c_void,
-    impl_: unsafe extern "C" fn(
-        *mut c_void,
-        sys::HPyFunc_visitproc,
-        *mut c_void,
-    ) -> core::ffi::c_int,
 ) -> core::ffi::c_int {
     let mut a = sys::_HPyFunc_args_TRAVERSEPROC {
         self_: slf,
@@ -497,7 +735,7 @@ pub unsafe fn trampoline_traverse(
             Some(core::mem::transmute::<
                 Impl,
                 unsafe extern "C" fn() -> *mut c_void,
-            >(impl_)),
+            >(traverse::<T>)),
             (&raw mut a).cast(),
         )
     };
@@ -508,6 +746,180 @@ pub unsafe fn trampoline_traverse(
 /// (from HPy's `tp_dealloc`), never this (as in C, where it aborts).
 pub unsafe extern "C" fn destroy_trampoline() {
     std::process::abort()
+}
+
+/// `HPy_tp_finalize` of a class that extends a builtin type (which cannot
+/// have `tp_destroy`: HPy 0.9's CPython `tp_dealloc` for it would skip the
+/// builtin's own, leaking its contents): drops the structs of the chain.
+/// On PyPy the same runs as `__del__` (see [`del_method`]).
+///
+/// # Safety
+/// Called by the runtime as an `HPyFunc_DESTRUCTOR` with an instance of `T`.
+pub unsafe extern "C" fn finalize<T: Class>(ctx: *mut sys::HPyContext, obj: HPy) {
+    // SAFETY: the runtime calls this with the call's context and the object.
+    unsafe {
+        super::run_inquiry(ctx, T::NAME, |ctx| {
+            drop_all::<T>(&super::borrow_arg(ctx, obj));
+            Ok(())
+        })
+    };
+}
+
+/// Drops the structs of an instance of `T` that is being finalized.
+fn drop_all<T: Class>(obj: &Handle<'_>) {
+    // SAFETY: `obj` is an instance of `T`'s class (or a subclass): the runtime
+    // finalizes only those with this slot.
+    match unsafe { ClassObject::<T>::of(obj) } {
+        Ok(cell) => {
+            if cell.state.get() != UNINIT && cell.state.get() != FREE {
+                // Borrowed (a `__del__` called by hand from a method): leave it.
+                return;
+            }
+            // SAFETY: the object is being finalized, and nothing borrows its
+            // structs (checked above for `T`'s; the bases' are only borrowed
+            // while... their methods run, which finalization does not).
+            unsafe { <T as ClassBase>::__drop_chain(cell.payload_start()) }
+        }
+        Err(_) => obj.ctx().err_clear(),
+    }
+}
+
+/// `HPy_tp_finalize` slot of `T`.
+pub const fn finalize_def<T: Class>() -> StaticDef {
+    unsafe extern "C" fn trampoline<T: Class>(obj: *mut sys::cpy_PyObject) {
+        // SAFETY: CPython calls this as `tp_finalize`.
+        unsafe { super::trampoline_destructor(obj, finalize::<T>) }
+    }
+    StaticDef::slot(
+        sys::HPy_tp_finalize,
+        super::erase_destructor(finalize::<T>),
+        super::erase_destructor_trampoline(trampoline::<T>),
+    )
+}
+
+/// `__del__` of a class that extends a builtin type, on PyPy: the finalizer
+/// PyPy calls for instances of builtin types' subclasses (its own finalizer
+/// of HPy objects, which calls `tp_finalize`, is for object-shaped ones).
+///
+/// # Safety
+/// Called by the runtime as an `HPyFunc_NOARGS` method of `T`.
+pub unsafe extern "C" fn del_method<T: Class>(ctx: *mut sys::HPyContext, obj: HPy) -> HPy {
+    // SAFETY: the runtime calls this with the call's context and the object.
+    unsafe {
+        super::run_method(ctx, T::NAME, |ctx| {
+            drop_all::<T>(&super::borrow_arg(ctx, obj));
+            Ok(ctx.none().dup().into_raw())
+        })
+    }
+}
+
+/// The `__del__` method of `T` (see [`del_method`]).
+pub const fn del_def<T: Class>() -> StaticDef {
+    unsafe extern "C" fn trampoline<T: Class>(
+        slf: *mut sys::cpy_PyObject,
+        _arg: *mut sys::cpy_PyObject,
+    ) -> *mut sys::cpy_PyObject {
+        // SAFETY: CPython calls this as a METH_NOARGS method.
+        unsafe { super::trampoline_noargs(slf, del_method::<T>) }
+    }
+    StaticDef::method(
+        c"__del__",
+        c"",
+        sys::HPyFunc_NOARGS,
+        super::erase_noargs(del_method::<T>),
+        super::erase_noargs_trampoline(trampoline::<T>),
+    )
+}
+
+/// `Class.__new__` of a class that extends a builtin type: a function of the
+/// module, which the module's exec moves to the class as a `staticmethod`
+/// (on CPython the builtin's `__new__` then accepts the class: its own
+/// `tp_new` is Python's `slot_tp_new`). It calls the class's `#[new]` (its
+/// `tp_new` impl, kept in the definition), or raises as a class without one.
+///
+/// # Safety
+/// Called by the runtime as an `HPyFunc_KEYWORDS` function.
+pub unsafe extern "C" fn new_static<T: Class>(
+    ctx: *mut sys::HPyContext,
+    _module: HPy,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+) -> HPy {
+    // SAFETY: the runtime calls this with the call's context, `nargs`
+    // positional handles at `args` followed by one per keyword name.
+    unsafe {
+        super::run_method(ctx, T::NAME, |ctx| {
+            let def = T::__def();
+            let name = format!("{}.__new__", T::NAME);
+            if nargs == 0 {
+                return Err(exc::TypeError::new_err(format!(
+                    "{name}(): not enough arguments"
+                )));
+            }
+            let cls = super::borrow_arg(ctx, *args);
+            let own = def.type_object(ctx)?;
+            // SAFETY: the handles are open in the live context.
+            let is_subtype =
+                sys::HPy_TypeCheck(ctx.as_raw(), cls.as_raw(), ctx.type_type().as_raw()) != 0
+                    && sys::HPyType_IsSubtype(ctx.as_raw(), cls.as_raw(), own.as_raw()) != 0;
+            if !is_subtype {
+                return Err(exc::TypeError::new_err(format!(
+                    "{name}(X): X is not a type object ({})",
+                    cls.type_name()
+                )));
+            }
+            let new_impl = def.new_impl.load(core::sync::atomic::Ordering::Acquire);
+            if new_impl == 0 {
+                return Err(exc::TypeError::new_err(format!(
+                    "cannot create '{}' instances",
+                    def.qualified_name()
+                )));
+            }
+            let new_impl: super::NewImpl = core::mem::transmute::<usize, super::NewImpl>(new_impl);
+            let rest = args.add(1);
+            let npos = nargs - 1;
+            let kw = if kwnames.is_null() {
+                None
+            } else {
+                let names = super::borrow_arg(ctx, kwnames);
+                let n = names.len()?;
+                let dict = ctx.new_dict()?;
+                for i in 0..n {
+                    let value = super::borrow_arg(ctx, *rest.add(npos + i));
+                    dict.set_item(&names.get_item(i)?, &*value)?;
+                }
+                Some(dict)
+            };
+            let kw_raw = kw.as_ref().map_or(HPy::NULL, Handle::as_raw);
+            let npos = sys::HPy_ssize_t::try_from(npos).unwrap_or(sys::HPy_ssize_t::MAX);
+            Handle::from_raw_result(
+                ctx,
+                new_impl(ctx.as_raw(), cls.as_raw(), rest, npos, kw_raw),
+            )
+            .map(Handle::into_raw)
+        })
+    }
+}
+
+/// The `Class.__new__` module function of `T` (see [`new_static`]).
+pub const fn new_static_def<T: Class>(name: &'static CStr) -> StaticDef {
+    unsafe extern "C" fn trampoline<T: Class>(
+        slf: *mut sys::cpy_PyObject,
+        args: *const *mut sys::cpy_PyObject,
+        nargsf: usize,
+        kwnames: *mut sys::cpy_PyObject,
+    ) -> *mut sys::cpy_PyObject {
+        // SAFETY: CPython calls this as METH_FASTCALL | METH_KEYWORDS.
+        unsafe { super::trampoline_keywords(slf, args, nargsf, kwnames, new_static::<T>) }
+    }
+    StaticDef::method(
+        name,
+        c"",
+        sys::HPyFunc_KEYWORDS,
+        super::erase_keywords(new_static::<T>),
+        super::erase_keywords_trampoline(trampoline::<T>),
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -525,26 +937,85 @@ pub struct ClassDef {
     pub module_path: &'static str,
     /// The docstring.
     pub doc: Option<&'static CStr>,
-    /// The size of the payload (`ClassObject<T>`).
-    pub basicsize: usize,
     /// Whether Python may subclass it.
     pub subclass: bool,
-    /// Whether its struct needs dropping (`core::mem::needs_drop`): if not,
-    /// the class has no `tp_destroy`.
-    pub needs_drop: bool,
-    /// Its `HPy_tp_destroy` slot.
-    pub destroy: &'static StaticDef,
-    /// Its `tp_new` when no `#[new]` is given: `TypeError`.
-    pub no_new: &'static StaticDef,
-    /// Its `tp_traverse`, if its struct has `Field`s (the class is then
-    /// tracked by the garbage collector).
-    pub traverse: Option<&'static StaticDef>,
     /// The properties of its `#[hpy(get, set)]` fields.
     pub properties: &'static [&'static PropertyDef],
+    /// The rest, from the class's `Class` implementation.
+    pub parts: ClassParts,
     /// Where the class is kept once made.
     pub global: Global,
     /// `module.Name`, once made.
     pub qualified_name: OnceLock<CString>,
+    /// On CPython, where the payload starts in the object of a class that
+    /// extends a builtin type (the builtin's size, aligned), once made.
+    pub header: AtomicUsize,
+    /// The `tp_new` impl of `#[new]`, for a class that extends a builtin type
+    /// (whose `__new__` is `Class.__new__`), once made; 0 for none.
+    pub new_impl: AtomicUsize,
+    /// The shared cell of a class without payload.
+    pub payloadless: OnceLock<usize>,
+}
+
+/// What a class's definition takes from its `Class` implementation (see
+/// [`ClassParts::of`]).
+#[derive(Debug)]
+pub struct ClassParts {
+    /// The root of its chain of bases.
+    pub root: Root,
+    /// The HPy shape of its root on CPython.
+    pub shape: sys::HPyType_BuiltinShape,
+    /// The size of the payload (`ClassObject`s of the chain).
+    pub payload_size: usize,
+    /// Whether a struct of the chain needs dropping.
+    pub needs_drop: bool,
+    /// Whether a struct of the chain holds `Field`s (the class is then
+    /// tracked by the garbage collector).
+    pub has_fields: bool,
+    /// The base's type object.
+    pub base_type: for<'c> fn(&'c Context) -> Result<Handle<'c>>,
+    /// The base class's definition (`None` for a builtin base).
+    pub base_def: fn() -> Option<&'static ClassDef>,
+    /// Its `HPy_tp_destroy` slot.
+    pub destroy: &'static StaticDef,
+    /// Its `tp_new` when no `#[new]` is given: `TypeError`.
+    pub no_new: &'static StaticDef,
+    /// Its `tp_traverse`.
+    pub traverse: &'static StaticDef,
+    /// Its `tp_finalize` (for a class that extends a builtin type).
+    pub finalize: &'static StaticDef,
+    /// Its `__del__` (for a class that extends a builtin type, on PyPy).
+    pub del: &'static StaticDef,
+    /// Its `Class.__new__` module function (for a class that extends a builtin type).
+    pub new_static: &'static StaticDef,
+}
+
+impl ClassParts {
+    /// The parts of `T`'s definition.
+    pub const fn of<T: Class>(
+        destroy: &'static StaticDef,
+        no_new: &'static StaticDef,
+        traverse: &'static StaticDef,
+        finalize: &'static StaticDef,
+        del: &'static StaticDef,
+        new_static: &'static StaticDef,
+    ) -> Self {
+        ClassParts {
+            root: <T as ClassBase>::ROOT,
+            shape: <T as ClassBase>::SHAPE,
+            payload_size: <T as ClassBase>::END,
+            needs_drop: <T as ClassBase>::NEEDS_DROP,
+            has_fields: <T as ClassBase>::HAS_FIELDS,
+            base_type: <T::Base as ClassBase>::__type_object,
+            base_def: <T::Base as ClassBase>::__class_def,
+            destroy,
+            no_new,
+            traverse,
+            finalize,
+            del,
+            new_static,
+        }
+    }
 }
 
 impl ClassDef {
@@ -606,21 +1077,58 @@ pub struct StaticMember {
 }
 
 /// The module functions of the static and class methods of the classes of
-/// `module_name` among `submissions`.
+/// `module_name` among `submissions`, and the `Class.__new__` of those that
+/// extend a builtin type.
 pub(crate) fn static_member_defs(
     module_name: &str,
-    submissions: impl Iterator<Item = &'static Submission>,
+    submissions: impl Iterator<Item = &'static Submission> + Clone,
 ) -> impl Iterator<Item = &'static StaticDef> {
-    submissions
+    let in_module = move |def: &ClassDef| def.module.is_none_or(|m| m == module_name);
+    let statics = submissions
+        .clone()
         .flat_map(move |s| match s.item {
-            Contribution::ClassItems(items)
-                if (items.class)().module.is_none_or(|m| m == module_name) =>
-            {
-                items.statics
-            }
+            Contribution::ClassItems(items) if in_module((items.class)()) => items.statics,
             _ => &[],
         })
-        .map(|m| &m.def)
+        .map(|m| &m.def);
+    let all = submissions.clone();
+    let news = submissions.filter_map(move |s| match s.item {
+        Contribution::Class(def) => {
+            let def = def();
+            (in_module(def) && needs_new_static(def, all.clone())).then_some(def.parts.new_static)
+        }
+        _ => None,
+    });
+    statics.chain(news)
+}
+
+/// Whether the class of `def` gets a `Class.__new__`: if it extends a
+/// builtin type with a payload (always: the builtin's `__new__` must accept
+/// it), or `int`/`tuple` and has a `#[new]` (else it keeps the builtin's).
+fn needs_new_static(
+    def: &'static ClassDef,
+    submissions: impl Iterator<Item = &'static Submission>,
+) -> bool {
+    match def.parts.root {
+        Root::Object => false,
+        Root::Builtin => true,
+        Root::Payloadless => items_of(def, submissions).any(|i| {
+            i.defs
+                .iter()
+                .any(|d| d.slot_number() == Some(sys::HPy_tp_new))
+        }),
+    }
+}
+
+/// The `#[hpy_methods]` blocks of the class of `def`.
+fn items_of(
+    def: &'static ClassDef,
+    submissions: impl Iterator<Item = &'static Submission>,
+) -> impl Iterator<Item = &'static ClassItems> {
+    submissions.filter_map(move |s| match s.item {
+        Contribution::ClassItems(items) if core::ptr::eq((items.class)(), def) => Some(items),
+        _ => None,
+    })
 }
 
 /// A property of a class, in the two forms the runtimes need: an HPy getset
@@ -680,13 +1188,15 @@ pub unsafe extern "C" fn no_new<T: Class>(
 }
 
 /// Makes the classes of `module_name` (of the crate at `module_path`), in
-/// the order their crate declared them, and adds them to `module`.
+/// the order their crate declared them (a base class before the classes
+/// that extend it), and adds them to `module`.
 pub(crate) fn make_classes(
     ctx: &Context,
     module: &Handle<'_>,
     module_name: &str,
     submissions: impl Iterator<Item = &'static Submission> + Clone,
 ) -> Result<()> {
+    let mut made: Vec<*const ClassDef> = Vec::new();
     for s in submissions.clone() {
         let Contribution::Class(def) = s.item else {
             continue;
@@ -695,14 +1205,50 @@ pub(crate) fn make_classes(
         if def.module.is_some_and(|m| m != module_name) {
             continue;
         }
-        let items = submissions.clone().filter_map(|s| match s.item {
-            Contribution::ClassItems(items) if core::ptr::eq((items.class)(), def) => Some(items),
-            _ => None,
-        });
-        let ty = make_class(ctx, module, module_name, def, items)?;
-        def.global.store(ctx, &ty);
-        module.set_attr(def.name, &ty)?;
+        make_after_bases(
+            ctx,
+            module,
+            module_name,
+            def,
+            submissions.clone(),
+            &mut made,
+        )?;
     }
+    Ok(())
+}
+
+/// Makes the class of `def` unless `made` has it, after its base class if
+/// that one belongs to this module too.
+fn make_after_bases(
+    ctx: &Context,
+    module: &Handle<'_>,
+    module_name: &str,
+    def: &'static ClassDef,
+    submissions: impl Iterator<Item = &'static Submission> + Clone,
+    made: &mut Vec<*const ClassDef>,
+) -> Result<()> {
+    if made.contains(&core::ptr::from_ref(def)) {
+        return Ok(());
+    }
+    if let Some(base) = (def.parts.base_def)() {
+        let here = base.module.is_none_or(|m| m == module_name)
+            && submissions.clone().any(|s| match s.item {
+                Contribution::Class(d) => core::ptr::eq(d(), base),
+                _ => false,
+            });
+        if here {
+            make_after_bases(ctx, module, module_name, base, submissions.clone(), made)?;
+        } else if base.global.try_load(ctx).is_none() {
+            return Err(exc::ImportError::new_err(format!(
+                "the class {} extends {}, which is made when its module is imported: import that module first",
+                def.name, base.name
+            )));
+        }
+    }
+    let ty = make_class(ctx, module, module_name, def, items_of(def, submissions))?;
+    def.global.store(ctx, &ty);
+    module.set_attr(def.name, &ty)?;
+    made.push(def);
     Ok(())
 }
 
@@ -716,8 +1262,11 @@ fn make_class<'ctx>(
     let qualified = def
         .qualified_name
         .get_or_init(|| CString::new(format!("{module_name}.{}", def.name)).unwrap_or_default());
+    let cpython = ctx.runtime() == crate::Runtime::CPython;
+    let parts = &def.parts;
     let mut defines: Vec<*mut sys::HPyDef> = Vec::new();
     let mut has_new = false;
+    let mut new_impl = 0;
     let mut properties: Vec<&'static PropertyDef> = def.properties.to_vec();
     let mut rebind: Vec<&'static CStr> = Vec::new();
     let mut statics: Vec<&'static StaticMember> = Vec::new();
@@ -725,14 +1274,20 @@ fn make_class<'ctx>(
         rebind.extend(i.rebind);
         statics.extend(i.statics);
         for d in i.defs {
-            has_new |= d.slot_number() == Some(sys::HPy_tp_new);
+            if d.slot_number() == Some(sys::HPy_tp_new) {
+                has_new = true;
+                if parts.root != Root::Object {
+                    // `Class.__new__` calls it.
+                    new_impl = d.slot_impl_addr();
+                    continue;
+                }
+            }
             defines.push(d.fresh_ptr());
         }
         properties.extend(i.properties);
     }
-    let getsets = ctx.runtime() == crate::Runtime::CPython;
     for p in &properties {
-        if getsets {
+        if cpython {
             defines.push(p.getset.as_ptr());
         } else {
             defines.extend(
@@ -743,63 +1298,172 @@ fn make_class<'ctx>(
             );
         }
     }
-    if !has_new {
-        defines.push(def.no_new.as_ptr());
-    }
-    if def.needs_drop {
-        defines.push(def.destroy.as_ptr());
-    }
-    if let Some(traverse) = def.traverse {
-        defines.push(traverse.as_ptr());
+    // Dropping the structs: `tp_destroy` for the object shape; for a builtin
+    // type `tp_finalize` (on PyPy also `__del__`), as HPy 0.9's `tp_dealloc`
+    // for a type with `tp_destroy` or `tp_traverse` frees the object without
+    // the builtin's own `tp_dealloc` (leaking a list's items, a str's
+    // characters, an exception's arguments).
+    let del_method = parts.root != Root::Object && parts.needs_drop && !cpython;
+    if parts.root == Root::Object {
+        if !has_new {
+            defines.push(parts.no_new.as_ptr());
+        }
+        if parts.needs_drop {
+            defines.push(parts.destroy.as_ptr());
+        }
+        if parts.has_fields {
+            defines.push(parts.traverse.as_ptr());
+        }
+    } else if parts.needs_drop {
+        defines.push(parts.finalize.as_ptr());
+        if del_method {
+            defines.push(parts.del.as_ptr());
+        }
     }
     defines.push(core::ptr::null_mut());
     let mut flags = sys::HPy_TPFLAGS_DEFAULT;
-    if def.traverse.is_some() {
+    if parts.root == Root::Object && parts.has_fields {
         flags |= sys::HPy_TPFLAGS_HAVE_GC;
     }
     if def.subclass {
         flags |= sys::HPy_TPFLAGS_BASETYPE;
     }
-    let basicsize = i32::try_from(def.basicsize)
+    // The layout: on CPython HPy puts the payload after the builtin's fields
+    // (its shape's header); an exception type has no HPy shape, so the class is
+    // "legacy" and the payload goes after the exception's own size, aligned.
+    // Elsewhere every class has the object shape (HPy's storage, apart from
+    // the builtin's fields).
+    let base = (parts.base_type)(ctx)?;
+    let mut header = 0;
+    let (shape, payload) = match parts.root {
+        Root::Object => (sys::HPyType_BuiltinShape_Object, parts.payload_size),
+        Root::Payloadless if cpython => (parts.shape, 0),
+        Root::Payloadless => (sys::HPyType_BuiltinShape_Object, 0),
+        Root::Builtin if !cpython => (sys::HPyType_BuiltinShape_Object, parts.payload_size),
+        Root::Builtin => {
+            let size = base.get_attr("__basicsize__")?.extract::<usize>()?;
+            header = size.div_ceil(PAYLOAD_ALIGN) * PAYLOAD_ALIGN;
+            def.header.store(header, Ordering::Relaxed);
+            if parts.shape == sys::HPyType_BuiltinShape_Legacy {
+                (parts.shape, header + parts.payload_size)
+            } else {
+                (parts.shape, parts.payload_size)
+            }
+        }
+    };
+    let basicsize = i32::try_from(payload)
         .map_err(|_| exc::OverflowError::new_err("the class's struct is too large"))?;
     let mut spec = sys::HPyType_Spec {
         name: qualified.as_ptr(),
         basicsize,
         itemsize: 0,
         flags,
-        builtin_shape: sys::HPyType_BuiltinShape_Object,
+        builtin_shape: shape,
         legacy_slots: core::ptr::null_mut(),
         // The runtime keeps pointers into the definitions for the type's life.
         defines: Box::leak(defines.into_boxed_slice()).as_mut_ptr(),
         doc: def.doc.map_or(core::ptr::null(), CStr::as_ptr),
     };
-    // SAFETY: the context is live; the spec and everything it points to are
-    // valid (and leaked: the type keeps them); NULL params mean `object` as base.
-    let ty = unsafe {
-        Handle::from_raw_result(
-            ctx,
-            sys::HPyType_FromSpec(ctx.as_raw(), &mut spec, core::ptr::null_mut()),
-        )
-    }?;
+    let mut params = [
+        sys::HPyType_SpecParam {
+            kind: sys::HPyType_SpecParam_Base,
+            object: base.as_raw(),
+        },
+        sys::HPyType_SpecParam {
+            kind: sys::HPyType_SpecParam_Kind(0),
+            object: HPy::NULL,
+        },
+    ];
+    let mut make = || {
+        // SAFETY: the context is live; the spec, the parameters and everything
+        // they point to are valid (the definitions are leaked: the type keeps
+        // them).
+        unsafe {
+            Handle::from_raw_result(
+                ctx,
+                sys::HPyType_FromSpec(ctx.as_raw(), &mut spec, params.as_mut_ptr()),
+            )
+        }
+    };
+    let ty = if del_method {
+        // PyPy warns that "a __del__ method added to an existing type will not
+        // be called": it is (a builtin subclass's finalizer calls it).
+        without_warnings(ctx, make)?
+    } else {
+        make()?
+    };
+    if parts.root == Root::Builtin && cpython {
+        let size = ty.get_attr("__basicsize__")?.extract::<usize>()?;
+        if size != header + parts.payload_size {
+            return Err(exc::SystemError::new_err(format!(
+                "the layout of {} is not what hpy-rs expects: {size} bytes, not {} + {}",
+                def.name, header, parts.payload_size
+            )));
+        }
+    }
+    if parts.root != Root::Object && (parts.root == Root::Builtin || has_new) {
+        def.new_impl.store(new_impl, Ordering::Release);
+        install_new(ctx, module, &ty, parts.new_static)?;
+    }
     rebind_dunders(ctx, &ty, &rebind)?;
     install_static_members(ctx, module, module_name, &ty, &statics)?;
-    if !getsets {
+    if !cpython {
         install_properties(ctx, &ty, &properties)?;
-        if !def.subclass {
-            let message = format!(
+        let refusal = if !def.subclass {
+            Some(format!(
                 "type '{}' is not an acceptable base type",
                 qualified.to_string_lossy()
-            );
-            refuse_subclasses(ctx, &ty, &message)?;
-        } else if def.needs_drop && ctx.runtime() == crate::Runtime::PyPy {
-            let message = format!(
+            ))
+        } else if parts.root == Root::Builtin {
+            Some(format!(
+                "type '{}' cannot be subclassed in Python on PyPy 7.3: PyPy makes the instances of a Python subclass of an HPy type that extends a builtin type without their HPy storage (descr_new_subtype)",
+                qualified.to_string_lossy()
+            ))
+        } else if parts.needs_drop && ctx.runtime() == crate::Runtime::PyPy {
+            Some(format!(
                 "type '{}' cannot be subclassed on PyPy 7.3: its struct needs dropping, and PyPy aborts when an instance of a Python subclass of an HPy type with tp_destroy dies (W_HPyObject._finalize_)",
                 qualified.to_string_lossy()
-            );
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
             refuse_subclasses(ctx, &ty, &message)?;
         }
     }
     Ok(ty)
+}
+
+/// Runs `f` with Python's warnings ignored.
+fn without_warnings<R>(ctx: &Context, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    let warnings = ctx.import_module("warnings")?;
+    let guard = warnings.call_method("catch_warnings", ())?;
+    guard.call_method("__enter__", ())?;
+    let ignore = warnings.call_method("simplefilter", ("ignore",));
+    let result = ignore.and_then(|_| f());
+    let none = ctx.none();
+    let exit = guard.call_method("__exit__", (&*none, &*none, &*none));
+    let value = result?;
+    exit?;
+    Ok(value)
+}
+
+/// Moves `Class.__new__` (see [`new_static`]) from the module to the class,
+/// as a `staticmethod`.
+fn install_new(
+    ctx: &Context,
+    module: &Handle<'_>,
+    ty: &Handle<'_>,
+    new_static: &'static StaticDef,
+) -> Result<()> {
+    let name = new_static
+        .method_name()
+        .and_then(|n| n.to_str().ok())
+        .unwrap_or_default();
+    let f = module.get_attr(name)?;
+    let wrapped = ctx.builtins().get_item("staticmethod")?.call1(&f)?;
+    ty.set_attr("__new__", &wrapped)?;
+    module.del_attr(name)
 }
 
 /// Makes a class statement that derives from `ty` fail with `TypeError:
@@ -1051,24 +1715,60 @@ impl<E: Into<Error>> IntoSetResult for core::result::Result<(), E> {
     }
 }
 
-/// What a `#[new]` function may return: the struct, or a `Result` of it.
-pub trait IntoNew<T> {
-    /// The struct, or the error.
-    fn into_new(self) -> Result<T>;
+/// What a `#[new]` function may return: what makes an instance
+/// ([`Init`](crate::class::base::Init): the struct, `(Self, base args)`,
+/// `(Self, Base)`), or a `Result` of that.
+pub trait IntoNew<T: Class> {
+    /// What makes the instance.
+    type Init: crate::class::base::Init<T>;
+    /// It, or the error.
+    fn into_new(self) -> Result<Self::Init>;
 }
 
-impl<T: Class> IntoNew<T> for T {
+impl<T: Class> IntoNew<T> for T
+where
+    T: crate::class::base::Init<T>,
+{
+    type Init = T;
+
     #[inline(always)]
     fn into_new(self) -> Result<T> {
         Ok(self)
     }
 }
 
-impl<T: Class, E: Into<Error>> IntoNew<T> for core::result::Result<T, E> {
+impl<T: Class, I> IntoNew<T> for (T, I)
+where
+    (T, I): crate::class::base::Init<T>,
+{
+    type Init = (T, I);
+
     #[inline(always)]
-    fn into_new(self) -> Result<T> {
-        self.map_err(Into::into)
+    fn into_new(self) -> Result<(T, I)> {
+        Ok(self)
     }
+}
+
+impl<T: Class, R: IntoNew<T>, E: Into<Error>> IntoNew<T> for core::result::Result<R, E> {
+    type Init = R::Init;
+
+    #[inline(always)]
+    fn into_new(self) -> Result<R::Init> {
+        self.map_err(Into::into)?.into_new()
+    }
+}
+
+/// A new instance of `ty` (`T`'s class or a subclass) made by `init`.
+///
+/// # Safety
+/// `ty` must be `T`'s class or a subclass of it.
+#[inline]
+pub unsafe fn new_instance_of<'ctx, T: Class>(
+    ctx: &'ctx Context,
+    ty: &Handle<'_>,
+    init: impl crate::class::base::Init<T>,
+) -> Result<Handle<'ctx>> {
+    init.__create(ctx, ty)
 }
 
 // ---------------------------------------------------------------------------
@@ -1298,3 +1998,15 @@ pub(crate) fn rebind_dunders(
     }
     Ok(())
 }
+
+/// A class's struct must be `Send`, unless the class is `unsendable`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `Send`: the struct of a #[hpy_class] must be `Send`, or the class `#[hpy_class(unsendable)]`",
+    label = "not `Send`"
+)]
+pub trait SendClass {}
+
+impl<T: Send> SendClass for T {}
+
+/// Checks at compile time that `T` is [`SendClass`].
+pub const fn assert_send<T: SendClass>() {}

@@ -121,6 +121,19 @@ impl StaticDef {
         }
     }
 
+    /// The address of a slot definition's impl (0 for other kinds).
+    pub(crate) fn slot_impl_addr(&'static self) -> usize {
+        // SAFETY: as in `fresh_ptr`; a slot definition's impl is never written.
+        unsafe {
+            let def = &*self.0.get();
+            if def.kind == sys::HPyDef_Kind_Slot {
+                def.u.slot.impl_.map_or(0, |f| f as usize)
+            } else {
+                0
+            }
+        }
+    }
+
     /// The name of a method definition (`None` for other kinds), for a
     /// definition that is not `'static`.
     ///

@@ -287,6 +287,42 @@ macro_rules! slot_signatures {
     (@result $a:ident, $res:ty) => { $a.result };
 }
 
+/// `HPyFunc_DESTRUCTOR` impl (`tp_finalize`).
+pub type DestructorImpl = unsafe extern "C" fn(*mut HPyContext, HPy);
+/// CPython's side of `HPyFunc_DESTRUCTOR`.
+pub type DestructorTrampoline = unsafe extern "C" fn(*mut cpy_PyObject);
+
+/// `(HPyCFunction)impl` for a `HPyFunc_DESTRUCTOR` impl.
+#[inline(always)]
+pub const fn erase_destructor(f: DestructorImpl) -> sys::HPyCFunction {
+    // SAFETY: the runtime calls it back with the signature stored next to it.
+    Some(unsafe { core::mem::transmute::<DestructorImpl, RawCFunction>(f) })
+}
+
+/// `(cpy_PyCFunction)trampoline` for a `HPyFunc_DESTRUCTOR` trampoline.
+#[inline(always)]
+pub const fn erase_destructor_trampoline(f: DestructorTrampoline) -> sys::cpy_PyCFunction {
+    // SAFETY: CPython calls it as `tp_finalize`, the signature it has.
+    Some(unsafe { core::mem::transmute::<DestructorTrampoline, RawPyCFunction>(f) })
+}
+
+/// Body of a `HPyFunc_DESTRUCTOR` trampoline.
+///
+/// # Safety
+/// Called by CPython as `tp_finalize`.
+#[inline(always)]
+pub unsafe fn trampoline_destructor(arg0: *mut cpy_PyObject, impl_: DestructorImpl) {
+    let mut a = sys::_HPyFunc_args_DESTRUCTOR { arg0 };
+    // SAFETY: `a` is the argument struct of this signature, `impl_` an impl of it.
+    unsafe {
+        call_real(
+            sys::HPyFunc_DESTRUCTOR,
+            erase_destructor(impl_),
+            (&raw mut a).cast(),
+        )
+    };
+}
+
 /// A trampoline's argument as its argument struct stores it: the same value,
 /// or CPython's `int op` as `HPy_RichCmpOp`.
 trait PackArg<T> {

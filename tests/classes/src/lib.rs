@@ -4,6 +4,7 @@
 
 use hpy::hpy_module;
 
+mod bases;
 mod counter;
 mod fields;
 mod protocols;
