@@ -511,6 +511,8 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
     let frozen = opts.frozen;
     let subclass = opts.subclass;
     let unsendable = opts.unsendable;
+    let dict = opts.dict;
+    let weakref = opts.weakref;
     let has_fields = !object_fields.is_empty();
     let doc = optional_c_str(&doc, ident.span())?;
     let (base, builtin_base) = base_of(opts.extends.as_ref());
@@ -554,6 +556,10 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
             "the base class is not `#[hpy_class(subclass)]`: no class may extend it",
         );
         const _: () = ::core::assert!(
+            !<#base as ::hpy::ClassBase>::DICT_OR_WEAKREF,
+            "no class may extend a class with `dict` or `weakref` (on CPython that class is a Python subclass of its HPy type); give the subclass the option instead",
+        );
+        const _: () = ::core::assert!(
             !(<#base as ::hpy::ClassBase>::IS_CLASS
                 && ::core::matches!(<#base as ::hpy::ClassBase>::ROOT, ::hpy::class::base::Root::Builtin)),
             "a class cannot extend a class that extends a builtin type: PyPy 7.3 cannot make its instances",
@@ -592,6 +598,8 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                 const FROZEN: bool = #frozen;
                 const SUBCLASS: bool = #subclass;
                 const UNSENDABLE: bool = #unsendable;
+                const DICT: bool = #dict;
+                const WEAKREF: bool = #weakref;
                 type Base = #base;
                 const OFFSET: usize =
                     ::hpy::impl_::offset_after::<#ident>(<#base as ::hpy::ClassBase>::END);
@@ -611,6 +619,8 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                         module_path: ::core::module_path!(),
                         doc: #doc,
                         subclass: #subclass,
+                        dict: #dict,
+                        weakref: #weakref,
                         properties: &[#(&#field_defs),*],
                         parts: ::hpy::impl_::ClassParts::of::<#ident>(
                             &DESTROY, &NO_NEW, &TRAVERSE, &FINALIZE, &DEL, &NEW_STATIC,

@@ -63,6 +63,10 @@ pub unsafe trait ClassBase: 'static {
     /// Whether this is a class (not a builtin type).
     #[doc(hidden)]
     const IS_CLASS: bool;
+    /// Whether this is a class with `dict` or `weakref` (which no class may
+    /// extend: on CPython such a class is a Python subclass of its HPy type).
+    #[doc(hidden)]
+    const DICT_OR_WEAKREF: bool;
     /// Whether a struct of the chain holds `Field`s.
     #[doc(hidden)]
     const HAS_FIELDS: bool;
@@ -107,6 +111,7 @@ unsafe impl<T: Class> ClassBase for T {
     const END: usize = T::OFFSET + size_of::<ClassObject<T>>();
     const SUBCLASS: bool = T::SUBCLASS;
     const IS_CLASS: bool = true;
+    const DICT_OR_WEAKREF: bool = T::DICT || T::WEAKREF;
     const HAS_FIELDS: bool = T::HAS_FIELDS || <T::Base as ClassBase>::HAS_FIELDS;
     const NEEDS_DROP: bool = core::mem::needs_drop::<T>() || <T::Base as ClassBase>::NEEDS_DROP;
     const SHAPE: sys::HPyType_BuiltinShape = <T::Base as ClassBase>::SHAPE;
@@ -156,6 +161,7 @@ macro_rules! builtin_base {
             const END: usize = 0;
             const SUBCLASS: bool = true;
             const IS_CLASS: bool = false;
+            const DICT_OR_WEAKREF: bool = false;
             const HAS_FIELDS: bool = false;
             const NEEDS_DROP: bool = false;
             const SHAPE: sys::HPyType_BuiltinShape = sys::$shape;

@@ -95,6 +95,10 @@ pub unsafe trait Class: Sized + 'static {
     /// Whether the struct may only be used in the thread that made it
     /// (`#[hpy_class(unsendable)]`).
     const UNSENDABLE: bool;
+    /// Whether instances have a `__dict__` (`#[hpy_class(dict)]`).
+    const DICT: bool;
+    /// Whether instances can be weakly referenced (`#[hpy_class(weakref)]`).
+    const WEAKREF: bool;
     /// What the class extends: [`base::Object`], a builtin type
     /// ([`base::Float`], [`base::Exception`], ...), or another class.
     type Base: ClassBase;

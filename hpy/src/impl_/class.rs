@@ -545,7 +545,7 @@ pub unsafe fn drop_level<T: Class>(payload: *const u8) {
     }
     cell.state.set(UNINIT);
     if T::UNSENDABLE && cell.thread.get() != thread_id() {
-        super::report_unraisable_panic(
+        super::report_unraisable(
             &format!("{}.__del__", T::NAME),
             &format!(
                 "{} is unsendable, but it dies in another thread than the one that made it: its struct is leaked, not dropped",
@@ -939,6 +939,10 @@ pub struct ClassDef {
     pub doc: Option<&'static CStr>,
     /// Whether Python may subclass it.
     pub subclass: bool,
+    /// Whether its instances have a `__dict__`.
+    pub dict: bool,
+    /// Whether its instances can be weakly referenced.
+    pub weakref: bool,
     /// The properties of its `#[hpy(get, set)]` fields.
     pub properties: &'static [&'static PropertyDef],
     /// The rest, from the class's `Class` implementation.
@@ -1325,7 +1329,10 @@ fn make_class<'ctx>(
     if parts.root == Root::Object && parts.has_fields {
         flags |= sys::HPy_TPFLAGS_HAVE_GC;
     }
-    if def.subclass {
+    // With `dict` or `weakref`, on CPython the class Python sees is a Python
+    // subclass of this type (see `with_dict_and_weakref`).
+    let managed = cpython && (def.dict || def.weakref);
+    if def.subclass || managed {
         flags |= sys::HPy_TPFLAGS_BASETYPE;
     }
     // The layout: on CPython HPy puts the payload after the builtin's fields
@@ -1407,6 +1414,17 @@ fn make_class<'ctx>(
     }
     rebind_dunders(ctx, &ty, &rebind)?;
     install_static_members(ctx, module, module_name, &ty, &statics)?;
+    if managed {
+        let visible = with_dict_and_weakref(ctx, &ty, module_name, def)?;
+        if !def.subclass {
+            let message = format!(
+                "type '{}' is not an acceptable base type",
+                qualified.to_string_lossy()
+            );
+            refuse_subclasses(ctx, &visible, &message)?;
+        }
+        return Ok(visible);
+    }
     if !cpython {
         install_properties(ctx, &ty, &properties)?;
         let refusal = if !def.subclass {
@@ -1432,6 +1450,35 @@ fn make_class<'ctx>(
         }
     }
     Ok(ty)
+}
+
+/// The class Python sees for a class with `dict` or `weakref` on CPython: a
+/// Python subclass of its HPy type `ty`, with `__slots__` of `__dict__`
+/// and/or `__weakref__`. HPy 0.9 has no sound way to give an HPy type
+/// these: its `tp_dealloc` (for a type with `tp_destroy` or `tp_traverse`)
+/// neither clears weak references (they would point to freed memory) nor
+/// releases the dict, while a Python subclass's `tp_dealloc` does both and
+/// then calls the HPy type's. (PyPy's HPy objects have both anyway.)
+fn with_dict_and_weakref<'c>(
+    ctx: &'c Context,
+    ty: &Handle<'c>,
+    module_name: &str,
+    def: &ClassDef,
+) -> Result<Handle<'c>> {
+    let dict = ctx.new_str("__dict__")?;
+    let weakref = ctx.new_str("__weakref__")?;
+    let slots = match (def.dict, def.weakref) {
+        (true, true) => ctx.new_tuple(&[&dict, &weakref])?,
+        (true, false) => ctx.new_tuple(&[&dict])?,
+        _ => ctx.new_tuple(&[&weakref])?,
+    };
+    let namespace = ctx.new_dict()?;
+    namespace.set_item("__slots__", &slots)?;
+    namespace.set_item("__module__", module_name)?;
+    namespace.set_item("__qualname__", def.name)?;
+    namespace.set_item("__doc__", &ty.get_attr("__doc__")?)?;
+    let bases = ctx.new_tuple(&[ty])?;
+    ctx.type_type().call((def.name, &bases, &namespace))
 }
 
 /// Runs `f` with Python's warnings ignored.

@@ -96,6 +96,14 @@ pub fn report_unraisable_panic(what: &str, payload: &(dyn core::any::Any + Send)
     }
 }
 
+/// Reports a problem that no exception can carry (in a destructor) on
+/// stderr, as CPython reports an "unraisable" exception.
+#[cold]
+pub fn report_unraisable(what: &str, message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "Exception ignored in {what}: {message}");
+}
+
 fn backtrace_requested() -> bool {
     std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0")
 }
