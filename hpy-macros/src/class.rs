@@ -970,6 +970,23 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
                         });
                         defs.push(def);
                     }
+                    Dunder::Init => {
+                        if m.receiver == Receiver::None || m.receiver == Receiver::Cls {
+                            return Err(syn::Error::new(
+                                span,
+                                "`__init__` takes the instance first: `&self`, `&mut self` or `slf` (the struct itself comes from `#[new]`)",
+                            ));
+                        }
+                        m.is_init = true;
+                        m.convention = Convention::Keywords;
+                        m.err_name = format!("{class_name}.__init__");
+                        let block = method_def_block(&m)?;
+                        statics.push(quote! {
+                            #[allow(non_upper_case_globals)]
+                            static #def: ::hpy::impl_::StaticDef = #block;
+                        });
+                        defs.push(def);
+                    }
                     Dunder::Call | Dunder::Next | Dunder::Method => {
                         if m.receiver == Receiver::None {
                             return Err(syn::Error::new(

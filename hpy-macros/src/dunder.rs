@@ -55,6 +55,8 @@ pub(crate) enum Dunder {
     InPlace(&'static str),
     /// `__next__`: a method whose `None` raises `StopIteration`.
     Next,
+    /// `__init__` (`tp_init`).
+    Init,
     /// A dunder without a slot: a method, re-bound after the type exists.
     Method,
 }
@@ -118,11 +120,7 @@ pub(crate) fn classify(name: &str, span: Span) -> syn::Result<Option<Dunder>> {
         "__ipow__" => Dunder::InPlace("nb_inplace_power"),
         "__next__" => Dunder::Next,
         "__new__" => return refuse("write `#[new] fn new(...) -> Self` instead of `__new__`"),
-        "__init__" => {
-            return refuse(
-                "a class is initialised by its `#[new]`: it returns the struct (there is no `__init__`)",
-            );
-        }
+        "__init__" => Dunder::Init,
         "__del__" => return refuse("implement `Drop` for the struct instead of `__del__`"),
         "__traverse__" | "__clear__" => {
             return refuse("the garbage collector's slots are made from the struct's `Field`s");
@@ -474,7 +472,39 @@ pub(crate) fn simple_slot(m: &Method, d: Dunder, span: Span) -> syn::Result<Vec<
         }
         Dunder::GetItem => {
             arity(m, 1, "the key", span)?;
-            vec![mk(binary_sig("mp_subscript", false), 1, &into_return)]
+            // `sq_item` too, as CPython gives a Python class with
+            // `__getitem__`: iteration by index (`for x in obj`,
+            // `reversed(obj)` with `__len__`) then works as on PyPy, which
+            // finds `__getitem__` by name (the exec leaves `sq_item` out there:
+            // PyPy would make it the `__getitem__`).
+            let h1 = format_ident!("__hpy_a1");
+            let (holders, args) = arguments(m, &[quote!(#h1)], false);
+            let wrapped = into_return(call(m, &recv_arg, &args));
+            let sq_item = slot_def(
+                &Slot {
+                    slot: "sq_item",
+                    params: quote!(a0: ::hpy::impl_::sys::HPy, a1: ::hpy::impl_::sys::HPy_ssize_t),
+                    ret: hpy(),
+                    error_value: None,
+                    tramp_params: quote!(a0: *mut ::hpy::impl_::sys::cpy_PyObject, a1: ::hpy::impl_::sys::HPy_ssize_t),
+                    tramp_args: quote!(a0, a1,),
+                    tramp_ret: cpy(),
+                    kind: "ssizearg",
+                },
+                name,
+                &markers([m]),
+                quote! {
+                    #bind0
+                    let #h1 = ctx.new_int(a1)?;
+                    #recv_bind
+                    #holders
+                    #wrapped
+                },
+            );
+            vec![
+                mk(binary_sig("mp_subscript", false), 1, &into_return),
+                sq_item,
+            ]
         }
         Dunder::Contains => {
             arity(m, 1, "the item", span)?;

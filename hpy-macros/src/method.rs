@@ -145,6 +145,8 @@ pub(crate) struct Method {
     pub(crate) self_ty: Option<Type>,
     /// `#[new]`: a `tp_new` slot that makes an instance of what it returns.
     pub(crate) is_new: bool,
+    /// `__init__` (`tp_init`): parsed as `#[new]` is, returns `()`.
+    pub(crate) is_init: bool,
     /// The name errors use (`norm`, or `Point.norm` for a method).
     pub(crate) err_name: String,
     /// `__call__`: the KEYWORDS function is the class's `tp_call` slot.
@@ -526,6 +528,7 @@ pub(crate) fn analyze_in(
         receiver,
         self_ty: self_ty.cloned(),
         is_new: false,
+        is_init: false,
         call_slot: false,
         iter_next: false,
         operand: false,
@@ -1022,6 +1025,28 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                 }
             };
             let call = quote!(#call_path(#recv_arg #ctx_arg #(#args),*));
+            if m.is_init {
+                let spec = quote! {
+                    static SPEC: ::hpy::impl_::KeywordSpec = ::hpy::impl_::KeywordSpec {
+                        func: #name,
+                        params: &[#(#names),*],
+                        positional_only: #positional_only,
+                        max_positional: #max_positional,
+                        required: &[#(#required),*],
+                        var_positional: #var_positional,
+                        var_keyword: #var_keyword,
+                    };
+                };
+                return Ok(init_def_block(
+                    name,
+                    &spec,
+                    &params_mod,
+                    &recv_bind,
+                    &parse,
+                    &binds,
+                    &call,
+                ));
+            }
             if m.is_new {
                 return new_def_block(
                     m,
@@ -1220,6 +1245,59 @@ fn new_def_block(
             ::hpy::impl_::erase_new_trampoline(__hpy_trampoline),
         )
     }})
+}
+
+/// The `tp_init` slot of an `__init__` method: its arguments (an array and a
+/// dict) are parsed as a KEYWORDS call's; it returns `()` or `Result<()>`.
+fn init_def_block(
+    name: &str,
+    spec: &TokenStream,
+    params_mod: &TokenStream,
+    recv_bind: &TokenStream,
+    parse: &TokenStream,
+    binds: &[TokenStream],
+    call: &TokenStream,
+) -> TokenStream {
+    let sys = quote!(::hpy::impl_::sys);
+    quote! {{
+        unsafe extern "C" fn __hpy_impl(
+            ctx: *mut #sys::HPyContext,
+            _self: #sys::HPy,
+            args: *const #sys::HPy,
+            nargs: #sys::HPy_ssize_t,
+            kw: #sys::HPy,
+        ) -> ::core::ffi::c_int {
+            #spec
+            #params_mod
+            // SAFETY: the runtime calls `tp_init` with the context of the call,
+            // the instance, `nargs` positional handles at `args` and a dict (or
+            // NULL) of keywords, all borrowed for the call.
+            unsafe {
+                ::hpy::impl_::run_inquiry(ctx, #name, |ctx| {
+                    let __hpy_call = ::hpy::impl_::dict_call(ctx, args, nargs, kw)?;
+                    let (args, nargs, kwnames) =
+                        (__hpy_call.args(), __hpy_call.nargs(), __hpy_call.kwnames());
+                    #recv_bind
+                    #parse
+                    #(#binds)*
+                    ::hpy::impl_::IntoSetResult::into_set_result(#call)
+                })
+            }
+        }
+        unsafe extern "C" fn __hpy_trampoline(
+            self_: *mut #sys::cpy_PyObject,
+            args: *mut #sys::cpy_PyObject,
+            kw: *mut #sys::cpy_PyObject,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: CPython calls this as `tp_init`.
+            unsafe { ::hpy::impl_::trampoline_init(self_, args, kw, __hpy_impl) }
+        }
+        ::hpy::impl_::StaticDef::slot(
+            #sys::HPy_tp_init,
+            ::hpy::impl_::erase_init(__hpy_impl),
+            ::hpy::impl_::erase_init_trampoline(__hpy_trampoline),
+        )
+    }}
 }
 
 /// The expression that converts the argument handle `h` to parameter

@@ -536,3 +536,66 @@ def test_cycles_through_python_subclass_instances_are_collected(classes):
     gc.collect()
     gc.collect()
     assert ref() is None
+
+
+# ---------------------------------------------------------------------------
+# Sequences by index, __init__, and PyPy's finalizer limit
+
+
+def test_getitem_and_len_make_a_sequence(classes):
+    s = classes.Squares(4)
+    assert list(s) == [0, 1, 4, 9]  # iteration by index, as for a Python class
+    assert list(reversed(s)) == [9, 4, 1, 0]
+    assert 9 in s and 2 not in s
+    assert s[3] == 9
+    with pytest.raises(IndexError, match="Squares index out of range"):
+        s[-1]  # the key as given: no length added (as for a Python class)
+    assert list(classes.Squares(0)) == []
+
+
+def test_init(classes):
+    a = classes.Account("ann", 5)
+    assert (a.owner, a.balance, a.inits) == ("ann", 5, 1)
+    a.__init__("bob")  # runs again, on the same struct
+    assert (a.owner, a.balance, a.inits) == ("bob", 0, 2)
+    assert classes.Account(owner="cy", balance=2).balance == 2
+
+
+@pytest.mark.parametrize("args, exc, message", [
+    ((), TypeError, r"^Account\.__init__\(\) missing 1 required positional argument: 'owner'$"),
+    (("x", -1), ValueError, r"^a balance cannot be negative$"),
+    (("x", "y"), TypeError, r"^Account\.__init__\(\) argument 'balance' must be int, not str$"),
+    (("x", 1, 2), TypeError, r"^Account\.__init__\(\) takes from 1 to 2 positional arguments but 3 were given$"),
+])
+def test_init_errors(classes, args, exc, message):
+    with pytest.raises(exc, match=message):
+        classes.Account(*args)
+
+
+@pytest.mark.skipif(IS_PYPY, reason="Account needs dropping: Python subclasses are refused on PyPy 7.3")
+def test_init_of_a_python_subclass(classes):
+    class Sub(classes.Account):
+        def __init__(self, owner):
+            super().__init__(owner.upper(), 10)
+
+    s = Sub("z")
+    assert (s.owner, s.balance, s.inits) == ("Z", 10, 1)
+
+
+def test_python_subclass_with_del(classes):
+    if IS_PYPY:
+        with pytest.raises(TypeError, match="cannot have __del__ on PyPy 7.3"):
+            class Refused(classes.Point):
+                def __del__(self):
+                    pass
+        return
+    deleted = []
+
+    class WithDel(classes.Point):
+        def __del__(self):
+            deleted.append(self.norm())
+
+    w = WithDel(3, 4)
+    del w
+    gc.collect()
+    assert deleted == [5.0]

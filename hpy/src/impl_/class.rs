@@ -1278,6 +1278,10 @@ fn make_class<'ctx>(
         rebind.extend(i.rebind);
         statics.extend(i.statics);
         for d in i.defs {
+            if !cpython && d.slot_number() == Some(sys::HPy_sq_item) {
+                // See `__getitem__` in the macros: PyPy finds it by name.
+                continue;
+            }
             if d.slot_number() == Some(sys::HPy_tp_new) {
                 has_new = true;
                 if parts.root != Root::Object {
@@ -1421,7 +1425,7 @@ fn make_class<'ctx>(
                 "type '{}' is not an acceptable base type",
                 qualified.to_string_lossy()
             );
-            refuse_subclasses(ctx, &visible, &message)?;
+            refuse_subclasses(ctx, &visible, &message, false)?;
         }
         return Ok(visible);
     }
@@ -1446,7 +1450,13 @@ fn make_class<'ctx>(
             None
         };
         if let Some(message) = refusal {
-            refuse_subclasses(ctx, &ty, &message)?;
+            refuse_subclasses(ctx, &ty, &message, false)?;
+        } else if ctx.runtime() == crate::Runtime::PyPy {
+            let message = format!(
+                "a Python subclass of '{}' cannot have __del__ on PyPy 7.3: PyPy aborts when it finalizes an instance of a Python subclass of an HPy type (W_HPyObject._finalize_)",
+                qualified.to_string_lossy()
+            );
+            refuse_subclasses(ctx, &ty, &message, true)?;
         }
     }
     Ok(ty)
@@ -1519,12 +1529,24 @@ fn install_new(
 /// CPython's message; and for a subclassable class whose struct needs
 /// dropping on PyPy, whose finalizer aborts for instances of Python
 /// subclasses of HPy types (`W_HPyObject._finalize_` asserts that the
-/// object's type is an HPy type).
-fn refuse_subclasses(ctx: &Context, ty: &Handle<'_>, message: &str) -> Result<()> {
+/// object's type is an HPy type). With `only_with_del`, only subclasses
+/// that have a `__del__` are refused (the same abort: any finalizer of such
+/// an instance ends in `W_HPyObject._finalize_`).
+fn refuse_subclasses(
+    ctx: &Context,
+    ty: &Handle<'_>,
+    message: &str,
+    only_with_del: bool,
+) -> Result<()> {
     let globals = ctx.new_dict()?;
     globals.set_item("message", message)?;
+    globals.set_item("only_with_del", only_with_del)?;
+    globals.set_item("base", ty)?;
     let code = ctx.compile(
-        "def __init_subclass__(cls, **kwargs):\n    raise TypeError(message)\n",
+        "def __init_subclass__(cls, **kwargs):\n\
+         \x20   if not only_with_del or getattr(cls, '__del__', None) is not None:\n\
+         \x20       raise TypeError(message)\n\
+         \x20   super(base, cls).__init_subclass__(**kwargs)\n",
         "<hpy class>",
         crate::SourceKind::File,
     )?;

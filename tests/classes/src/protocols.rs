@@ -280,3 +280,64 @@ impl Recorder {
         )))
     }
 }
+
+/// A sequence by `__len__` and `__getitem__` alone: Python iterates it by
+/// index (and `reversed` works), as for a Python class.
+#[hpy_class]
+pub(crate) struct Squares {
+    n: usize,
+}
+
+#[hpy_methods]
+impl Squares {
+    #[new]
+    fn new(n: usize) -> Self {
+        Squares { n }
+    }
+
+    fn __len__(&self) -> usize {
+        self.n
+    }
+
+    fn __getitem__(&self, index: isize) -> Result<isize> {
+        if index < 0 || index as usize >= self.n {
+            return Err(exc::IndexError::new_err("Squares index out of range"));
+        }
+        Ok(index * index)
+    }
+}
+
+/// Made by `#[new]` and initialised (again and again) by `__init__`.
+#[hpy_class(subclass)]
+pub(crate) struct Account {
+    #[hpy(get)]
+    owner: String,
+    #[hpy(get)]
+    balance: i64,
+    #[hpy(get)]
+    inits: u32,
+}
+
+#[hpy_methods]
+impl Account {
+    #[new]
+    #[hpy(signature = (*_args, **_kwargs))]
+    fn new(_args: &Handle<'_>, _kwargs: Option<&Handle<'_>>) -> Self {
+        Account {
+            owner: String::new(),
+            balance: 0,
+            inits: 0,
+        }
+    }
+
+    #[hpy(signature = (owner, balance = 0))]
+    fn __init__(&mut self, owner: String, balance: i64) -> Result<()> {
+        if balance < 0 {
+            return Err(exc::ValueError::new_err("a balance cannot be negative"));
+        }
+        self.owner = owner;
+        self.balance = balance;
+        self.inits += 1;
+        Ok(())
+    }
+}
