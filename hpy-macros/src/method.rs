@@ -1300,6 +1300,17 @@ fn init_def_block(
     }}
 }
 
+/// The local that holds the borrow of reference parameter `ident` (snake
+/// case for any parameter name: `_args` gives `__hpy_holder_u_args`).
+fn holder_ident(ident: &Ident) -> Ident {
+    let name = ident.to_string();
+    if name.starts_with('_') {
+        format_ident!("__hpy_holder_u{}", name)
+    } else {
+        format_ident!("__hpy_holder_{}", name)
+    }
+}
+
 /// The expression that converts the argument handle `h` to parameter
 /// `ident` of type `ty` (of the function named `func` in errors), followed by
 /// `?` if `try_` (else it is a `Result`). A reference parameter (`&str`,
@@ -1315,7 +1326,7 @@ pub(crate) fn extract_expr(
     try_: bool,
 ) -> TokenStream {
     let arg_name = ident.to_string();
-    let holder = format_ident!("__hpy_holder_{}", ident);
+    let holder = holder_ident(ident);
     // The `?` carries the type's span too: type errors then point at it.
     let tail = if try_ {
         quote_spanned!(ty.span()=> ?)
@@ -1344,7 +1355,7 @@ pub(crate) fn extract_expr(
 /// argument's handle, which it borrows); nothing for other parameters.
 pub(crate) fn holder_decl(ident: &Ident, ty: &Type) -> TokenStream {
     if matches!(ty, Type::Reference(_)) {
-        let holder = format_ident!("__hpy_holder_{}", ident);
+        let holder = holder_ident(ident);
         quote!(let mut #holder = ::core::option::Option::None;)
     } else {
         quote!()
