@@ -970,6 +970,19 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
                         });
                         defs.push(def);
                     }
+                    Dunder::GetBuffer => {
+                        let block = crate::dunder::getbuffer(&m, span)?;
+                        let release = format_ident!("__hpy_def_{}_release", i);
+                        statics.push(quote! {
+                            #[allow(non_upper_case_globals)]
+                            static #def: ::hpy::impl_::StaticDef = #block;
+                            #[allow(non_upper_case_globals)]
+                            static #release: ::hpy::impl_::StaticDef =
+                                ::hpy::impl_::release_buffer_def::<#self_ty>();
+                        });
+                        defs.push(def);
+                        defs.push(release);
+                    }
                     Dunder::Init => {
                         if m.receiver == Receiver::None || m.receiver == Receiver::Cls {
                             return Err(syn::Error::new(

@@ -57,6 +57,8 @@ pub(crate) enum Dunder {
     Next,
     /// `__init__` (`tp_init`).
     Init,
+    /// `__getbuffer__` (`bf_getbuffer`, with the SDK's `bf_releasebuffer`).
+    GetBuffer,
     /// A dunder without a slot: a method, re-bound after the type exists.
     Method,
 }
@@ -121,6 +123,12 @@ pub(crate) fn classify(name: &str, span: Span) -> syn::Result<Option<Dunder>> {
         "__next__" => Dunder::Next,
         "__new__" => return refuse("write `#[new] fn new(...) -> Self` instead of `__new__`"),
         "__init__" => Dunder::Init,
+        "__getbuffer__" => Dunder::GetBuffer,
+        "__releasebuffer__" => {
+            return refuse(
+                "the buffer's borrow is given back when the buffer is released: write `__getbuffer__` only",
+            );
+        }
         "__del__" => return refuse("implement `Drop` for the struct instead of `__del__`"),
         "__traverse__" | "__clear__" => {
             return refuse("the garbage collector's slots are made from the struct's `Field`s");
@@ -826,4 +834,57 @@ pub(crate) fn in_place(m: &Method, slot: &'static str, span: Span) -> syn::Resul
         ::core::result::Result::Ok(#h0.dup().into_raw())
     };
     Ok(slot_def(&sig, &m.err_name, &markers([m]), body))
+}
+
+/// `bf_getbuffer`: `__getbuffer__(&self) -> &[T]` (or `&mut self -> &mut
+/// [T]`); the borrow is kept until `bf_releasebuffer` (`release_buffer`).
+pub(crate) fn getbuffer(m: &Method, span: Span) -> syn::Result<TokenStream> {
+    if !matches!(m.receiver, Receiver::Ref | Receiver::Mut) {
+        return Err(syn::Error::new(
+            span,
+            "`__getbuffer__` takes `&self` (and returns `&[T]`) or `&mut self` (and returns `&mut [T]`): the borrow lasts as long as the buffer",
+        ));
+    }
+    arity(m, 0, "nothing else", span)?;
+    let name = &m.err_name;
+    let h0 = format_ident!("__hpy_a0");
+    let (recv_bind, recv_arg) = receiver(m, &h0, "0", span)?;
+    let recv = format_ident!("__hpy_recv_0");
+    let call = call(m, &recv_arg, &[]);
+    let sys = quote!(::hpy::impl_::sys);
+    Ok(quote! {{
+        unsafe extern "C" fn __hpy_impl(
+            ctx: *mut #sys::HPyContext,
+            a0: #sys::HPy,
+            view: *mut #sys::HPy_buffer,
+            flags: ::core::ffi::c_int,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: the runtime calls `bf_getbuffer` with the call's context, the
+            // instance (borrowed) and the view to fill.
+            unsafe {
+                ::hpy::impl_::run_inquiry(ctx, #name, |ctx| {
+                    let #h0 = ::hpy::impl_::borrow_arg(ctx, a0);
+                    #recv_bind
+                    let __hpy_parts = ::hpy::impl_::IntoBuffer::into_buffer(#call)?;
+                    ::hpy::impl_::fill_buffer(ctx, &#h0, view, flags, __hpy_parts)?;
+                    // The borrow lasts until `bf_releasebuffer` gives it back.
+                    ::core::mem::forget(#recv);
+                    ::core::result::Result::Ok(())
+                })
+            }
+        }
+        unsafe extern "C" fn __hpy_trampoline(
+            slf: *mut #sys::cpy_PyObject,
+            view: *mut #sys::cpy_Py_buffer,
+            flags: ::core::ffi::c_int,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: CPython calls this as `bf_getbuffer`.
+            unsafe { ::hpy::impl_::trampoline_getbuffer(slf, view, flags, __hpy_impl) }
+        }
+        ::hpy::impl_::StaticDef::slot(
+            #sys::HPy_bf_getbuffer,
+            ::hpy::impl_::erase_getbuffer(__hpy_impl),
+            ::hpy::impl_::erase_getbuffer_trampoline(__hpy_trampoline),
+        )
+    }})
 }

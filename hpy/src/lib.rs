@@ -84,6 +84,7 @@ pub use conv::{FromPy, IntoPy};
 pub use err::{Error, Result, exc};
 pub use handle::{Borrowed, Handle};
 pub use hpy_macros::{hpy_class, hpy_init, hpy_method, hpy_methods, hpy_module, hpy_module_export};
+pub use impl_::BufferElement;
 
 // Re-exports of the API areas (one line per item, kept sorted within each area).
 // [object, calls, eval]

@@ -7,6 +7,8 @@ trace mode, and on PyPy in universal mode, from one `classes.hpy0.so`.
 from __future__ import annotations
 
 import gc
+import io
+import struct
 import sys
 import weakref
 
@@ -599,3 +601,54 @@ def test_python_subclass_with_del(classes):
     del w
     gc.collect()
     assert deleted == [5.0]
+
+
+# ---------------------------------------------------------------------------
+# The buffer protocol
+
+
+def test_read_only_buffer(classes):
+    s = classes.Samples([1.0, 2.5, 4.0])
+    mv = memoryview(s)
+    assert (mv.readonly, mv.format, mv.itemsize, mv.shape, mv.strides, mv.nbytes) == (
+        True, "d", 8, (3,), (8,), 24)
+    assert mv.tolist() == [1.0, 2.5, 4.0] and mv[1] == 2.5
+    assert s.sum() == 7.5  # &self methods run while exported
+    with pytest.raises(RuntimeError, match="Already borrowed"):
+        s.append(1.0)  # the struct cannot move while Python reads it
+    mv2 = memoryview(s)  # several exports at once
+    mv.release()
+    with pytest.raises(RuntimeError, match="Already borrowed"):
+        s.append(1.0)
+    mv2.release()
+    s.append(5.0)
+    assert memoryview(s).tolist() == [1.0, 2.5, 4.0, 5.0]
+    assert bytes(classes.Samples([1.0])) == struct.pack("d", 1.0)
+    with pytest.raises(TypeError, match="read-write bytes-like object"):
+        struct.pack_into("d", s, 0, 9.0)
+
+
+def test_writable_buffer(classes):
+    b = classes.Bytes("hello")
+    m = memoryview(b)
+    assert (m.readonly, m.format, bytes(m)) == (False, "B", b"hello")
+    m[0] = ord("J")
+    with pytest.raises(RuntimeError, match="Already mutably borrowed"):
+        b.text()  # Python may write: no &self either
+    m.release()
+    assert b.text() == "Jello"
+    struct.pack_into("2s", b, 3, b"LY")
+    if IS_PYPY:
+        gc.collect()  # PyPy releases a buffer that a builtin took when it is collected
+    assert b.text() == "JelLY"
+    assert io.BytesIO(b"xyzzy").readinto(b) == 5
+    if IS_PYPY:
+        gc.collect()
+    assert b.text() == "xyzzy"
+
+
+def test_buffer_keeps_its_object_alive(classes):
+    mv = memoryview(classes.Samples([3.0, 4.0]))
+    gc.collect()
+    assert mv.tolist() == [3.0, 4.0]
+    mv.release()

@@ -268,6 +268,19 @@ impl<T: Class> ClassObject<T> {
         self.state.set(FREE);
     }
 
+    /// Gives back the borrow that a buffer export kept (see `__getbuffer__`):
+    /// the exclusive one of a writable export, else one shared.
+    pub(crate) fn release_export(&self) {
+        if T::FROZEN {
+            return;
+        }
+        match self.state.get() {
+            EXCLUSIVE => self.release_exclusive(),
+            s if s > FREE => self.release_shared(),
+            _ => {}
+        }
+    }
+
     /// The struct.
     ///
     /// # Safety

@@ -19,6 +19,7 @@ pub use hpy_sys as sys;
 use sys::HPyContext;
 
 mod args;
+mod buffer;
 mod class;
 mod defs;
 mod module;
@@ -26,6 +27,7 @@ mod run;
 mod trampolines;
 
 pub use args::*;
+pub use buffer::*;
 pub use class::*;
 pub use defs::*;
 pub use module::*;

@@ -341,3 +341,56 @@ impl Account {
         Ok(())
     }
 }
+
+/// Floats exported read-only through the buffer protocol.
+#[hpy_class]
+pub(crate) struct Samples {
+    data: Vec<f64>,
+}
+
+#[hpy_methods]
+impl Samples {
+    #[new]
+    fn new(values: Vec<f64>) -> Self {
+        Samples { data: values }
+    }
+
+    fn __getbuffer__(&self) -> &[f64] {
+        &self.data
+    }
+
+    /// Adds a value (needs the struct mutably: not while exported).
+    fn append(&mut self, value: f64) {
+        self.data.push(value);
+    }
+
+    /// The sum of the values.
+    fn sum(&self) -> f64 {
+        self.data.iter().sum()
+    }
+}
+
+/// Bytes exported writable through the buffer protocol.
+#[hpy_class]
+pub(crate) struct Bytes {
+    data: Vec<u8>,
+}
+
+#[hpy_methods]
+impl Bytes {
+    #[new]
+    fn new(text: &str) -> Self {
+        Bytes {
+            data: text.as_bytes().to_vec(),
+        }
+    }
+
+    fn __getbuffer__(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
+    /// The bytes as text.
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.data).into_owned()
+    }
+}
