@@ -486,6 +486,28 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
             None
         };
         let field_doc = doc_string(&field.attrs);
+        // A number field of a frozen class is a read-only HPy member on
+        // CPython: nothing ever borrows the struct mutably, so CPython may
+        // read the field itself (as PyO3 does for frozen classes).
+        let member = match member_type(fty) {
+            Some(mt) if opts.frozen && !fopts.set => {
+                let mt = Ident::new(mt, span);
+                let name_lit = c_str_lit(&attr_name, span)?;
+                let doc = optional_c_str(&field_doc, span)?;
+                Some(quote! {
+                    ::core::option::Option::Some(::hpy::impl_::StaticDef::member(
+                        #name_lit,
+                        ::hpy::impl_::sys::#mt,
+                        <#ident as ::hpy::Class>::OFFSET
+                            + ::hpy::impl_::value_offset::<#ident>()
+                            + ::core::mem::offset_of!(#ident, #member),
+                        true,
+                        #doc,
+                    ))
+                })
+            }
+            _ => None,
+        };
         field_statics.push(property_static(
             &def,
             &quote!(#ident),
@@ -493,6 +515,7 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
             &field_doc,
             getter,
             setter,
+            Some(member.unwrap_or_else(|| quote!(::core::option::Option::None))),
             span,
         )?);
         field_defs.push(def);
@@ -1162,6 +1185,7 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
             &doc,
             getter,
             setter,
+            Some(quote!(::core::option::Option::None)),
             span,
         )?);
         properties.push(def);
@@ -1201,6 +1225,7 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
 /// PyPy 7.3.19 neither type-checks a getset's object nor raises what its
 /// setter raised). `getter` defines `__hpy_get` and `__hpy_get_trampoline`,
 /// `setter` `__hpy_set` and `__hpy_set_trampoline`.
+#[allow(clippy::too_many_arguments)]
 fn property_static(
     def: &Ident,
     class: &TokenStream,
@@ -1208,8 +1233,10 @@ fn property_static(
     doc: &str,
     getter: Option<TokenStream>,
     setter: Option<TokenStream>,
+    member: Option<TokenStream>,
     span: Span,
 ) -> syn::Result<TokenStream> {
+    let member = member.unwrap_or_else(|| quote!(::core::option::Option::None));
     let name_lit = c_str_lit(name, span)?;
     let get_name = c_str_lit(&format!("__hpy_get_{name}"), span)?;
     let set_name = c_str_lit(&format!("__hpy_set_{name}"), span)?;
@@ -1309,8 +1336,37 @@ fn property_static(
                 getset: ::hpy::impl_::StaticDef::getset(#name_lit, #doc, #getset_get #getset_set),
                 get_method: #get_method,
                 set_method: #set_method,
+                member: #member,
             }
         };
+    })
+}
+
+/// The HPy member type of a field of type `ty`, if it is a number (or
+/// `bool`) that CPython can read itself.
+fn member_type(ty: &Type) -> Option<&'static str> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() || p.path.segments.len() != 1 {
+        return None;
+    }
+    let seg = &p.path.segments[0];
+    if !seg.arguments.is_empty() {
+        return None;
+    }
+    Some(match seg.ident.to_string().as_str() {
+        "f64" => "HPyMember_DOUBLE",
+        "f32" => "HPyMember_FLOAT",
+        "bool" => "HPyMember_BOOL",
+        "i8" => "HPyMember_BYTE",
+        "u8" => "HPyMember_UBYTE",
+        "i16" => "HPyMember_SHORT",
+        "u16" => "HPyMember_USHORT",
+        "i32" => "HPyMember_INT",
+        "u32" => "HPyMember_UINT",
+        "i64" => "HPyMember_LONGLONG",
+        "u64" => "HPyMember_ULONGLONG",
+        "isize" => "HPyMember_HPYSSIZET",
+        _ => return None,
     })
 }
 

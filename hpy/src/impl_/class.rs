@@ -144,6 +144,12 @@ const CPYTHON_OBJECT_HEADER: usize = 16;
 /// The alignment of payloads (`max_align_t`, which HPy aligns them to).
 const PAYLOAD_ALIGN: usize = 16;
 
+/// Where the struct is in a `ClassObject<T>`.
+#[doc(hidden)]
+pub const fn value_offset<T>() -> usize {
+    core::mem::offset_of!(ClassObject<T>, value)
+}
+
 /// Where the `ClassObject<T>` of a class goes: after its bases' (`end`
 /// bytes), aligned.
 #[doc(hidden)]
@@ -1165,6 +1171,11 @@ pub struct PropertyDef {
     pub get_method: Option<StaticDef>,
     /// The setter as a method (`__hpy_set_<name>`), if there is a setter.
     pub set_method: Option<StaticDef>,
+    /// A read-only member instead of the getset, on CPython (a number field
+    /// of a frozen class, which nothing borrows mutably: CPython reads it
+    /// without a call). Not on PyPy, which would read a member of an
+    /// instance without storage through a NULL pointer.
+    pub member: Option<StaticDef>,
 }
 
 /// What a property's setter method returns: `None`, or NULL if the setter
@@ -1307,8 +1318,13 @@ fn make_class<'ctx>(
         }
         properties.extend(i.properties);
     }
+    let members = cpython && parts.shape != sys::HPyType_BuiltinShape_Legacy;
     for p in &properties {
-        if cpython {
+        if let (true, Some(member)) = (members, &p.member) {
+            // SAFETY: properties are `'static` (inside `'static` definitions).
+            let member: &'static StaticDef = unsafe { &*core::ptr::from_ref(member) };
+            defines.push(member.fresh_ptr());
+        } else if cpython {
             defines.push(p.getset.as_ptr());
         } else {
             defines.extend(

@@ -57,6 +57,33 @@ impl StaticDef {
         }))
     }
 
+    /// A member definition: a field of C type `type_` at `offset` of the
+    /// payload.
+    pub const fn member(
+        name: &'static CStr,
+        type_: sys::HPyMember_FieldType,
+        offset: usize,
+        readonly: bool,
+        doc: Option<&'static CStr>,
+    ) -> Self {
+        StaticDef(UnsafeCell::new(sys::HPyDef {
+            kind: sys::HPyDef_Kind_Member,
+            u: sys::HPyDef_u {
+                member: sys::HPyMember {
+                    name: name.as_ptr(),
+                    type_,
+                    #[allow(clippy::cast_possible_wrap)]
+                    offset: offset as sys::HPy_ssize_t,
+                    readonly: readonly as core::ffi::c_int,
+                    doc: match doc {
+                        Some(d) => d.as_ptr(),
+                        None => core::ptr::null(),
+                    },
+                },
+            },
+        }))
+    }
+
     /// A property definition: a getter, and a setter or none.
     pub const fn getset(
         name: &'static CStr,
