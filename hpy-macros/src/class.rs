@@ -562,6 +562,11 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
     } else {
         quote!()
     };
+    let mutable = if frozen {
+        quote!()
+    } else {
+        quote!(impl ::hpy::Mutable for #ident {})
+    };
     let send_check = if unsendable {
         quote!()
     } else {
@@ -679,6 +684,7 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
             }
 
             #into_py
+            #mutable
 
             ::hpy::impl_::inventory::submit! {
                 ::hpy::impl_::Submission {
@@ -933,6 +939,15 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
         let result = (|| -> syn::Result<()> {
             let mut m = analyze_in(opts, func, Some(&self_ty))?;
             m.err_name = format!("{class_name}.{}", m.py_name);
+            if matches!(m.receiver, Receiver::Mut | Receiver::MutGuard) {
+                let receiver_span = f.sig.inputs.first().map_or(span, Spanned::span);
+                statics.push(quote_spanned! {receiver_span=>
+                    const _: () = ::core::assert!(
+                        !<#self_ty as ::hpy::Class>::FROZEN,
+                        "a `frozen` class has no `&mut self` methods: its struct is never borrowed mutably",
+                    );
+                });
+            }
             match role {
                 Role::Method => {
                     if m.receiver == Receiver::None {

@@ -78,7 +78,7 @@ mod object;
 mod tracker;
 mod util;
 
-pub use class::{Class, ClassBase, Field, Init, Ref, RefMut};
+pub use class::{Class, ClassBase, Field, Init, Mutable, Ref, RefMut};
 pub use context::{Context, Runtime};
 pub use conv::{FromPy, IntoPy};
 pub use err::{Error, Result, exc};

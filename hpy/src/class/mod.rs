@@ -71,7 +71,7 @@ mod field;
 pub use base::{ClassBase, Init};
 pub use field::Field;
 
-use crate::err::{Error, Result, exc};
+use crate::err::{Error, Result};
 use crate::impl_::{ClassDef, ClassObject};
 use crate::{Context, Handle};
 use hpy_sys as sys;
@@ -124,6 +124,15 @@ pub unsafe trait Class: Sized + 'static {
         arg: *mut core::ffi::c_void,
     ) -> core::ffi::c_int;
 }
+
+/// A class that is not `frozen`: its struct can be borrowed mutably
+/// (implemented by `#[hpy_class]`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is `frozen`: its struct is never borrowed mutably",
+    label = "a frozen class",
+    note = "borrow it shared (`borrow`, `&T`), or drop `frozen` from its `#[hpy_class]`"
+)]
+pub trait Mutable: Class {}
 
 /// A shared borrow of the struct inside an instance of `T`: `Deref<Target =
 /// T>`. While it lives, the struct cannot be borrowed mutably.
@@ -221,8 +230,11 @@ impl<'a, T: Class> RefMut<'a, T> {
     /// Borrows the struct of `cell` (exclusive).
     #[inline(always)]
     pub(crate) fn new(cell: &'a ClassObject<T>) -> Result<Self> {
-        if T::FROZEN {
-            return Err(frozen_error::<T>());
+        const {
+            assert!(
+                !T::FROZEN,
+                "a `frozen` class is never borrowed mutably: no `&mut self`, `&mut T` or `borrow_mut` for it"
+            );
         }
         cell.acquire_exclusive()?;
         Ok(RefMut {
@@ -230,11 +242,6 @@ impl<'a, T: Class> RefMut<'a, T> {
             _not_send: PhantomData,
         })
     }
-}
-
-#[cold]
-fn frozen_error<T: Class>() -> Error {
-    exc::TypeError::new_err(format!("cannot borrow a frozen {} mutably", T::NAME))
 }
 
 /// The borrow state kept in front of the struct.
@@ -266,9 +273,9 @@ impl Handle<'_> {
     }
 
     /// Borrows the struct of this instance of `T` mutably: `TypeError` if it
-    /// is not one, `RuntimeError` if the struct is borrowed already (`TypeError`
-    /// for a frozen class).
-    pub fn borrow_mut<T: Class>(&self) -> Result<RefMut<'_, T>> {
+    /// is not one, `RuntimeError` if the struct is borrowed already. A frozen
+    /// class is never borrowed mutably: for one, this does not compile.
+    pub fn borrow_mut<T: Mutable>(&self) -> Result<RefMut<'_, T>> {
         RefMut::new(self.class_object::<T>()?)
     }
 

@@ -165,8 +165,8 @@ impl<'h, 'ctx, Name, T: crate::Class> RefParameter<'h, 'ctx, Name> for T {
 /// The conversion of a parameter of type `&mut T` for a `#[hpy_class]` `T`.
 #[diagnostic::on_unimplemented(
     message = "parameter `{Name}`: `&mut {Self}` cannot be converted from a Python object",
-    label = "only the struct of a `#[hpy_class]` can be borrowed mutably",
-    note = "take `&mut T` for a `#[hpy_class]` `T`, or an owned value"
+    label = "only the struct of a `#[hpy_class]` that is not `frozen` can be borrowed mutably",
+    note = "take `&mut T` for a `#[hpy_class]` `T` that is not `frozen`, or an owned value"
 )]
 pub trait MutParameter<'h, 'ctx, Name> {
     /// What keeps the borrow alive for the call.
@@ -182,7 +182,7 @@ pub trait MutParameter<'h, 'ctx, Name> {
         'h: 'a;
 }
 
-impl<'h, 'ctx, Name, T: crate::Class> MutParameter<'h, 'ctx, Name> for T {
+impl<'h, 'ctx, Name, T: crate::class::Mutable> MutParameter<'h, 'ctx, Name> for T {
     type Holder = crate::RefMut<'h, T>;
     #[inline(always)]
     fn extract<'a>(

@@ -58,6 +58,11 @@ buffer_elements! {
 
 /// What a `__getbuffer__` method returns: a slice of its struct (`&[T]`
 /// read-only, `&mut [T]` writable), or a `Result` of one.
+#[diagnostic::on_unimplemented(
+    message = "`__getbuffer__` returns `{Self}`, which is no buffer",
+    label = "not a slice of numbers",
+    note = "`__getbuffer__` returns `&[T]` (read-only) or `&mut [T]` (writable) for a number type `T` (`hpy::BufferElement`), or a `Result` of one"
+)]
 pub trait IntoBuffer {
     /// The memory, its item format, and whether it is read-only.
     fn into_buffer(self) -> Result<BufferParts>;

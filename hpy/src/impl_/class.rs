@@ -1813,6 +1813,11 @@ impl<E: Into<Error>> IntoSetResult for core::result::Result<(), E> {
     }
 }
 
+#[diagnostic::on_unimplemented(
+    message = "`#[new]` of `{T}` returns `{Self}`, which makes no `{T}`",
+    label = "not what makes a `{T}`",
+    note = "`#[new]` returns the struct (`Self`), `(Self, base args)` for a builtin base, `(Self, Base)` for a class base, or a `Result` of one"
+)]
 /// What a `#[new]` function may return: what makes an instance
 /// ([`Init`](crate::class::base::Init): the struct, `(Self, base args)`,
 /// `(Self, Base)`), or a `Result` of that.
