@@ -919,6 +919,7 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
     // Dunders without a slot, re-bound on CPython once the class exists.
     let mut rebind: Vec<String> = Vec::new();
     let mut static_members = Vec::new();
+    let mut new_signature = quote!(::core::option::Option::None);
     for (i, item) in block.items.iter_mut().enumerate() {
         let ImplItem::Fn(f) = item else { continue };
         let (role, opts) = match take_role(f) {
@@ -971,6 +972,8 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
                         ));
                     }
                     m.is_new = true;
+                    let sig = &m.text_signature;
+                    new_signature = quote!(::core::option::Option::Some(#sig));
                     m.convention = Convention::Keywords;
                     m.err_name = format!("{class_name}.__new__");
                     let block = method_def_block(&m)?;
@@ -1223,6 +1226,7 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
                 properties: &[#(&#properties),*],
                 rebind: &[#(#rebind),*],
                 statics: &[#(&#static_members),*],
+                new_signature: #new_signature,
             };
             ::hpy::impl_::inventory::submit! {
                 ::hpy::impl_::Submission {

@@ -81,6 +81,11 @@ def test_class_attributes(classes):
     assert classes.point_type() is P
     assert classes.Token.__name__ == "Token"  # `name = "Token"` on struct Opaque
     assert classes.Counter.__module__ == "classes"  # declared in another file
+    if not IS_PYPY:  # the signature of #[new], in front of the doc on CPython
+        import inspect
+        assert P.__text_signature__ == "(x=0.0, y=0.0)"
+        assert str(inspect.signature(P)) == "(x=0.0, y=0.0)"
+        assert str(inspect.signature(classes.Quantity)) == "(value, unit='m')"
 
 
 def test_methods_have_docs_and_signatures(classes):

@@ -1081,6 +1081,9 @@ pub struct ClassItems {
     pub rebind: &'static [&'static CStr],
     /// `#[staticmethod]`s and `#[classmethod]`s.
     pub statics: &'static [&'static StaticMember],
+    /// The text signature of the block's `#[new]` (`x=0.0, y=0.0`), if it
+    /// has one: the class's `__text_signature__` on CPython.
+    pub new_signature: Option<&'static str>,
 }
 
 /// A `#[staticmethod]` or `#[classmethod]`: HPy 0.9 has neither, so it is a
@@ -1298,7 +1301,9 @@ fn make_class<'ctx>(
     let mut properties: Vec<&'static PropertyDef> = def.properties.to_vec();
     let mut rebind: Vec<&'static CStr> = Vec::new();
     let mut statics: Vec<&'static StaticMember> = Vec::new();
+    let mut new_signature = None;
     for i in items {
+        new_signature = new_signature.or(i.new_signature);
         rebind.extend(i.rebind);
         statics.extend(i.statics);
         for d in i.defs {
@@ -1402,7 +1407,7 @@ fn make_class<'ctx>(
         legacy_slots: core::ptr::null_mut(),
         // The runtime keeps pointers into the definitions for the type's life.
         defines: Box::leak(defines.into_boxed_slice()).as_mut_ptr(),
-        doc: def.doc.map_or(core::ptr::null(), CStr::as_ptr),
+        doc: class_doc(def, new_signature, cpython),
     };
     let mut params = [
         sys::HPyType_SpecParam {
@@ -1518,6 +1523,30 @@ fn with_dict_and_weakref<'c>(
     namespace.set_item("__doc__", &ty.get_attr("__doc__")?)?;
     let bases = ctx.new_tuple(&[ty])?;
     ctx.type_type().call((def.name, &bases, &namespace))
+}
+
+/// The class's docstring, on CPython with the text signature of its
+/// `#[new]` in front (`Point(x=0.0, y=0.0)\n--\n\n...`), from which CPython
+/// takes `__text_signature__` (so `inspect.signature(Point)` works) and
+/// strips it off `__doc__`.
+fn class_doc(
+    def: &ClassDef,
+    new_signature: Option<&str>,
+    cpython: bool,
+) -> *const core::ffi::c_char {
+    let doc = def.doc.map(|d| d.to_string_lossy());
+    match (new_signature, cpython) {
+        (Some(sig), true) => {
+            let text = format!(
+                "{}({sig})\n--\n\n{}",
+                def.name,
+                doc.as_deref().unwrap_or("")
+            );
+            // The type keeps the pointer for its life (leaked, as the definitions).
+            CString::new(text).map_or(core::ptr::null(), |c| c.into_raw().cast_const())
+        }
+        _ => def.doc.map_or(core::ptr::null(), CStr::as_ptr),
+    }
 }
 
 /// Runs `f` with Python's warnings ignored.
