@@ -177,6 +177,22 @@ def test_python_subclass_of_a_builtin_based_class(classes):
     assert _drops(classes)["quantity"] - before == 1
 
 
+@pytest.mark.skipif(IS_PYPY, reason="PyPy 7.3 makes Python subclasses of such classes without HPy storage: refused")
+def test_python_subclass_with_del_drops_through_super(classes):
+    seen = []
+
+    class Logged(classes.Quantity):
+        def __del__(self):
+            seen.append(self.describe())
+            super().__del__()  # drops the struct
+
+    before = _drops(classes)["quantity"]
+    x = Logged(2.0, "s")
+    del x
+    assert seen == ["2 s"]
+    assert _drops(classes)["quantity"] - before == 1
+
+
 @pytest.mark.skipif(not IS_PYPY, reason="PyPy only")
 def test_python_subclass_of_a_builtin_based_class_is_refused_on_pypy(classes):
     with pytest.raises(TypeError, match="cannot be subclassed in Python on PyPy"):

@@ -1345,7 +1345,9 @@ fn make_class<'ctx>(
     // for a type with `tp_destroy` or `tp_traverse` frees the object without
     // the builtin's own `tp_dealloc` (leaking a list's items, a str's
     // characters, an exception's arguments).
-    let del_method = parts.root != Root::Object && parts.needs_drop && !cpython;
+    // `__del__` too (on PyPy the finalizer; on CPython for a Python
+    // subclass's `__del__` to call through `super()`).
+    let del_method = parts.root != Root::Object && parts.needs_drop;
     if parts.root == Root::Object {
         if !has_new {
             defines.push(parts.no_new.as_ptr());
@@ -1430,7 +1432,7 @@ fn make_class<'ctx>(
             )
         }
     };
-    let ty = if del_method {
+    let ty = if del_method && !cpython {
         // PyPy warns that "a __del__ method added to an existing type will not
         // be called": it is (a builtin subclass's finalizer calls it).
         without_warnings(ctx, make)?
