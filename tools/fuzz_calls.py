@@ -105,17 +105,112 @@ def load(name):
     return hpy.universal.load(name, path, spec, mode=hpy.universal.MODE_UNIVERSAL)
 
 functions = []  # (module, name, function, parameters or None)
+classes = []  # the classes of the modules, whose instances `instances` keeps
+instances = {}  # class -> a few live instances (made by its calls)
+MAX_INSTANCES = 8
+
+def keep(cls, obj):
+    """Keeps `obj`, an instance of `cls`, for calls of its methods."""
+    kept = instances[cls]
+    if len(kept) < MAX_INSTANCES:
+        kept.append(obj)
+    else:
+        kept[hash(id(obj)) % MAX_INSTANCES] = obj
+
+def some_instance(rng, cls):
+    kept = instances[cls]
+    if not kept:
+        raise LookupError("no instance yet")  # counted as raised, not unexpected
+    return rng.choice(kept)
+
+def method_caller(cls, name):
+    def call(*args, **kwargs):
+        return getattr(some_instance(RNG[0], cls), name)(*args, **kwargs)
+    return call
+
+def attribute_user(cls, name):
+    """Gets, sets (to any value) or deletes the attribute `name`."""
+    def use(value=None, *more):
+        obj = some_instance(RNG[0], cls)
+        what = RNG[0].randrange(3)
+        if what == 0:
+            return getattr(obj, name)
+        if what == 1:
+            return setattr(obj, name, value)
+        return delattr(obj, name)
+    return use
+
+def operators(cls):
+    """Applies one of Python's operators and protocols to an instance and any
+    value (both sides)."""
+    import copy, itertools, operator
+    ops = [
+        repr, str, hash, bool, len, copy.copy, abs, operator.neg, operator.pos,
+        operator.invert, operator.index, int, float, memoryview,
+        lambda o, v: list(itertools.islice(iter(o), 100)),
+        lambda o, v: next(o),
+        lambda o, v: o == v, lambda o, v: v == o, lambda o, v: o != v,
+        lambda o, v: o < v, lambda o, v: o <= v, lambda o, v: v > o,
+        lambda o, v: o + v, lambda o, v: v + o, lambda o, v: o - v, lambda o, v: v - o,
+        lambda o, v: o * v, lambda o, v: o @ v, lambda o, v: o / v, lambda o, v: o // v,
+        lambda o, v: o % v, lambda o, v: divmod(o, v), lambda o, v: pow(o, v),
+        lambda o, v: pow(o, 2, v), lambda o, v: o << v, lambda o, v: o & v, lambda o, v: v | o,
+        lambda o, v: operator.iadd(o, v), lambda o, v: operator.imul(o, v),
+        lambda o, v: o[v], lambda o, v: operator.setitem(o, v, v),
+        lambda o, v: operator.delitem(o, v), lambda o, v: v in o, lambda o, v: o(v),
+        lambda o, v: o(), lambda o, v: getattr(o, "zzz"),
+        lambda o, v: o.__enter__(), lambda o, v: o.__exit__(v, v, v),
+        lambda o, v: memoryview(o).tobytes(),
+        lambda o, v: isinstance(v, cls), lambda o, v: cls.__new__(cls),
+    ]
+    def apply(value=None, *more):
+        obj = some_instance(RNG[0], cls)
+        op = RNG[0].choice(ops)
+        try:
+            return op(obj, value)
+        except TypeError as e:
+            if "positional argument" in str(e) and op.__name__ != "<lambda>":
+                return op(obj)  # a one-operand protocol
+            raise
+    return apply
+
+RNG = [random.Random(0)]
+
 for module_name in MODULE_NAMES:
     module = load(module_name)
     for name in sorted(dir(module)):
         f = getattr(module, name)
-        if name.startswith("_") or not callable(f) or isinstance(f, type):
+        if name.startswith("_") or not callable(f):
             continue
         if (module_name, name) in H.NEVER_CALL:
             continue
         if only and module_name not in only and f"{module_name}.{name}" not in only:
             continue
+        if not isinstance(f, type):
+            functions.append((module_name, name, f, H.parameters(f)))
+            continue
+        if getattr(f, "__module__", None) != module.__name__:
+            continue  # an exception class of the module, say
+        # A class: its constructor, each method and attribute, and its
+        # operators, on instances its constructor made.
+        classes.append(f)
+        instances[f] = []
         functions.append((module_name, name, f, H.parameters(f)))
+        for attr in sorted(vars(f)):
+            if attr.startswith("_") or (module_name, f"{name}.{attr}") in H.NEVER_CALL:
+                continue
+            raw = vars(f)[attr]
+            label = f"{name}.{attr}"
+            if isinstance(raw, (staticmethod, classmethod)):
+                params = H.parameters(getattr(f, attr))
+                if isinstance(raw, classmethod) and params:
+                    params = params[1:]  # the class, bound
+                functions.append((module_name, label, getattr(f, attr), params))
+            elif callable(raw):
+                functions.append((module_name, label, method_caller(f, attr), H.parameters(raw)))
+            else:
+                functions.append((module_name, label, attribute_user(f, attr), None))
+        functions.append((module_name, f"{name}.<operators>", operators(f), None))
 
 BOGUS_KEYWORDS = ["zzz", "self", "kwargs", "\ud800", "a b", ""]
 
@@ -166,6 +261,13 @@ def gc_kb():
 
 def main():
     rng = random.Random(seed * 1_000_003 + chunk)
+    RNG[0] = rng
+    for cls in classes:  # a first instance of each class, from good arguments
+        params = H.parameters(cls) or []
+        try:
+            keep(cls, cls(*[H.good(p) for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]))
+        except Exception:
+            pass
     sys.unraisablehook = lambda *_: None
     warnings.simplefilter("ignore")
     counts = {"calls": 0, "returned": 0, "raised": 0, "unexpected": 0}
@@ -185,8 +287,11 @@ def main():
             sys.stdout.flush()
         counts["calls"] += 1
         try:
-            f(*args, **kwargs)
+            result = f(*args, **kwargs)
             counts["returned"] += 1
+            for cls in classes:
+                if type(result) is cls:
+                    keep(cls, result)
         except BaseException as e:
             counts["raised"] += 1
             kind = type(e).__name__

@@ -14,6 +14,7 @@ raised), and never crashes, aborts, reads out of bounds, or leaks.
 from __future__ import annotations
 
 import inspect
+import re
 import math
 
 
@@ -544,6 +545,9 @@ GOOD = {
     "which": "value", "doc": None, "dict": None, "globals": {}, "locals": {}, "lst": [],
     "seq": [1], "d": {"a": 1}, "start": 0, "end": 1, "i": 0, "length": 5, "panic_on_drop": False,
     "stack_level": 1, "owned": True, "sub": bool, "cap": None, "var": None,
+    # constructors of the test classes
+    "text": "abc", "values": [1.0, 2.0], "items": [1, 2], "owner": "o", "unit": "m",
+    "label": "l", "line": 1, "side": 2.0,
 }
 GOOD_DEFAULT = 1
 
@@ -555,6 +559,9 @@ def parameters(f) -> list | None:
     text = getattr(f, "__text_signature__", None)
     if text is None:
         return None
+    # A method's (or a module function's) first parameter, `$self`,
+    # `$module`, `$type`, is bound.
+    text = re.sub(r"^\(\$\w+(, )?", "(", text)
     namespace: dict = {}
     exec(f"def _f{text}: pass", namespace)
     return list(inspect.signature(namespace["_f"]).parameters.values())

@@ -388,6 +388,9 @@ def test_in_place_operators(classes):
     with pytest.raises(OverflowError, match="^Total underflow$"):
         z -= 1
     assert z.value == -2**63
+    w = T(2**63 - 1)
+    with pytest.raises(OverflowError, match="^Total overflow$"):
+        w += 1
 
 
 def test_container_protocol(classes):

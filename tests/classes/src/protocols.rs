@@ -108,8 +108,12 @@ impl Total {
         Total { value }
     }
 
-    fn __iadd__(&mut self, n: i64) {
-        self.value += n;
+    fn __iadd__(&mut self, n: i64) -> Result<()> {
+        self.value = self
+            .value
+            .checked_add(n)
+            .ok_or_else(|| exc::OverflowError::new_err("Total overflow"))?;
+        Ok(())
     }
 
     fn __isub__(&mut self, n: i64) -> Result<()> {
