@@ -7,6 +7,7 @@ use hpy::hpy_module;
 mod bases;
 mod counter;
 mod fields;
+mod hostile;
 mod options;
 mod protocols;
 

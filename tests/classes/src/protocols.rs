@@ -5,7 +5,7 @@
 use hpy::{CompareOp, Context, Handle, Result, exc, hpy_class, hpy_methods};
 
 /// A 2-D vector with the arithmetic operators.
-#[hpy_class(frozen)]
+#[hpy_class(frozen, subclass)]
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub(crate) struct Vec2 {
     #[hpy(get)]
