@@ -11,10 +11,6 @@ use std::path::Path;
 /// Context functions the safe layer deliberately does not call, and why.
 const EXCEPTIONS: &[(&str, &str)] = &[
     (
-        "HPyBytes_Size",
-        "unsound on PyPy, which returns what a subclass's __len__ says: lengths come from HPyBytes_GET_SIZE where sound, else bytes.__len__ (see Handle::as_bytes)",
-    ),
-    (
         "HPy_AsPyObject",
         "hybrid ABI only: forbidden in universal modules",
     ),
@@ -24,33 +20,24 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ),
     (
         "HPyType_GenericNew",
-        "classes are made by their #[new] (or refuse instances): the generic new would leave the struct uninitialised",
-    ),
-    (
-        "_HPy_AsStruct_Type",
-        "classes of builtin shapes (`extends = int`, ...): not yet",
+        "classes are made by their #[new] (or refuse instances): the generic new makes an instance without its struct, which HPy_New does too where that is wanted (the root of a class)",
     ),
     (
         "_HPy_AsStruct_Long",
-        "classes of builtin shapes (`extends = int`, ...): not yet",
-    ),
-    (
-        "_HPy_AsStruct_Float",
-        "classes of builtin shapes (`extends = int`, ...): not yet",
-    ),
-    (
-        "_HPy_AsStruct_Unicode",
-        "classes of builtin shapes (`extends = int`, ...): not yet",
+        "unsound on CPython: an int keeps its digits where a Long-shaped payload goes (big ints and the payload overwrite each other); classes that extend int hold no payload",
     ),
     (
         "_HPy_AsStruct_Tuple",
-        "classes of builtin shapes (`extends = int`, ...): not yet",
+        "unsound on CPython: a tuple keeps its items where a Tuple-shaped payload goes; classes that extend tuple hold no payload",
     ),
     (
-        "_HPy_AsStruct_List",
-        "classes of builtin shapes (`extends = int`, ...): not yet",
+        "_HPy_AsStruct_Type",
+        "metaclasses (`extends = type`) are not supported: PyO3 has none either",
     ),
-    ("HPy_SetCallFunction", "per-object call functions: not yet"),
+    (
+        "HPy_SetCallFunction",
+        "per-instance call functions: a class's __call__ is its call function; replacing it per instance is not supported yet",
+    ),
 ];
 
 /// Every `.rs` file below `dir`.

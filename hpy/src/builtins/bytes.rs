@@ -80,7 +80,15 @@ impl<'ctx> Handle<'ctx> {
         if !self.is_bytes() {
             return Err(wrong_type("bytes", self));
         }
-        true_len(self)
+        let ctx = self.ctx;
+        if ctx.runtime() != Runtime::CPython && !exact_type(self, sys::h_BytesType) {
+            // See `true_len`: PyPy would measure a subclass by its `__len__`.
+            return subclass_len(self);
+        }
+        // SAFETY: `self` is an open `bytes` (CPython reads its size field for a
+        // subclass too; elsewhere it is exactly a `bytes`); -1 means an error.
+        let n = unsafe { sys::HPyBytes_Size(ctx.as_raw(), self.raw) };
+        usize::try_from(n).map_err(|_| Error::raised())
     }
 
     /// The contents of a `bytes` object as a C string, borrowed from the handle
