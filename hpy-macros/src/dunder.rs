@@ -230,10 +230,25 @@ fn receiver(
 /// (holders) and the expressions. With `operand`, an argument that does not
 /// convert makes the slot return `NotImplemented`.
 fn arguments(m: &Method, hs: &[TokenStream], operand: bool) -> (TokenStream, Vec<TokenStream>) {
+    arguments_skipping(m, 0, hs, operand)
+}
+
+/// [`arguments`] for the operands of an operator from the `skip`-th
+/// parameter on.
+fn arguments_from(m: &Method, skip: usize, hs: &[TokenStream]) -> (TokenStream, Vec<TokenStream>) {
+    arguments_skipping(m, skip, hs, true)
+}
+
+fn arguments_skipping(
+    m: &Method,
+    skip: usize,
+    hs: &[TokenStream],
+    operand: bool,
+) -> (TokenStream, Vec<TokenStream>) {
     let mut binds = TokenStream::new();
     let mut exprs = Vec::new();
     let name = &m.err_name;
-    for ((ident, ty), h) in m.params().zip(hs) {
+    for ((ident, ty), h) in m.params().skip(skip).zip(hs) {
         binds.extend(holder_decl(ident, ty));
         if operand {
             let e = extract_expr(ident, ty, quote!(&#h), name, false);
@@ -279,6 +294,41 @@ fn arity(m: &Method, n: usize, what: &str, span: Span) -> syn::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Whether `ty` is `&Self` or `&<the class>` (any lifetime).
+fn is_class_ref(ty: &Type, class: &Type) -> bool {
+    match ty {
+        Type::Reference(r) if r.mutability.is_none() => is_class(&r.elem, class),
+        _ => false,
+    }
+}
+
+/// Whether `ty` is `Self` or the class.
+fn is_class(ty: &Type, class: &Type) -> bool {
+    let text = quote!(#ty).to_string();
+    text == "Self" || text == quote!(#class).to_string()
+}
+
+/// Whether `m` returns the class (`Self`, `Point`), or a `Result` of it.
+fn returns_class(m: &Method, class: &Type) -> bool {
+    let syn::ReturnType::Type(_, ty) = &m.func.sig.output else {
+        return false;
+    };
+    if is_class(ty, class) {
+        return true;
+    }
+    let Type::Path(p) = &**ty else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    if last.ident != "Result" {
+        return false;
+    }
+    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+        return false;
+    };
+    matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_class(t, class))
 }
 
 /// The call of `m` with the receiver argument and argument expressions.
@@ -697,75 +747,118 @@ pub(crate) fn operator(
         binary_sig(slot, false)
     };
     // One side: the instance is `inst`, the other operand `other`.
-    let side =
-        |m: &Method, span: Span, inst: &str, other: &str, tag: &str| -> syn::Result<TokenStream> {
-            let inst = format_ident!("{}", inst);
-            let other = format_ident!("{}", other);
-            let n = m.param_count();
-            let modulo = pow && n == 2;
-            if !(n == 1 || modulo) {
-                return Err(syn::Error::new(
-                    span,
-                    if pow {
-                        format!(
-                            "`{}` takes the instance, the other operand and optionally the modulo",
-                            m.py_name
-                        )
-                    } else {
-                        format!("`{}` takes the instance and the other operand", m.py_name)
-                    },
-                ));
-            }
-            let (recv_bind, recv_arg) = receiver(m, &inst, tag, span)?;
-            let hs: Vec<TokenStream> = if modulo {
-                vec![quote!(#other), quote!(__hpy_modulo)]
-            } else {
-                vec![quote!(#other)]
-            };
-            let (holders, args) = arguments(m, &hs, true);
-            let c = call(m, &recv_arg, &args);
-            let no_modulo = if pow && !modulo {
-                // A two-parameter `__pow__` has no modulo: pow(a, b, m) is not for it.
-                quote! {
-                    if !__hpy_modulo.is_none() {
-                        return ::core::result::Result::Ok(::hpy::impl_::not_implemented(ctx));
-                    }
-                }
-            } else {
-                quote!()
-            };
-            Ok(quote! {
-                (|| -> ::hpy::Result<::hpy::impl_::sys::HPy> {
-                    #no_modulo
-                    #recv_bind
-                    #holders
-                    ::hpy::impl_::IntoReturn::into_return(#c, ctx)
-                })()
-            })
+    let side = |m: &Method,
+                span: Span,
+                inst: &str,
+                other: &str,
+                tag: &str|
+     -> syn::Result<TokenStream> {
+        let inst = format_ident!("{}", inst);
+        let other = format_ident!("{}", other);
+        let n = m.param_count();
+        let modulo = pow && n == 2;
+        if !(n == 1 || modulo) {
+            return Err(syn::Error::new(
+                span,
+                if pow {
+                    format!(
+                        "`{}` takes the instance, the other operand and optionally the modulo",
+                        m.py_name
+                    )
+                } else {
+                    format!("`{}` takes the instance and the other operand", m.py_name)
+                },
+            ));
+        }
+        let (recv_bind, recv_arg) = receiver(m, &inst, tag, span)?;
+        let hs: Vec<TokenStream> = if modulo {
+            vec![quote!(#other), quote!(__hpy_modulo)]
+        } else {
+            vec![quote!(#other)]
         };
+        let (mut holders, mut args) = arguments(m, &hs, true);
+        // An operand of the class itself (`other: &Point`) is checked
+        // against the type the slot loaded (no second load).
+        let first = m.params().next().map(|(_, ty)| ty.clone());
+        if let Some(ty) = first.filter(|ty| is_class_ref(ty, class)) {
+            let holder = format_ident!("__hpy_operand_{}", tag);
+            let mut rest = TokenStream::new();
+            if modulo {
+                let (h2, a2) = arguments_from(m, 1, &hs[1..]);
+                rest = h2;
+                args = vec![quote!(&*#holder), a2[0].clone()];
+            } else {
+                args = vec![quote!(&*#holder)];
+            }
+            let _ = ty;
+            holders = quote! {
+                let #holder = match ::hpy::impl_::borrow_with_type::<#class>(&#other, &__hpy_ty) {
+                    ::core::result::Result::Ok(r) => r,
+                    ::core::result::Result::Err(e) => return ::hpy::impl_::not_implemented_or(ctx, e),
+                };
+                #rest
+            };
+        }
+        let c = call(m, &recv_arg, &args);
+        let no_modulo = if pow && !modulo {
+            // A two-parameter `__pow__` has no modulo: pow(a, b, m) is not for it.
+            quote! {
+                if !__hpy_modulo.is_none() {
+                    return ::core::result::Result::Ok(::hpy::impl_::not_implemented(ctx));
+                }
+            }
+        } else {
+            quote!()
+        };
+        // A result of the class itself is made with the loaded type.
+        let ret = if returns_class(m, class) {
+            quote!(::hpy::impl_::IntoInstance::<#class>::into_instance(#c, ctx, &__hpy_ty))
+        } else {
+            quote!(::hpy::impl_::IntoReturn::into_return(#c, ctx))
+        };
+        Ok(quote! {
+            (|| -> ::hpy::Result<::hpy::impl_::sys::HPy> {
+                #no_modulo
+                #recv_bind
+                #holders
+                #ret
+            })()
+        })
+    };
+    // The class is loaded once per call, for the operand checks and the result.
     let mut body = quote! {
         let __hpy_left = ::hpy::impl_::borrow_arg(ctx, a0);
         let __hpy_right = ::hpy::impl_::borrow_arg(ctx, a1);
+        let __hpy_ty = ::hpy::impl_::class_type::<#class>(ctx)?;
     };
     if pow {
         body.extend(quote!(let __hpy_modulo = ::hpy::impl_::borrow_arg(ctx, a2);));
     }
     if let Some((m, span)) = forward {
         let s = side(m, span, "__hpy_left", "__hpy_right", "l")?;
-        body.extend(quote! {
-            if ::hpy::impl_::instance_of::<#class>(&__hpy_left)? {
-                let __hpy_r = #s?;
-                if !::hpy::impl_::is_not_implemented(ctx, __hpy_r) {
-                    return ::core::result::Result::Ok(__hpy_r);
+        if reflected.is_some() {
+            // `NotImplemented` from the left lets the right side try.
+            body.extend(quote! {
+                if ::hpy::impl_::instance_with_type(&__hpy_left, &__hpy_ty) {
+                    let __hpy_r = #s?;
+                    if !::hpy::impl_::is_not_implemented(ctx, __hpy_r) {
+                        return ::core::result::Result::Ok(__hpy_r);
+                    }
+                    ::hpy::impl_::close_raw(ctx, __hpy_r);
                 }
-                ::hpy::impl_::close_raw(ctx, __hpy_r);
-            }
-        });
+            });
+        } else {
+            body.extend(quote! {
+                if ::hpy::impl_::instance_with_type(&__hpy_left, &__hpy_ty) {
+                    return #s;
+                }
+            });
+        }
     }
     if let Some((m, span)) = reflected {
         let s = side(m, span, "__hpy_right", "__hpy_left", "r")?;
         body.extend(quote! {
-            if ::hpy::impl_::instance_of::<#class>(&__hpy_right)? {
+            if ::hpy::impl_::instance_with_type(&__hpy_right, &__hpy_ty) {
                 return #s;
             }
         });

@@ -251,7 +251,7 @@ macro_rules! exception_bases {
         // SAFETY: the arguments go to the exception's `__new__`.
         unsafe impl<A: for<'c> CallArgs<'c>> BaseInit<exc::$name> for A {
             #[inline]
-            fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Handle<'c>> {
+            fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Created<'c>> {
                 crate::impl_::create_root::<exc::$name>(ctx, ty, self)
             }
         }
@@ -279,7 +279,7 @@ macro_rules! args_bases {
         // SAFETY: the arguments go to the builtin's `__new__`.
         unsafe impl<A: for<'c> CallArgs<'c>> BaseInit<$ty> for A {
             #[inline]
-            fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Handle<'c>> {
+            fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Created<'c>> {
                 crate::impl_::create_root::<$ty>(ctx, ty, self)
             }
         }
@@ -291,7 +291,7 @@ args_bases!(Float, Str, List, Int, Tuple);
 // SAFETY: `object()` takes no arguments.
 unsafe impl BaseInit<Object> for () {
     #[inline]
-    fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Handle<'c>> {
+    fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Created<'c>> {
         crate::impl_::create_root::<Object>(ctx, ty, ())
     }
 }
@@ -314,8 +314,13 @@ pub unsafe trait Init<T: Class>: Sized {
     /// Makes an instance of `ty` (`T`'s class or a subclass) holding the
     /// structs.
     #[doc(hidden)]
-    fn __create<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Handle<'c>>;
+    fn __create<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Created<'c>>;
 }
+
+/// A new instance, and the start of its payload if the runtime gave it
+/// (NULL: to be looked up).
+#[doc(hidden)]
+pub type Created<'c> = (Handle<'c>, *mut u8);
 
 /// What makes the part of a new instance that belongs to the base `B`.
 ///
@@ -325,7 +330,7 @@ pub unsafe trait Init<T: Class>: Sized {
 pub unsafe trait BaseInit<B: ClassBase>: Sized {
     /// Makes an instance of `ty` (a subclass of `B`) with `B`'s part.
     #[doc(hidden)]
-    fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Handle<'c>>;
+    fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Created<'c>>;
 }
 
 // SAFETY: the object is made by the root, then the struct goes in.
@@ -334,31 +339,32 @@ where
     T::Base: BuiltinBase,
 {
     #[inline]
-    fn __create<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Handle<'c>> {
-        let obj = crate::impl_::create_root::<T::Base>(ctx, ty, ())?;
-        // SAFETY: `obj` is a new instance of `ty`, a subclass of `T`'s class.
-        unsafe { crate::impl_::write_level::<T>(&obj, self) }?;
-        Ok(obj)
+    fn __create<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Created<'c>> {
+        let (obj, payload) = crate::impl_::create_root::<T::Base>(ctx, ty, ())?;
+        // SAFETY: `obj` is a new instance of `ty`, a subclass of `T`'s class,
+        // and `payload` its payload (or NULL).
+        unsafe { crate::impl_::write_level::<T>(&obj, payload, self) }?;
+        Ok((obj, payload))
     }
 }
 
 // SAFETY: the bases' part first, then the struct.
 unsafe impl<T: Class, I: BaseInit<T::Base>> Init<T> for (T, I) {
     #[inline]
-    fn __create<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Handle<'c>> {
+    fn __create<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Created<'c>> {
         let (value, base) = self;
-        let obj = base.__create_base(ctx, ty)?;
+        let (obj, payload) = base.__create_base(ctx, ty)?;
         // SAFETY: `obj` is a new instance of `ty`, a subclass of `T`'s class,
-        // with the parts of its bases in.
-        unsafe { crate::impl_::write_level::<T>(&obj, value) }?;
-        Ok(obj)
+        // with the parts of its bases in, and `payload` its payload (or NULL).
+        unsafe { crate::impl_::write_level::<T>(&obj, payload, value) }?;
+        Ok((obj, payload))
     }
 }
 
 // SAFETY: forwarded to the base class's `Init`.
 unsafe impl<B: Class, I: Init<B>> BaseInit<B> for I {
     #[inline]
-    fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Handle<'c>> {
+    fn __create_base<'c>(self, ctx: &'c Context, ty: &Handle<'_>) -> Result<Created<'c>> {
         self.__create(ctx, ty)
     }
 }

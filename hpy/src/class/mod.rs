@@ -100,7 +100,7 @@ pub unsafe trait Class: Sized + 'static {
     /// Whether instances can be weakly referenced (`#[hpy_class(weakref)]`).
     const WEAKREF: bool;
     /// What the class extends: [`base::Object`], a builtin type
-    /// ([`base::Float`], [`base::Exception`], ...), or another class.
+    /// ([`base::Float`], an exception type such as [`exc::ValueError`](crate::exc::ValueError), ...), or another class.
     type Base: ClassBase;
     /// Where the class's `ClassObject` is in the payload: after its bases'.
     #[doc(hidden)]
@@ -312,6 +312,6 @@ impl Context {
     /// need (see [`Init`](base::Init)).
     pub fn new_instance<T: Class>(&self, init: impl base::Init<T>) -> Result<Handle<'_>> {
         let ty = self.type_object::<T>()?;
-        init.__create(self, &ty)
+        Ok(init.__create(self, &ty)?.0)
     }
 }

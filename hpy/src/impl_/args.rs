@@ -525,9 +525,12 @@ fn missing_arguments(spec: &KeywordSpec, slots: &[HPy], first: usize) -> Error {
 /// keyword names. It owns what it made for the call.
 #[derive(Debug)]
 pub struct DictCall<'ctx> {
-    /// The positional arguments, then the keyword values (borrowed from the
-    /// call, or owned by `values`).
-    args: Vec<HPy>,
+    /// The positional arguments, then the keyword values: the call's own
+    /// array (positional arguments only, or PyPy's KEYWORDS form), or
+    /// `owned` (keywords from a dict).
+    args: *const HPy,
+    /// The array made for keywords from a dict (empty, unallocated, else).
+    owned: Vec<HPy>,
     /// The number of positional arguments.
     nargs: usize,
     /// The keyword names (a tuple), or `None` without keywords.
@@ -540,7 +543,7 @@ impl DictCall<'_> {
     /// Where the arguments start (as a KEYWORDS call's `args`).
     #[inline(always)]
     pub fn args(&self) -> *const HPy {
-        self.args.as_ptr()
+        self.args
     }
 
     /// The number of positional arguments.
@@ -574,34 +577,39 @@ pub unsafe fn dict_call<'ctx>(
     kw: HPy,
 ) -> Result<DictCall<'ctx>> {
     let nargs = usize::try_from(nargs).unwrap_or(0);
-    // SAFETY: the context is live; `kw` is NULL or open for the call.
-    let kwnames = !kw.is_null() && unsafe { sys::HPyTuple_Check(ctx.as_raw(), kw) } != 0;
-    let nkw = if kwnames {
-        // SAFETY: `kw` is a tuple, open for the call.
-        usize::try_from(unsafe { sys::HPy_Length(ctx.as_raw(), kw) }).unwrap_or(0)
-    } else {
-        0
-    };
-    let mut all = Vec::new();
-    if nargs + nkw > 0 {
-        all.try_reserve(nargs + nkw)?;
-        // SAFETY: `args` holds `nargs` handles, then one per keyword name
-        // (caller's contract).
-        all.extend_from_slice(unsafe { core::slice::from_raw_parts(args, nargs + nkw) });
-    }
-    let mut call = DictCall {
-        args: all,
+    let call = DictCall {
+        args,
+        owned: Vec::new(),
         nargs,
         kwnames: None,
         values: Vec::new(),
     };
+    // The common case, positional arguments only: the call's own array.
+    if kw.is_null() {
+        return Ok(call);
+    }
+    // SAFETY: forwarded from the caller; `kw` is not NULL.
+    unsafe { dict_call_keywords(ctx, call, kw) }
+}
+
+/// [`dict_call`] with keywords.
+///
+/// # Safety
+/// As for [`dict_call`]; `kw` is not NULL.
+#[inline(never)]
+unsafe fn dict_call_keywords<'ctx>(
+    ctx: &'ctx Context,
+    mut call: DictCall<'ctx>,
+    kw: HPy,
+) -> Result<DictCall<'ctx>> {
+    let nargs = call.nargs;
+    // SAFETY: the context is live; `kw` is open for the call.
+    let kwnames = unsafe { sys::HPyTuple_Check(ctx.as_raw(), kw) } != 0;
     if kwnames {
+        // PyPy: the values follow the positional arguments in the call's array.
         // SAFETY: `kw` is open for the call; the dup is ours.
         call.kwnames =
             Some(unsafe { core::mem::ManuallyDrop::new(Handle::from_raw(ctx, kw)) }.dup());
-        return Ok(call);
-    }
-    if kw.is_null() {
         return Ok(call);
     }
     // SAFETY: `kw` is a dict, open for the call; the result is a new list.
@@ -613,18 +621,22 @@ pub unsafe fn dict_call<'ctx>(
     // SAFETY: `kw` is open for the call; only read.
     let kw = core::mem::ManuallyDrop::new(unsafe { Handle::from_raw(ctx, kw) });
     call.values.try_reserve(n)?;
-    call.args.try_reserve(n)?;
+    call.owned.try_reserve(nargs + n)?;
+    // SAFETY: `args` holds `nargs` handles (caller's contract).
+    call.owned
+        .extend_from_slice(unsafe { core::slice::from_raw_parts(call.args, nargs) });
     let mut names = Vec::new();
     names.try_reserve(n)?;
     for i in 0..n {
         let key = keys.get_item(i)?;
         let value = kw.get_item(&key)?;
-        call.args.push(value.as_raw());
+        call.owned.push(value.as_raw());
         call.values.push(value);
         names.push(key);
     }
     let raw: Vec<HPy> = names.iter().map(Handle::as_raw).collect();
     // SAFETY: the names are open handles; the tuple takes its own references.
     call.kwnames = Some(unsafe { ctx.tuple_from_raw(&raw) }?);
+    call.args = call.owned.as_ptr();
     Ok(call)
 }

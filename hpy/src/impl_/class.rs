@@ -443,26 +443,43 @@ fn exclusive_borrow_error<T: Class>(state: usize) -> Error {
 /// (on CPython; on PyPy HPy's own `__new__`, which gives the instance its
 /// storage) for a builtin type.
 #[doc(hidden)]
+#[inline]
 pub fn create_root<'c, M: ClassBase>(
     ctx: &'c Context,
     ty: &Handle<'_>,
     args: impl crate::CallArgs<'c>,
-) -> Result<Handle<'c>> {
+) -> Result<crate::class::base::Created<'c>> {
     match M::ROOT {
         Root::Object => {
             let mut data: *mut c_void = core::ptr::null_mut();
             // SAFETY: the context is live and `ty` a type; `HPy_New` returns a
             // new handle (zeroing the payload), or NULL with an exception set.
-            unsafe {
+            let obj = unsafe {
                 Handle::from_raw_result(ctx, sys::_HPy_New(ctx.as_raw(), ty.as_raw(), &mut data))
-            }
+            }?;
+            // `data` is the payload, except for an instance of a Python subclass
+            // on CPython, where the `hpy` package reports the object (see
+            // `ClassObject`): a new payload starts with a zero word, an object
+            // with its reference count.
+            // SAFETY: `data` is NULL or points to the zeroed payload or the
+            // object, either at least a word long.
+            let payload = if !data.is_null() && unsafe { *data.cast::<usize>() } == 0 {
+                data.cast()
+            } else {
+                core::ptr::null_mut()
+            };
+            Ok((obj, payload))
         }
-        Root::Builtin if ctx.runtime() != crate::Runtime::CPython => {
-            hpy_default_new(ctx)?.call_with_first(ty, args)
-        }
-        Root::Builtin | Root::Payloadless => M::__type_object(ctx)?
-            .get_attr("__new__")?
-            .call_with_first(ty, args),
+        Root::Builtin if ctx.runtime() != crate::Runtime::CPython => Ok((
+            hpy_default_new(ctx)?.call_with_first(ty, args)?,
+            core::ptr::null_mut(),
+        )),
+        Root::Builtin | Root::Payloadless => Ok((
+            M::__type_object(ctx)?
+                .get_attr("__new__")?
+                .call_with_first(ty, args)?,
+            core::ptr::null_mut(),
+        )),
     }
 }
 
@@ -517,16 +534,23 @@ fn hpy_default_new(ctx: &Context) -> Result<Handle<'_>> {
 ///
 /// # Safety
 /// `obj` is a new instance of `T`'s class (or a subclass) whose parts for
-/// `T`'s bases are in, and `T`'s is not.
+/// `T`'s bases are in, and `T`'s is not; `payload` is its payload, or NULL.
 #[doc(hidden)]
-pub unsafe fn write_level<T: Class>(obj: &Handle<'_>, value: T) -> Result<()> {
+#[inline]
+pub unsafe fn write_level<T: Class>(obj: &Handle<'_>, payload: *mut u8, value: T) -> Result<()> {
     if <T::Base as ClassBase>::ROOT == Root::Payloadless {
         // A unit struct: nothing to keep.
         return Ok(());
     }
-    // SAFETY: `obj` is an instance of (a subclass of) `T`'s class (the
-    // caller's contract).
-    let cell = unsafe { ClassObject::<T>::of(obj) }?;
+    let cell = if payload.is_null() {
+        // SAFETY: `obj` is an instance of (a subclass of) `T`'s class (the
+        // caller's contract).
+        unsafe { ClassObject::<T>::of(obj) }?
+    } else {
+        // SAFETY: `payload` is the payload of `obj`, which holds a
+        // `ClassObject<T>` at `T::OFFSET` (the caller's contract).
+        unsafe { &*(payload.wrapping_add(T::OFFSET) as *const ClassObject<T>) }
+    };
     // SAFETY: the payload of a new instance is zeroed, and `T`'s part is not
     // written yet; only this code sees it.
     unsafe {
@@ -1902,7 +1926,7 @@ pub unsafe fn new_instance_of<'ctx, T: Class>(
     ty: &Handle<'_>,
     init: impl crate::class::base::Init<T>,
 ) -> Result<Handle<'ctx>> {
-    init.__create(ctx, ty)
+    Ok(init.__create(ctx, ty)?.0)
 }
 
 // ---------------------------------------------------------------------------
@@ -1965,6 +1989,60 @@ pub fn is_not_implemented(ctx: &Context, raw: HPy) -> bool {
 pub fn close_raw(ctx: &Context, raw: HPy) {
     // SAFETY: `raw` is a new handle that the caller owns and drops here.
     drop(unsafe { Handle::from_raw(ctx, raw) });
+}
+
+/// The class `T` (loaded once by an operator's slot for its checks and
+/// its result).
+#[inline]
+pub fn class_type<T: Class>(ctx: &Context) -> Result<Handle<'_>> {
+    T::__def().type_object(ctx)
+}
+
+/// Whether `obj` is an instance of the class `ty` (or of a subclass).
+#[inline]
+pub fn instance_with_type(obj: &Handle<'_>, ty: &Handle<'_>) -> bool {
+    // SAFETY: both handles are open in the live context; `ty` is a type.
+    unsafe { sys::HPy_TypeCheck(obj.ctx().as_raw(), obj.as_raw(), ty.as_raw()) != 0 }
+}
+
+/// Borrows the struct of `obj` if it is an instance of `T`'s class `ty`:
+/// `TypeError` otherwise.
+#[inline]
+pub fn borrow_with_type<'a, T: Class>(obj: &'a Handle<'_>, ty: &Handle<'_>) -> Result<Ref<'a, T>> {
+    if !instance_with_type(obj, ty) {
+        return Err(Error::wrong_type(T::NAME, obj));
+    }
+    // SAFETY: `obj` is an instance of `T`'s class (checked), open as long as
+    // the borrow.
+    Ref::new(unsafe { ClassObject::<T>::of(obj) }?)
+}
+
+/// What an operator of `T` returns when it returns the class: the struct (or
+/// a `Result` of it), made an instance of the loaded class `ty`.
+pub trait IntoInstance<T: Class> {
+    /// The new instance.
+    fn into_instance(self, ctx: &Context, ty: &Handle<'_>) -> Result<HPy>;
+}
+
+impl<T: Class> IntoInstance<T> for T
+where
+    T: crate::class::base::Init<T>,
+{
+    #[inline]
+    fn into_instance(self, ctx: &Context, ty: &Handle<'_>) -> Result<HPy> {
+        // SAFETY: `ty` is `T`'s class (loaded by the slot).
+        unsafe { new_instance_of::<T>(ctx, ty, self) }.map(Handle::into_raw)
+    }
+}
+
+impl<T: Class, E: Into<Error>> IntoInstance<T> for core::result::Result<T, E>
+where
+    T: crate::class::base::Init<T>,
+{
+    #[inline]
+    fn into_instance(self, ctx: &Context, ty: &Handle<'_>) -> Result<HPy> {
+        self.map_err(Into::into)?.into_instance(ctx, ty)
+    }
 }
 
 /// Whether `obj` is an instance of the class `T` (operators get any object
@@ -2079,9 +2157,18 @@ impl<'ctx, T: crate::IntoPy<'ctx>, E: Into<Error>> IntoIterNext<'ctx>
 }
 
 /// `StopIteration` without arguments (what `next()` raises at the end).
-#[cold]
+#[inline]
 fn stop_iteration(ctx: &Context) -> Error {
-    Error::set_object(&exc::StopIteration::type_object(ctx), &ctx.none())
+    // SAFETY: the context is live; `StopIteration` and `None` are its
+    // constants (an exception class and a value for it), not stolen.
+    unsafe {
+        sys::HPyErr_SetObject(
+            ctx.as_raw(),
+            sys::h_StopIteration(ctx.as_raw()),
+            sys::h_None(ctx.as_raw()),
+        )
+    };
+    Error::raised()
 }
 
 /// What an in-place operator (`__iadd__`, ...) returns: `()` (the operator's
