@@ -169,8 +169,10 @@ mod classes {
             Frozen { value, text }
         }
 
-        fn doubled(&self) -> i64 {
-            self.value * 2
+        fn doubled(&self) -> Result<i64> {
+            self.value
+                .checked_mul(2)
+                .ok_or_else(|| exc::OverflowError::new_err("Frozen.doubled overflow"))
         }
     }
 

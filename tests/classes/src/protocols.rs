@@ -307,7 +307,9 @@ impl Squares {
         if index < 0 || index as usize >= self.n {
             return Err(exc::IndexError::new_err("Squares index out of range"));
         }
-        Ok(index * index)
+        index
+            .checked_mul(index)
+            .ok_or_else(|| exc::OverflowError::new_err("Squares item overflow"))
     }
 }
 
