@@ -268,6 +268,27 @@ pub struct KeywordSpec {
     pub var_keyword: bool,
 }
 
+impl KeywordSpec {
+    /// The fewest positional arguments that give every required parameter,
+    /// or `usize::MAX` when a keyword-only parameter is required (no call by
+    /// position alone is complete).
+    #[inline(always)]
+    pub const fn min_positional(&self) -> usize {
+        let mut i = self.required.len();
+        while i > 0 {
+            if self.required[i - 1] {
+                return if i <= self.max_positional {
+                    i
+                } else {
+                    usize::MAX
+                };
+            }
+            i -= 1;
+        }
+        0
+    }
+}
+
 /// The `*args` and `**kwargs` of a call: a tuple (empty when there are none),
 /// and a dict, or `None` when no keyword went there.
 #[derive(Debug)]
@@ -285,7 +306,7 @@ pub struct VarArgs<'ctx> {
 /// `ctx` must be live; `args` must hold `nargs` positional handles followed by
 /// one handle per name in `kwnames` (a tuple of str, or NULL), as the runtime
 /// passes them to a KEYWORDS impl.
-#[inline]
+#[inline(always)]
 pub unsafe fn parse_keywords<const N: usize>(
     ctx: &Context,
     spec: &KeywordSpec,
@@ -295,13 +316,38 @@ pub unsafe fn parse_keywords<const N: usize>(
 ) -> Result<[HPy; N]> {
     debug_assert!(!spec.var_positional && !spec.var_keyword);
     let mut slots = [HPy::NULL; N];
+    // The common call, by position only and complete: no sorting to do.
+    if kwnames.is_null() && nargs <= spec.max_positional && nargs >= spec.min_positional() {
+        // SAFETY: `args` holds `nargs` handles (caller's contract), and
+        // `nargs <= max_positional <= N`.
+        unsafe { core::ptr::copy_nonoverlapping(args, slots.as_mut_ptr(), nargs) };
+        return Ok(slots);
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { sort_keywords(ctx, spec, args, nargs, kwnames, &mut slots) }?;
+    Ok(slots)
+}
+
+/// [`parse_keywords`] for a call with keywords, or incomplete: kept out of
+/// line, so that the common call inlines only the copy.
+///
+/// # Safety
+/// As for [`parse_keywords`].
+#[inline(never)]
+unsafe fn sort_keywords(
+    ctx: &Context,
+    spec: &KeywordSpec,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+    slots: &mut [HPy],
+) -> Result<()> {
     // SAFETY: forwarded from the caller; without `**kwargs` no keyword is extra.
     unsafe {
-        sort_arguments(ctx, spec, args, nargs, kwnames, &mut slots, |_, _| {
+        sort_arguments(ctx, spec, args, nargs, kwnames, slots, |_, _| {
             unreachable_extra()
         })
-    }?;
-    Ok(slots)
+    }
 }
 
 /// [`parse_keywords`] for a function with `*args` or `**kwargs`: also the
@@ -526,17 +572,26 @@ fn missing_arguments(spec: &KeywordSpec, slots: &[HPy], first: usize) -> Error {
 #[derive(Debug)]
 pub struct DictCall<'ctx> {
     /// The positional arguments, then the keyword values: the call's own
-    /// array (positional arguments only, or PyPy's KEYWORDS form), or
-    /// `owned` (keywords from a dict).
+    /// array (positional arguments only, or PyPy's KEYWORDS form), or the
+    /// array made for keywords from a dict.
     args: *const HPy,
-    /// The array made for keywords from a dict (empty, unallocated, else).
-    owned: Vec<HPy>,
     /// The number of positional arguments.
     nargs: usize,
-    /// The keyword names (a tuple), or `None` without keywords.
-    kwnames: Option<Handle<'ctx>>,
-    /// The keyword values, owned for the call.
-    values: Vec<Handle<'ctx>>,
+    /// What the keywords need: `None` without keywords, so that the common
+    /// call is three words and never allocates.
+    keywords: Option<Box<DictKeywords<'ctx>>>,
+}
+
+/// The keyword part of a [`DictCall`].
+#[derive(Debug)]
+struct DictKeywords<'ctx> {
+    /// The keyword names, a tuple.
+    kwnames: Handle<'ctx>,
+    /// The array made for keywords from a dict (empty for PyPy's form):
+    /// only kept, `DictCall::args` points into it.
+    _owned: Vec<HPy>,
+    /// The keyword values, owned (only kept) for the call.
+    _values: Vec<Handle<'ctx>>,
 }
 
 impl DictCall<'_> {
@@ -555,7 +610,9 @@ impl DictCall<'_> {
     /// The tuple of keyword names, or NULL.
     #[inline(always)]
     pub fn kwnames(&self) -> HPy {
-        self.kwnames.as_ref().map_or(HPy::NULL, Handle::as_raw)
+        self.keywords
+            .as_ref()
+            .map_or(HPy::NULL, |k| k.kwnames.as_raw())
     }
 }
 
@@ -570,6 +627,7 @@ impl DictCall<'_> {
 /// `ctx` must be live; `args` must hold `nargs` handles and `kw` be a dict
 /// or NULL, or a tuple of names whose values follow at `args[nargs..]`, all
 /// borrowed for the call.
+#[inline(always)]
 pub unsafe fn dict_call<'ctx>(
     ctx: &'ctx Context,
     args: *const HPy,
@@ -577,19 +635,16 @@ pub unsafe fn dict_call<'ctx>(
     kw: HPy,
 ) -> Result<DictCall<'ctx>> {
     let nargs = usize::try_from(nargs).unwrap_or(0);
-    let call = DictCall {
-        args,
-        owned: Vec::new(),
-        nargs,
-        kwnames: None,
-        values: Vec::new(),
-    };
     // The common case, positional arguments only: the call's own array.
     if kw.is_null() {
-        return Ok(call);
+        return Ok(DictCall {
+            args,
+            nargs,
+            keywords: None,
+        });
     }
     // SAFETY: forwarded from the caller; `kw` is not NULL.
-    unsafe { dict_call_keywords(ctx, call, kw) }
+    unsafe { dict_call_keywords(ctx, args, nargs, kw) }
 }
 
 /// [`dict_call`] with keywords.
@@ -599,44 +654,65 @@ pub unsafe fn dict_call<'ctx>(
 #[inline(never)]
 unsafe fn dict_call_keywords<'ctx>(
     ctx: &'ctx Context,
-    mut call: DictCall<'ctx>,
+    args: *const HPy,
+    nargs: usize,
     kw: HPy,
 ) -> Result<DictCall<'ctx>> {
-    let nargs = call.nargs;
+    let positional = DictCall {
+        args,
+        nargs,
+        keywords: None,
+    };
     // SAFETY: the context is live; `kw` is open for the call.
     let kwnames = unsafe { sys::HPyTuple_Check(ctx.as_raw(), kw) } != 0;
     if kwnames {
         // PyPy: the values follow the positional arguments in the call's array.
         // SAFETY: `kw` is open for the call; the dup is ours.
-        call.kwnames =
-            Some(unsafe { core::mem::ManuallyDrop::new(Handle::from_raw(ctx, kw)) }.dup());
-        return Ok(call);
+        let kwnames = unsafe { core::mem::ManuallyDrop::new(Handle::from_raw(ctx, kw)) }.dup();
+        return Ok(DictCall {
+            keywords: Some(Box::new(DictKeywords {
+                kwnames,
+                _owned: Vec::new(),
+                _values: Vec::new(),
+            })),
+            ..positional
+        });
     }
     // SAFETY: `kw` is a dict, open for the call; the result is a new list.
     let keys = unsafe { Handle::from_raw_result(ctx, sys::HPyDict_Keys(ctx.as_raw(), kw)) }?;
     let n = keys.len()?;
     if n == 0 {
-        return Ok(call);
+        return Ok(positional);
     }
     // SAFETY: `kw` is open for the call; only read.
     let kw = core::mem::ManuallyDrop::new(unsafe { Handle::from_raw(ctx, kw) });
-    call.values.try_reserve(n)?;
-    call.owned.try_reserve(nargs + n)?;
+    let mut values = Vec::new();
+    values.try_reserve(n)?;
+    let mut owned = Vec::new();
+    owned.try_reserve(nargs + n)?;
     // SAFETY: `args` holds `nargs` handles (caller's contract).
-    call.owned
-        .extend_from_slice(unsafe { core::slice::from_raw_parts(call.args, nargs) });
+    owned.extend_from_slice(unsafe { core::slice::from_raw_parts(args, nargs) });
     let mut names = Vec::new();
     names.try_reserve(n)?;
     for i in 0..n {
         let key = keys.get_item(i)?;
         let value = kw.get_item(&key)?;
-        call.owned.push(value.as_raw());
-        call.values.push(value);
+        owned.push(value.as_raw());
+        values.push(value);
         names.push(key);
     }
     let raw: Vec<HPy> = names.iter().map(Handle::as_raw).collect();
     // SAFETY: the names are open handles; the tuple takes its own references.
-    call.kwnames = Some(unsafe { ctx.tuple_from_raw(&raw) }?);
-    call.args = call.owned.as_ptr();
-    Ok(call)
+    let kwnames = unsafe { ctx.tuple_from_raw(&raw) }?;
+    // The heap array does not move when the Vec moves into the box.
+    let args = owned.as_ptr();
+    Ok(DictCall {
+        args,
+        nargs,
+        keywords: Some(Box::new(DictKeywords {
+            kwnames,
+            _owned: owned,
+            _values: values,
+        })),
+    })
 }

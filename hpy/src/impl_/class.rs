@@ -193,7 +193,11 @@ impl<T: Class> ClassObject<T> {
         let ctx = obj.ctx();
         let payload = match <T::Base as ClassBase>::ROOT {
             Root::Object => {
-                if ctx.is_debug_mode() {
+                // Only an instance of a Python subclass has a shape debug mode
+                // refuses; a class Python cannot subclass (nor has a visible
+                // subclass for `dict`/`weakref`) never sees one, nor do the
+                // classes it does not let Rust extend: skip the check.
+                if (T::SUBCLASS || T::DICT || T::WEAKREF) && ctx.is_debug_mode() {
                     // SAFETY: as below.
                     unsafe { debug_mode_payload(ctx, obj) }
                 } else {
