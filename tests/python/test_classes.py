@@ -220,17 +220,38 @@ def test_properties_check_the_instance_type(classes):
 def test_frozen_class(classes):
     f = classes.Frozen(3, "three")
     assert (f.value, f.label, f.doubled()) == (3, "three", 6)
-    # A number of a frozen class is a member on CPython (read without a call):
-    # CPython's words for it; a property's elsewhere.
-    with pytest.raises(AttributeError, match="has no setter|readonly attribute"):
+    # A number of a frozen class is a member (read without a call): the
+    # runtime's words for it.
+    with pytest.raises(AttributeError, match="readonly attribute|is not writable"):
         f.value = 1
     with pytest.raises(AttributeError, match="has no setter|readonly attribute"):
         f.label = "x"
     assert not hasattr(f, "text")
+    assert type(vars(classes.Frozen)["value"]).__name__.endswith("member_descriptor")
     if not IS_PYPY:
-        assert type(vars(classes.Frozen)["value"]).__name__ == "member_descriptor"
         assert type(vars(classes.Frozen)["label"]).__name__ == "getset_descriptor"
     assert classes.Frozen.value.__doc__ is None or isinstance(classes.Frozen.value.__doc__, str)
+
+
+def test_frozen_members_refuse_instances_without_storage(classes):
+    # A number field of a frozen class is a member on both runtimes, also
+    # for a class Python may subclass. PyPy lets object.__new__ make
+    # instances of the class and of a Python subclass (no HPy storage): its
+    # member descriptor refuses them. CPython refuses to make them.
+    assert type(vars(classes.Vec2)["x"]).__name__.endswith("member_descriptor")
+
+    class Sub(classes.Vec2):
+        pass
+
+    assert Sub(1.5, 2.0).x == 1.5
+    for cls, field in [(classes.Frozen, "value"), (Sub, "x")]:
+        try:
+            bare = object.__new__(cls)
+        except TypeError:
+            assert not IS_PYPY
+        else:
+            with pytest.raises(TypeError):
+                getattr(bare, field)
 
 
 # ---------------------------------------------------------------------------

@@ -1202,10 +1202,9 @@ pub struct PropertyDef {
     pub get_method: Option<StaticDef>,
     /// The setter as a method (`__hpy_set_<name>`), if there is a setter.
     pub set_method: Option<StaticDef>,
-    /// A read-only member instead of the getset, on CPython (a number field
-    /// of a frozen class, which nothing borrows mutably: CPython reads it
-    /// without a call). Not on PyPy, which would read a member of an
-    /// instance without storage through a NULL pointer.
+    /// A read-only member instead of the getset (a number field of a frozen
+    /// class, which nothing borrows mutably: the runtime reads it without a
+    /// call).
     pub member: Option<StaticDef>,
 }
 
@@ -1351,13 +1350,28 @@ fn make_class<'ctx>(
         }
         properties.extend(i.properties);
     }
-    let members = cpython && parts.shape != sys::HPyType_BuiltinShape_Legacy;
-    for p in &properties {
-        if let (true, Some(member)) = (members, &p.member) {
+    // Members (number fields of frozen classes) for the object shape. PyPy
+    // (7.3.14 and later) refuses an instance without HPy storage in
+    // `member_get` (`TypeError: non-HPy object in member_get`), such as one
+    // `object.__new__` makes of a Python subclass; HPy does not add a legacy
+    // shape's header to a member's offset, so exceptions keep getsets.
+    let members = if cpython {
+        parts.shape != sys::HPyType_BuiltinShape_Legacy
+    } else {
+        parts.root == Root::Object
+    };
+    // Those that become members are no properties any more.
+    properties.retain(|p| match (members, &p.member) {
+        (true, Some(member)) => {
             // SAFETY: properties are `'static` (inside `'static` definitions).
             let member: &'static StaticDef = unsafe { &*core::ptr::from_ref(member) };
             defines.push(member.fresh_ptr());
-        } else if cpython {
+            false
+        }
+        _ => true,
+    });
+    for p in &properties {
+        if cpython {
             defines.push(p.getset.as_ptr());
         } else {
             defines.extend(
