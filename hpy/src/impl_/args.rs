@@ -318,9 +318,14 @@ pub unsafe fn parse_keywords<const N: usize>(
     let mut slots = [HPy::NULL; N];
     // The common call, by position only and complete: no sorting to do.
     if kwnames.is_null() && nargs <= spec.max_positional && nargs >= spec.min_positional() {
-        // SAFETY: `args` holds `nargs` handles (caller's contract), and
-        // `nargs <= max_positional <= N`.
-        unsafe { core::ptr::copy_nonoverlapping(args, slots.as_mut_ptr(), nargs) };
+        // A loop over the N slots (a constant), not a `memcpy` call: a
+        // call's cost would be most of the copy of a few handles.
+        for (i, slot) in slots.iter_mut().enumerate() {
+            if i < nargs {
+                // SAFETY: `args` holds `nargs` handles (caller's contract).
+                *slot = unsafe { *args.add(i) };
+            }
+        }
         return Ok(slots);
     }
     // SAFETY: forwarded from the caller.
