@@ -300,6 +300,9 @@ def test_drop_runs_when_the_object_dies(classes):
     k = classes.Counter()
     assert k.increment() == 1 and k.increment() == 2
     assert k.history() == [1, 2]  # from a second #[hpy_methods] block
+    k.reset()  # from a third, in another file (counter_more.rs)
+    assert (k.count, k.peak) == (0, 2)
+    assert k.increment() == 1
     del k
     gc.collect()
     assert classes.counters_dropped() == before + 1

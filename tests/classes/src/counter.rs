@@ -1,6 +1,6 @@
 //! A class declared outside the module `mod`, with two `#[hpy_methods]`
-//! blocks (this file and `lib.rs`'s would be the same), and a `Drop` that
-//! Python can observe.
+//! blocks here and a third in `counter_more.rs`, and a `Drop` that Python
+//! can observe.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -13,9 +13,9 @@ static DROPPED: AtomicUsize = AtomicUsize::new(0);
 #[hpy_class(subclass)]
 pub(crate) struct Counter {
     #[hpy(get)]
-    count: u64,
+    pub(crate) count: u64,
     /// Some heap data, to make leaks visible.
-    history: Vec<u64>,
+    pub(crate) history: Vec<u64>,
 }
 
 #[hpy_methods]

@@ -6,6 +6,7 @@ use hpy::hpy_module;
 
 mod bases;
 mod counter;
+mod counter_more;
 mod fields;
 mod hostile;
 mod options;
