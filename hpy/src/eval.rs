@@ -173,8 +173,9 @@ impl Context {
     ///
     /// `globals` must be a `dict` (anything else raises `TypeError: globals
     /// must be a dict, not int`); `locals` can be any mapping (often
-    /// `globals` again). Without a `__builtins__` key in `globals`, the
-    /// current builtins are used.
+    /// `globals` again). As `exec` does, a `globals` without a
+    /// `__builtins__` key gets the current builtins under that key (on
+    /// CPython 3.9 the code would otherwise see no builtins but `None`).
     pub fn eval_code<'ctx>(
         &'ctx self,
         code: &Code<'_>,
@@ -187,6 +188,9 @@ impl Context {
                 "globals must be a dict, not {}",
                 globals.type_name()
             )));
+        }
+        if !globals.contains("__builtins__")? {
+            globals.set_item("__builtins__", &*self.builtins())?;
         }
         // SAFETY: `code` is an open code object (the `Code` type guarantees it),
         // `globals` an open dict, `locals` open; the result is new or NULL with

@@ -137,6 +137,24 @@ def leak_check(mode: str):
         yield
 
 
+@contextlib.contextmanager
+def raises_as_python(reference):
+    """Expects the exception that `reference()`, the same mistake made in
+    Python, raises on this interpreter: the same type and message. For the
+    errors whose words CPython changes between versions (and PyPy words its
+    own way), so that a test states "as the interpreter does" everywhere."""
+    try:
+        reference()
+    except Exception as e:  # noqa: BLE001 - whatever the interpreter raises
+        expected_type, expected_message = type(e), str(e)
+    else:
+        raise AssertionError(f"the reference {reference} raised nothing")
+    with pytest.raises(expected_type) as info:
+        yield info
+    assert type(info.value) is expected_type
+    assert str(info.value) == expected_message
+
+
 def _module_fixture(name: str):
     @pytest.fixture
     def fixture(loader, mode):

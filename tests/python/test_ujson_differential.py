@@ -44,6 +44,7 @@ import os
 import random
 import reprlib
 import struct
+import sys
 from collections import OrderedDict
 from pathlib import Path
 
@@ -609,15 +610,25 @@ def _report(mode: str, lines: list[str]) -> Path:
     return path
 
 
+def _ujson():
+    """ujson, which tools/setup-interpreters installs everywhere it can: the
+    pinned version needs Python 3.10."""
+    if sys.version_info < (3, 10):
+        pytest.skip(f"ujson {UJSON_VERSION} (the version hpyjson follows) needs Python 3.10")
+    import ujson
+
+    return ujson
+
+
 def test_ujson_is_the_pinned_version():
-    ujson = pytest.importorskip("ujson")
+    ujson = _ujson()
     assert ujson.__version__ == UJSON_VERSION, (
         f"ujson {ujson.__version__} is installed; the comparison is with {UJSON_VERSION} "
         "(tools/setup-interpreters installs it)")
 
 
 def test_hpyjson_has_ujsons_names(hpyjson):
-    import ujson
+    ujson = _ujson()
 
     for name in dir(ujson):
         if name.startswith("__") and name != "__version__":
@@ -631,7 +642,7 @@ def test_hpyjson_has_ujsons_names(hpyjson):
 
 
 def test_hpyjson_behaves_as_ujson(hpyjson, mode):
-    import ujson
+    ujson = _ujson()
 
     if ujson.__version__ != UJSON_VERSION:
         pytest.fail(f"ujson {ujson.__version__} installed, {UJSON_VERSION} expected (tools/setup-interpreters)")
