@@ -142,8 +142,25 @@ def attribute_user(cls, name):
 
 def operators(cls):
     """Applies one of Python's operators and protocols to an instance and any
-    value (both sides)."""
+    value (both sides). Where Python's own cost grows without bound with the
+    operand (`pow(n, 2**63)` of an int-based class; `v in o` of a sequence
+    without __contains__, which Python walks item by item), the operand is
+    kept small, as H.bounded keeps function arguments."""
     import copy, itertools, operator
+
+    def small(v):
+        return 3 if type(v) is int and abs(v) > H.SMALL_INT else v
+
+    def contains(o, v):
+        if not hasattr(type(o), "__contains__"):
+            try:
+                n = len(o)
+            except Exception:
+                n = 0
+            if n > H.SMALL_INT:
+                raise LookupError("`in` over a huge sequence: not tried")  # counted as raised
+        return v in o
+
     ops = [
         repr, str, hash, bool, len, copy.copy, abs, operator.neg, operator.pos,
         operator.invert, operator.index, int, float, memoryview,
@@ -153,11 +170,11 @@ def operators(cls):
         lambda o, v: o < v, lambda o, v: o <= v, lambda o, v: v > o,
         lambda o, v: o + v, lambda o, v: v + o, lambda o, v: o - v, lambda o, v: v - o,
         lambda o, v: o * v, lambda o, v: o @ v, lambda o, v: o / v, lambda o, v: o // v,
-        lambda o, v: o % v, lambda o, v: divmod(o, v), lambda o, v: pow(o, v),
-        lambda o, v: pow(o, 2, v), lambda o, v: o << v, lambda o, v: o & v, lambda o, v: v | o,
+        lambda o, v: o % v, lambda o, v: divmod(o, v), lambda o, v: pow(o, small(v)),
+        lambda o, v: pow(o, 2, v), lambda o, v: o << small(v), lambda o, v: o & v, lambda o, v: v | o,
         lambda o, v: operator.iadd(o, v), lambda o, v: operator.imul(o, v),
         lambda o, v: o[v], lambda o, v: operator.setitem(o, v, v),
-        lambda o, v: operator.delitem(o, v), lambda o, v: v in o, lambda o, v: o(v),
+        lambda o, v: operator.delitem(o, v), contains, lambda o, v: o(v),
         lambda o, v: o(), lambda o, v: getattr(o, "zzz"),
         lambda o, v: o.__enter__(), lambda o, v: o.__exit__(v, v, v),
         lambda o, v: memoryview(o).tobytes(),

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hpy::{Field, Handle, Result, hpy_class, hpy_method, hpy_methods};
+use hpy::{Field, Handle, Result, exc, hpy_class, hpy_method, hpy_methods};
 
 /// Structs of this file dropped so far: (opens, weaks, locals).
 static DROPS: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
@@ -39,10 +39,13 @@ impl Open {
         slf.borrow::<Open>()?.link.store(slf, Some(obj))
     }
 
-    /// Doubles `n`.
-    fn double(&mut self) -> i64 {
-        self.n *= 2;
-        self.n
+    /// Doubles `n` (`OverflowError` beyond `i64`).
+    fn double(&mut self) -> Result<i64> {
+        self.n = self
+            .n
+            .checked_mul(2)
+            .ok_or_else(|| exc::OverflowError::new_err("Open.double overflow"))?;
+        Ok(self.n)
     }
 }
 
