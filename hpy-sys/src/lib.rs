@@ -52,6 +52,8 @@ mod autogen;
 pub use autogen::*;
 mod layout;
 pub use layout::{ContextLayout, context_layout, late_member};
+#[cfg(feature = "cpython")]
+pub mod cpython;
 
 // ---------------------------------------------------------------------------
 // The pending-exception check

@@ -1,0 +1,297 @@
+//! The C-API implementations of `hpy_sys::cpython`, called through the
+//! generated wrappers (`HPyLong_FromInt64_t(ctx, ..)`, ...) with a context
+//! that `cpython::fill` filled, in an interpreter embedded in this test
+//! process: what each returns, what it raises, and that references balance.
+//!
+//! Run with the feature and the interpreter to embed:
+//! `PYO3_PYTHON=<python> cargo test -p hpy-sys --features cpython --test cpython_impl`
+//! (`tools/test` does).
+#![cfg(feature = "cpython")]
+#![allow(unsafe_op_in_unsafe_fn)]
+
+use std::ffi::CStr;
+use std::sync::Once;
+
+use hpy_sys::cpython::{fill, h2py};
+use hpy_sys::*;
+use pyo3_ffi as ffi;
+
+/// Runs `f` with the GIL held and a context filled with the implementations.
+fn with_context(f: impl FnOnce(*mut HPyContext)) {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        // SAFETY: initialises the embedded interpreter once, then releases the
+        // GIL so that every test thread can take it.
+        unsafe {
+            ffi::Py_InitializeEx(0);
+            ffi::PyEval_SaveThread();
+        }
+    });
+    /// Gives the GIL back also when a check fails (a panic unwinds through
+    /// it), so that the other tests do not wait for it forever.
+    struct Gil(ffi::PyGILState_STATE);
+    impl Drop for Gil {
+        fn drop(&mut self) {
+            // SAFETY: taken by this thread in `with_context`; any exception a
+            // failed test left is cleared first.
+            unsafe {
+                ffi::PyErr_Clear();
+                ffi::PyGILState_Release(self.0);
+            }
+        }
+    }
+    // SAFETY: the interpreter is initialised; the GIL is taken for `f` and
+    // given back by the guard. An all-zero context is valid (no member set,
+    // NULL name).
+    unsafe {
+        let _gil = Gil(ffi::PyGILState_Ensure());
+        let mut ctx: Box<HPyContext> = Box::new(core::mem::zeroed());
+        fill(&mut ctx);
+        f(&mut *ctx);
+        assert_eq!(
+            HPyErr_Occurred(&mut *ctx),
+            0,
+            "a test left an exception set"
+        );
+    }
+}
+
+/// The exception set now is `exc` (and it is cleared).
+unsafe fn take_error(ctx: *mut HPyContext, exc: HPy) {
+    assert_eq!(HPyErr_Occurred(ctx), 1, "no exception set");
+    assert_eq!(
+        HPyErr_ExceptionMatches(ctx, exc),
+        1,
+        "another exception set"
+    );
+    HPyErr_Clear(ctx);
+}
+
+/// `str(obj)`, closing `obj`.
+unsafe fn text(ctx: *mut HPyContext, obj: HPy) -> String {
+    assert!(!obj.is_null(), "NULL where an object was expected");
+    let s = HPy_Str(ctx, obj);
+    let mut n = 0;
+    let p = HPyUnicode_AsUTF8AndSize(ctx, s, &mut n);
+    let out = std::str::from_utf8(std::slice::from_raw_parts(p.cast::<u8>(), n as usize))
+        .unwrap()
+        .to_owned();
+    HPy_Close(ctx, s);
+    HPy_Close(ctx, obj);
+    out
+}
+
+unsafe fn refcnt(h: HPy) -> isize {
+    ffi::Py_REFCNT(h2py(h))
+}
+
+#[test]
+fn integers_round_trip_and_refuse_what_python_refuses() {
+    // SAFETY: `with_context` gives a filled context with the GIL held; the
+    // handles used are made here and open until closed.
+    with_context(|ctx| unsafe {
+        for v in [0, 1, -1, i64::MIN, i64::MAX] {
+            let h = HPyLong_FromInt64_t(ctx, v);
+            assert_eq!(HPyLong_AsInt64_t(ctx, h), v);
+            assert_eq!(HPyErr_Occurred(ctx), 0);
+            HPy_Close(ctx, h);
+        }
+        let big = HPyLong_FromUInt64_t(ctx, u64::MAX);
+        assert_eq!(HPyLong_AsUInt64_t(ctx, big), u64::MAX);
+        assert_eq!(HPyLong_AsInt64_t(ctx, big), -1);
+        take_error(ctx, (*ctx).h_OverflowError);
+        HPy_Close(ctx, big);
+        // A float is no int, on every CPython (3.9 included).
+        let f = HPyFloat_FromDouble(ctx, 1.5);
+        assert_eq!(HPyLong_AsInt64_t(ctx, f), -1);
+        take_error(ctx, (*ctx).h_TypeError);
+        assert_eq!(HPyFloat_AsDouble(ctx, f), 1.5);
+        HPy_Close(ctx, f);
+        let s = HPyLong_FromSsize_t(ctx, -7);
+        assert_eq!(HPyLong_AsSsize_t(ctx, s), -7);
+        assert_eq!(HPyLong_AsDouble(ctx, s), -7.0);
+        HPy_Close(ctx, s);
+    });
+}
+
+#[test]
+fn booleans_are_the_singletons() {
+    // SAFETY: `with_context` gives a filled context with the GIL held; the
+    // handles used are made here and open until closed.
+    with_context(|ctx| unsafe {
+        let t = HPyBool_FromBool(ctx, true);
+        assert_eq!(HPy_Is(ctx, t, (*ctx).h_True), 1);
+        assert_eq!(HPy_TypeCheck(ctx, t, (*ctx).h_LongType), 1);
+        assert_eq!(HPy_TypeCheck(ctx, t, (*ctx).h_FloatType), 0);
+        HPy_Close(ctx, t);
+        let f = HPyBool_FromBool(ctx, false);
+        assert_eq!(HPy_Is(ctx, f, (*ctx).h_False), 1);
+        assert_eq!(HPy_IsTrue(ctx, f), 0);
+        HPy_Close(ctx, f);
+    });
+}
+
+#[test]
+fn arithmetic_and_its_errors() {
+    // SAFETY: `with_context` gives a filled context with the GIL held; the
+    // handles used are made here and open until closed.
+    with_context(|ctx| unsafe {
+        let two = HPyLong_FromInt64_t(ctx, 2);
+        let ten = HPyLong_FromInt64_t(ctx, 10);
+        assert_eq!(text(ctx, HPy_Add(ctx, two, ten)), "12");
+        assert_eq!(text(ctx, HPy_Subtract(ctx, two, ten)), "-8");
+        assert_eq!(text(ctx, HPy_Multiply(ctx, two, ten)), "20");
+        assert_eq!(text(ctx, HPy_TrueDivide(ctx, ten, two)), "5.0");
+        assert_eq!(text(ctx, HPy_FloorDivide(ctx, ten, two)), "5");
+        assert_eq!(text(ctx, HPy_Divmod(ctx, ten, two)), "(5, 0)");
+        assert_eq!(text(ctx, HPy_Power(ctx, two, ten, (*ctx).h_None)), "1024");
+        assert_eq!(text(ctx, HPy_Negative(ctx, two)), "-2");
+        assert_eq!(text(ctx, HPy_Lshift(ctx, two, ten)), "2048");
+        let zero = HPyLong_FromInt64_t(ctx, 0);
+        assert!(HPy_TrueDivide(ctx, two, zero).is_null());
+        take_error(ctx, (*ctx).h_ZeroDivisionError);
+        let s = HPyUnicode_FromString(ctx, c"s".as_ptr());
+        assert!(HPy_Add(ctx, two, s).is_null());
+        take_error(ctx, (*ctx).h_TypeError);
+        assert_eq!(HPyNumber_Check(ctx, two), 1);
+        assert_eq!(HPyNumber_Check(ctx, s), 0);
+        assert!(HPy_Index(ctx, s).is_null());
+        take_error(ctx, (*ctx).h_TypeError);
+        for h in [two, ten, zero, s] {
+            HPy_Close(ctx, h);
+        }
+    });
+}
+
+#[test]
+fn dup_and_close_balance() {
+    // SAFETY: `with_context` gives a filled context with the GIL held; the
+    // handles used are made here and open until closed.
+    with_context(|ctx| unsafe {
+        let obj = HPyList_New(ctx, 0);
+        let before = refcnt(obj);
+        let again = HPy_Dup(ctx, obj);
+        assert_eq!(HPy_Is(ctx, obj, again), 1);
+        assert_eq!(refcnt(obj), before + 1);
+        HPy_Close(ctx, again);
+        assert_eq!(refcnt(obj), before);
+        HPy_Close(ctx, HPy_NULL); // allowed, as Py_XDECREF
+        HPy_Close(ctx, obj);
+    });
+}
+
+#[test]
+fn strings_and_bytes() {
+    // SAFETY: `with_context` gives a filled context with the GIL held; the
+    // handles used are made here and open until closed.
+    with_context(|ctx| unsafe {
+        let s = HPyUnicode_FromString(ctx, c"h\xc3\xa9llo".as_ptr());
+        assert_eq!(HPyUnicode_Check(ctx, s), 1);
+        assert_eq!(HPy_Length(ctx, s), 5);
+        let mut n = 0;
+        let p = HPyUnicode_AsUTF8AndSize(ctx, s, &mut n);
+        assert_eq!(n, 6);
+        assert_eq!(CStr::from_ptr(p).to_bytes(), "héllo".as_bytes());
+        let r = HPy_Repr(ctx, s);
+        assert_eq!(text(ctx, r), "'héllo'");
+        HPy_Close(ctx, s);
+        let b = HPyBytes_FromStringAndSize(ctx, b"a\0b".as_ptr().cast(), 3);
+        assert_eq!(HPyBytes_Check(ctx, b), 1);
+        assert_eq!(HPyBytes_Size(ctx, b), 3);
+        let p = HPyBytes_AsString(ctx, b);
+        assert_eq!(std::slice::from_raw_parts(p.cast::<u8>(), 3), b"a\0b");
+        assert_eq!(text(ctx, HPy_ASCII(ctx, b)), "b'a\\x00b'");
+        HPy_Close(ctx, b);
+    });
+}
+
+#[test]
+fn containers() {
+    // SAFETY: `with_context` gives a filled context with the GIL held; the
+    // handles used are made here and open until closed.
+    with_context(|ctx| unsafe {
+        let mut items = [
+            HPyLong_FromInt64_t(ctx, 1),
+            HPyUnicode_FromString(ctx, c"two".as_ptr()),
+            (*ctx).h_None,
+        ];
+        let t = HPyTuple_FromArray(ctx, items.as_mut_ptr(), 3);
+        assert_eq!(HPyTuple_Check(ctx, t), 1);
+        assert_eq!(HPy_Length(ctx, t), 3);
+        let second = HPy_GetItem_i(ctx, t, 1);
+        assert_eq!(HPy_Is(ctx, second, items[1]), 1);
+        HPy_Close(ctx, second);
+        assert!(HPy_GetItem_i(ctx, t, 3).is_null());
+        take_error(ctx, (*ctx).h_IndexError);
+        assert_eq!(text(ctx, HPy_Dup(ctx, t)), "(1, 'two', None)");
+
+        let list = HPyList_New(ctx, 0);
+        assert_eq!(HPyList_Append(ctx, list, t), 0);
+        assert_eq!(HPyList_Check(ctx, list), 1);
+        assert_eq!(HPy_Contains(ctx, list, t), 1);
+
+        let d = HPyDict_New(ctx);
+        assert_eq!(HPy_SetItem(ctx, d, items[1], items[0]), 0);
+        let got = HPy_GetItem(ctx, d, items[1]);
+        assert_eq!(HPy_Is(ctx, got, items[0]), 1);
+        HPy_Close(ctx, got);
+        assert!(HPy_GetItem(ctx, d, items[0]).is_null());
+        take_error(ctx, (*ctx).h_KeyError);
+        assert_eq!(text(ctx, HPyDict_Keys(ctx, d)), "['two']");
+        assert_eq!(HPy_SetItem(ctx, d, list, items[0]), -1); // a list is unhashable
+        take_error(ctx, (*ctx).h_TypeError);
+        assert_eq!(HPy_Hash(ctx, list), -1);
+        take_error(ctx, (*ctx).h_TypeError);
+        assert_ne!(HPy_Hash(ctx, t), -1);
+        for h in [t, list, d, items[0], items[1]] {
+            HPy_Close(ctx, h);
+        }
+    });
+}
+
+#[test]
+fn attributes_calls_and_comparisons() {
+    // SAFETY: `with_context` gives a filled context with the GIL held; the
+    // handles used are made here and open until closed.
+    with_context(|ctx| unsafe {
+        let s = HPyUnicode_FromString(ctx, c"abc".as_ptr());
+        let upper = HPy_GetAttr_s(ctx, s, c"upper".as_ptr());
+        assert_eq!(
+            text(ctx, HPy_CallTupleDict(ctx, upper, HPy_NULL, HPy_NULL)),
+            "ABC"
+        );
+        assert!(HPy_CallTupleDict(ctx, upper, s, HPy_NULL).is_null()); // args must be a tuple
+        take_error(ctx, (*ctx).h_TypeError);
+        let name = HPyUnicode_FromString(ctx, c"nope".as_ptr());
+        assert_eq!(HPy_HasAttr(ctx, s, name), 0);
+        assert!(HPy_GetAttr(ctx, s, name).is_null());
+        take_error(ctx, (*ctx).h_AttributeError);
+        assert_eq!(HPy_SetAttr(ctx, s, name, s), -1);
+        take_error(ctx, (*ctx).h_AttributeError);
+        let other = HPyUnicode_FromString(ctx, c"abd".as_ptr());
+        assert_eq!(HPy_RichCompareBool(ctx, s, other, HPy_LT.0), 1);
+        assert_eq!(text(ctx, HPy_RichCompare(ctx, s, other, HPy_EQ.0)), "False");
+        let ty = HPy_Type(ctx, s);
+        assert_eq!(HPy_Is(ctx, ty, (*ctx).h_UnicodeType), 1);
+        for h in [s, upper, name, other, ty] {
+            HPy_Close(ctx, h);
+        }
+    });
+}
+
+#[test]
+fn errors() {
+    // SAFETY: `with_context` gives a filled context with the GIL held; the
+    // handles used are made here and open until closed.
+    with_context(|ctx| unsafe {
+        HPyErr_SetString(ctx, (*ctx).h_ValueError, c"bad value".as_ptr());
+        assert_eq!(HPyErr_ExceptionMatches(ctx, (*ctx).h_Exception), 1);
+        take_error(ctx, (*ctx).h_ValueError);
+        let v = HPyLong_FromInt64_t(ctx, 3);
+        HPyErr_SetObject(ctx, (*ctx).h_KeyError, v);
+        take_error(ctx, (*ctx).h_KeyError);
+        HPy_Close(ctx, v);
+        HPyErr_NoMemory(ctx);
+        take_error(ctx, (*ctx).h_MemoryError);
+    });
+}
