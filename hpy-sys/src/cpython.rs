@@ -27,7 +27,7 @@ use core::ffi::{c_char, c_int};
 
 use pyo3_ffi as ffi;
 
-use crate::{HPy, HPy_hash_t, HPy_ssize_t, HPyContext};
+use crate::{HPy, HPy_UCS4, HPy_hash_t, HPy_ssize_t, HPyContext};
 
 /// The object a handle stands for: in this target a handle *is* the
 /// object pointer.
@@ -85,21 +85,11 @@ pub unsafe extern "C" fn ctx_Long_FromSsize_t(_ctx: *mut HPyContext, value: HPy_
 /// int, with a `DeprecationWarning`); HPy's contract, and CPython 3.10+,
 /// take `__index__` only, so 3.9 goes through `PyNumber_Index` first.
 pub unsafe extern "C" fn ctx_Long_AsInt64_t(_ctx: *mut HPyContext, h: HPy) -> i64 {
-    #[cfg(not(Py_3_10))]
-    // SAFETY: `h` is open; the index is a new reference, dropped here.
-    unsafe {
-        let index = ffi::PyNumber_Index(h2py(h));
-        if index.is_null() {
-            return -1;
-        }
-        let v = ffi::PyLong_AsLongLong(index);
-        ffi::Py_DECREF(index);
-        v
-    }
-    #[cfg(Py_3_10)]
     // SAFETY: `h` is open.
-    unsafe {
-        ffi::PyLong_AsLongLong(h2py(h))
+    match unsafe { as_index(h) } {
+        // SAFETY: the object is alive while the guard is.
+        Some(index) => unsafe { ffi::PyLong_AsLongLong(index.0) },
+        None => -1,
     }
 }
 
@@ -521,6 +511,378 @@ pub unsafe extern "C" fn ctx_CallTupleDict(
 }
 
 // ---------------------------------------------------------------------------
+// More numbers
+
+/// The object to convert as an integer: `h` itself on CPython 3.10+, whose
+/// integer conversions take `__index__` only; on 3.9 (which still takes
+/// `__int__`, so a float would convert) the result of `PyNumber_Index`.
+/// `None` with an exception set on error; the caller drops the `Some`.
+#[inline(always)]
+unsafe fn as_index(h: HPy) -> Option<Index> {
+    #[cfg(not(Py_3_10))]
+    // SAFETY: `h` is open; the index is a new reference the guard drops.
+    unsafe {
+        let index = ffi::PyNumber_Index(h2py(h));
+        if index.is_null() {
+            None
+        } else {
+            Some(Index(index, true))
+        }
+    }
+    #[cfg(Py_3_10)]
+    {
+        Some(Index(h2py(h), false))
+    }
+}
+
+/// An object to convert as an integer, and whether it is a reference to drop.
+struct Index(*mut ffi::PyObject, bool);
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        if self.1 {
+            // SAFETY: a new reference from `PyNumber_Index`, the GIL held.
+            unsafe { ffi::Py_DECREF(self.0) }
+        }
+    }
+}
+
+/// `HPyLong_FromInt32_t`.
+pub unsafe extern "C" fn ctx_Long_FromInt32_t(_ctx: *mut HPyContext, value: i32) -> HPy {
+    // SAFETY: the GIL is held.
+    py2h(unsafe { ffi::PyLong_FromLongLong(i64::from(value)) })
+}
+
+/// `HPyLong_FromUInt32_t`.
+pub unsafe extern "C" fn ctx_Long_FromUInt32_t(_ctx: *mut HPyContext, value: u32) -> HPy {
+    // SAFETY: the GIL is held.
+    py2h(unsafe { ffi::PyLong_FromUnsignedLongLong(u64::from(value)) })
+}
+
+/// `HPyLong_FromSize_t`.
+pub unsafe extern "C" fn ctx_Long_FromSize_t(_ctx: *mut HPyContext, value: usize) -> HPy {
+    // SAFETY: the GIL is held.
+    py2h(unsafe { ffi::PyLong_FromSize_t(value) })
+}
+
+#[cold]
+unsafe fn overflow(message: &core::ffi::CStr) {
+    // SAFETY: the GIL is held.
+    unsafe { ffi::PyErr_SetString(ffi::PyExc_OverflowError, message.as_ptr()) }
+}
+
+/// `HPyLong_AsInt32_t`: `OverflowError` beyond `int32_t` (never a silent
+/// truncation).
+pub unsafe extern "C" fn ctx_Long_AsInt32_t(ctx: *mut HPyContext, h: HPy) -> i32 {
+    // SAFETY: forwarded.
+    let v = unsafe { ctx_Long_AsInt64_t(ctx, h) };
+    match i32::try_from(v) {
+        Ok(v) => v,
+        Err(_) => {
+            // SAFETY: the GIL is held.
+            unsafe { overflow(c"Python int too large to convert to int32_t") };
+            -1
+        }
+    }
+}
+
+/// `HPyLong_AsUInt32_t`: `OverflowError` beyond `uint32_t` (an int only).
+pub unsafe extern "C" fn ctx_Long_AsUInt32_t(ctx: *mut HPyContext, h: HPy) -> u32 {
+    // SAFETY: forwarded.
+    let v = unsafe { ctx_Long_AsUInt64_t(ctx, h) };
+    if v == u64::MAX {
+        // SAFETY: the GIL is held.
+        if unsafe { !ffi::PyErr_Occurred().is_null() } {
+            return u32::MAX;
+        }
+    }
+    match u32::try_from(v) {
+        Ok(v) => v,
+        Err(_) => {
+            // SAFETY: the GIL is held.
+            unsafe { overflow(c"Python int too large to convert to uint32_t") };
+            u32::MAX
+        }
+    }
+}
+
+/// `HPyLong_AsUInt64_tMask`: the value modulo 2**64 (`__index__`).
+pub unsafe extern "C" fn ctx_Long_AsUInt64_tMask(_ctx: *mut HPyContext, h: HPy) -> u64 {
+    // SAFETY: `h` is open.
+    match unsafe { as_index(h) } {
+        // SAFETY: the object is alive while the guard is.
+        Some(index) => unsafe { ffi::PyLong_AsUnsignedLongLongMask(index.0) },
+        None => u64::MAX,
+    }
+}
+
+/// `HPyLong_AsUInt32_tMask`: the value modulo 2**32 (`__index__`).
+pub unsafe extern "C" fn ctx_Long_AsUInt32_tMask(ctx: *mut HPyContext, h: HPy) -> u32 {
+    // SAFETY: forwarded; truncating is the point of a mask.
+    unsafe { ctx_Long_AsUInt64_tMask(ctx, h) as u32 }
+}
+
+/// `HPyLong_AsSize_t`: an int only, `OverflowError` for a negative one.
+pub unsafe extern "C" fn ctx_Long_AsSize_t(_ctx: *mut HPyContext, h: HPy) -> usize {
+    // SAFETY: `h` is open.
+    unsafe { ffi::PyLong_AsSize_t(h2py(h)) }
+}
+
+binary! {
+    ctx_InPlaceLshift => PyNumber_InPlaceLshift;
+    ctx_InPlaceRshift => PyNumber_InPlaceRshift;
+    ctx_InPlaceAnd => PyNumber_InPlaceAnd;
+    ctx_InPlaceXor => PyNumber_InPlaceXor;
+    ctx_InPlaceOr => PyNumber_InPlaceOr;
+    ctx_InPlaceMatrixMultiply => PyNumber_InPlaceMatrixMultiply;
+}
+
+/// `HPy_InPlacePower`.
+pub unsafe extern "C" fn ctx_InPlacePower(_ctx: *mut HPyContext, h1: HPy, h2: HPy, h3: HPy) -> HPy {
+    // SAFETY: the handles are open.
+    py2h(unsafe { ffi::PyNumber_InPlacePower(h2py(h1), h2py(h2), h2py(h3)) })
+}
+
+// ---------------------------------------------------------------------------
+// Attributes and items by name or index
+
+/// `HPy_HasAttr_s`.
+pub unsafe extern "C" fn ctx_HasAttr_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_name: *const c_char,
+) -> c_int {
+    // SAFETY: `obj` is open, the name a C string.
+    unsafe { ffi::PyObject_HasAttrString(h2py(obj), utf8_name) }
+}
+
+/// `HPy_SetAttr_s`.
+pub unsafe extern "C" fn ctx_SetAttr_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_name: *const c_char,
+    value: HPy,
+) -> c_int {
+    // SAFETY: the handles are open, the name a C string.
+    unsafe { ffi::PyObject_SetAttrString(h2py(obj), utf8_name, h2py(value)) }
+}
+
+/// Calls `f` with a new key object (dropped after), or fails with the
+/// exception of making it.
+unsafe fn with_key<R>(
+    key: *mut ffi::PyObject,
+    error: R,
+    f: impl FnOnce(*mut ffi::PyObject) -> R,
+) -> R {
+    if key.is_null() {
+        return error;
+    }
+    let r = f(key);
+    // SAFETY: a new reference, the GIL held.
+    unsafe { ffi::Py_DECREF(key) };
+    r
+}
+
+/// `HPy_GetItem_s`: a `str` key.
+pub unsafe extern "C" fn ctx_GetItem_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_key: *const c_char,
+) -> HPy {
+    // SAFETY: `obj` is open, the key a C string.
+    unsafe {
+        with_key(ffi::PyUnicode_FromString(utf8_key), HPy::NULL, |k| {
+            py2h(ffi::PyObject_GetItem(h2py(obj), k))
+        })
+    }
+}
+
+/// `HPy_SetItem_i`: an int key.
+pub unsafe extern "C" fn ctx_SetItem_i(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    idx: HPy_ssize_t,
+    value: HPy,
+) -> c_int {
+    // SAFETY: the handles are open.
+    unsafe {
+        with_key(ffi::PyLong_FromSsize_t(idx), -1, |k| {
+            ffi::PyObject_SetItem(h2py(obj), k, h2py(value))
+        })
+    }
+}
+
+/// `HPy_SetItem_s`: a `str` key.
+pub unsafe extern "C" fn ctx_SetItem_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_key: *const c_char,
+    value: HPy,
+) -> c_int {
+    // SAFETY: the handles are open, the key a C string.
+    unsafe {
+        with_key(ffi::PyUnicode_FromString(utf8_key), -1, |k| {
+            ffi::PyObject_SetItem(h2py(obj), k, h2py(value))
+        })
+    }
+}
+
+/// `HPy_DelItem`.
+pub unsafe extern "C" fn ctx_DelItem(_ctx: *mut HPyContext, obj: HPy, key: HPy) -> c_int {
+    // SAFETY: both handles are open.
+    unsafe { ffi::PyObject_DelItem(h2py(obj), h2py(key)) }
+}
+
+/// `HPy_DelItem_i`.
+pub unsafe extern "C" fn ctx_DelItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) -> c_int {
+    // SAFETY: `obj` is open.
+    unsafe {
+        with_key(ffi::PyLong_FromSsize_t(idx), -1, |k| {
+            ffi::PyObject_DelItem(h2py(obj), k)
+        })
+    }
+}
+
+/// `HPy_DelItem_s`.
+pub unsafe extern "C" fn ctx_DelItem_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_key: *const c_char,
+) -> c_int {
+    // SAFETY: `obj` is open, the key a C string.
+    unsafe {
+        with_key(ffi::PyUnicode_FromString(utf8_key), -1, |k| {
+            ffi::PyObject_DelItem(h2py(obj), k)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// More bytes and str
+
+/// `HPyBytes_GET_SIZE` (checked here: the same answer for a `bytes`).
+pub unsafe extern "C" fn ctx_Bytes_GET_SIZE(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
+    // SAFETY: forwarded.
+    unsafe { ctx_Bytes_Size(ctx, h) }
+}
+
+/// `HPyBytes_AS_STRING` (checked here: the same answer for a `bytes`).
+pub unsafe extern "C" fn ctx_Bytes_AS_STRING(ctx: *mut HPyContext, h: HPy) -> *const c_char {
+    // SAFETY: forwarded.
+    unsafe { ctx_Bytes_AsString(ctx, h) }
+}
+
+/// `HPyBytes_FromString`.
+pub unsafe extern "C" fn ctx_Bytes_FromString(_ctx: *mut HPyContext, bytes: *const c_char) -> HPy {
+    // SAFETY: `bytes` is a C string.
+    py2h(unsafe { ffi::PyBytes_FromString(bytes) })
+}
+
+unary! {
+    ctx_Unicode_AsASCIIString => PyUnicode_AsASCIIString;
+    ctx_Unicode_AsLatin1String => PyUnicode_AsLatin1String;
+    ctx_Unicode_AsUTF8String => PyUnicode_AsUTF8String;
+    ctx_Unicode_EncodeFSDefault => PyUnicode_EncodeFSDefault;
+}
+
+/// `HPyUnicode_ReadChar`: `(HPy_UCS4)-1` with an exception on error.
+pub unsafe extern "C" fn ctx_Unicode_ReadChar(
+    _ctx: *mut HPyContext,
+    h: HPy,
+    index: HPy_ssize_t,
+) -> HPy_UCS4 {
+    // SAFETY: `h` is open; CPython checks the type and the index.
+    unsafe { ffi::PyUnicode_ReadChar(h2py(h), index) }
+}
+
+/// `HPyUnicode_DecodeASCII`.
+pub unsafe extern "C" fn ctx_Unicode_DecodeASCII(
+    _ctx: *mut HPyContext,
+    ascii: *const c_char,
+    size: HPy_ssize_t,
+    errors: *const c_char,
+) -> HPy {
+    // SAFETY: `ascii` points to `size` bytes; `errors` is a C string or NULL.
+    py2h(unsafe { ffi::PyUnicode_DecodeASCII(ascii, size, errors) })
+}
+
+/// `HPyUnicode_DecodeLatin1`.
+pub unsafe extern "C" fn ctx_Unicode_DecodeLatin1(
+    _ctx: *mut HPyContext,
+    latin1: *const c_char,
+    size: HPy_ssize_t,
+    errors: *const c_char,
+) -> HPy {
+    // SAFETY: `latin1` points to `size` bytes; `errors` is a C string or NULL.
+    py2h(unsafe { ffi::PyUnicode_DecodeLatin1(latin1, size, errors) })
+}
+
+/// `HPyUnicode_DecodeFSDefault`.
+pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefault(
+    _ctx: *mut HPyContext,
+    v: *const c_char,
+) -> HPy {
+    // SAFETY: `v` is a C string.
+    py2h(unsafe { ffi::PyUnicode_DecodeFSDefault(v) })
+}
+
+/// `HPyUnicode_DecodeFSDefaultAndSize`.
+pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefaultAndSize(
+    _ctx: *mut HPyContext,
+    v: *const c_char,
+    size: HPy_ssize_t,
+) -> HPy {
+    // SAFETY: `v` points to `size` bytes.
+    py2h(unsafe { ffi::PyUnicode_DecodeFSDefaultAndSize(v, size) })
+}
+
+/// `HPyUnicode_Substring`.
+pub unsafe extern "C" fn ctx_Unicode_Substring(
+    _ctx: *mut HPyContext,
+    str: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+) -> HPy {
+    // SAFETY: `str` is open; CPython checks the type and the bounds.
+    py2h(unsafe { ffi::PyUnicode_Substring(h2py(str), start, end) })
+}
+
+// ---------------------------------------------------------------------------
+// Modules, slices, warnings
+
+/// `HPyImport_ImportModule`.
+pub unsafe extern "C" fn ctx_Import_ImportModule(
+    _ctx: *mut HPyContext,
+    utf8_name: *const c_char,
+) -> HPy {
+    // SAFETY: the name is a C string.
+    py2h(unsafe { ffi::PyImport_ImportModule(utf8_name) })
+}
+
+/// `HPySlice_Unpack`.
+pub unsafe extern "C" fn ctx_Slice_Unpack(
+    _ctx: *mut HPyContext,
+    slice: HPy,
+    start: *mut HPy_ssize_t,
+    stop: *mut HPy_ssize_t,
+    step: *mut HPy_ssize_t,
+) -> c_int {
+    // SAFETY: `slice` is an open slice (HPy's contract); the pointers are writable.
+    unsafe { ffi::PySlice_Unpack(h2py(slice), start, stop, step) }
+}
+
+/// `HPyErr_WarnEx`.
+pub unsafe extern "C" fn ctx_Err_WarnEx(
+    _ctx: *mut HPyContext,
+    category: HPy,
+    utf8_message: *const c_char,
+    stack_level: HPy_ssize_t,
+) -> c_int {
+    // SAFETY: `category` is open (or NULL: RuntimeWarning), the message a C string.
+    unsafe { ffi::PyErr_WarnEx(h2py(category), utf8_message, stack_level) }
+}
+
+// ---------------------------------------------------------------------------
 // The context
 
 /// Stores the functions of this module, and the handle constants they need,
@@ -546,6 +908,11 @@ pub unsafe fn fill(ctx: &mut HPyContext) {
         ctx.h_IndexError = py2h(ffi::PyExc_IndexError);
         ctx.h_AttributeError = py2h(ffi::PyExc_AttributeError);
         ctx.h_MemoryError = py2h(ffi::PyExc_MemoryError);
+        ctx.h_LookupError = py2h(ffi::PyExc_LookupError);
+        ctx.h_UnicodeEncodeError = py2h(ffi::PyExc_UnicodeEncodeError);
+        ctx.h_UnicodeDecodeError = py2h(ffi::PyExc_UnicodeDecodeError);
+        ctx.h_ModuleNotFoundError = py2h(ffi::PyExc_ModuleNotFoundError);
+        ctx.h_UserWarning = py2h(ffi::PyExc_UserWarning);
         ctx.h_LongType = py2h(core::ptr::addr_of_mut!(ffi::PyLong_Type).cast());
         ctx.h_FloatType = py2h(core::ptr::addr_of_mut!(ffi::PyFloat_Type).cast());
         ctx.h_UnicodeType = py2h(core::ptr::addr_of_mut!(ffi::PyUnicode_Type).cast());
@@ -579,5 +946,16 @@ pub unsafe fn fill(ctx: &mut HPyContext) {
         ctx_Bytes_Size ctx_Bytes_AsString ctx_Bytes_FromStringAndSize
         ctx_Unicode_FromString ctx_Unicode_AsUTF8AndSize
         ctx_List_New ctx_List_Append ctx_Dict_New ctx_Tuple_FromArray ctx_CallTupleDict
+        ctx_Long_FromInt32_t ctx_Long_FromUInt32_t ctx_Long_FromSize_t ctx_Long_AsInt32_t
+        ctx_Long_AsUInt32_t ctx_Long_AsUInt32_tMask ctx_Long_AsUInt64_tMask ctx_Long_AsSize_t
+        ctx_InPlaceLshift ctx_InPlaceRshift ctx_InPlaceAnd ctx_InPlaceXor ctx_InPlaceOr
+        ctx_InPlaceMatrixMultiply ctx_InPlacePower
+        ctx_HasAttr_s ctx_SetAttr_s ctx_GetItem_s ctx_SetItem_i ctx_SetItem_s ctx_DelItem
+        ctx_DelItem_i ctx_DelItem_s
+        ctx_Bytes_GET_SIZE ctx_Bytes_AS_STRING ctx_Bytes_FromString ctx_Unicode_AsASCIIString
+        ctx_Unicode_AsLatin1String ctx_Unicode_AsUTF8String ctx_Unicode_EncodeFSDefault
+        ctx_Unicode_ReadChar ctx_Unicode_DecodeASCII ctx_Unicode_DecodeLatin1
+        ctx_Unicode_DecodeFSDefault ctx_Unicode_DecodeFSDefaultAndSize ctx_Unicode_Substring
+        ctx_Import_ImportModule ctx_Slice_Unpack ctx_Err_WarnEx
     }
 }

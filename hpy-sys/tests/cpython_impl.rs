@@ -295,3 +295,209 @@ fn errors() {
         take_error(ctx, (*ctx).h_MemoryError);
     });
 }
+
+#[test]
+fn narrow_integers_and_masks() {
+    // SAFETY: `with_context` gives a filled context with the GIL held; the
+    // handles used are made here and open until closed.
+    with_context(|ctx| unsafe {
+        let h = HPyLong_FromInt32_t(ctx, i32::MIN);
+        assert_eq!(HPyLong_AsInt32_t(ctx, h), i32::MIN);
+        HPy_Close(ctx, h);
+        let h = HPyLong_FromInt64_t(ctx, i64::from(i32::MAX) + 1);
+        assert_eq!(HPyLong_AsInt32_t(ctx, h), -1); // never a silent truncation
+        take_error(ctx, (*ctx).h_OverflowError);
+        assert_eq!(HPyLong_AsUInt32_tMask(ctx, h), 1 << 31);
+        HPy_Close(ctx, h);
+        let h = HPyLong_FromUInt32_t(ctx, u32::MAX);
+        assert_eq!(HPyLong_AsUInt32_t(ctx, h), u32::MAX);
+        assert_eq!(HPyErr_Occurred(ctx), 0);
+        HPy_Close(ctx, h);
+        let h = HPyLong_FromUInt64_t(ctx, u64::from(u32::MAX) + 1);
+        assert_eq!(HPyLong_AsUInt32_t(ctx, h), u32::MAX);
+        take_error(ctx, (*ctx).h_OverflowError);
+        HPy_Close(ctx, h);
+        let minus_one = HPyLong_FromInt64_t(ctx, -1);
+        assert_eq!(HPyLong_AsUInt64_tMask(ctx, minus_one), u64::MAX);
+        assert_eq!(HPyLong_AsUInt32_tMask(ctx, minus_one), u32::MAX);
+        assert_eq!(HPyErr_Occurred(ctx), 0);
+        assert_eq!(HPyLong_AsSize_t(ctx, minus_one), usize::MAX);
+        take_error(ctx, (*ctx).h_OverflowError);
+        HPy_Close(ctx, minus_one);
+        let f = HPyFloat_FromDouble(ctx, 2.5);
+        assert_eq!(HPyLong_AsUInt64_tMask(ctx, f), u64::MAX); // no __index__
+        take_error(ctx, (*ctx).h_TypeError);
+        HPy_Close(ctx, f);
+        let h = HPyLong_FromSize_t(ctx, usize::MAX);
+        assert_eq!(text(ctx, h), usize::MAX.to_string());
+    });
+}
+
+#[test]
+fn in_place_operators() {
+    // SAFETY: as above.
+    with_context(|ctx| unsafe {
+        let one = HPyLong_FromInt64_t(ctx, 1);
+        let two = HPyLong_FromInt64_t(ctx, 2);
+        let three = HPyLong_FromInt64_t(ctx, 3);
+        assert_eq!(text(ctx, HPy_InPlaceLshift(ctx, one, three)), "8");
+        assert_eq!(text(ctx, HPy_InPlaceRshift(ctx, three, one)), "1");
+        assert_eq!(text(ctx, HPy_InPlaceAnd(ctx, three, two)), "2");
+        assert_eq!(text(ctx, HPy_InPlaceOr(ctx, one, two)), "3");
+        assert_eq!(text(ctx, HPy_InPlaceXor(ctx, three, one)), "2");
+        assert_eq!(
+            text(ctx, HPy_InPlacePower(ctx, two, three, (*ctx).h_None)),
+            "8"
+        );
+        assert!(HPy_InPlaceMatrixMultiply(ctx, two, three).is_null());
+        take_error(ctx, (*ctx).h_TypeError);
+        // A list grows in place: the same object comes back.
+        let list = HPyList_New(ctx, 0);
+        assert_eq!(HPyList_Append(ctx, list, one), 0);
+        let same = HPy_InPlaceAdd(ctx, list, list);
+        assert_eq!(HPy_Is(ctx, same, list), 1);
+        assert_eq!(HPy_Length(ctx, list), 2);
+        for h in [one, two, three, list, same] {
+            HPy_Close(ctx, h);
+        }
+    });
+}
+
+#[test]
+fn items_and_attributes_by_name_or_index() {
+    // SAFETY: as above.
+    with_context(|ctx| unsafe {
+        let d = HPyDict_New(ctx);
+        let v = HPyLong_FromInt64_t(ctx, 7);
+        assert_eq!(HPy_SetItem_s(ctx, d, c"key".as_ptr(), v), 0);
+        let got = HPy_GetItem_s(ctx, d, c"key".as_ptr());
+        assert_eq!(HPy_Is(ctx, got, v), 1);
+        HPy_Close(ctx, got);
+        assert_eq!(HPy_DelItem_s(ctx, d, c"key".as_ptr()), 0);
+        assert_eq!(HPy_DelItem_s(ctx, d, c"key".as_ptr()), -1);
+        take_error(ctx, (*ctx).h_KeyError);
+        assert_eq!(HPy_SetItem_i(ctx, d, 5, v), 0); // an int key in a mapping
+        assert_eq!(text(ctx, HPy_Dup(ctx, d)), "{5: 7}");
+        assert_eq!(HPy_DelItem_i(ctx, d, 5), 0);
+
+        let list = HPyList_New(ctx, 0);
+        assert_eq!(HPyList_Append(ctx, list, v), 0);
+        assert_eq!(HPy_SetItem_i(ctx, list, 0, d), 0);
+        assert_eq!(HPy_SetItem_i(ctx, list, 1, d), -1);
+        take_error(ctx, (*ctx).h_IndexError);
+        assert_eq!(HPy_DelItem(ctx, list, d), -1); // list indices must be integers
+        take_error(ctx, (*ctx).h_TypeError);
+        assert_eq!(HPy_DelItem_i(ctx, list, 0), 0);
+        assert_eq!(HPy_Length(ctx, list), 0);
+
+        let types = HPyImport_ImportModule(ctx, c"types".as_ptr());
+        let ns_type = HPy_GetAttr_s(ctx, types, c"SimpleNamespace".as_ptr());
+        let ns = HPy_CallTupleDict(ctx, ns_type, HPy_NULL, HPy_NULL);
+        assert_eq!(HPy_HasAttr_s(ctx, ns, c"x".as_ptr()), 0);
+        assert_eq!(HPy_SetAttr_s(ctx, ns, c"x".as_ptr(), v), 0);
+        assert_eq!(HPy_HasAttr_s(ctx, ns, c"x".as_ptr()), 1);
+        assert_eq!(text(ctx, HPy_Dup(ctx, ns)), "namespace(x=7)");
+        assert!(HPyImport_ImportModule(ctx, c"no_such_module_hpy".as_ptr()).is_null());
+        take_error(ctx, (*ctx).h_ModuleNotFoundError);
+        for h in [d, v, list, types, ns_type, ns] {
+            HPy_Close(ctx, h);
+        }
+    });
+}
+
+#[test]
+fn encodings_and_substrings() {
+    // SAFETY: as above.
+    with_context(|ctx| unsafe {
+        let s = HPyUnicode_FromString(ctx, c"caf\xc3\xa9".as_ptr());
+        assert!(HPyUnicode_AsASCIIString(ctx, s).is_null());
+        take_error(ctx, (*ctx).h_UnicodeEncodeError);
+        let latin1 = HPyUnicode_AsLatin1String(ctx, s);
+        assert_eq!(HPyBytes_GET_SIZE(ctx, latin1), 4);
+        assert_eq!(*HPyBytes_AS_STRING(ctx, latin1).add(3) as u8, 0xe9);
+        let back =
+            HPyUnicode_DecodeLatin1(ctx, HPyBytes_AS_STRING(ctx, latin1), 4, core::ptr::null());
+        assert_eq!(HPy_RichCompareBool(ctx, back, s, HPy_EQ.0), 1);
+        let utf8 = HPyUnicode_AsUTF8String(ctx, s);
+        assert_eq!(HPyBytes_Size(ctx, utf8), 5);
+        assert_eq!(HPyUnicode_ReadChar(ctx, s, 3), 0xe9);
+        assert_eq!(HPyUnicode_ReadChar(ctx, s, 4), u32::MAX);
+        take_error(ctx, (*ctx).h_IndexError);
+        assert!(HPyUnicode_DecodeASCII(ctx, c"\xff".as_ptr(), 1, core::ptr::null()).is_null());
+        take_error(ctx, (*ctx).h_UnicodeDecodeError);
+        let ok = HPyUnicode_DecodeASCII(ctx, c"\xffab".as_ptr(), 3, c"ignore".as_ptr());
+        assert_eq!(text(ctx, ok), "ab");
+        assert_eq!(text(ctx, HPyUnicode_Substring(ctx, s, 1, 3)), "af");
+        let path = HPyUnicode_DecodeFSDefault(ctx, c"/tmp/x".as_ptr());
+        let encoded = HPyUnicode_EncodeFSDefault(ctx, path);
+        assert_eq!(
+            CStr::from_ptr(HPyBytes_AsString(ctx, encoded)).to_bytes(),
+            b"/tmp/x"
+        );
+        assert_eq!(
+            text(
+                ctx,
+                HPyUnicode_DecodeFSDefaultAndSize(ctx, c"/tmp/x".as_ptr(), 4)
+            ),
+            "/tmp"
+        );
+        let b = HPyBytes_FromString(ctx, c"xyz".as_ptr());
+        assert_eq!(HPyBytes_Size(ctx, b), 3);
+        for h in [s, latin1, back, utf8, path, encoded, b] {
+            HPy_Close(ctx, h);
+        }
+    });
+}
+
+#[test]
+fn slices_and_warnings() {
+    // SAFETY: as above.
+    with_context(|ctx| unsafe {
+        let builtins = HPyImport_ImportModule(ctx, c"builtins".as_ptr());
+        let slice_type = HPy_GetAttr_s(ctx, builtins, c"slice".as_ptr());
+        let mut bounds = [
+            HPyLong_FromInt64_t(ctx, 1),
+            HPyLong_FromInt64_t(ctx, 10),
+            HPyLong_FromInt64_t(ctx, 3),
+        ];
+        let args = HPyTuple_FromArray(ctx, bounds.as_mut_ptr(), 3);
+        let slice = HPy_CallTupleDict(ctx, slice_type, args, HPy_NULL);
+        let (mut start, mut stop, mut step) = (0, 0, 0);
+        assert_eq!(
+            HPySlice_Unpack(ctx, slice, &mut start, &mut stop, &mut step),
+            0
+        );
+        assert_eq!((start, stop, step), (1, 10, 3));
+
+        let warnings = HPyImport_ImportModule(ctx, c"warnings".as_ptr());
+        let simplefilter = HPy_GetAttr_s(ctx, warnings, c"simplefilter".as_ptr());
+        let mut error = [HPyUnicode_FromString(ctx, c"error".as_ptr())];
+        let filter_args = HPyTuple_FromArray(ctx, error.as_mut_ptr(), 1);
+        HPy_Close(
+            ctx,
+            HPy_CallTupleDict(ctx, simplefilter, filter_args, HPy_NULL),
+        );
+        assert_eq!(
+            HPyErr_WarnEx(ctx, (*ctx).h_UserWarning, c"careful".as_ptr(), 1),
+            -1
+        );
+        take_error(ctx, (*ctx).h_UserWarning);
+        let reset = HPy_GetAttr_s(ctx, warnings, c"resetwarnings".as_ptr());
+        HPy_Close(ctx, HPy_CallTupleDict(ctx, reset, HPy_NULL, HPy_NULL));
+        for h in bounds.into_iter().chain(error) {
+            HPy_Close(ctx, h);
+        }
+        for h in [
+            builtins,
+            slice_type,
+            args,
+            slice,
+            warnings,
+            simplefilter,
+            filter_args,
+            reset,
+        ] {
+            HPy_Close(ctx, h);
+        }
+    });
+}
