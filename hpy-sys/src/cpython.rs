@@ -23,11 +23,17 @@
 //! functions themselves say only what they add to it.
 #![allow(clippy::missing_safety_doc)] // one contract for all: see "Safety" above
 
-use core::ffi::{c_char, c_int};
+use alloc::vec::Vec;
+use core::alloc::Layout;
+use core::ffi::{c_char, c_int, c_void};
 
 use pyo3_ffi as ffi;
 
-use crate::{HPy, HPy_UCS4, HPy_hash_t, HPy_ssize_t, HPyContext};
+use crate::{
+    HPy, HPy_SourceKind, HPy_SourceKind_Expr, HPy_SourceKind_File, HPy_SourceKind_Single, HPy_UCS4,
+    HPy_hash_t, HPy_ssize_t, HPyContext, HPyField, HPyGlobal, HPyListBuilder, HPyThreadState,
+    HPyTracker, HPyTupleBuilder, cpy_PyObject, wchar_t,
+};
 
 /// The object a handle stands for: in this target a handle *is* the
 /// object pointer.
@@ -883,6 +889,473 @@ pub unsafe extern "C" fn ctx_Err_WarnEx(
 }
 
 // ---------------------------------------------------------------------------
+// Checks, raw pointers, the hybrid ABI
+
+/// `HPyCallable_Check`.
+pub unsafe extern "C" fn ctx_Callable_Check(_ctx: *mut HPyContext, h: HPy) -> c_int {
+    // SAFETY: `h` is open.
+    unsafe { ffi::PyCallable_Check(h2py(h)) }
+}
+
+/// `HPyLong_AsVoidPtr`.
+pub unsafe extern "C" fn ctx_Long_AsVoidPtr(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: `h` is open.
+    unsafe { ffi::PyLong_AsVoidPtr(h2py(h)) }
+}
+
+/// `HPy_FromPyObject`: a new handle to `obj` (here the same pointer).
+pub unsafe extern "C" fn ctx_FromPyObject(_ctx: *mut HPyContext, obj: *mut cpy_PyObject) -> HPy {
+    let obj = obj.cast::<ffi::PyObject>();
+    // SAFETY: `obj` is a live object or NULL.
+    unsafe { ffi::Py_XINCREF(obj) };
+    py2h(obj)
+}
+
+/// `HPy_AsPyObject`: a new reference to the object of `h`.
+pub unsafe extern "C" fn ctx_AsPyObject(_ctx: *mut HPyContext, h: HPy) -> *mut cpy_PyObject {
+    // SAFETY: `h` is open or HPy_NULL.
+    unsafe { ffi::Py_XINCREF(h2py(h)) };
+    h2py(h).cast()
+}
+
+// ---------------------------------------------------------------------------
+// More errors
+
+/// `HPy_FatalError`: prints `message` and aborts the process.
+pub unsafe extern "C" fn ctx_FatalError(_ctx: *mut HPyContext, message: *const c_char) {
+    // SAFETY: `message` is a C string.
+    unsafe { ffi::Py_FatalError(message) }
+}
+
+/// `HPyErr_SetFromErrnoWithFilename`: always HPy_NULL, with the `OSError`
+/// (subclass) of `errno` set.
+pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilename(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+    filename_fsencoded: *const c_char,
+) -> HPy {
+    // SAFETY: `h_type` is open; the file name a C string or NULL.
+    py2h(unsafe { ffi::PyErr_SetFromErrnoWithFilename(h2py(h_type), filename_fsencoded) })
+}
+
+/// `HPyErr_SetFromErrnoWithFilenameObjects`.
+pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilenameObjects(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+    filename1: HPy,
+    filename2: HPy,
+) {
+    // SAFETY: the handles are open (the file names may be HPy_NULL).
+    unsafe {
+        ffi::PyErr_SetFromErrnoWithFilenameObjects(h2py(h_type), h2py(filename1), h2py(filename2));
+    }
+}
+
+/// `HPyErr_NewException`: a new exception class `module.Name`.
+pub unsafe extern "C" fn ctx_Err_NewException(
+    _ctx: *mut HPyContext,
+    utf8_name: *const c_char,
+    base: HPy,
+    dict: HPy,
+) -> HPy {
+    // SAFETY: the name is a C string; `base` and `dict` open or HPy_NULL.
+    py2h(unsafe { ffi::PyErr_NewException(utf8_name, h2py(base), h2py(dict)) })
+}
+
+/// `HPyErr_NewExceptionWithDoc`.
+pub unsafe extern "C" fn ctx_Err_NewExceptionWithDoc(
+    _ctx: *mut HPyContext,
+    utf8_name: *const c_char,
+    utf8_doc: *const c_char,
+    base: HPy,
+    dict: HPy,
+) -> HPy {
+    // SAFETY: as for `ctx_Err_NewException`; the doc a C string or NULL.
+    py2h(unsafe { ffi::PyErr_NewExceptionWithDoc(utf8_name, utf8_doc, h2py(base), h2py(dict)) })
+}
+
+/// `HPyErr_WriteUnraisable`: reports the exception set (and clears it).
+pub unsafe extern "C" fn ctx_Err_WriteUnraisable(_ctx: *mut HPyContext, obj: HPy) {
+    // SAFETY: `obj` is open or HPy_NULL.
+    unsafe { ffi::PyErr_WriteUnraisable(h2py(obj)) }
+}
+
+/// `HPyUnicode_FromWideChar`.
+pub unsafe extern "C" fn ctx_Unicode_FromWideChar(
+    _ctx: *mut HPyContext,
+    w: *const wchar_t,
+    size: HPy_ssize_t,
+) -> HPy {
+    // SAFETY: `w` points to `size` wide characters (or a NUL-terminated
+    // string with size -1).
+    py2h(unsafe { ffi::PyUnicode_FromWideChar(w.cast(), size) })
+}
+
+/// `HPyUnicode_FromEncodedObject`.
+pub unsafe extern "C" fn ctx_Unicode_FromEncodedObject(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    encoding: *const c_char,
+    errors: *const c_char,
+) -> HPy {
+    // SAFETY: `obj` is open; the names are C strings or NULL.
+    py2h(unsafe { ffi::PyUnicode_FromEncodedObject(h2py(obj), encoding, errors) })
+}
+
+// ---------------------------------------------------------------------------
+// Builders and trackers
+
+/// `HPyListBuilder_New`: the list itself (NULL, with `MemoryError`, if it
+/// cannot be made).
+pub unsafe extern "C" fn ctx_ListBuilder_New(
+    _ctx: *mut HPyContext,
+    size: HPy_ssize_t,
+) -> HPyListBuilder {
+    // SAFETY: the GIL is held; CPython checks `size`.
+    let list = unsafe { ffi::PyList_New(size) };
+    HPyListBuilder {
+        _lst: list as isize,
+    }
+}
+
+/// `HPyListBuilder_Set`: a new reference to `h_item` at `index` (< size).
+pub unsafe extern "C" fn ctx_ListBuilder_Set(
+    _ctx: *mut HPyContext,
+    builder: HPyListBuilder,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) {
+    let list = builder._lst as *mut ffi::PyObject;
+    if list.is_null() {
+        return; // the builder failed: Build reports it
+    }
+    // SAFETY: `index` is below the size given to New (the caller's
+    // contract); the slot gets its own reference.
+    unsafe {
+        ffi::Py_INCREF(h2py(h_item));
+        ffi::PyList_SET_ITEM(list, index, h2py(h_item));
+    }
+}
+
+/// `HPyListBuilder_Build`: the list (HPy_NULL if New failed).
+pub unsafe extern "C" fn ctx_ListBuilder_Build(
+    _ctx: *mut HPyContext,
+    builder: HPyListBuilder,
+) -> HPy {
+    HPy { _i: builder._lst }
+}
+
+/// `HPyListBuilder_Cancel`.
+pub unsafe extern "C" fn ctx_ListBuilder_Cancel(_ctx: *mut HPyContext, builder: HPyListBuilder) {
+    // SAFETY: the list (or NULL) is the builder's to drop.
+    unsafe { ffi::Py_XDECREF(builder._lst as *mut ffi::PyObject) }
+}
+
+/// `HPyTupleBuilder_New`: the tuple itself (NULL, with an exception, if it
+/// cannot be made).
+pub unsafe extern "C" fn ctx_TupleBuilder_New(
+    _ctx: *mut HPyContext,
+    size: HPy_ssize_t,
+) -> HPyTupleBuilder {
+    // SAFETY: the GIL is held; CPython checks `size`.
+    let tuple = unsafe { ffi::PyTuple_New(size) };
+    HPyTupleBuilder {
+        _tup: tuple as isize,
+    }
+}
+
+/// `HPyTupleBuilder_Set`: a new reference to `h_item` at `index` (< size).
+pub unsafe extern "C" fn ctx_TupleBuilder_Set(
+    _ctx: *mut HPyContext,
+    builder: HPyTupleBuilder,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) {
+    let tuple = builder._tup as *mut ffi::PyObject;
+    if tuple.is_null() {
+        return;
+    }
+    // SAFETY: as for `ctx_ListBuilder_Set`. A slot set twice would leak its
+    // first item, as in HPy's runtime; the safe layer sets each once.
+    unsafe {
+        ffi::Py_INCREF(h2py(h_item));
+        ffi::PyTuple_SET_ITEM(tuple, index, h2py(h_item));
+    }
+}
+
+/// `HPyTupleBuilder_Build`.
+pub unsafe extern "C" fn ctx_TupleBuilder_Build(
+    _ctx: *mut HPyContext,
+    builder: HPyTupleBuilder,
+) -> HPy {
+    HPy { _i: builder._tup }
+}
+
+/// `HPyTupleBuilder_Cancel`.
+pub unsafe extern "C" fn ctx_TupleBuilder_Cancel(_ctx: *mut HPyContext, builder: HPyTupleBuilder) {
+    // SAFETY: the tuple (or NULL) is the builder's to drop.
+    unsafe { ffi::Py_XDECREF(builder._tup as *mut ffi::PyObject) }
+}
+
+/// `HPyTracker_New`: a growable set of handles; `MemoryError` (a NULL
+/// tracker) if `size` slots cannot be reserved.
+pub unsafe extern "C" fn ctx_Tracker_New(_ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTracker {
+    let mut handles: Vec<HPy> = Vec::new();
+    let layout = Layout::new::<Vec<HPy>>();
+    // SAFETY: the layout has a non-zero size.
+    let place = unsafe { alloc::alloc::alloc(layout) }.cast::<Vec<HPy>>();
+    if place.is_null()
+        || handles
+            .try_reserve(usize::try_from(size).unwrap_or(0))
+            .is_err()
+    {
+        if !place.is_null() {
+            // SAFETY: allocated just above with this layout.
+            unsafe { alloc::alloc::dealloc(place.cast(), layout) };
+        }
+        // SAFETY: the GIL is held.
+        unsafe { ffi::PyErr_NoMemory() };
+        return HPyTracker::NULL;
+    }
+    // SAFETY: `place` is allocated for a `Vec<HPy>` and not initialised.
+    unsafe { place.write(handles) };
+    HPyTracker { _i: place as isize }
+}
+
+fn tracked(ht: HPyTracker) -> *mut Vec<HPy> {
+    ht._i as *mut Vec<HPy>
+}
+
+/// `HPyTracker_Add`: `-1` with `MemoryError` if it cannot grow.
+pub unsafe extern "C" fn ctx_Tracker_Add(_ctx: *mut HPyContext, ht: HPyTracker, h: HPy) -> c_int {
+    // SAFETY: `ht` comes from `ctx_Tracker_New` and is not closed.
+    let handles = unsafe { &mut *tracked(ht) };
+    if handles.try_reserve(1).is_err() {
+        // SAFETY: the GIL is held.
+        unsafe { ffi::PyErr_NoMemory() };
+        return -1;
+    }
+    handles.push(h);
+    0
+}
+
+/// `HPyTracker_ForgetAll`: the handles are no longer the tracker's.
+pub unsafe extern "C" fn ctx_Tracker_ForgetAll(_ctx: *mut HPyContext, ht: HPyTracker) {
+    // SAFETY: as for `ctx_Tracker_Add`.
+    unsafe { (*tracked(ht)).clear() }
+}
+
+/// `HPyTracker_Close`: closes the handles it still has, then itself.
+pub unsafe extern "C" fn ctx_Tracker_Close(_ctx: *mut HPyContext, ht: HPyTracker) {
+    if ht._i == 0 {
+        return;
+    }
+    // SAFETY: the tracker was allocated and written by `ctx_Tracker_New`
+    // and is closed once; its handles are open and its to close.
+    unsafe {
+        let place = tracked(ht);
+        let handles = place.read();
+        alloc::alloc::dealloc(place.cast(), Layout::new::<Vec<HPy>>());
+        for h in &handles {
+            ffi::Py_XDECREF(h2py(*h));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fields, globals, threads
+
+/// `HPyField_Store`: `target_field` holds its own reference to `h` (or
+/// nothing, for HPy_NULL); the one it held before is dropped after.
+pub unsafe extern "C" fn ctx_Field_Store(
+    _ctx: *mut HPyContext,
+    _target_object: HPy,
+    target_field: *mut HPyField,
+    h: HPy,
+) {
+    // SAFETY: `target_field` is a field inside the target's struct; the old
+    // value is dropped only once the new one is in place (its finalizer may
+    // look at the field).
+    unsafe {
+        let old = (*target_field)._i as *mut ffi::PyObject;
+        ffi::Py_XINCREF(h2py(h));
+        (*target_field)._i = h._i;
+        ffi::Py_XDECREF(old);
+    }
+}
+
+/// `HPyField_Load`: a new handle to the object the field holds.
+pub unsafe extern "C" fn ctx_Field_Load(
+    _ctx: *mut HPyContext,
+    _source_object: HPy,
+    source_field: HPyField,
+) -> HPy {
+    let obj = source_field._i as *mut ffi::PyObject;
+    // SAFETY: the field holds a reference to a live object (or nothing).
+    unsafe { ffi::Py_XINCREF(obj) };
+    py2h(obj)
+}
+
+/// `HPyGlobal_Store`: as `ctx_Field_Store`, for a module-level global.
+pub unsafe extern "C" fn ctx_Global_Store(_ctx: *mut HPyContext, global: *mut HPyGlobal, h: HPy) {
+    // SAFETY: `global` is a global of the module; as for fields.
+    unsafe {
+        let old = (*global)._i as *mut ffi::PyObject;
+        ffi::Py_XINCREF(h2py(h));
+        (*global)._i = h._i;
+        ffi::Py_XDECREF(old);
+    }
+}
+
+/// `HPyGlobal_Load`: a new handle to the global's object.
+pub unsafe extern "C" fn ctx_Global_Load(_ctx: *mut HPyContext, global: HPyGlobal) -> HPy {
+    let obj = global._i as *mut ffi::PyObject;
+    // SAFETY: the global holds a reference to a live object (or nothing).
+    unsafe { ffi::Py_XINCREF(obj) };
+    py2h(obj)
+}
+
+/// `HPy_LeavePythonExecution`: releases the GIL.
+pub unsafe extern "C" fn ctx_LeavePythonExecution(_ctx: *mut HPyContext) -> HPyThreadState {
+    // SAFETY: the GIL is held, and given back by `ctx_ReenterPythonExecution`.
+    let state = unsafe { ffi::PyEval_SaveThread() };
+    HPyThreadState { _i: state as isize }
+}
+
+/// `HPy_ReenterPythonExecution`: takes the GIL back.
+pub unsafe extern "C" fn ctx_ReenterPythonExecution(_ctx: *mut HPyContext, state: HPyThreadState) {
+    // SAFETY: `state` is what `ctx_LeavePythonExecution` returned.
+    unsafe { ffi::PyEval_RestoreThread(state._i as *mut ffi::PyThreadState) }
+}
+
+// ---------------------------------------------------------------------------
+// Code, context variables, types, calls
+
+/// `HPy_Compile_s`: `SystemError` for a kind that is none of HPy's.
+pub unsafe extern "C" fn ctx_Compile_s(
+    _ctx: *mut HPyContext,
+    utf8_source: *const c_char,
+    utf8_filename: *const c_char,
+    kind: HPy_SourceKind,
+) -> HPy {
+    let start = match kind {
+        HPy_SourceKind_Expr => ffi::Py_eval_input,
+        HPy_SourceKind_File => ffi::Py_file_input,
+        HPy_SourceKind_Single => ffi::Py_single_input,
+        _ => {
+            // SAFETY: the GIL is held.
+            unsafe {
+                ffi::PyErr_SetString(ffi::PyExc_SystemError, c"invalid source kind".as_ptr())
+            };
+            return HPy::NULL;
+        }
+    };
+    // SAFETY: both strings are C strings.
+    py2h(unsafe { ffi::Py_CompileString(utf8_source, utf8_filename, start) })
+}
+
+/// `HPy_EvalCode`.
+pub unsafe extern "C" fn ctx_EvalCode(
+    _ctx: *mut HPyContext,
+    code: HPy,
+    globals: HPy,
+    locals: HPy,
+) -> HPy {
+    // SAFETY: the handles are open; `code` is a code object and `globals` a
+    // dict (HPy's contract, which the safe layer checks).
+    py2h(unsafe { ffi::PyEval_EvalCode(h2py(code), h2py(globals), h2py(locals)) })
+}
+
+/// `HPyContextVar_New`.
+pub unsafe extern "C" fn ctx_ContextVar_New(
+    _ctx: *mut HPyContext,
+    name: *const c_char,
+    default_value: HPy,
+) -> HPy {
+    // SAFETY: the name is a C string; the default open or HPy_NULL.
+    py2h(unsafe { ffi::PyContextVar_New(name, h2py(default_value)) })
+}
+
+/// `HPyContextVar_Get`: `*result` is a new handle, or HPy_NULL when the
+/// variable has no value and no default.
+pub unsafe extern "C" fn ctx_ContextVar_Get(
+    _ctx: *mut HPyContext,
+    context_var: HPy,
+    default_value: HPy,
+    result: *mut HPy,
+) -> i32 {
+    let mut out: *mut ffi::PyObject = core::ptr::null_mut();
+    // SAFETY: the handles are open (the default may be HPy_NULL); `result`
+    // is writable.
+    unsafe {
+        let r = ffi::PyContextVar_Get(h2py(context_var), h2py(default_value), &mut out);
+        *result = py2h(out);
+        r
+    }
+}
+
+/// `HPyContextVar_Set`: the token of the change.
+pub unsafe extern "C" fn ctx_ContextVar_Set(
+    _ctx: *mut HPyContext,
+    context_var: HPy,
+    value: HPy,
+) -> HPy {
+    // SAFETY: both handles are open.
+    py2h(unsafe { ffi::PyContextVar_Set(h2py(context_var), h2py(value)) })
+}
+
+/// `HPyType_IsSubtype`.
+pub unsafe extern "C" fn ctx_Type_IsSubtype(_ctx: *mut HPyContext, sub: HPy, type_: HPy) -> c_int {
+    // SAFETY: both handles are open types (HPy's contract).
+    unsafe { ffi::PyType_IsSubtype(h2py(sub).cast(), h2py(type_).cast()) }
+}
+
+/// `HPyType_GetName`: the name without its module (`__name__`), as HPy's
+/// runtime answers it; it lives as long as the type.
+pub unsafe extern "C" fn ctx_Type_GetName(_ctx: *mut HPyContext, type_: HPy) -> *const c_char {
+    let tp = h2py(type_).cast::<ffi::PyTypeObject>();
+    // SAFETY: `type_` is an open type; a heap type is a `PyHeapTypeObject`
+    // whose `ht_name` is a str; a static type's `tp_name` is a C string that
+    // lives as long as it.
+    unsafe {
+        if (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE != 0 {
+            return ffi::PyUnicode_AsUTF8((*tp.cast::<ffi::PyHeapTypeObject>()).ht_name);
+        }
+        let name = (*tp).tp_name;
+        let full = core::ffi::CStr::from_ptr(name).to_bytes();
+        match full.iter().rposition(|&b| b == b'.') {
+            Some(dot) => name.add(dot + 1),
+            None => name,
+        }
+    }
+}
+
+/// `HPy_Call`: `callable(*args[:nargs], **dict(zip(kwnames, args[nargs:])))`.
+pub unsafe extern "C" fn ctx_Call(
+    _ctx: *mut HPyContext,
+    callable: HPy,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+) -> HPy {
+    // SAFETY: `args` holds `nargs` handles and one per name in `kwnames`
+    // (a tuple or HPy_NULL); a handle array is an object-pointer array.
+    py2h(unsafe { ffi::PyObject_Vectorcall(h2py(callable), args.cast(), nargs, h2py(kwnames)) })
+}
+
+/// `HPy_CallMethod`: the method `name` of `args[0]`, called with the rest.
+pub unsafe extern "C" fn ctx_CallMethod(
+    _ctx: *mut HPyContext,
+    name: HPy,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+) -> HPy {
+    // SAFETY: as for `ctx_Call`; `args[0]` is the receiver.
+    py2h(unsafe { ffi::PyObject_VectorcallMethod(h2py(name), args.cast(), nargs, h2py(kwnames)) })
+}
+
+// ---------------------------------------------------------------------------
 // The context
 
 /// Stores the functions of this module, and the handle constants they need,
@@ -913,6 +1386,10 @@ pub unsafe fn fill(ctx: &mut HPyContext) {
         ctx.h_UnicodeDecodeError = py2h(ffi::PyExc_UnicodeDecodeError);
         ctx.h_ModuleNotFoundError = py2h(ffi::PyExc_ModuleNotFoundError);
         ctx.h_UserWarning = py2h(ffi::PyExc_UserWarning);
+        ctx.h_SyntaxError = py2h(ffi::PyExc_SyntaxError);
+        ctx.h_SystemError = py2h(ffi::PyExc_SystemError);
+        ctx.h_OSError = py2h(ffi::PyExc_OSError);
+        ctx.h_FileNotFoundError = py2h(ffi::PyExc_FileNotFoundError);
         ctx.h_LongType = py2h(core::ptr::addr_of_mut!(ffi::PyLong_Type).cast());
         ctx.h_FloatType = py2h(core::ptr::addr_of_mut!(ffi::PyFloat_Type).cast());
         ctx.h_UnicodeType = py2h(core::ptr::addr_of_mut!(ffi::PyUnicode_Type).cast());
@@ -957,5 +1434,16 @@ pub unsafe fn fill(ctx: &mut HPyContext) {
         ctx_Unicode_ReadChar ctx_Unicode_DecodeASCII ctx_Unicode_DecodeLatin1
         ctx_Unicode_DecodeFSDefault ctx_Unicode_DecodeFSDefaultAndSize ctx_Unicode_Substring
         ctx_Import_ImportModule ctx_Slice_Unpack ctx_Err_WarnEx
+        ctx_Callable_Check ctx_Long_AsVoidPtr ctx_FromPyObject ctx_AsPyObject ctx_FatalError
+        ctx_Err_SetFromErrnoWithFilename ctx_Err_SetFromErrnoWithFilenameObjects
+        ctx_Err_NewException ctx_Err_NewExceptionWithDoc ctx_Err_WriteUnraisable
+        ctx_Unicode_FromWideChar ctx_Unicode_FromEncodedObject
+        ctx_ListBuilder_New ctx_ListBuilder_Set ctx_ListBuilder_Build ctx_ListBuilder_Cancel
+        ctx_TupleBuilder_New ctx_TupleBuilder_Set ctx_TupleBuilder_Build ctx_TupleBuilder_Cancel
+        ctx_Tracker_New ctx_Tracker_Add ctx_Tracker_ForgetAll ctx_Tracker_Close
+        ctx_Field_Store ctx_Field_Load ctx_Global_Store ctx_Global_Load
+        ctx_LeavePythonExecution ctx_ReenterPythonExecution
+        ctx_Compile_s ctx_EvalCode ctx_ContextVar_New ctx_ContextVar_Get ctx_ContextVar_Set
+        ctx_Type_IsSubtype ctx_Type_GetName ctx_Call ctx_CallMethod
     }
 }

@@ -53,6 +53,8 @@ pub use autogen::*;
 mod layout;
 pub use layout::{ContextLayout, context_layout, late_member};
 #[cfg(feature = "cpython")]
+extern crate alloc;
+#[cfg(feature = "cpython")]
 pub mod cpython;
 
 // ---------------------------------------------------------------------------

@@ -501,3 +501,198 @@ fn slices_and_warnings() {
         }
     });
 }
+
+#[test]
+fn builders_and_trackers() {
+    // SAFETY: as above.
+    with_context(|ctx| unsafe {
+        // A float: small ints are immortal on 3.12+ (their count never moves).
+        let one = HPyFloat_FromDouble(ctx, 1.5);
+        let before = refcnt(one);
+        let lb = HPyListBuilder_New(ctx, 2);
+        HPyListBuilder_Set(ctx, lb, 0, one);
+        HPyListBuilder_Set(ctx, lb, 1, one);
+        assert_eq!(refcnt(one), before + 2); // the list holds its own references
+        assert_eq!(text(ctx, HPyListBuilder_Build(ctx, lb)), "[1.5, 1.5]");
+        assert_eq!(refcnt(one), before);
+        let tb = HPyTupleBuilder_New(ctx, 1);
+        HPyTupleBuilder_Set(ctx, tb, 0, one);
+        HPyTupleBuilder_Cancel(ctx, tb);
+        assert_eq!(refcnt(one), before);
+        let tb = HPyTupleBuilder_New(ctx, 1);
+        HPyTupleBuilder_Set(ctx, tb, 0, one);
+        assert_eq!(text(ctx, HPyTupleBuilder_Build(ctx, tb)), "(1.5,)");
+        // A builder that could not be made (the exception is New's): Set
+        // does nothing, Build gives HPy_NULL.
+        let lb = HPyListBuilder_New(ctx, -1);
+        assert!(lb.is_null());
+        take_error(ctx, (*ctx).h_SystemError);
+        HPyListBuilder_Set(ctx, lb, 0, one);
+        assert!(HPyListBuilder_Build(ctx, lb).is_null());
+
+        let ht = HPyTracker_New(ctx, 0);
+        for _ in 0..3 {
+            assert_eq!(HPyTracker_Add(ctx, ht, HPy_Dup(ctx, one)), 0);
+        }
+        assert_eq!(refcnt(one), before + 3);
+        HPyTracker_Close(ctx, ht); // closes what it tracks
+        assert_eq!(refcnt(one), before);
+        let ht = HPyTracker_New(ctx, 1);
+        let kept = HPy_Dup(ctx, one);
+        assert_eq!(HPyTracker_Add(ctx, ht, kept), 0);
+        HPyTracker_ForgetAll(ctx, ht);
+        HPyTracker_Close(ctx, ht);
+        assert_eq!(refcnt(one), before + 1); // forgotten: still ours
+        HPy_Close(ctx, kept);
+        assert!(HPyTracker_New(ctx, isize::MAX).is_null());
+        take_error(ctx, (*ctx).h_MemoryError);
+        HPy_Close(ctx, one);
+    });
+}
+
+#[test]
+fn fields_globals_and_the_hybrid_abi() {
+    // SAFETY: as above.
+    with_context(|ctx| unsafe {
+        let obj = HPyList_New(ctx, 0);
+        let before = refcnt(obj);
+        let mut field = HPyField::NULL;
+        HPyField_Store(ctx, HPy_NULL, &mut field, obj);
+        assert_eq!(refcnt(obj), before + 1);
+        let loaded = HPyField_Load(ctx, HPy_NULL, field);
+        assert_eq!(HPy_Is(ctx, loaded, obj), 1);
+        HPy_Close(ctx, loaded);
+        HPyField_Store(ctx, HPy_NULL, &mut field, HPy_NULL);
+        assert_eq!(refcnt(obj), before);
+        assert!(field.is_null());
+        let mut global = HPyGlobal::NULL;
+        HPyGlobal_Store(ctx, &mut global, obj);
+        HPyGlobal_Store(ctx, &mut global, obj); // replacing drops the old reference
+        assert_eq!(refcnt(obj), before + 1);
+        let loaded = HPyGlobal_Load(ctx, global);
+        assert_eq!(HPy_Is(ctx, loaded, obj), 1);
+        HPy_Close(ctx, loaded);
+        HPyGlobal_Store(ctx, &mut global, HPy_NULL);
+        assert_eq!(refcnt(obj), before);
+        let py = HPy_AsPyObject(ctx, obj);
+        let back = HPy_FromPyObject(ctx, py);
+        assert_eq!(HPy_Is(ctx, back, obj), 1);
+        assert_eq!(refcnt(obj), before + 2);
+        HPy_Close(ctx, back);
+        ffi::Py_DECREF(py.cast());
+        assert_eq!(HPyCallable_Check(ctx, obj), 0);
+        let append = HPy_GetAttr_s(ctx, obj, c"append".as_ptr());
+        assert_eq!(HPyCallable_Check(ctx, append), 1);
+        // Leaving and re-entering Python execution gives the GIL back.
+        let state = HPy_LeavePythonExecution(ctx);
+        assert_eq!(ffi::PyGILState_Check(), 0);
+        HPy_ReenterPythonExecution(ctx, state);
+        assert_eq!(ffi::PyGILState_Check(), 1);
+        HPy_Close(ctx, append);
+        HPy_Close(ctx, obj);
+    });
+}
+
+#[test]
+fn code_context_variables_types_and_calls() {
+    // SAFETY: as above.
+    with_context(|ctx| unsafe {
+        let code = HPy_Compile_s(ctx, c"6 * 7".as_ptr(), c"<t>".as_ptr(), HPy_SourceKind_Expr);
+        let globals = HPyDict_New(ctx);
+        assert_eq!(text(ctx, HPy_EvalCode(ctx, code, globals, globals)), "42");
+        assert!(
+            HPy_Compile_s(ctx, c"6 *".as_ptr(), c"<t>".as_ptr(), HPy_SourceKind_Expr).is_null()
+        );
+        take_error(ctx, (*ctx).h_SyntaxError);
+        assert!(HPy_Compile_s(ctx, c"1".as_ptr(), c"<t>".as_ptr(), HPy_SourceKind(7)).is_null());
+        take_error(ctx, (*ctx).h_SystemError);
+
+        let var = HPyContextVar_New(ctx, c"v".as_ptr(), HPy_NULL);
+        let mut got = HPy_NULL;
+        assert_eq!(HPyContextVar_Get(ctx, var, HPy_NULL, &mut got), 0);
+        assert!(got.is_null()); // no value, no default
+        let five = HPyLong_FromInt64_t(ctx, 5);
+        let token = HPyContextVar_Set(ctx, var, five);
+        assert!(!token.is_null());
+        assert_eq!(HPyContextVar_Get(ctx, var, HPy_NULL, &mut got), 0);
+        assert_eq!(HPy_Is(ctx, got, five), 1);
+        HPy_Close(ctx, got);
+
+        let bool_type = HPy_Type(ctx, (*ctx).h_True);
+        assert_eq!(HPyType_IsSubtype(ctx, bool_type, (*ctx).h_LongType), 1);
+        assert_eq!(HPyType_IsSubtype(ctx, (*ctx).h_LongType, bool_type), 0);
+        assert_eq!(
+            CStr::from_ptr(HPyType_GetName(ctx, bool_type)).to_bytes(),
+            b"bool"
+        );
+        let types = HPyImport_ImportModule(ctx, c"collections".as_ptr());
+        let od = HPy_GetAttr_s(ctx, types, c"OrderedDict".as_ptr());
+        assert_eq!(
+            CStr::from_ptr(HPyType_GetName(ctx, od)).to_bytes(),
+            b"OrderedDict"
+        );
+
+        // int("ff", base=16), through a vectorcall with a keyword.
+        let int_type = (*ctx).h_LongType;
+        let mut kwnames_items = [HPyUnicode_FromString(ctx, c"base".as_ptr())];
+        let kwnames = HPyTuple_FromArray(ctx, kwnames_items.as_mut_ptr(), 1);
+        let args = [
+            HPyUnicode_FromString(ctx, c"ff".as_ptr()),
+            HPyLong_FromInt64_t(ctx, 16),
+        ];
+        assert_eq!(
+            text(ctx, HPy_Call(ctx, int_type, args.as_ptr(), 1, kwnames)),
+            "255"
+        );
+        // "ff".upper(), through CallMethod (args[0] is the receiver).
+        let upper = HPyUnicode_FromString(ctx, c"upper".as_ptr());
+        assert_eq!(
+            text(ctx, HPy_CallMethod(ctx, upper, args.as_ptr(), 1, HPy_NULL)),
+            "FF"
+        );
+
+        let exc = HPyErr_NewExceptionWithDoc(
+            ctx,
+            c"mod.MyError".as_ptr(),
+            c"Mine.".as_ptr(),
+            (*ctx).h_ValueError,
+            HPy_NULL,
+        );
+        assert_eq!(HPyType_IsSubtype(ctx, exc, (*ctx).h_ValueError), 1);
+        assert_eq!(
+            CStr::from_ptr(HPyType_GetName(ctx, exc)).to_bytes(),
+            b"MyError"
+        );
+        assert_eq!(
+            text(ctx, HPy_GetAttr_s(ctx, exc, c"__module__".as_ptr())),
+            "mod"
+        );
+        // errno from a failed open(2) (ENOENT), read right after it.
+        assert!(std::fs::File::open("/nonexistent-hpy-rs/x").is_err());
+        assert!(
+            HPyErr_SetFromErrnoWithFilename(ctx, (*ctx).h_OSError, c"/nope".as_ptr()).is_null()
+        );
+        take_error(ctx, (*ctx).h_FileNotFoundError);
+        let wide: Vec<wchar_t> = "wé".chars().map(|c| c as wchar_t).collect();
+        assert_eq!(
+            text(ctx, HPyUnicode_FromWideChar(ctx, wide.as_ptr(), 2)),
+            "wé"
+        );
+        let bytes = HPyBytes_FromString(ctx, c"abc".as_ptr());
+        assert_eq!(
+            text(
+                ctx,
+                HPyUnicode_FromEncodedObject(ctx, bytes, c"ascii".as_ptr(), core::ptr::null())
+            ),
+            "abc"
+        );
+        for h in [
+            code, globals, var, five, token, bool_type, types, od, kwnames, upper, exc, bytes,
+        ] {
+            HPy_Close(ctx, h);
+        }
+        for h in kwnames_items.into_iter().chain(args) {
+            HPy_Close(ctx, h);
+        }
+    });
+}
