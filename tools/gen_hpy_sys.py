@@ -508,6 +508,7 @@ def generate(inc: Path) -> str:
         w("}")
         w("")
     # --- function wrappers
+    cpython_impls = cpython_implementations()
     unknown = MAY_RUN_WITH_ERROR - {m.c_api_name for m in members if not m.is_handle}
     if unknown:
         raise GenError(f"MAY_RUN_WITH_ERROR names no context function: {sorted(unknown)}")
@@ -538,25 +539,59 @@ def generate(inc: Path) -> str:
         w("/// `ctx` must point to the live context of the current call, and every argument must")
         w("/// satisfy the C API's contract for this function (valid, open handles; valid")
         w("/// pointers; NUL-terminated strings).")
+        implemented = mem.name in cpython_impls
+        if not implemented:
+            w("///")
+            w("/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).")
+            w('#[cfg(not(hpy_abi = "cpython"))]')
         w("#[inline(always)]")
         w(f"pub unsafe fn {mem.c_api_name}({ft.rust_params()}){ret} {{")
         if mem.c_api_name not in MAY_RUN_WITH_ERROR:
             w("    // SAFETY: the caller guarantees that `ctx` points to a live context.")
             w(f'    unsafe {{ crate::check_no_pending_error(ctx, "{mem.c_api_name}") }};')
-        w("    // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI")
-        w("    // version this crate was generated for; such a runtime sets every member.")
         if mem.id >= FIRST_LATE_ID:
             member = f"crate::late_member(ctx, core::mem::offset_of!(HPyContext, {mem.name}), (*ctx).{mem.name})"
         else:
             member = f"(*ctx).{mem.name}"
+        calls = [(None, f"({member}.unwrap_unchecked())({args})")]
+        if implemented:
+            calls = [('not(hpy_abi = "cpython")', calls[0][1]),
+                     ('hpy_abi = "cpython"', f"crate::cpython::{mem.name}({args})")]
+        for cfg, call in calls:
+            if cfg == 'hpy_abi = "cpython"':
+                w("    // SAFETY: the caller's contract is the C API's, which the CPython")
+                w("    // implementation of this function relies on.")
+            else:
+                w("    // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI")
+                w("    // version this crate was generated for; such a runtime sets every member.")
+            if cfg:
+                w(f"    #[cfg({cfg})]")
+            if mem.returns_null:
+                w(f"    unsafe {{ {call} }};")
+            elif cfg:
+                w(f"    return unsafe {{ {call} }};")
+            else:
+                w(f"    unsafe {{ {call} }}")
         if mem.returns_null:
-            w(f"    unsafe {{ ({member}.unwrap_unchecked())({args}) }};")
             w("    HPy::NULL")
-        else:
-            w(f"    unsafe {{ ({member}.unwrap_unchecked())({args}) }}")
         w("}")
         w("")
     return "\n".join(o) + "\n"
+
+
+def cpython_implementations() -> set[str]:
+    """The context members that `hpy-sys/src/cpython.rs` implements: its
+    `pub unsafe extern "C" fn ctx_*` functions and the `ctx_* => Py*` lines of
+    its macros. Their wrappers call the implementation directly in a
+    CPython-ABI build (`--cfg hpy_abi="cpython"`); the others do not exist
+    there yet."""
+    path = ROOT / "hpy-sys" / "src" / "cpython.rs"
+    if not path.exists():
+        return set()
+    text = path.read_text()
+    names = set(re.findall(r'pub unsafe extern "C" fn (ctx_\w+)', text))
+    names |= set(re.findall(r"^\s*(ctx_\w+) => \w+;", text, re.M))
+    return names
 
 
 def rustfmt(text: str) -> str:

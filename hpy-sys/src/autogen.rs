@@ -3749,7 +3749,12 @@ pub unsafe fn h_Builtins(ctx: *mut HPyContext) -> HPy {
 pub unsafe fn HPy_Dup(ctx: *mut HPyContext, h: HPy) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Dup.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Dup.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Dup(ctx, h) };
 }
 
 /// `HPy_Close`: calls the context member `ctx_Close` (`HPy_ID(78)`).
@@ -3762,7 +3767,12 @@ pub unsafe fn HPy_Dup(ctx: *mut HPyContext, h: HPy) -> HPy {
 pub unsafe fn HPy_Close(ctx: *mut HPyContext, h: HPy) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Close.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Close.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Close(ctx, h) };
 }
 
 /// `HPyLong_FromInt32_t`: calls the context member `ctx_Long_FromInt32_t` (`HPy_ID(79)`).
@@ -3777,7 +3787,12 @@ pub unsafe fn HPyLong_FromInt32_t(ctx: *mut HPyContext, value: i32) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromInt32_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_FromInt32_t.unwrap_unchecked())(ctx, value) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_FromInt32_t.unwrap_unchecked())(ctx, value) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_FromInt32_t(ctx, value) };
 }
 
 /// `HPyLong_FromUInt32_t`: calls the context member `ctx_Long_FromUInt32_t` (`HPy_ID(80)`).
@@ -3792,7 +3807,12 @@ pub unsafe fn HPyLong_FromUInt32_t(ctx: *mut HPyContext, value: u32) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromUInt32_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_FromUInt32_t.unwrap_unchecked())(ctx, value) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_FromUInt32_t.unwrap_unchecked())(ctx, value) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_FromUInt32_t(ctx, value) };
 }
 
 /// `HPyLong_FromInt64_t`: calls the context member `ctx_Long_FromInt64_t` (`HPy_ID(81)`).
@@ -3807,7 +3827,12 @@ pub unsafe fn HPyLong_FromInt64_t(ctx: *mut HPyContext, v: i64) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromInt64_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_FromInt64_t.unwrap_unchecked())(ctx, v) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_FromInt64_t.unwrap_unchecked())(ctx, v) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_FromInt64_t(ctx, v) };
 }
 
 /// `HPyLong_FromUInt64_t`: calls the context member `ctx_Long_FromUInt64_t` (`HPy_ID(82)`).
@@ -3822,7 +3847,12 @@ pub unsafe fn HPyLong_FromUInt64_t(ctx: *mut HPyContext, v: u64) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromUInt64_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_FromUInt64_t.unwrap_unchecked())(ctx, v) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_FromUInt64_t.unwrap_unchecked())(ctx, v) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_FromUInt64_t(ctx, v) };
 }
 
 /// `HPyLong_FromSize_t`: calls the context member `ctx_Long_FromSize_t` (`HPy_ID(83)`).
@@ -3837,7 +3867,12 @@ pub unsafe fn HPyLong_FromSize_t(ctx: *mut HPyContext, value: usize) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromSize_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_FromSize_t.unwrap_unchecked())(ctx, value) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_FromSize_t.unwrap_unchecked())(ctx, value) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_FromSize_t(ctx, value) };
 }
 
 /// `HPyLong_FromSsize_t`: calls the context member `ctx_Long_FromSsize_t` (`HPy_ID(84)`).
@@ -3852,7 +3887,12 @@ pub unsafe fn HPyLong_FromSsize_t(ctx: *mut HPyContext, value: HPy_ssize_t) -> H
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_FromSsize_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_FromSsize_t.unwrap_unchecked())(ctx, value) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_FromSsize_t.unwrap_unchecked())(ctx, value) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_FromSsize_t(ctx, value) };
 }
 
 /// `HPyLong_AsInt32_t`: calls the context member `ctx_Long_AsInt32_t` (`HPy_ID(85)`).
@@ -3867,7 +3907,12 @@ pub unsafe fn HPyLong_AsInt32_t(ctx: *mut HPyContext, h: HPy) -> i32 {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsInt32_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsInt32_t.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsInt32_t.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsInt32_t(ctx, h) };
 }
 
 /// `HPyLong_AsUInt32_t`: calls the context member `ctx_Long_AsUInt32_t` (`HPy_ID(86)`).
@@ -3882,7 +3927,12 @@ pub unsafe fn HPyLong_AsUInt32_t(ctx: *mut HPyContext, h: HPy) -> u32 {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsUInt32_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsUInt32_t.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsUInt32_t.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsUInt32_t(ctx, h) };
 }
 
 /// `HPyLong_AsUInt32_tMask`: calls the context member `ctx_Long_AsUInt32_tMask` (`HPy_ID(87)`).
@@ -3897,7 +3947,12 @@ pub unsafe fn HPyLong_AsUInt32_tMask(ctx: *mut HPyContext, h: HPy) -> u32 {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsUInt32_tMask") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsUInt32_tMask.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsUInt32_tMask.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsUInt32_tMask(ctx, h) };
 }
 
 /// `HPyLong_AsInt64_t`: calls the context member `ctx_Long_AsInt64_t` (`HPy_ID(88)`).
@@ -3912,7 +3967,12 @@ pub unsafe fn HPyLong_AsInt64_t(ctx: *mut HPyContext, h: HPy) -> i64 {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsInt64_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsInt64_t.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsInt64_t.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsInt64_t(ctx, h) };
 }
 
 /// `HPyLong_AsUInt64_t`: calls the context member `ctx_Long_AsUInt64_t` (`HPy_ID(89)`).
@@ -3927,7 +3987,12 @@ pub unsafe fn HPyLong_AsUInt64_t(ctx: *mut HPyContext, h: HPy) -> u64 {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsUInt64_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsUInt64_t.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsUInt64_t.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsUInt64_t(ctx, h) };
 }
 
 /// `HPyLong_AsUInt64_tMask`: calls the context member `ctx_Long_AsUInt64_tMask` (`HPy_ID(90)`).
@@ -3942,7 +4007,12 @@ pub unsafe fn HPyLong_AsUInt64_tMask(ctx: *mut HPyContext, h: HPy) -> u64 {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsUInt64_tMask") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsUInt64_tMask.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsUInt64_tMask.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsUInt64_tMask(ctx, h) };
 }
 
 /// `HPyLong_AsSize_t`: calls the context member `ctx_Long_AsSize_t` (`HPy_ID(91)`).
@@ -3957,7 +4027,12 @@ pub unsafe fn HPyLong_AsSize_t(ctx: *mut HPyContext, h: HPy) -> usize {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsSize_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsSize_t.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsSize_t.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsSize_t(ctx, h) };
 }
 
 /// `HPyLong_AsSsize_t`: calls the context member `ctx_Long_AsSsize_t` (`HPy_ID(92)`).
@@ -3972,7 +4047,12 @@ pub unsafe fn HPyLong_AsSsize_t(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsSsize_t") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsSsize_t.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsSsize_t.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsSsize_t(ctx, h) };
 }
 
 /// `HPyLong_AsVoidPtr`: calls the context member `ctx_Long_AsVoidPtr` (`HPy_ID(93)`).
@@ -3987,7 +4067,12 @@ pub unsafe fn HPyLong_AsVoidPtr(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsVoidPtr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsVoidPtr.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsVoidPtr.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsVoidPtr(ctx, h) };
 }
 
 /// `HPyLong_AsDouble`: calls the context member `ctx_Long_AsDouble` (`HPy_ID(94)`).
@@ -4002,7 +4087,12 @@ pub unsafe fn HPyLong_AsDouble(ctx: *mut HPyContext, h: HPy) -> f64 {
     unsafe { crate::check_no_pending_error(ctx, "HPyLong_AsDouble") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long_AsDouble.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long_AsDouble.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long_AsDouble(ctx, h) };
 }
 
 /// `HPyFloat_FromDouble`: calls the context member `ctx_Float_FromDouble` (`HPy_ID(95)`).
@@ -4017,7 +4107,12 @@ pub unsafe fn HPyFloat_FromDouble(ctx: *mut HPyContext, v: f64) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyFloat_FromDouble") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Float_FromDouble.unwrap_unchecked())(ctx, v) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Float_FromDouble.unwrap_unchecked())(ctx, v) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Float_FromDouble(ctx, v) };
 }
 
 /// `HPyFloat_AsDouble`: calls the context member `ctx_Float_AsDouble` (`HPy_ID(96)`).
@@ -4032,7 +4127,12 @@ pub unsafe fn HPyFloat_AsDouble(ctx: *mut HPyContext, h: HPy) -> f64 {
     unsafe { crate::check_no_pending_error(ctx, "HPyFloat_AsDouble") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Float_AsDouble.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Float_AsDouble.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Float_AsDouble(ctx, h) };
 }
 
 /// `HPyBool_FromBool`: calls the context member `ctx_Bool_FromBool` (`HPy_ID(97)`).
@@ -4045,7 +4145,12 @@ pub unsafe fn HPyFloat_AsDouble(ctx: *mut HPyContext, h: HPy) -> f64 {
 pub unsafe fn HPyBool_FromBool(ctx: *mut HPyContext, v: bool) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Bool_FromBool.unwrap_unchecked())(ctx, v) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Bool_FromBool.unwrap_unchecked())(ctx, v) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Bool_FromBool(ctx, v) };
 }
 
 /// `HPy_Length`: calls the context member `ctx_Length` (`HPy_ID(98)`).
@@ -4060,7 +4165,12 @@ pub unsafe fn HPy_Length(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Length") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Length.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Length.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Length(ctx, h) };
 }
 
 /// `HPyNumber_Check`: calls the context member `ctx_Number_Check` (`HPy_ID(99)`).
@@ -4073,7 +4183,12 @@ pub unsafe fn HPy_Length(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
 pub unsafe fn HPyNumber_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Number_Check.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Number_Check.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Number_Check(ctx, h) };
 }
 
 /// `HPy_Add`: calls the context member `ctx_Add` (`HPy_ID(100)`).
@@ -4088,7 +4203,12 @@ pub unsafe fn HPy_Add(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Add") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Add.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Add.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Add(ctx, h1, h2) };
 }
 
 /// `HPy_Subtract`: calls the context member `ctx_Subtract` (`HPy_ID(101)`).
@@ -4103,7 +4223,12 @@ pub unsafe fn HPy_Subtract(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Subtract") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Subtract.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Subtract.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Subtract(ctx, h1, h2) };
 }
 
 /// `HPy_Multiply`: calls the context member `ctx_Multiply` (`HPy_ID(102)`).
@@ -4118,7 +4243,12 @@ pub unsafe fn HPy_Multiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Multiply") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Multiply.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Multiply.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Multiply(ctx, h1, h2) };
 }
 
 /// `HPy_MatrixMultiply`: calls the context member `ctx_MatrixMultiply` (`HPy_ID(103)`).
@@ -4133,7 +4263,12 @@ pub unsafe fn HPy_MatrixMultiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy 
     unsafe { crate::check_no_pending_error(ctx, "HPy_MatrixMultiply") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_MatrixMultiply.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_MatrixMultiply.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_MatrixMultiply(ctx, h1, h2) };
 }
 
 /// `HPy_FloorDivide`: calls the context member `ctx_FloorDivide` (`HPy_ID(104)`).
@@ -4148,7 +4283,12 @@ pub unsafe fn HPy_FloorDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_FloorDivide") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_FloorDivide.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_FloorDivide.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_FloorDivide(ctx, h1, h2) };
 }
 
 /// `HPy_TrueDivide`: calls the context member `ctx_TrueDivide` (`HPy_ID(105)`).
@@ -4163,7 +4303,12 @@ pub unsafe fn HPy_TrueDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_TrueDivide") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_TrueDivide.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_TrueDivide.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_TrueDivide(ctx, h1, h2) };
 }
 
 /// `HPy_Remainder`: calls the context member `ctx_Remainder` (`HPy_ID(106)`).
@@ -4178,7 +4323,12 @@ pub unsafe fn HPy_Remainder(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Remainder") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Remainder.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Remainder.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Remainder(ctx, h1, h2) };
 }
 
 /// `HPy_Divmod`: calls the context member `ctx_Divmod` (`HPy_ID(107)`).
@@ -4193,7 +4343,12 @@ pub unsafe fn HPy_Divmod(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Divmod") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Divmod.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Divmod.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Divmod(ctx, h1, h2) };
 }
 
 /// `HPy_Power`: calls the context member `ctx_Power` (`HPy_ID(108)`).
@@ -4208,7 +4363,12 @@ pub unsafe fn HPy_Power(ctx: *mut HPyContext, h1: HPy, h2: HPy, h3: HPy) -> HPy 
     unsafe { crate::check_no_pending_error(ctx, "HPy_Power") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Power.unwrap_unchecked())(ctx, h1, h2, h3) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Power.unwrap_unchecked())(ctx, h1, h2, h3) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Power(ctx, h1, h2, h3) };
 }
 
 /// `HPy_Negative`: calls the context member `ctx_Negative` (`HPy_ID(109)`).
@@ -4223,7 +4383,12 @@ pub unsafe fn HPy_Negative(ctx: *mut HPyContext, h1: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Negative") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Negative.unwrap_unchecked())(ctx, h1) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Negative.unwrap_unchecked())(ctx, h1) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Negative(ctx, h1) };
 }
 
 /// `HPy_Positive`: calls the context member `ctx_Positive` (`HPy_ID(110)`).
@@ -4238,7 +4403,12 @@ pub unsafe fn HPy_Positive(ctx: *mut HPyContext, h1: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Positive") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Positive.unwrap_unchecked())(ctx, h1) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Positive.unwrap_unchecked())(ctx, h1) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Positive(ctx, h1) };
 }
 
 /// `HPy_Absolute`: calls the context member `ctx_Absolute` (`HPy_ID(111)`).
@@ -4253,7 +4423,12 @@ pub unsafe fn HPy_Absolute(ctx: *mut HPyContext, h1: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Absolute") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Absolute.unwrap_unchecked())(ctx, h1) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Absolute.unwrap_unchecked())(ctx, h1) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Absolute(ctx, h1) };
 }
 
 /// `HPy_Invert`: calls the context member `ctx_Invert` (`HPy_ID(112)`).
@@ -4268,7 +4443,12 @@ pub unsafe fn HPy_Invert(ctx: *mut HPyContext, h1: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Invert") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Invert.unwrap_unchecked())(ctx, h1) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Invert.unwrap_unchecked())(ctx, h1) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Invert(ctx, h1) };
 }
 
 /// `HPy_Lshift`: calls the context member `ctx_Lshift` (`HPy_ID(113)`).
@@ -4283,7 +4463,12 @@ pub unsafe fn HPy_Lshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Lshift") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Lshift.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Lshift.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Lshift(ctx, h1, h2) };
 }
 
 /// `HPy_Rshift`: calls the context member `ctx_Rshift` (`HPy_ID(114)`).
@@ -4298,7 +4483,12 @@ pub unsafe fn HPy_Rshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Rshift") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Rshift.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Rshift.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Rshift(ctx, h1, h2) };
 }
 
 /// `HPy_And`: calls the context member `ctx_And` (`HPy_ID(115)`).
@@ -4313,7 +4503,12 @@ pub unsafe fn HPy_And(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_And") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_And.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_And.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_And(ctx, h1, h2) };
 }
 
 /// `HPy_Xor`: calls the context member `ctx_Xor` (`HPy_ID(116)`).
@@ -4328,7 +4523,12 @@ pub unsafe fn HPy_Xor(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Xor") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Xor.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Xor.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Xor(ctx, h1, h2) };
 }
 
 /// `HPy_Or`: calls the context member `ctx_Or` (`HPy_ID(117)`).
@@ -4343,7 +4543,12 @@ pub unsafe fn HPy_Or(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Or") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Or.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Or.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Or(ctx, h1, h2) };
 }
 
 /// `HPy_Index`: calls the context member `ctx_Index` (`HPy_ID(118)`).
@@ -4358,7 +4563,12 @@ pub unsafe fn HPy_Index(ctx: *mut HPyContext, h1: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Index") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Index.unwrap_unchecked())(ctx, h1) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Index.unwrap_unchecked())(ctx, h1) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Index(ctx, h1) };
 }
 
 /// `HPy_Long`: calls the context member `ctx_Long` (`HPy_ID(119)`).
@@ -4373,7 +4583,12 @@ pub unsafe fn HPy_Long(ctx: *mut HPyContext, h1: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Long") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Long.unwrap_unchecked())(ctx, h1) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Long.unwrap_unchecked())(ctx, h1) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Long(ctx, h1) };
 }
 
 /// `HPy_Float`: calls the context member `ctx_Float` (`HPy_ID(120)`).
@@ -4388,7 +4603,12 @@ pub unsafe fn HPy_Float(ctx: *mut HPyContext, h1: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Float") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Float.unwrap_unchecked())(ctx, h1) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Float.unwrap_unchecked())(ctx, h1) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Float(ctx, h1) };
 }
 
 /// `HPy_InPlaceAdd`: calls the context member `ctx_InPlaceAdd` (`HPy_ID(121)`).
@@ -4403,7 +4623,12 @@ pub unsafe fn HPy_InPlaceAdd(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceAdd") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceAdd.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceAdd.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceAdd(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceSubtract`: calls the context member `ctx_InPlaceSubtract` (`HPy_ID(122)`).
@@ -4418,7 +4643,12 @@ pub unsafe fn HPy_InPlaceSubtract(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceSubtract") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceSubtract.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceSubtract.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceSubtract(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceMultiply`: calls the context member `ctx_InPlaceMultiply` (`HPy_ID(123)`).
@@ -4433,7 +4663,12 @@ pub unsafe fn HPy_InPlaceMultiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceMultiply") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceMultiply.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceMultiply.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceMultiply(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceMatrixMultiply`: calls the context member `ctx_InPlaceMatrixMultiply` (`HPy_ID(124)`).
@@ -4448,7 +4683,12 @@ pub unsafe fn HPy_InPlaceMatrixMultiply(ctx: *mut HPyContext, h1: HPy, h2: HPy) 
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceMatrixMultiply") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceMatrixMultiply.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceMatrixMultiply.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceMatrixMultiply(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceFloorDivide`: calls the context member `ctx_InPlaceFloorDivide` (`HPy_ID(125)`).
@@ -4463,7 +4703,12 @@ pub unsafe fn HPy_InPlaceFloorDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> 
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceFloorDivide") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceFloorDivide.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceFloorDivide.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceFloorDivide(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceTrueDivide`: calls the context member `ctx_InPlaceTrueDivide` (`HPy_ID(126)`).
@@ -4478,7 +4723,12 @@ pub unsafe fn HPy_InPlaceTrueDivide(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> H
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceTrueDivide") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceTrueDivide.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceTrueDivide.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceTrueDivide(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceRemainder`: calls the context member `ctx_InPlaceRemainder` (`HPy_ID(127)`).
@@ -4493,7 +4743,12 @@ pub unsafe fn HPy_InPlaceRemainder(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HP
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceRemainder") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceRemainder.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceRemainder.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceRemainder(ctx, h1, h2) };
 }
 
 /// `HPy_InPlacePower`: calls the context member `ctx_InPlacePower` (`HPy_ID(128)`).
@@ -4508,7 +4763,12 @@ pub unsafe fn HPy_InPlacePower(ctx: *mut HPyContext, h1: HPy, h2: HPy, h3: HPy) 
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlacePower") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlacePower.unwrap_unchecked())(ctx, h1, h2, h3) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlacePower.unwrap_unchecked())(ctx, h1, h2, h3) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlacePower(ctx, h1, h2, h3) };
 }
 
 /// `HPy_InPlaceLshift`: calls the context member `ctx_InPlaceLshift` (`HPy_ID(129)`).
@@ -4523,7 +4783,12 @@ pub unsafe fn HPy_InPlaceLshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceLshift") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceLshift.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceLshift.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceLshift(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceRshift`: calls the context member `ctx_InPlaceRshift` (`HPy_ID(130)`).
@@ -4538,7 +4803,12 @@ pub unsafe fn HPy_InPlaceRshift(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceRshift") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceRshift.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceRshift.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceRshift(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceAnd`: calls the context member `ctx_InPlaceAnd` (`HPy_ID(131)`).
@@ -4553,7 +4823,12 @@ pub unsafe fn HPy_InPlaceAnd(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceAnd") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceAnd.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceAnd.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceAnd(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceXor`: calls the context member `ctx_InPlaceXor` (`HPy_ID(132)`).
@@ -4568,7 +4843,12 @@ pub unsafe fn HPy_InPlaceXor(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceXor") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceXor.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceXor.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceXor(ctx, h1, h2) };
 }
 
 /// `HPy_InPlaceOr`: calls the context member `ctx_InPlaceOr` (`HPy_ID(133)`).
@@ -4583,7 +4863,12 @@ pub unsafe fn HPy_InPlaceOr(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_InPlaceOr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_InPlaceOr.unwrap_unchecked())(ctx, h1, h2) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_InPlaceOr.unwrap_unchecked())(ctx, h1, h2) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_InPlaceOr(ctx, h1, h2) };
 }
 
 /// `HPyCallable_Check`: calls the context member `ctx_Callable_Check` (`HPy_ID(134)`).
@@ -4596,7 +4881,12 @@ pub unsafe fn HPy_InPlaceOr(ctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy {
 pub unsafe fn HPyCallable_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Callable_Check.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Callable_Check.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Callable_Check(ctx, h) };
 }
 
 /// `HPy_CallTupleDict`: calls the context member `ctx_CallTupleDict` (`HPy_ID(135)`).
@@ -4611,7 +4901,12 @@ pub unsafe fn HPy_CallTupleDict(ctx: *mut HPyContext, callable: HPy, args: HPy, 
     unsafe { crate::check_no_pending_error(ctx, "HPy_CallTupleDict") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_CallTupleDict.unwrap_unchecked())(ctx, callable, args, kw) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_CallTupleDict.unwrap_unchecked())(ctx, callable, args, kw) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_CallTupleDict(ctx, callable, args, kw) };
 }
 
 /// `HPyErr_SetString`: calls the context member `ctx_Err_SetString` (`HPy_ID(137)`).
@@ -4630,7 +4925,16 @@ pub unsafe fn HPyErr_SetString(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Err_SetString.unwrap_unchecked())(ctx, h_type, utf8_message) };
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        ((*ctx).ctx_Err_SetString.unwrap_unchecked())(ctx, h_type, utf8_message)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    unsafe {
+        crate::cpython::ctx_Err_SetString(ctx, h_type, utf8_message)
+    };
     HPy::NULL
 }
 
@@ -4646,7 +4950,16 @@ pub unsafe fn HPyErr_SetString(
 pub unsafe fn HPyErr_SetObject(ctx: *mut HPyContext, h_type: HPy, h_value: HPy) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Err_SetObject.unwrap_unchecked())(ctx, h_type, h_value) };
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        ((*ctx).ctx_Err_SetObject.unwrap_unchecked())(ctx, h_type, h_value)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    unsafe {
+        crate::cpython::ctx_Err_SetObject(ctx, h_type, h_value)
+    };
     HPy::NULL
 }
 
@@ -4664,13 +4977,20 @@ pub unsafe fn HPyErr_SetFromErrnoWithFilename(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         ((*ctx).ctx_Err_SetFromErrnoWithFilename.unwrap_unchecked())(
             ctx,
             h_type,
             filename_fsencoded,
         )
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe {
+        crate::cpython::ctx_Err_SetFromErrnoWithFilename(ctx, h_type, filename_fsencoded)
+    };
 }
 
 /// `HPyErr_SetFromErrnoWithFilenameObjects`: calls the context member `ctx_Err_SetFromErrnoWithFilenameObjects` (`HPy_ID(140)`).
@@ -4690,10 +5010,17 @@ pub unsafe fn HPyErr_SetFromErrnoWithFilenameObjects(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
+    #[cfg(not(hpy_abi = "cpython"))]
     unsafe {
         ((*ctx)
             .ctx_Err_SetFromErrnoWithFilenameObjects
             .unwrap_unchecked())(ctx, h_type, filename1, filename2)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    unsafe {
+        crate::cpython::ctx_Err_SetFromErrnoWithFilenameObjects(ctx, h_type, filename1, filename2)
     };
     HPy::NULL
 }
@@ -4708,7 +5035,12 @@ pub unsafe fn HPyErr_SetFromErrnoWithFilenameObjects(
 pub unsafe fn HPyErr_Occurred(ctx: *mut HPyContext) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Err_Occurred.unwrap_unchecked())(ctx) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Err_Occurred.unwrap_unchecked())(ctx) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Err_Occurred(ctx) };
 }
 
 /// `HPyErr_ExceptionMatches`: calls the context member `ctx_Err_ExceptionMatches` (`HPy_ID(142)`).
@@ -4721,7 +5053,12 @@ pub unsafe fn HPyErr_Occurred(ctx: *mut HPyContext) -> c_int {
 pub unsafe fn HPyErr_ExceptionMatches(ctx: *mut HPyContext, exc: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Err_ExceptionMatches.unwrap_unchecked())(ctx, exc) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Err_ExceptionMatches.unwrap_unchecked())(ctx, exc) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Err_ExceptionMatches(ctx, exc) };
 }
 
 /// `HPyErr_NoMemory`: calls the context member `ctx_Err_NoMemory` (`HPy_ID(143)`).
@@ -4736,7 +5073,16 @@ pub unsafe fn HPyErr_ExceptionMatches(ctx: *mut HPyContext, exc: HPy) -> c_int {
 pub unsafe fn HPyErr_NoMemory(ctx: *mut HPyContext) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Err_NoMemory.unwrap_unchecked())(ctx) };
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        ((*ctx).ctx_Err_NoMemory.unwrap_unchecked())(ctx)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    unsafe {
+        crate::cpython::ctx_Err_NoMemory(ctx)
+    };
     HPy::NULL
 }
 
@@ -4750,7 +5096,12 @@ pub unsafe fn HPyErr_NoMemory(ctx: *mut HPyContext) -> HPy {
 pub unsafe fn HPyErr_Clear(ctx: *mut HPyContext) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Err_Clear.unwrap_unchecked())(ctx) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Err_Clear.unwrap_unchecked())(ctx) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Err_Clear(ctx) };
 }
 
 /// `HPyErr_NewException`: calls the context member `ctx_Err_NewException` (`HPy_ID(145)`).
@@ -4770,7 +5121,12 @@ pub unsafe fn HPyErr_NewException(
     unsafe { crate::check_no_pending_error(ctx, "HPyErr_NewException") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Err_NewException.unwrap_unchecked())(ctx, utf8_name, base, dict) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Err_NewException.unwrap_unchecked())(ctx, utf8_name, base, dict) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Err_NewException(ctx, utf8_name, base, dict) };
 }
 
 /// `HPyErr_NewExceptionWithDoc`: calls the context member `ctx_Err_NewExceptionWithDoc` (`HPy_ID(146)`).
@@ -4791,11 +5147,18 @@ pub unsafe fn HPyErr_NewExceptionWithDoc(
     unsafe { crate::check_no_pending_error(ctx, "HPyErr_NewExceptionWithDoc") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         ((*ctx).ctx_Err_NewExceptionWithDoc.unwrap_unchecked())(
             ctx, utf8_name, utf8_doc, base, dict,
         )
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe {
+        crate::cpython::ctx_Err_NewExceptionWithDoc(ctx, utf8_name, utf8_doc, base, dict)
+    };
 }
 
 /// `HPyErr_WarnEx`: calls the context member `ctx_Err_WarnEx` (`HPy_ID(147)`).
@@ -4815,7 +5178,14 @@ pub unsafe fn HPyErr_WarnEx(
     unsafe { crate::check_no_pending_error(ctx, "HPyErr_WarnEx") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Err_WarnEx.unwrap_unchecked())(ctx, category, utf8_message, stack_level) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
+        ((*ctx).ctx_Err_WarnEx.unwrap_unchecked())(ctx, category, utf8_message, stack_level)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Err_WarnEx(ctx, category, utf8_message, stack_level) };
 }
 
 /// `HPyErr_WriteUnraisable`: calls the context member `ctx_Err_WriteUnraisable` (`HPy_ID(148)`).
@@ -4828,7 +5198,12 @@ pub unsafe fn HPyErr_WarnEx(
 pub unsafe fn HPyErr_WriteUnraisable(ctx: *mut HPyContext, obj: HPy) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Err_WriteUnraisable.unwrap_unchecked())(ctx, obj) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Err_WriteUnraisable.unwrap_unchecked())(ctx, obj) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Err_WriteUnraisable(ctx, obj) };
 }
 
 /// `HPy_IsTrue`: calls the context member `ctx_IsTrue` (`HPy_ID(149)`).
@@ -4843,7 +5218,12 @@ pub unsafe fn HPy_IsTrue(ctx: *mut HPyContext, h: HPy) -> c_int {
     unsafe { crate::check_no_pending_error(ctx, "HPy_IsTrue") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_IsTrue.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_IsTrue.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_IsTrue(ctx, h) };
 }
 
 /// `HPyType_FromSpec`: calls the context member `ctx_Type_FromSpec` (`HPy_ID(150)`).
@@ -4852,6 +5232,9 @@ pub unsafe fn HPy_IsTrue(ctx: *mut HPyContext, h: HPy) -> c_int {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyType_FromSpec(
     ctx: *mut HPyContext,
@@ -4871,6 +5254,9 @@ pub unsafe fn HPyType_FromSpec(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyType_GenericNew(
     ctx: *mut HPyContext,
@@ -4898,7 +5284,12 @@ pub unsafe fn HPy_GetAttr(ctx: *mut HPyContext, obj: HPy, name: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_GetAttr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_GetAttr.unwrap_unchecked())(ctx, obj, name) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_GetAttr.unwrap_unchecked())(ctx, obj, name) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_GetAttr(ctx, obj, name) };
 }
 
 /// `HPy_GetAttr_s`: calls the context member `ctx_GetAttr_s` (`HPy_ID(153)`).
@@ -4913,7 +5304,12 @@ pub unsafe fn HPy_GetAttr_s(ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_
     unsafe { crate::check_no_pending_error(ctx, "HPy_GetAttr_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_GetAttr_s.unwrap_unchecked())(ctx, obj, utf8_name) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_GetAttr_s.unwrap_unchecked())(ctx, obj, utf8_name) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_GetAttr_s(ctx, obj, utf8_name) };
 }
 
 /// `HPy_HasAttr`: calls the context member `ctx_HasAttr` (`HPy_ID(154)`).
@@ -4928,7 +5324,12 @@ pub unsafe fn HPy_HasAttr(ctx: *mut HPyContext, obj: HPy, name: HPy) -> c_int {
     unsafe { crate::check_no_pending_error(ctx, "HPy_HasAttr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_HasAttr.unwrap_unchecked())(ctx, obj, name) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_HasAttr.unwrap_unchecked())(ctx, obj, name) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_HasAttr(ctx, obj, name) };
 }
 
 /// `HPy_HasAttr_s`: calls the context member `ctx_HasAttr_s` (`HPy_ID(155)`).
@@ -4943,7 +5344,12 @@ pub unsafe fn HPy_HasAttr_s(ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_
     unsafe { crate::check_no_pending_error(ctx, "HPy_HasAttr_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_HasAttr_s.unwrap_unchecked())(ctx, obj, utf8_name) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_HasAttr_s.unwrap_unchecked())(ctx, obj, utf8_name) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_HasAttr_s(ctx, obj, utf8_name) };
 }
 
 /// `HPy_SetAttr`: calls the context member `ctx_SetAttr` (`HPy_ID(156)`).
@@ -4958,7 +5364,12 @@ pub unsafe fn HPy_SetAttr(ctx: *mut HPyContext, obj: HPy, name: HPy, value: HPy)
     unsafe { crate::check_no_pending_error(ctx, "HPy_SetAttr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_SetAttr.unwrap_unchecked())(ctx, obj, name, value) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_SetAttr.unwrap_unchecked())(ctx, obj, name, value) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_SetAttr(ctx, obj, name, value) };
 }
 
 /// `HPy_SetAttr_s`: calls the context member `ctx_SetAttr_s` (`HPy_ID(157)`).
@@ -4978,7 +5389,12 @@ pub unsafe fn HPy_SetAttr_s(
     unsafe { crate::check_no_pending_error(ctx, "HPy_SetAttr_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_SetAttr_s.unwrap_unchecked())(ctx, obj, utf8_name, value) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_SetAttr_s.unwrap_unchecked())(ctx, obj, utf8_name, value) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_SetAttr_s(ctx, obj, utf8_name, value) };
 }
 
 /// `HPy_GetItem`: calls the context member `ctx_GetItem` (`HPy_ID(158)`).
@@ -4993,7 +5409,12 @@ pub unsafe fn HPy_GetItem(ctx: *mut HPyContext, obj: HPy, key: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_GetItem") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_GetItem.unwrap_unchecked())(ctx, obj, key) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_GetItem.unwrap_unchecked())(ctx, obj, key) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_GetItem(ctx, obj, key) };
 }
 
 /// `HPy_GetItem_i`: calls the context member `ctx_GetItem_i` (`HPy_ID(159)`).
@@ -5008,7 +5429,12 @@ pub unsafe fn HPy_GetItem_i(ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) ->
     unsafe { crate::check_no_pending_error(ctx, "HPy_GetItem_i") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_GetItem_i.unwrap_unchecked())(ctx, obj, idx) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_GetItem_i.unwrap_unchecked())(ctx, obj, idx) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_GetItem_i(ctx, obj, idx) };
 }
 
 /// `HPy_GetItem_s`: calls the context member `ctx_GetItem_s` (`HPy_ID(160)`).
@@ -5023,7 +5449,12 @@ pub unsafe fn HPy_GetItem_s(ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_c
     unsafe { crate::check_no_pending_error(ctx, "HPy_GetItem_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_GetItem_s.unwrap_unchecked())(ctx, obj, utf8_key) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_GetItem_s.unwrap_unchecked())(ctx, obj, utf8_key) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_GetItem_s(ctx, obj, utf8_key) };
 }
 
 /// `HPy_Contains`: calls the context member `ctx_Contains` (`HPy_ID(161)`).
@@ -5038,7 +5469,12 @@ pub unsafe fn HPy_Contains(ctx: *mut HPyContext, container: HPy, key: HPy) -> c_
     unsafe { crate::check_no_pending_error(ctx, "HPy_Contains") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Contains.unwrap_unchecked())(ctx, container, key) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Contains.unwrap_unchecked())(ctx, container, key) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Contains(ctx, container, key) };
 }
 
 /// `HPy_SetItem`: calls the context member `ctx_SetItem` (`HPy_ID(162)`).
@@ -5053,7 +5489,12 @@ pub unsafe fn HPy_SetItem(ctx: *mut HPyContext, obj: HPy, key: HPy, value: HPy) 
     unsafe { crate::check_no_pending_error(ctx, "HPy_SetItem") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_SetItem.unwrap_unchecked())(ctx, obj, key, value) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_SetItem.unwrap_unchecked())(ctx, obj, key, value) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_SetItem(ctx, obj, key, value) };
 }
 
 /// `HPy_SetItem_i`: calls the context member `ctx_SetItem_i` (`HPy_ID(163)`).
@@ -5068,7 +5509,12 @@ pub unsafe fn HPy_SetItem_i(ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t, va
     unsafe { crate::check_no_pending_error(ctx, "HPy_SetItem_i") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_SetItem_i.unwrap_unchecked())(ctx, obj, idx, value) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_SetItem_i.unwrap_unchecked())(ctx, obj, idx, value) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_SetItem_i(ctx, obj, idx, value) };
 }
 
 /// `HPy_SetItem_s`: calls the context member `ctx_SetItem_s` (`HPy_ID(164)`).
@@ -5088,7 +5534,12 @@ pub unsafe fn HPy_SetItem_s(
     unsafe { crate::check_no_pending_error(ctx, "HPy_SetItem_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_SetItem_s.unwrap_unchecked())(ctx, obj, utf8_key, value) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_SetItem_s.unwrap_unchecked())(ctx, obj, utf8_key, value) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_SetItem_s(ctx, obj, utf8_key, value) };
 }
 
 /// `HPy_Type`: calls the context member `ctx_Type` (`HPy_ID(165)`).
@@ -5101,7 +5552,12 @@ pub unsafe fn HPy_SetItem_s(
 pub unsafe fn HPy_Type(ctx: *mut HPyContext, obj: HPy) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Type.unwrap_unchecked())(ctx, obj) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Type.unwrap_unchecked())(ctx, obj) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Type(ctx, obj) };
 }
 
 /// `HPy_TypeCheck`: calls the context member `ctx_TypeCheck` (`HPy_ID(166)`).
@@ -5114,7 +5570,12 @@ pub unsafe fn HPy_Type(ctx: *mut HPyContext, obj: HPy) -> HPy {
 pub unsafe fn HPy_TypeCheck(ctx: *mut HPyContext, obj: HPy, type_: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_TypeCheck.unwrap_unchecked())(ctx, obj, type_) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_TypeCheck.unwrap_unchecked())(ctx, obj, type_) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_TypeCheck(ctx, obj, type_) };
 }
 
 /// `HPy_Is`: calls the context member `ctx_Is` (`HPy_ID(167)`).
@@ -5127,7 +5588,12 @@ pub unsafe fn HPy_TypeCheck(ctx: *mut HPyContext, obj: HPy, type_: HPy) -> c_int
 pub unsafe fn HPy_Is(ctx: *mut HPyContext, obj: HPy, other: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Is.unwrap_unchecked())(ctx, obj, other) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Is.unwrap_unchecked())(ctx, obj, other) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Is(ctx, obj, other) };
 }
 
 /// `_HPy_AsStruct_Object`: calls the context member `ctx_AsStruct_Object` (`HPy_ID(168)`).
@@ -5136,6 +5602,9 @@ pub unsafe fn HPy_Is(ctx: *mut HPyContext, obj: HPy, other: HPy) -> c_int {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Object(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -5149,6 +5618,9 @@ pub unsafe fn _HPy_AsStruct_Object(ctx: *mut HPyContext, h: HPy) -> *mut c_void 
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Legacy(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -5168,7 +5640,12 @@ pub unsafe fn HPy_Repr(ctx: *mut HPyContext, obj: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Repr") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Repr.unwrap_unchecked())(ctx, obj) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Repr.unwrap_unchecked())(ctx, obj) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Repr(ctx, obj) };
 }
 
 /// `HPy_Str`: calls the context member `ctx_Str` (`HPy_ID(172)`).
@@ -5183,7 +5660,12 @@ pub unsafe fn HPy_Str(ctx: *mut HPyContext, obj: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Str") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Str.unwrap_unchecked())(ctx, obj) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Str.unwrap_unchecked())(ctx, obj) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Str(ctx, obj) };
 }
 
 /// `HPy_ASCII`: calls the context member `ctx_ASCII` (`HPy_ID(173)`).
@@ -5198,7 +5680,12 @@ pub unsafe fn HPy_ASCII(ctx: *mut HPyContext, obj: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_ASCII") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_ASCII.unwrap_unchecked())(ctx, obj) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_ASCII.unwrap_unchecked())(ctx, obj) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_ASCII(ctx, obj) };
 }
 
 /// `HPy_Bytes`: calls the context member `ctx_Bytes` (`HPy_ID(174)`).
@@ -5213,7 +5700,12 @@ pub unsafe fn HPy_Bytes(ctx: *mut HPyContext, obj: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Bytes") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Bytes.unwrap_unchecked())(ctx, obj) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Bytes.unwrap_unchecked())(ctx, obj) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Bytes(ctx, obj) };
 }
 
 /// `HPy_RichCompare`: calls the context member `ctx_RichCompare` (`HPy_ID(175)`).
@@ -5228,7 +5720,12 @@ pub unsafe fn HPy_RichCompare(ctx: *mut HPyContext, v: HPy, w: HPy, op: c_int) -
     unsafe { crate::check_no_pending_error(ctx, "HPy_RichCompare") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_RichCompare.unwrap_unchecked())(ctx, v, w, op) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_RichCompare.unwrap_unchecked())(ctx, v, w, op) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_RichCompare(ctx, v, w, op) };
 }
 
 /// `HPy_RichCompareBool`: calls the context member `ctx_RichCompareBool` (`HPy_ID(176)`).
@@ -5243,7 +5740,12 @@ pub unsafe fn HPy_RichCompareBool(ctx: *mut HPyContext, v: HPy, w: HPy, op: c_in
     unsafe { crate::check_no_pending_error(ctx, "HPy_RichCompareBool") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_RichCompareBool.unwrap_unchecked())(ctx, v, w, op) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_RichCompareBool.unwrap_unchecked())(ctx, v, w, op) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_RichCompareBool(ctx, v, w, op) };
 }
 
 /// `HPy_Hash`: calls the context member `ctx_Hash` (`HPy_ID(177)`).
@@ -5258,7 +5760,12 @@ pub unsafe fn HPy_Hash(ctx: *mut HPyContext, obj: HPy) -> HPy_hash_t {
     unsafe { crate::check_no_pending_error(ctx, "HPy_Hash") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Hash.unwrap_unchecked())(ctx, obj) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Hash.unwrap_unchecked())(ctx, obj) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Hash(ctx, obj) };
 }
 
 /// `HPyBytes_Check`: calls the context member `ctx_Bytes_Check` (`HPy_ID(178)`).
@@ -5271,7 +5778,12 @@ pub unsafe fn HPy_Hash(ctx: *mut HPyContext, obj: HPy) -> HPy_hash_t {
 pub unsafe fn HPyBytes_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Bytes_Check.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Bytes_Check.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Bytes_Check(ctx, h) };
 }
 
 /// `HPyBytes_Size`: calls the context member `ctx_Bytes_Size` (`HPy_ID(179)`).
@@ -5286,7 +5798,12 @@ pub unsafe fn HPyBytes_Size(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
     unsafe { crate::check_no_pending_error(ctx, "HPyBytes_Size") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Bytes_Size.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Bytes_Size.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Bytes_Size(ctx, h) };
 }
 
 /// `HPyBytes_GET_SIZE`: calls the context member `ctx_Bytes_GET_SIZE` (`HPy_ID(180)`).
@@ -5301,7 +5818,12 @@ pub unsafe fn HPyBytes_GET_SIZE(ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
     unsafe { crate::check_no_pending_error(ctx, "HPyBytes_GET_SIZE") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Bytes_GET_SIZE.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Bytes_GET_SIZE.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Bytes_GET_SIZE(ctx, h) };
 }
 
 /// `HPyBytes_AsString`: calls the context member `ctx_Bytes_AsString` (`HPy_ID(181)`).
@@ -5316,7 +5838,12 @@ pub unsafe fn HPyBytes_AsString(ctx: *mut HPyContext, h: HPy) -> *const c_char {
     unsafe { crate::check_no_pending_error(ctx, "HPyBytes_AsString") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Bytes_AsString.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Bytes_AsString.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Bytes_AsString(ctx, h) };
 }
 
 /// `HPyBytes_AS_STRING`: calls the context member `ctx_Bytes_AS_STRING` (`HPy_ID(182)`).
@@ -5331,7 +5858,12 @@ pub unsafe fn HPyBytes_AS_STRING(ctx: *mut HPyContext, h: HPy) -> *const c_char 
     unsafe { crate::check_no_pending_error(ctx, "HPyBytes_AS_STRING") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Bytes_AS_STRING.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Bytes_AS_STRING.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Bytes_AS_STRING(ctx, h) };
 }
 
 /// `HPyBytes_FromString`: calls the context member `ctx_Bytes_FromString` (`HPy_ID(183)`).
@@ -5346,7 +5878,12 @@ pub unsafe fn HPyBytes_FromString(ctx: *mut HPyContext, bytes: *const c_char) ->
     unsafe { crate::check_no_pending_error(ctx, "HPyBytes_FromString") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Bytes_FromString.unwrap_unchecked())(ctx, bytes) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Bytes_FromString.unwrap_unchecked())(ctx, bytes) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Bytes_FromString(ctx, bytes) };
 }
 
 /// `HPyBytes_FromStringAndSize`: calls the context member `ctx_Bytes_FromStringAndSize` (`HPy_ID(184)`).
@@ -5365,7 +5902,12 @@ pub unsafe fn HPyBytes_FromStringAndSize(
     unsafe { crate::check_no_pending_error(ctx, "HPyBytes_FromStringAndSize") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Bytes_FromStringAndSize.unwrap_unchecked())(ctx, bytes, len) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Bytes_FromStringAndSize.unwrap_unchecked())(ctx, bytes, len) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Bytes_FromStringAndSize(ctx, bytes, len) };
 }
 
 /// `HPyUnicode_FromString`: calls the context member `ctx_Unicode_FromString` (`HPy_ID(185)`).
@@ -5380,7 +5922,12 @@ pub unsafe fn HPyUnicode_FromString(ctx: *mut HPyContext, utf8: *const c_char) -
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_FromString") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_FromString.unwrap_unchecked())(ctx, utf8) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_FromString.unwrap_unchecked())(ctx, utf8) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_FromString(ctx, utf8) };
 }
 
 /// `HPyUnicode_Check`: calls the context member `ctx_Unicode_Check` (`HPy_ID(186)`).
@@ -5393,7 +5940,12 @@ pub unsafe fn HPyUnicode_FromString(ctx: *mut HPyContext, utf8: *const c_char) -
 pub unsafe fn HPyUnicode_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_Check.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_Check.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_Check(ctx, h) };
 }
 
 /// `HPyUnicode_AsASCIIString`: calls the context member `ctx_Unicode_AsASCIIString` (`HPy_ID(187)`).
@@ -5408,7 +5960,12 @@ pub unsafe fn HPyUnicode_AsASCIIString(ctx: *mut HPyContext, h: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_AsASCIIString") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_AsASCIIString.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_AsASCIIString.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_AsASCIIString(ctx, h) };
 }
 
 /// `HPyUnicode_AsLatin1String`: calls the context member `ctx_Unicode_AsLatin1String` (`HPy_ID(188)`).
@@ -5423,7 +5980,12 @@ pub unsafe fn HPyUnicode_AsLatin1String(ctx: *mut HPyContext, h: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_AsLatin1String") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_AsLatin1String.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_AsLatin1String.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_AsLatin1String(ctx, h) };
 }
 
 /// `HPyUnicode_AsUTF8String`: calls the context member `ctx_Unicode_AsUTF8String` (`HPy_ID(189)`).
@@ -5438,7 +6000,12 @@ pub unsafe fn HPyUnicode_AsUTF8String(ctx: *mut HPyContext, h: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_AsUTF8String") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_AsUTF8String.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_AsUTF8String.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_AsUTF8String(ctx, h) };
 }
 
 /// `HPyUnicode_AsUTF8AndSize`: calls the context member `ctx_Unicode_AsUTF8AndSize` (`HPy_ID(190)`).
@@ -5457,7 +6024,12 @@ pub unsafe fn HPyUnicode_AsUTF8AndSize(
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_AsUTF8AndSize") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_AsUTF8AndSize.unwrap_unchecked())(ctx, h, size) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_AsUTF8AndSize.unwrap_unchecked())(ctx, h, size) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_AsUTF8AndSize(ctx, h, size) };
 }
 
 /// `HPyUnicode_FromWideChar`: calls the context member `ctx_Unicode_FromWideChar` (`HPy_ID(191)`).
@@ -5476,7 +6048,12 @@ pub unsafe fn HPyUnicode_FromWideChar(
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_FromWideChar") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_FromWideChar.unwrap_unchecked())(ctx, w, size) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_FromWideChar.unwrap_unchecked())(ctx, w, size) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_FromWideChar(ctx, w, size) };
 }
 
 /// `HPyUnicode_DecodeFSDefault`: calls the context member `ctx_Unicode_DecodeFSDefault` (`HPy_ID(192)`).
@@ -5491,7 +6068,12 @@ pub unsafe fn HPyUnicode_DecodeFSDefault(ctx: *mut HPyContext, v: *const c_char)
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_DecodeFSDefault") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_DecodeFSDefault.unwrap_unchecked())(ctx, v) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_DecodeFSDefault.unwrap_unchecked())(ctx, v) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_DecodeFSDefault(ctx, v) };
 }
 
 /// `HPyUnicode_DecodeFSDefaultAndSize`: calls the context member `ctx_Unicode_DecodeFSDefaultAndSize` (`HPy_ID(193)`).
@@ -5510,7 +6092,12 @@ pub unsafe fn HPyUnicode_DecodeFSDefaultAndSize(
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_DecodeFSDefaultAndSize") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_DecodeFSDefaultAndSize.unwrap_unchecked())(ctx, v, size) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_DecodeFSDefaultAndSize.unwrap_unchecked())(ctx, v, size) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_DecodeFSDefaultAndSize(ctx, v, size) };
 }
 
 /// `HPyUnicode_EncodeFSDefault`: calls the context member `ctx_Unicode_EncodeFSDefault` (`HPy_ID(194)`).
@@ -5525,7 +6112,12 @@ pub unsafe fn HPyUnicode_EncodeFSDefault(ctx: *mut HPyContext, h: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_EncodeFSDefault") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_EncodeFSDefault.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_EncodeFSDefault.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_EncodeFSDefault(ctx, h) };
 }
 
 /// `HPyUnicode_ReadChar`: calls the context member `ctx_Unicode_ReadChar` (`HPy_ID(195)`).
@@ -5540,7 +6132,12 @@ pub unsafe fn HPyUnicode_ReadChar(ctx: *mut HPyContext, h: HPy, index: HPy_ssize
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_ReadChar") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_ReadChar.unwrap_unchecked())(ctx, h, index) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Unicode_ReadChar.unwrap_unchecked())(ctx, h, index) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_ReadChar(ctx, h, index) };
 }
 
 /// `HPyUnicode_DecodeASCII`: calls the context member `ctx_Unicode_DecodeASCII` (`HPy_ID(196)`).
@@ -5560,7 +6157,14 @@ pub unsafe fn HPyUnicode_DecodeASCII(
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_DecodeASCII") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_DecodeASCII.unwrap_unchecked())(ctx, ascii, size, errors) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
+        ((*ctx).ctx_Unicode_DecodeASCII.unwrap_unchecked())(ctx, ascii, size, errors)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_DecodeASCII(ctx, ascii, size, errors) };
 }
 
 /// `HPyUnicode_DecodeLatin1`: calls the context member `ctx_Unicode_DecodeLatin1` (`HPy_ID(197)`).
@@ -5580,7 +6184,14 @@ pub unsafe fn HPyUnicode_DecodeLatin1(
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_DecodeLatin1") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Unicode_DecodeLatin1.unwrap_unchecked())(ctx, latin1, size, errors) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
+        ((*ctx).ctx_Unicode_DecodeLatin1.unwrap_unchecked())(ctx, latin1, size, errors)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_DecodeLatin1(ctx, latin1, size, errors) };
 }
 
 /// `HPyList_Check`: calls the context member `ctx_List_Check` (`HPy_ID(198)`).
@@ -5593,7 +6204,12 @@ pub unsafe fn HPyUnicode_DecodeLatin1(
 pub unsafe fn HPyList_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_List_Check.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_List_Check.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_List_Check(ctx, h) };
 }
 
 /// `HPyList_New`: calls the context member `ctx_List_New` (`HPy_ID(199)`).
@@ -5608,7 +6224,12 @@ pub unsafe fn HPyList_New(ctx: *mut HPyContext, len: HPy_ssize_t) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyList_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_List_New.unwrap_unchecked())(ctx, len) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_List_New.unwrap_unchecked())(ctx, len) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_List_New(ctx, len) };
 }
 
 /// `HPyList_Append`: calls the context member `ctx_List_Append` (`HPy_ID(200)`).
@@ -5623,7 +6244,12 @@ pub unsafe fn HPyList_Append(ctx: *mut HPyContext, h_list: HPy, h_item: HPy) -> 
     unsafe { crate::check_no_pending_error(ctx, "HPyList_Append") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_List_Append.unwrap_unchecked())(ctx, h_list, h_item) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_List_Append.unwrap_unchecked())(ctx, h_list, h_item) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_List_Append(ctx, h_list, h_item) };
 }
 
 /// `HPyDict_Check`: calls the context member `ctx_Dict_Check` (`HPy_ID(201)`).
@@ -5636,7 +6262,12 @@ pub unsafe fn HPyList_Append(ctx: *mut HPyContext, h_list: HPy, h_item: HPy) -> 
 pub unsafe fn HPyDict_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Dict_Check.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Dict_Check.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Dict_Check(ctx, h) };
 }
 
 /// `HPyDict_New`: calls the context member `ctx_Dict_New` (`HPy_ID(202)`).
@@ -5651,7 +6282,12 @@ pub unsafe fn HPyDict_New(ctx: *mut HPyContext) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyDict_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Dict_New.unwrap_unchecked())(ctx) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Dict_New.unwrap_unchecked())(ctx) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Dict_New(ctx) };
 }
 
 /// `HPyTuple_Check`: calls the context member `ctx_Tuple_Check` (`HPy_ID(203)`).
@@ -5664,7 +6300,12 @@ pub unsafe fn HPyDict_New(ctx: *mut HPyContext) -> HPy {
 pub unsafe fn HPyTuple_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Tuple_Check.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Tuple_Check.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Tuple_Check(ctx, h) };
 }
 
 /// `HPyTuple_FromArray`: calls the context member `ctx_Tuple_FromArray` (`HPy_ID(204)`).
@@ -5679,7 +6320,12 @@ pub unsafe fn HPyTuple_FromArray(ctx: *mut HPyContext, items: *mut HPy, n: HPy_s
     unsafe { crate::check_no_pending_error(ctx, "HPyTuple_FromArray") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Tuple_FromArray.unwrap_unchecked())(ctx, items, n) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Tuple_FromArray.unwrap_unchecked())(ctx, items, n) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Tuple_FromArray(ctx, items, n) };
 }
 
 /// `HPyImport_ImportModule`: calls the context member `ctx_Import_ImportModule` (`HPy_ID(205)`).
@@ -5694,7 +6340,12 @@ pub unsafe fn HPyImport_ImportModule(ctx: *mut HPyContext, utf8_name: *const c_c
     unsafe { crate::check_no_pending_error(ctx, "HPyImport_ImportModule") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Import_ImportModule.unwrap_unchecked())(ctx, utf8_name) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Import_ImportModule.unwrap_unchecked())(ctx, utf8_name) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Import_ImportModule(ctx, utf8_name) };
 }
 
 /// `HPy_FromPyObject`: calls the context member `ctx_FromPyObject` (`HPy_ID(206)`).
@@ -5709,7 +6360,12 @@ pub unsafe fn HPy_FromPyObject(ctx: *mut HPyContext, obj: *mut cpy_PyObject) -> 
     unsafe { crate::check_no_pending_error(ctx, "HPy_FromPyObject") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_FromPyObject.unwrap_unchecked())(ctx, obj) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_FromPyObject.unwrap_unchecked())(ctx, obj) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_FromPyObject(ctx, obj) };
 }
 
 /// `HPy_AsPyObject`: calls the context member `ctx_AsPyObject` (`HPy_ID(207)`).
@@ -5724,7 +6380,12 @@ pub unsafe fn HPy_AsPyObject(ctx: *mut HPyContext, h: HPy) -> *mut cpy_PyObject 
     unsafe { crate::check_no_pending_error(ctx, "HPy_AsPyObject") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_AsPyObject.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_AsPyObject.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_AsPyObject(ctx, h) };
 }
 
 /// `_HPy_CallRealFunctionFromTrampoline`: calls the context member `ctx_CallRealFunctionFromTrampoline` (`HPy_ID(208)`).
@@ -5733,6 +6394,9 @@ pub unsafe fn HPy_AsPyObject(ctx: *mut HPyContext, h: HPy) -> *mut cpy_PyObject 
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_CallRealFunctionFromTrampoline(
     ctx: *mut HPyContext,
@@ -5757,7 +6421,12 @@ pub unsafe fn HPyListBuilder_New(ctx: *mut HPyContext, size: HPy_ssize_t) -> HPy
     unsafe { crate::check_no_pending_error(ctx, "HPyListBuilder_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_ListBuilder_New.unwrap_unchecked())(ctx, size) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_ListBuilder_New.unwrap_unchecked())(ctx, size) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_ListBuilder_New(ctx, size) };
 }
 
 /// `HPyListBuilder_Set`: calls the context member `ctx_ListBuilder_Set` (`HPy_ID(210)`).
@@ -5777,7 +6446,12 @@ pub unsafe fn HPyListBuilder_Set(
     unsafe { crate::check_no_pending_error(ctx, "HPyListBuilder_Set") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_ListBuilder_Set.unwrap_unchecked())(ctx, builder, index, h_item) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_ListBuilder_Set.unwrap_unchecked())(ctx, builder, index, h_item) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_ListBuilder_Set(ctx, builder, index, h_item) };
 }
 
 /// `HPyListBuilder_Build`: calls the context member `ctx_ListBuilder_Build` (`HPy_ID(211)`).
@@ -5792,7 +6466,12 @@ pub unsafe fn HPyListBuilder_Build(ctx: *mut HPyContext, builder: HPyListBuilder
     unsafe { crate::check_no_pending_error(ctx, "HPyListBuilder_Build") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_ListBuilder_Build.unwrap_unchecked())(ctx, builder) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_ListBuilder_Build.unwrap_unchecked())(ctx, builder) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_ListBuilder_Build(ctx, builder) };
 }
 
 /// `HPyListBuilder_Cancel`: calls the context member `ctx_ListBuilder_Cancel` (`HPy_ID(212)`).
@@ -5805,7 +6484,12 @@ pub unsafe fn HPyListBuilder_Build(ctx: *mut HPyContext, builder: HPyListBuilder
 pub unsafe fn HPyListBuilder_Cancel(ctx: *mut HPyContext, builder: HPyListBuilder) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_ListBuilder_Cancel.unwrap_unchecked())(ctx, builder) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_ListBuilder_Cancel.unwrap_unchecked())(ctx, builder) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_ListBuilder_Cancel(ctx, builder) };
 }
 
 /// `HPyTupleBuilder_New`: calls the context member `ctx_TupleBuilder_New` (`HPy_ID(213)`).
@@ -5820,7 +6504,12 @@ pub unsafe fn HPyTupleBuilder_New(ctx: *mut HPyContext, size: HPy_ssize_t) -> HP
     unsafe { crate::check_no_pending_error(ctx, "HPyTupleBuilder_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_TupleBuilder_New.unwrap_unchecked())(ctx, size) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_TupleBuilder_New.unwrap_unchecked())(ctx, size) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_TupleBuilder_New(ctx, size) };
 }
 
 /// `HPyTupleBuilder_Set`: calls the context member `ctx_TupleBuilder_Set` (`HPy_ID(214)`).
@@ -5840,7 +6529,14 @@ pub unsafe fn HPyTupleBuilder_Set(
     unsafe { crate::check_no_pending_error(ctx, "HPyTupleBuilder_Set") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_TupleBuilder_Set.unwrap_unchecked())(ctx, builder, index, h_item) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
+        ((*ctx).ctx_TupleBuilder_Set.unwrap_unchecked())(ctx, builder, index, h_item)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_TupleBuilder_Set(ctx, builder, index, h_item) };
 }
 
 /// `HPyTupleBuilder_Build`: calls the context member `ctx_TupleBuilder_Build` (`HPy_ID(215)`).
@@ -5855,7 +6551,12 @@ pub unsafe fn HPyTupleBuilder_Build(ctx: *mut HPyContext, builder: HPyTupleBuild
     unsafe { crate::check_no_pending_error(ctx, "HPyTupleBuilder_Build") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_TupleBuilder_Build.unwrap_unchecked())(ctx, builder) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_TupleBuilder_Build.unwrap_unchecked())(ctx, builder) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_TupleBuilder_Build(ctx, builder) };
 }
 
 /// `HPyTupleBuilder_Cancel`: calls the context member `ctx_TupleBuilder_Cancel` (`HPy_ID(216)`).
@@ -5868,7 +6569,12 @@ pub unsafe fn HPyTupleBuilder_Build(ctx: *mut HPyContext, builder: HPyTupleBuild
 pub unsafe fn HPyTupleBuilder_Cancel(ctx: *mut HPyContext, builder: HPyTupleBuilder) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_TupleBuilder_Cancel.unwrap_unchecked())(ctx, builder) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_TupleBuilder_Cancel.unwrap_unchecked())(ctx, builder) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_TupleBuilder_Cancel(ctx, builder) };
 }
 
 /// `HPyTracker_New`: calls the context member `ctx_Tracker_New` (`HPy_ID(217)`).
@@ -5883,7 +6589,12 @@ pub unsafe fn HPyTracker_New(ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTrac
     unsafe { crate::check_no_pending_error(ctx, "HPyTracker_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Tracker_New.unwrap_unchecked())(ctx, size) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Tracker_New.unwrap_unchecked())(ctx, size) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Tracker_New(ctx, size) };
 }
 
 /// `HPyTracker_Add`: calls the context member `ctx_Tracker_Add` (`HPy_ID(218)`).
@@ -5898,7 +6609,12 @@ pub unsafe fn HPyTracker_Add(ctx: *mut HPyContext, ht: HPyTracker, h: HPy) -> c_
     unsafe { crate::check_no_pending_error(ctx, "HPyTracker_Add") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Tracker_Add.unwrap_unchecked())(ctx, ht, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Tracker_Add.unwrap_unchecked())(ctx, ht, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Tracker_Add(ctx, ht, h) };
 }
 
 /// `HPyTracker_ForgetAll`: calls the context member `ctx_Tracker_ForgetAll` (`HPy_ID(219)`).
@@ -5911,7 +6627,12 @@ pub unsafe fn HPyTracker_Add(ctx: *mut HPyContext, ht: HPyTracker, h: HPy) -> c_
 pub unsafe fn HPyTracker_ForgetAll(ctx: *mut HPyContext, ht: HPyTracker) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Tracker_ForgetAll.unwrap_unchecked())(ctx, ht) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Tracker_ForgetAll.unwrap_unchecked())(ctx, ht) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Tracker_ForgetAll(ctx, ht) };
 }
 
 /// `HPyTracker_Close`: calls the context member `ctx_Tracker_Close` (`HPy_ID(220)`).
@@ -5924,7 +6645,12 @@ pub unsafe fn HPyTracker_ForgetAll(ctx: *mut HPyContext, ht: HPyTracker) {
 pub unsafe fn HPyTracker_Close(ctx: *mut HPyContext, ht: HPyTracker) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Tracker_Close.unwrap_unchecked())(ctx, ht) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Tracker_Close.unwrap_unchecked())(ctx, ht) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Tracker_Close(ctx, ht) };
 }
 
 /// `HPyField_Store`: calls the context member `ctx_Field_Store` (`HPy_ID(221)`).
@@ -5944,7 +6670,14 @@ pub unsafe fn HPyField_Store(
     unsafe { crate::check_no_pending_error(ctx, "HPyField_Store") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Field_Store.unwrap_unchecked())(ctx, target_object, target_field, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
+        ((*ctx).ctx_Field_Store.unwrap_unchecked())(ctx, target_object, target_field, h)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Field_Store(ctx, target_object, target_field, h) };
 }
 
 /// `HPyField_Load`: calls the context member `ctx_Field_Load` (`HPy_ID(222)`).
@@ -5961,7 +6694,12 @@ pub unsafe fn HPyField_Load(
 ) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Field_Load.unwrap_unchecked())(ctx, source_object, source_field) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Field_Load.unwrap_unchecked())(ctx, source_object, source_field) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Field_Load(ctx, source_object, source_field) };
 }
 
 /// `HPy_ReenterPythonExecution`: calls the context member `ctx_ReenterPythonExecution` (`HPy_ID(223)`).
@@ -5974,7 +6712,12 @@ pub unsafe fn HPyField_Load(
 pub unsafe fn HPy_ReenterPythonExecution(ctx: *mut HPyContext, state: HPyThreadState) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_ReenterPythonExecution.unwrap_unchecked())(ctx, state) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_ReenterPythonExecution.unwrap_unchecked())(ctx, state) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_ReenterPythonExecution(ctx, state) };
 }
 
 /// `HPy_LeavePythonExecution`: calls the context member `ctx_LeavePythonExecution` (`HPy_ID(224)`).
@@ -5989,7 +6732,12 @@ pub unsafe fn HPy_LeavePythonExecution(ctx: *mut HPyContext) -> HPyThreadState {
     unsafe { crate::check_no_pending_error(ctx, "HPy_LeavePythonExecution") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_LeavePythonExecution.unwrap_unchecked())(ctx) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_LeavePythonExecution.unwrap_unchecked())(ctx) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_LeavePythonExecution(ctx) };
 }
 
 /// `HPyGlobal_Store`: calls the context member `ctx_Global_Store` (`HPy_ID(225)`).
@@ -6004,7 +6752,12 @@ pub unsafe fn HPyGlobal_Store(ctx: *mut HPyContext, global: *mut HPyGlobal, h: H
     unsafe { crate::check_no_pending_error(ctx, "HPyGlobal_Store") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Global_Store.unwrap_unchecked())(ctx, global, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Global_Store.unwrap_unchecked())(ctx, global, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Global_Store(ctx, global, h) };
 }
 
 /// `HPyGlobal_Load`: calls the context member `ctx_Global_Load` (`HPy_ID(226)`).
@@ -6017,7 +6770,12 @@ pub unsafe fn HPyGlobal_Store(ctx: *mut HPyContext, global: *mut HPyGlobal, h: H
 pub unsafe fn HPyGlobal_Load(ctx: *mut HPyContext, global: HPyGlobal) -> HPy {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Global_Load.unwrap_unchecked())(ctx, global) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Global_Load.unwrap_unchecked())(ctx, global) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Global_Load(ctx, global) };
 }
 
 /// `_HPy_Dump`: calls the context member `ctx_Dump` (`HPy_ID(227)`).
@@ -6026,6 +6784,9 @@ pub unsafe fn HPyGlobal_Load(ctx: *mut HPyContext, global: HPyGlobal) -> HPy {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_Dump(ctx: *mut HPyContext, h: HPy) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -6039,6 +6800,9 @@ pub unsafe fn _HPy_Dump(ctx: *mut HPyContext, h: HPy) {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Type(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -6052,6 +6816,9 @@ pub unsafe fn _HPy_AsStruct_Type(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Long(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -6065,6 +6832,9 @@ pub unsafe fn _HPy_AsStruct_Long(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Float(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -6078,6 +6848,9 @@ pub unsafe fn _HPy_AsStruct_Float(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Unicode(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -6091,6 +6864,9 @@ pub unsafe fn _HPy_AsStruct_Unicode(ctx: *mut HPyContext, h: HPy) -> *mut c_void
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Tuple(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -6104,6 +6880,9 @@ pub unsafe fn _HPy_AsStruct_Tuple(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_List(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -6117,6 +6896,9 @@ pub unsafe fn _HPy_AsStruct_List(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPyType_GetBuiltinShape(ctx: *mut HPyContext, h_type: HPy) -> HPyType_BuiltinShape {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
@@ -6136,7 +6918,12 @@ pub unsafe fn HPy_DelItem(ctx: *mut HPyContext, obj: HPy, key: HPy) -> c_int {
     unsafe { crate::check_no_pending_error(ctx, "HPy_DelItem") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_DelItem.unwrap_unchecked())(ctx, obj, key) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_DelItem.unwrap_unchecked())(ctx, obj, key) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_DelItem(ctx, obj, key) };
 }
 
 /// `HPy_DelItem_i`: calls the context member `ctx_DelItem_i` (`HPy_ID(236)`).
@@ -6151,7 +6938,12 @@ pub unsafe fn HPy_DelItem_i(ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) ->
     unsafe { crate::check_no_pending_error(ctx, "HPy_DelItem_i") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_DelItem_i.unwrap_unchecked())(ctx, obj, idx) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_DelItem_i.unwrap_unchecked())(ctx, obj, idx) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_DelItem_i(ctx, obj, idx) };
 }
 
 /// `HPy_DelItem_s`: calls the context member `ctx_DelItem_s` (`HPy_ID(237)`).
@@ -6166,7 +6958,12 @@ pub unsafe fn HPy_DelItem_s(ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_c
     unsafe { crate::check_no_pending_error(ctx, "HPy_DelItem_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_DelItem_s.unwrap_unchecked())(ctx, obj, utf8_key) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_DelItem_s.unwrap_unchecked())(ctx, obj, utf8_key) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_DelItem_s(ctx, obj, utf8_key) };
 }
 
 /// `HPyCapsule_New`: calls the context member `ctx_Capsule_New` (`HPy_ID(244)`).
@@ -6177,6 +6974,9 @@ pub unsafe fn HPy_DelItem_s(ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_c
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyCapsule_New(
     ctx: *mut HPyContext,
@@ -6206,6 +7006,9 @@ pub unsafe fn HPyCapsule_New(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyCapsule_Get(
     ctx: *mut HPyContext,
@@ -6235,6 +7038,9 @@ pub unsafe fn HPyCapsule_Get(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyCapsule_IsValid(
     ctx: *mut HPyContext,
@@ -6263,6 +7069,9 @@ pub unsafe fn HPyCapsule_IsValid(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyCapsule_Set(
     ctx: *mut HPyContext,
@@ -6303,14 +7112,19 @@ pub unsafe fn HPy_Compile_s(
     unsafe { crate::check_no_pending_error(ctx, "HPy_Compile_s") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Compile_s),
             (*ctx).ctx_Compile_s,
         )
         .unwrap_unchecked())(ctx, utf8_source, utf8_filename, kind)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Compile_s(ctx, utf8_source, utf8_filename, kind) };
 }
 
 /// `HPy_EvalCode`: calls the context member `ctx_EvalCode` (`HPy_ID(249)`).
@@ -6327,14 +7141,19 @@ pub unsafe fn HPy_EvalCode(ctx: *mut HPyContext, code: HPy, globals: HPy, locals
     unsafe { crate::check_no_pending_error(ctx, "HPy_EvalCode") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_EvalCode),
             (*ctx).ctx_EvalCode,
         )
         .unwrap_unchecked())(ctx, code, globals, locals)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_EvalCode(ctx, code, globals, locals) };
 }
 
 /// `HPyContextVar_New`: calls the context member `ctx_ContextVar_New` (`HPy_ID(250)`).
@@ -6355,14 +7174,19 @@ pub unsafe fn HPyContextVar_New(
     unsafe { crate::check_no_pending_error(ctx, "HPyContextVar_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_ContextVar_New),
             (*ctx).ctx_ContextVar_New,
         )
         .unwrap_unchecked())(ctx, name, default_value)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_ContextVar_New(ctx, name, default_value) };
 }
 
 /// `HPyContextVar_Get`: calls the context member `ctx_ContextVar_Get` (`HPy_ID(251)`).
@@ -6384,14 +7208,19 @@ pub unsafe fn HPyContextVar_Get(
     unsafe { crate::check_no_pending_error(ctx, "HPyContextVar_Get") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_ContextVar_Get),
             (*ctx).ctx_ContextVar_Get,
         )
         .unwrap_unchecked())(ctx, context_var, default_value, result)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_ContextVar_Get(ctx, context_var, default_value, result) };
 }
 
 /// `HPyContextVar_Set`: calls the context member `ctx_ContextVar_Set` (`HPy_ID(252)`).
@@ -6408,14 +7237,19 @@ pub unsafe fn HPyContextVar_Set(ctx: *mut HPyContext, context_var: HPy, value: H
     unsafe { crate::check_no_pending_error(ctx, "HPyContextVar_Set") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_ContextVar_Set),
             (*ctx).ctx_ContextVar_Set,
         )
         .unwrap_unchecked())(ctx, context_var, value)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_ContextVar_Set(ctx, context_var, value) };
 }
 
 /// `HPyType_GetName`: calls the context member `ctx_Type_GetName` (`HPy_ID(253)`).
@@ -6432,14 +7266,19 @@ pub unsafe fn HPyType_GetName(ctx: *mut HPyContext, type_: HPy) -> *const c_char
     unsafe { crate::check_no_pending_error(ctx, "HPyType_GetName") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Type_GetName),
             (*ctx).ctx_Type_GetName,
         )
         .unwrap_unchecked())(ctx, type_)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Type_GetName(ctx, type_) };
 }
 
 /// `HPyType_IsSubtype`: calls the context member `ctx_Type_IsSubtype` (`HPy_ID(254)`).
@@ -6454,14 +7293,19 @@ pub unsafe fn HPyType_GetName(ctx: *mut HPyContext, type_: HPy) -> *const c_char
 pub unsafe fn HPyType_IsSubtype(ctx: *mut HPyContext, sub: HPy, type_: HPy) -> c_int {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Type_IsSubtype),
             (*ctx).ctx_Type_IsSubtype,
         )
         .unwrap_unchecked())(ctx, sub, type_)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Type_IsSubtype(ctx, sub, type_) };
 }
 
 /// `HPyUnicode_FromEncodedObject`: calls the context member `ctx_Unicode_FromEncodedObject` (`HPy_ID(255)`).
@@ -6483,14 +7327,19 @@ pub unsafe fn HPyUnicode_FromEncodedObject(
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_FromEncodedObject") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Unicode_FromEncodedObject),
             (*ctx).ctx_Unicode_FromEncodedObject,
         )
         .unwrap_unchecked())(ctx, obj, encoding, errors)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_FromEncodedObject(ctx, obj, encoding, errors) };
 }
 
 /// `HPyUnicode_Substring`: calls the context member `ctx_Unicode_Substring` (`HPy_ID(256)`).
@@ -6512,14 +7361,19 @@ pub unsafe fn HPyUnicode_Substring(
     unsafe { crate::check_no_pending_error(ctx, "HPyUnicode_Substring") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Unicode_Substring),
             (*ctx).ctx_Unicode_Substring,
         )
         .unwrap_unchecked())(ctx, str, start, end)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Unicode_Substring(ctx, str, start, end) };
 }
 
 /// `HPyDict_Keys`: calls the context member `ctx_Dict_Keys` (`HPy_ID(257)`).
@@ -6536,14 +7390,19 @@ pub unsafe fn HPyDict_Keys(ctx: *mut HPyContext, h: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyDict_Keys") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Dict_Keys),
             (*ctx).ctx_Dict_Keys,
         )
         .unwrap_unchecked())(ctx, h)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Dict_Keys(ctx, h) };
 }
 
 /// `HPyDict_Copy`: calls the context member `ctx_Dict_Copy` (`HPy_ID(258)`).
@@ -6560,14 +7419,19 @@ pub unsafe fn HPyDict_Copy(ctx: *mut HPyContext, h: HPy) -> HPy {
     unsafe { crate::check_no_pending_error(ctx, "HPyDict_Copy") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Dict_Copy),
             (*ctx).ctx_Dict_Copy,
         )
         .unwrap_unchecked())(ctx, h)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Dict_Copy(ctx, h) };
 }
 
 /// `HPySlice_Unpack`: calls the context member `ctx_Slice_Unpack` (`HPy_ID(259)`).
@@ -6590,14 +7454,19 @@ pub unsafe fn HPySlice_Unpack(
     unsafe { crate::check_no_pending_error(ctx, "HPySlice_Unpack") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Slice_Unpack),
             (*ctx).ctx_Slice_Unpack,
         )
         .unwrap_unchecked())(ctx, slice, start, stop, step)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Slice_Unpack(ctx, slice, start, stop, step) };
 }
 
 /// `HPy_SetCallFunction`: calls the context member `ctx_SetCallFunction` (`HPy_ID(260)`).
@@ -6608,6 +7477,9 @@ pub unsafe fn HPySlice_Unpack(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
+///
+/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPy_SetCallFunction(
     ctx: *mut HPyContext,
@@ -6648,14 +7520,19 @@ pub unsafe fn HPy_Call(
     unsafe { crate::check_no_pending_error(ctx, "HPy_Call") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Call),
             (*ctx).ctx_Call,
         )
         .unwrap_unchecked())(ctx, callable, args, nargs, kwnames)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Call(ctx, callable, args, nargs, kwnames) };
 }
 
 /// `HPy_CallMethod`: calls the context member `ctx_CallMethod` (`HPy_ID(262)`).
@@ -6678,12 +7555,17 @@ pub unsafe fn HPy_CallMethod(
     unsafe { crate::check_no_pending_error(ctx, "HPy_CallMethod") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_CallMethod),
             (*ctx).ctx_CallMethod,
         )
         .unwrap_unchecked())(ctx, name, args, nargs, kwnames)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_CallMethod(ctx, name, args, nargs, kwnames) };
 }

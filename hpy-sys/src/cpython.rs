@@ -1358,12 +1358,23 @@ pub unsafe extern "C" fn ctx_CallMethod(
 // ---------------------------------------------------------------------------
 // The context
 
-/// Stores the functions of this module, and the handle constants they need,
-/// in `ctx` (the members not implemented yet are left as they are).
+/// Stores the functions of this module, and the handle constants, in `ctx`
+/// (the members not implemented yet are left as they are).
 ///
 /// # Safety
 /// The GIL is held (the constants are read from CPython's statics).
 pub unsafe fn fill(ctx: &mut HPyContext) {
+    // SAFETY: forwarded.
+    unsafe { fill_handles(ctx) };
+    fill_functions(ctx);
+}
+
+/// Stores the handle constants (`h_None`, `h_TypeError`, ...) in `ctx`: what
+/// a CPython-ABI build's context holds, whose functions are called directly.
+///
+/// # Safety
+/// The GIL is held (the constants are read from CPython's statics).
+pub unsafe fn fill_handles(ctx: &mut HPyContext) {
     // SAFETY: the GIL is held; the statics live as long as the interpreter.
     unsafe {
         ctx.h_None = py2h(ffi::Py_None());
@@ -1400,6 +1411,10 @@ pub unsafe fn fill(ctx: &mut HPyContext) {
         ctx.h_BoolType = py2h(core::ptr::addr_of_mut!(ffi::PyBool_Type).cast());
         ctx.h_BytesType = py2h(core::ptr::addr_of_mut!(ffi::PyBytes_Type).cast());
     }
+}
+
+/// Stores the functions of this module in `ctx`.
+pub fn fill_functions(ctx: &mut HPyContext) {
     macro_rules! set {
         ($($name:ident)*) => {$( ctx.$name = Some($name); )*};
     }

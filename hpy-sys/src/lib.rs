@@ -52,6 +52,10 @@ mod autogen;
 pub use autogen::*;
 mod layout;
 pub use layout::{ContextLayout, context_layout, late_member};
+// A CPython-ABI build (`--cfg hpy_abi="cpython"`, set by the build tool)
+// calls the implementations of the `cpython` module directly.
+#[cfg(all(hpy_abi = "cpython", not(feature = "cpython")))]
+compile_error!("hpy_abi=\"cpython\" needs hpy-sys's feature `cpython` (its C-API implementations)");
 #[cfg(feature = "cpython")]
 extern crate alloc;
 #[cfg(feature = "cpython")]
@@ -546,6 +550,10 @@ pub struct HPy_buffer {
 /// # Safety
 /// `ctx` must point to the live context of the current call, `h_type` must be an
 /// open handle to an HPy type, and `data` must be valid for a write.
+///
+/// Not in CPython-ABI builds yet (types come with the CPython implementation
+/// of `HPyType_FromSpec`).
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
     let mut data_result: *mut c_void = core::ptr::null_mut();
@@ -572,7 +580,15 @@ unsafe extern "C" {
 #[inline(always)]
 pub unsafe fn HPy_FatalError(ctx: *mut HPyContext, message: *const c_char) -> ! {
     // SAFETY: the caller guarantees that `ctx` is live and `message` is a C string.
-    unsafe { ((*ctx).ctx_FatalError.unwrap_unchecked())(ctx, message) };
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        ((*ctx).ctx_FatalError.unwrap_unchecked())(ctx, message)
+    };
+    // SAFETY: `message` is a C string (the caller's contract).
+    #[cfg(hpy_abi = "cpython")]
+    unsafe {
+        cpython::ctx_FatalError(ctx, message)
+    };
     // SAFETY: `abort` is always safe to call; it is reached only if a runtime's
     // FatalError returned, which it must not.
     unsafe { abort() }
@@ -582,6 +598,7 @@ pub unsafe fn HPy_FatalError(ctx: *mut HPyContext, message: *const c_char) -> ! 
 ///
 /// # Safety
 /// As for [`HPyCapsule_Get`]; `name` must be NULL or a C string.
+#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_GetPointer(
     ctx: *mut HPyContext,
@@ -596,6 +613,7 @@ pub unsafe fn HPyCapsule_GetPointer(
 ///
 /// # Safety
 /// As for [`HPyCapsule_Get`].
+#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_GetName(ctx: *mut HPyContext, capsule: HPy) -> *const c_char {
     // SAFETY: forwarded from the caller.
@@ -606,6 +624,7 @@ pub unsafe fn HPyCapsule_GetName(ctx: *mut HPyContext, capsule: HPy) -> *const c
 ///
 /// # Safety
 /// As for [`HPyCapsule_Get`].
+#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_GetContext(ctx: *mut HPyContext, capsule: HPy) -> *mut c_void {
     // SAFETY: forwarded from the caller.
@@ -616,6 +635,7 @@ pub unsafe fn HPyCapsule_GetContext(ctx: *mut HPyContext, capsule: HPy) -> *mut 
 ///
 /// # Safety
 /// As for [`HPyCapsule_Set`].
+#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_SetPointer(
     ctx: *mut HPyContext,
@@ -630,6 +650,7 @@ pub unsafe fn HPyCapsule_SetPointer(
 ///
 /// # Safety
 /// As for [`HPyCapsule_Set`]; `name` must outlive the capsule.
+#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_SetName(ctx: *mut HPyContext, capsule: HPy, name: *const c_char) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -640,6 +661,7 @@ pub unsafe fn HPyCapsule_SetName(ctx: *mut HPyContext, capsule: HPy, name: *cons
 ///
 /// # Safety
 /// As for [`HPyCapsule_Set`].
+#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_SetContext(
     ctx: *mut HPyContext,
@@ -654,6 +676,7 @@ pub unsafe fn HPyCapsule_SetContext(
 ///
 /// # Safety
 /// As for [`HPyCapsule_Set`]; `destructor` must be `'static`.
+#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_SetDestructor(
     ctx: *mut HPyContext,

@@ -4,15 +4,20 @@
 //! process: what each returns, what it raises, and that references balance.
 //!
 //! Run with the feature and the interpreter to embed:
-//! `PYO3_PYTHON=<python> cargo test -p hpy-sys --features cpython --test cpython_impl`
-//! (`tools/test` does).
+//! `PYO3_PYTHON=<python> cargo test -p hpy-sys --features cpython --test cpython_impl`,
+//! and again with `RUSTFLAGS='--cfg hpy_abi="cpython"'` (a CPython-ABI build,
+//! whose wrappers call the implementations directly): `tools/test` does both.
 #![cfg(feature = "cpython")]
 #![allow(unsafe_op_in_unsafe_fn)]
 
 use std::ffi::CStr;
 use std::sync::Once;
 
-use hpy_sys::cpython::{fill, h2py};
+#[cfg(not(hpy_abi = "cpython"))]
+use hpy_sys::cpython::fill;
+#[cfg(hpy_abi = "cpython")]
+use hpy_sys::cpython::fill_handles;
+use hpy_sys::cpython::h2py;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
 
@@ -46,7 +51,14 @@ fn with_context(f: impl FnOnce(*mut HPyContext)) {
     unsafe {
         let _gil = Gil(ffi::PyGILState_Ensure());
         let mut ctx: Box<HPyContext> = Box::new(core::mem::zeroed());
+        // Universal: the wrappers call through the context, which holds the
+        // implementations. CPython ABI (`--cfg hpy_abi="cpython"`): they call
+        // the implementations directly; the context holds only the handle
+        // constants, so a call through it would fail.
+        #[cfg(not(hpy_abi = "cpython"))]
         fill(&mut ctx);
+        #[cfg(hpy_abi = "cpython")]
+        fill_handles(&mut ctx);
         f(&mut *ctx);
         assert_eq!(
             HPyErr_Occurred(&mut *ctx),
