@@ -1356,6 +1356,127 @@ pub unsafe extern "C" fn ctx_CallMethod(
 }
 
 // ---------------------------------------------------------------------------
+// The CPython-ABI build's context and module creation
+
+/// The context of a CPython-ABI build: named "HPy CPython ABI", holding the
+/// handle constants (its function members stay empty: the wrappers call this
+/// module's functions directly). Made on first use.
+///
+/// # Safety
+/// The GIL is held (it also orders the first use).
+pub unsafe fn context() -> *mut HPyContext {
+    static CONTEXT: core::sync::atomic::AtomicPtr<HPyContext> =
+        core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+    let ctx = CONTEXT.load(core::sync::atomic::Ordering::Acquire);
+    if !ctx.is_null() {
+        return ctx;
+    }
+    let layout = Layout::new::<HPyContext>();
+    // SAFETY: the layout has a non-zero size; an all-zero context is valid
+    // (no member set, NULL pointers); the GIL serialises the first uses, and
+    // the context lives for the rest of the process.
+    unsafe {
+        let ctx = alloc::alloc::alloc_zeroed(layout).cast::<HPyContext>();
+        if ctx.is_null() {
+            alloc::alloc::handle_alloc_error(layout);
+        }
+        (*ctx).name = c"HPy CPython ABI".as_ptr();
+        fill_handles(&mut *ctx);
+        CONTEXT.store(ctx, core::sync::atomic::Ordering::Release);
+        ctx
+    }
+}
+
+/// Creates the module `name` from an HPy module definition, as HPy's
+/// CPython ABI does for `HPy_MODINIT` (single-phase, no state): a method
+/// per `HPyDef_Kind_Meth` definition, its CPython trampoline called as
+/// CPython's calling convention for its signature says. Anything else (the
+/// `HPy_mod_exec` slot, ...) raises `SystemError` for now.
+///
+/// # Safety
+/// The GIL is held; `def` and everything it points to are `'static` (the
+/// module keeps pointers to its names and docs), as HPy requires of module
+/// definitions.
+pub unsafe fn module_create(
+    def: *mut crate::HPyModuleDef,
+    name: &'static core::ffi::CStr,
+) -> *mut ffi::PyObject {
+    let mut methods: Vec<ffi::PyMethodDef> = Vec::new();
+    // SAFETY: `defines` is a NULL-terminated array of live definitions.
+    unsafe {
+        let mut d = (*def).defines;
+        while !d.is_null() && !(*d).is_null() {
+            let entry = &**d;
+            if entry.kind != crate::HPyDef_Kind_Meth {
+                ffi::PyErr_SetString(
+                    ffi::PyExc_SystemError,
+                    c"this definition kind is not supported in CPython-ABI builds yet".as_ptr(),
+                );
+                return core::ptr::null_mut();
+            }
+            let meth = entry.u.meth;
+            let flags = match meth.signature {
+                crate::HPyFunc_NOARGS => ffi::METH_NOARGS,
+                crate::HPyFunc_O => ffi::METH_O,
+                crate::HPyFunc_VARARGS => ffi::METH_FASTCALL,
+                crate::HPyFunc_KEYWORDS => ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+                _ => {
+                    ffi::PyErr_SetString(
+                        ffi::PyExc_SystemError,
+                        c"unknown method signature".as_ptr(),
+                    );
+                    return core::ptr::null_mut();
+                }
+            };
+            let Some(trampoline) = meth.cpy_trampoline else {
+                ffi::PyErr_SetString(
+                    ffi::PyExc_SystemError,
+                    c"a method without trampoline".as_ptr(),
+                );
+                return core::ptr::null_mut();
+            };
+            if methods.try_reserve(2).is_err() {
+                ffi::PyErr_NoMemory();
+                return core::ptr::null_mut();
+            }
+            methods.push(ffi::PyMethodDef {
+                ml_name: meth.name,
+                // SAFETY (of the transmute): function pointers share one
+                // representation; CPython calls the trampoline with the
+                // convention that `flags` names, which is the one it has.
+                ml_meth: ffi::PyMethodDefPointer {
+                    PyCFunction: core::mem::transmute::<
+                        unsafe extern "C" fn(
+                            *mut cpy_PyObject,
+                            *const *mut cpy_PyObject,
+                            HPy_ssize_t,
+                        ) -> *mut cpy_PyObject,
+                        ffi::PyCFunction,
+                    >(trampoline),
+                },
+                ml_flags: flags,
+                ml_doc: meth.doc,
+            });
+            d = d.add(1);
+        }
+        methods.push(ffi::PyMethodDef::zeroed());
+        let methods = methods.leak().as_mut_ptr();
+        let module_def = alloc::boxed::Box::leak(alloc::boxed::Box::new(ffi::PyModuleDef {
+            m_base: ffi::PyModuleDef_HEAD_INIT,
+            m_name: name.as_ptr(),
+            m_doc: (*def).doc,
+            m_size: -1,
+            m_methods: methods,
+            m_slots: core::ptr::null_mut(),
+            m_traverse: None,
+            m_clear: None,
+            m_free: None,
+        }));
+        ffi::PyModule_Create2(module_def, ffi::PYTHON_API_VERSION)
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The context
 
 /// Stores the functions of this module, and the handle constants, in `ctx`

@@ -16,11 +16,13 @@
 
 use core::ffi::CStr;
 use core::ptr::null_mut;
+#[cfg(not(hpy_abi = "cpython"))]
 use core::sync::atomic::{AtomicPtr, Ordering};
 use hpy_sys::*;
 
 /// The context that `HPyInitGlobalContext_smoke` hands us, used only by the
 /// CPython trampolines (PyPy calls the impl functions directly with its own).
+#[cfg(not(hpy_abi = "cpython"))]
 static TRAMPOLINE_CTX: AtomicPtr<HPyContext> = AtomicPtr::new(null_mut());
 
 /// The C type of a NOARGS impl function (`HPyFunc_noargs` without the `Option`).
@@ -39,8 +41,27 @@ const fn erase(f: NoArgsImpl) -> HPyCFunction {
 
 /// Emits the CPython trampoline of a NOARGS impl function: it packs CPython's
 /// arguments and lets the runtime call the impl with the trampoline context.
+/// In a CPython-ABI build (`--cfg hpy_abi="cpython"`) it calls the impl
+/// itself: a handle is the object pointer there.
 macro_rules! noargs_trampoline {
     ($trampoline:ident => $impl_:ident) => {
+        #[cfg(hpy_abi = "cpython")]
+        unsafe extern "C" fn $trampoline(
+            slf: *mut cpy_PyObject,
+            _unused: *mut cpy_PyObject,
+        ) -> *mut cpy_PyObject {
+            // SAFETY: CPython calls this with the GIL held and `slf` the
+            // module; the impl's result is a new reference (or NULL with an
+            // exception set), which is what CPython expects back.
+            unsafe {
+                let result = $impl_(
+                    hpy_sys::cpython::context(),
+                    hpy_sys::cpython::py2h(slf.cast()),
+                );
+                hpy_sys::cpython::h2py(result).cast()
+            }
+        }
+        #[cfg(not(hpy_abi = "cpython"))]
         unsafe extern "C" fn $trampoline(
             slf: *mut cpy_PyObject,
             _unused: *mut cpy_PyObject,
@@ -169,15 +190,31 @@ static mut MODULE_DEF: HPyModuleDef = HPyModuleDef {
     globals: &raw mut GLOBALS as *mut *mut HPyGlobal,
 };
 
+// --- a CPython-ABI build: PyInit_smoke ---------------------------------------
+
+/// The module, in a CPython-ABI build (`--cfg hpy_abi="cpython"`): a plain
+/// CPython extension.
+///
+/// # Safety
+/// Called by CPython's import machinery, with the GIL held.
+#[cfg(hpy_abi = "cpython")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn PyInit_smoke() -> *mut cpy_PyObject {
+    // SAFETY: the GIL is held; the definition and its strings are statics.
+    unsafe { hpy_sys::cpython::module_create(&raw mut MODULE_DEF, c"smoke").cast() }
+}
+
 // --- the four exported symbols of the module protocol ----------------------
 
 /// The HPy ABI major version this module needs.
+#[cfg(not(hpy_abi = "cpython"))]
 #[unsafe(no_mangle)]
 pub extern "C" fn get_required_hpy_major_version_smoke() -> u32 {
     HPY_ABI_VERSION
 }
 
 /// The HPy ABI minor version this module needs.
+#[cfg(not(hpy_abi = "cpython"))]
 #[unsafe(no_mangle)]
 pub extern "C" fn get_required_hpy_minor_version_smoke() -> u32 {
     HPY_ABI_VERSION_MINOR
@@ -187,12 +224,14 @@ pub extern "C" fn get_required_hpy_minor_version_smoke() -> u32 {
 ///
 /// # Safety
 /// Called by the HPy loader with a context that outlives the module.
+#[cfg(not(hpy_abi = "cpython"))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn HPyInitGlobalContext_smoke(ctx: *mut HPyContext) {
     TRAMPOLINE_CTX.store(ctx, Ordering::Relaxed);
 }
 
 /// Returns the module definition. Has no context and must not call the HPy API.
+#[cfg(not(hpy_abi = "cpython"))]
 #[unsafe(no_mangle)]
 pub extern "C" fn HPyInit_smoke() -> *mut HPyModuleDef {
     &raw mut MODULE_DEF
