@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo hpy build [-p CRATE]... [--release] [--out DIR] [--name NAME]
+//!                 [--abi universal|cpython] [--python PATH]
 //! ```
 //!
 //! For each `cdylib` that cargo builds, it writes into `DIR` (default:
@@ -20,6 +21,15 @@
 //!   `HPY=<name>:debug,...`. Unlike setuptools' stub it needs no
 //!   `pkg_resources`.
 //!
+//! With `--abi cpython` (the native CPython target, `docs/cpython-abi.md`;
+//! for now only modules written against `hpy-sys` directly, such as
+//! `tests/smoke`), it builds the same crate as a plain CPython extension for
+//! one interpreter (`--python`, default `python3`): `--cfg hpy_abi="cpython"`,
+//! `hpy-sys`'s feature `cpython` and `PYO3_PYTHON`, in a target directory of
+//! its own per interpreter version (`<target>/cpython-3.N`), and writes
+//! `<name><EXT_SUFFIX>` (e.g. `smoke.cpython-311-x86_64-linux-gnu.so`), which a
+//! plain `import` loads; `<name>` comes from the `PyInit_<name>` symbol.
+//!
 //! Files are replaced only when their content changes (and atomically), so an
 //! interpreter that has the module loaded never sees a half-written file.
 
@@ -32,6 +42,7 @@ const USAGE: &str = "\
 Build an HPy extension crate as a universal module.
 
 Usage: cargo hpy build [-p CRATE]... [--release] [--out DIR] [--name NAME] [-q]
+                       [--abi universal|cpython] [--python PATH]
 
 Options:
   -p, --package CRATE   a crate to build (repeatable; default: the one in the current
@@ -40,6 +51,10 @@ Options:
       --out DIR         where to put <name>.hpy0.so and <name>.py (default: <target>/hpy/<profile>)
       --name NAME       the module, when the library defines several
   -q, --quiet           print only errors and the paths of the built modules
+      --abi ABI         universal (default: one .hpy0.so for every interpreter) or cpython
+                        (a plain CPython extension for one interpreter; for now only for
+                        modules written against hpy-sys directly)
+      --python PATH     the CPython to build for with --abi cpython (default: python3)
   -h, --help            show this help";
 
 #[derive(Debug, Default)]
@@ -49,6 +64,73 @@ struct Options {
     out: Option<PathBuf>,
     name: Option<String>,
     quiet: bool,
+    /// `--abi cpython`: build a plain CPython extension.
+    cpython: bool,
+    /// `--python`: the interpreter of a CPython-ABI build.
+    python: Option<PathBuf>,
+}
+
+/// What the build tool needs to know about the interpreter of a CPython-ABI
+/// build.
+#[derive(Debug)]
+struct Interpreter {
+    /// The interpreter to run (and `PYO3_PYTHON`).
+    python: PathBuf,
+    /// `3.N`.
+    version: String,
+    /// Its `EXT_SUFFIX` (`.cpython-311-x86_64-linux-gnu.so`).
+    ext_suffix: String,
+}
+
+/// Asks `python` for its version and extension suffix (a CPython only).
+fn interpreter(python: &Path) -> Result<Interpreter, String> {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import platform, sys, sysconfig\n\
+             print(platform.python_implementation())\n\
+             print('%d.%d' % sys.version_info[:2])\n\
+             print(sysconfig.get_config_var('EXT_SUFFIX'))",
+        ])
+        .output()
+        .map_err(|e| format!("could not run {}: {e}", python.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    match (out.status.success(), lines.as_slice()) {
+        (true, ["CPython", version, suffix]) => Ok(Interpreter {
+            python: python.to_owned(),
+            version: (*version).to_owned(),
+            ext_suffix: (*suffix).to_owned(),
+        }),
+        (true, [implementation, ..]) => Err(format!(
+            "{} is {implementation}: --abi cpython builds for CPython",
+            python.display()
+        )),
+        _ => Err(format!(
+            "could not ask {} for its version",
+            python.display()
+        )),
+    }
+}
+
+/// The workspace's target directory (`cargo metadata`).
+fn target_directory() -> Result<PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not run cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err("cargo metadata failed".to_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let meta = json::parse(text.trim())
+        .map_err(|e| format!("unexpected output from cargo metadata: {e}"))?;
+    meta.get("target_directory")
+        .and_then(json::Json::as_str)
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo metadata gave no target_directory".to_owned())
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -63,6 +145,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             "--out" => opts.out = Some(PathBuf::from(value(&arg)?)),
             "--name" => opts.name = Some(value(&arg)?),
             "-q" | "--quiet" => opts.quiet = true,
+            "--abi" => match value(&arg)?.as_str() {
+                "universal" => opts.cpython = false,
+                "cpython" => opts.cpython = true,
+                other => return Err(format!("--abi must be universal or cpython, not `{other}`")),
+            },
+            "--python" => opts.python = Some(PathBuf::from(value(&arg)?)),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unexpected argument `{other}`")),
         }
@@ -70,14 +158,30 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
     if !saw_build {
         return Err("missing the command: `cargo hpy build`".to_owned());
     }
+    if opts.python.is_some() && !opts.cpython {
+        return Err("--python is for --abi cpython builds".to_owned());
+    }
     Ok(opts)
 }
 
-/// The cdylibs that `cargo build` produced.
-fn cargo_build(opts: &Options) -> Result<Vec<PathBuf>, String> {
+/// The cdylibs that `cargo build` produced (for `interp`, a CPython-ABI
+/// build).
+fn cargo_build(opts: &Options, interp: Option<&Interpreter>) -> Result<Vec<PathBuf>, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--message-format=json-render-diagnostics"]);
+    if let Some(interp) = interp {
+        // The same crate, built against CPython's C API for this interpreter,
+        // in a target directory of its own (other flags rebuild everything).
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        flags.push_str(" --cfg hpy_abi=\"cpython\"");
+        let target = target_directory()?.join(format!("cpython-{}", interp.version));
+        cmd.env("RUSTFLAGS", flags.trim())
+            .env("PYO3_PYTHON", &interp.python)
+            .env("PYO3_BUILD_EXTENSION_MODULE", "1")
+            .env("CARGO_TARGET_DIR", target)
+            .args(["--features", "hpy-sys/cpython"]);
+    }
     for p in &opts.packages {
         cmd.args(["-p", p]);
     }
@@ -131,18 +235,20 @@ fn cargo_build(opts: &Options) -> Result<Vec<PathBuf>, String> {
     Ok(libs)
 }
 
-/// The module names a library exports an `HPyInit_<name>` symbol for.
+/// The module names a library exports an init symbol for: `HPyInit_<name>`
+/// (a universal module) or `PyInit_<name>` (a CPython extension).
 ///
 /// The exported names sit in the library's dynamic string table as
 /// NUL-terminated strings, so a scan of the bytes finds them without an ELF
-/// parser; `HPyInitGlobalContext_` does not match (no `_` after `HPyInit`).
-fn module_names(lib: &[u8]) -> Vec<String> {
-    const PREFIX: &[u8] = b"HPyInit_";
+/// parser; `HPyInitGlobalContext_` does not match (no `_` after `HPyInit`),
+/// nor does `HPyInit_` when looking for `PyInit_` (the byte before a symbol
+/// is its predecessor's NUL).
+fn module_names(lib: &[u8], prefix: &[u8]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let mut i = 0;
-    while let Some(pos) = lib[i..].windows(PREFIX.len()).position(|w| w == PREFIX) {
+    while let Some(pos) = lib[i..].windows(prefix.len()).position(|w| w == prefix) {
         let start = i + pos;
-        let name_start = start + PREFIX.len();
+        let name_start = start + prefix.len();
         let name_len = lib[name_start..]
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
@@ -223,16 +329,28 @@ __bootstrap__()
 }
 
 fn run(opts: &Options) -> Result<(), String> {
-    let libs = cargo_build(opts)?;
+    let interp = match opts.cpython {
+        true => Some(interpreter(
+            opts.python.as_deref().unwrap_or(Path::new("python3")),
+        )?),
+        false => None,
+    };
+    let libs = cargo_build(opts, interp.as_ref())?;
+    let init: &[u8] = if interp.is_some() {
+        b"PyInit_"
+    } else {
+        b"HPyInit_"
+    };
+    let init_name = String::from_utf8_lossy(init).into_owned();
     for lib in libs {
         let data =
             std::fs::read(&lib).map_err(|e| format!("cannot read {}: {e}", lib.display()))?;
-        let names = module_names(&data);
+        let names = module_names(&data, init);
         let name = match (&opts.name, names.as_slice()) {
             (Some(n), _) if names.contains(n) => n.clone(),
             (Some(n), _) => {
                 return Err(format!(
-                    "{} exports no HPyInit_{n} (it has: {})",
+                    "{} exports no {init_name}{n} (it has: {})",
                     lib.display(),
                     names.join(", ")
                 ));
@@ -240,7 +358,7 @@ fn run(opts: &Options) -> Result<(), String> {
             (None, [one]) => one.clone(),
             (None, []) => {
                 return Err(format!(
-                    "{} exports no HPyInit_<name> symbol: is there a #[hpy_module] in the crate?",
+                    "{} exports no {init_name}<name> symbol: is there a #[hpy_module] in the crate?",
                     lib.display()
                 ));
             }
@@ -277,6 +395,21 @@ fn run(opts: &Options) -> Result<(), String> {
         }
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        if let Some(interp) = &interp {
+            // A plain CPython extension: `import` finds it by its suffix.
+            let so = dir.join(format!("{name}{}", interp.ext_suffix));
+            write_if_changed(&so, &data)?;
+            if opts.quiet {
+                println!("{}", so.display());
+            } else {
+                println!(
+                    "built CPython {} extension `{full}`: {}",
+                    interp.version,
+                    so.display()
+                );
+            }
+            continue;
+        }
         let so = dir.join(format!("{name}.hpy0.so"));
         let py = dir.join(format!("{name}.py"));
         write_if_changed(&so, &data)?;
@@ -327,8 +460,14 @@ mod tests {
     #[test]
     fn finds_module_names_in_the_dynamic_string_table() {
         let lib = b"\0junk\0HPyInitGlobalContext_pof\0HPyInit_pof\0get_required_hpy_major_version_pof\0xHPyInit_no\0HPyInit_two\0";
-        assert_eq!(module_names(lib), vec!["pof".to_owned(), "two".to_owned()]);
-        assert!(module_names(b"\0HPyInit_\0").is_empty());
+        assert_eq!(
+            module_names(lib, b"HPyInit_"),
+            vec!["pof".to_owned(), "two".to_owned()]
+        );
+        assert!(module_names(b"\0HPyInit_\0", b"HPyInit_").is_empty());
+        // A CPython extension's init symbol; HPyInit_ is not PyInit_.
+        let ext = b"\0PyInit_smoke\0HPyInit_pof\0";
+        assert_eq!(module_names(ext, b"PyInit_"), vec!["smoke".to_owned()]);
     }
 
     #[test]
@@ -346,6 +485,18 @@ mod tests {
         assert!(a("build --bogus").unwrap_err().contains("--bogus"));
         assert!(a("-p pof").unwrap_err().contains("missing the command"));
         assert!(a("build -p").unwrap_err().contains("needs a value"));
+        let o = a("build -p smoke --abi cpython --python /usr/bin/python3.13").unwrap();
+        assert!(o.cpython && o.python == Some(PathBuf::from("/usr/bin/python3.13")));
+        assert!(
+            a("build --abi abi4")
+                .unwrap_err()
+                .contains("universal or cpython")
+        );
+        assert!(
+            a("build --python py")
+                .unwrap_err()
+                .contains("--abi cpython")
+        );
     }
 
     #[test]

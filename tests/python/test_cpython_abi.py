@@ -1,43 +1,36 @@
 """The first module of the native CPython target (docs/cpython-abi.md).
 
-`tests/smoke`, built with `--cfg hpy_abi="cpython"` and hpy-sys's feature
-`cpython`, is a plain CPython extension: `PyInit_smoke`, imported by a plain
+`tests/smoke`, built with `cargo hpy build --abi cpython` (`--cfg
+hpy_abi="cpython"`, hpy-sys's feature `cpython`), is a plain CPython extension: `PyInit_smoke`, imported by a plain
 `import` with no `hpy` package anywhere, its trampolines calling the impl
 functions directly with the handles as object pointers. CPython only (the
 interpreter running the tests; PyPy has no such target).
 """
 
-import os
 import re
 import subprocess
 import sys
 import sysconfig
 
 import pytest
-from conftest import IS_PYPY, ROOT, TARGET_DIR
+from conftest import IS_PYPY, ROOT
 
 pytestmark = pytest.mark.skipif(IS_PYPY, reason="the CPython-ABI target is for CPython")
 
 
 @pytest.fixture(scope="module")
 def smoke_extension(tmp_path_factory):
-    """Builds tests/smoke as a CPython extension for this interpreter; the
-    folder that holds it as `smoke<EXT_SUFFIX>`."""
-    target = TARGET_DIR / "cpython-abi-ext"
-    env = dict(
-        os.environ,
-        RUSTFLAGS='--cfg hpy_abi="cpython"',
-        PYO3_PYTHON=sys.executable,
-        PYO3_BUILD_EXTENSION_MODULE="1",
-        CARGO_TARGET_DIR=str(target),
-    )
-    subprocess.run(
-        ["cargo", "build", "--quiet", "-p", "hpy-smoke-fixture", "--features", "hpy-sys/cpython"],
-        cwd=ROOT, env=env, check=True,
-    )
+    """Builds tests/smoke as a CPython extension for this interpreter, with
+    the build tool (`cargo hpy build --abi cpython --python ...`); the folder
+    that holds it as `smoke<EXT_SUFFIX>`."""
     out = tmp_path_factory.mktemp("cpython-abi")
-    so = out / ("smoke" + sysconfig.get_config_var("EXT_SUFFIX"))
-    so.write_bytes((target / "debug" / "libsmoke.so").read_bytes())
+    subprocess.run(
+        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
+         "-p", "hpy-smoke-fixture", "--abi", "cpython", "--python", sys.executable,
+         "--out", str(out)],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+    )
+    assert [p.name for p in out.iterdir()] == ["smoke" + sysconfig.get_config_var("EXT_SUFFIX")]
     return out
 
 
