@@ -6974,9 +6974,6 @@ pub unsafe fn HPy_DelItem_s(ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_c
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyCapsule_New(
     ctx: *mut HPyContext,
@@ -6988,14 +6985,19 @@ pub unsafe fn HPyCapsule_New(
     unsafe { crate::check_no_pending_error(ctx, "HPyCapsule_New") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Capsule_New),
             (*ctx).ctx_Capsule_New,
         )
         .unwrap_unchecked())(ctx, pointer, utf8_name, destructor)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Capsule_New(ctx, pointer, utf8_name, destructor) };
 }
 
 /// `HPyCapsule_Get`: calls the context member `ctx_Capsule_Get` (`HPy_ID(245)`).
@@ -7006,9 +7008,6 @@ pub unsafe fn HPyCapsule_New(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyCapsule_Get(
     ctx: *mut HPyContext,
@@ -7020,14 +7019,19 @@ pub unsafe fn HPyCapsule_Get(
     unsafe { crate::check_no_pending_error(ctx, "HPyCapsule_Get") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Capsule_Get),
             (*ctx).ctx_Capsule_Get,
         )
         .unwrap_unchecked())(ctx, capsule, key, utf8_name)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Capsule_Get(ctx, capsule, key, utf8_name) };
 }
 
 /// `HPyCapsule_IsValid`: calls the context member `ctx_Capsule_IsValid` (`HPy_ID(246)`).
@@ -7038,9 +7042,6 @@ pub unsafe fn HPyCapsule_Get(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyCapsule_IsValid(
     ctx: *mut HPyContext,
@@ -7051,14 +7052,19 @@ pub unsafe fn HPyCapsule_IsValid(
     unsafe { crate::check_no_pending_error(ctx, "HPyCapsule_IsValid") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Capsule_IsValid),
             (*ctx).ctx_Capsule_IsValid,
         )
         .unwrap_unchecked())(ctx, capsule, utf8_name)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Capsule_IsValid(ctx, capsule, utf8_name) };
 }
 
 /// `HPyCapsule_Set`: calls the context member `ctx_Capsule_Set` (`HPy_ID(247)`).
@@ -7069,9 +7075,6 @@ pub unsafe fn HPyCapsule_IsValid(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyCapsule_Set(
     ctx: *mut HPyContext,
@@ -7083,14 +7086,19 @@ pub unsafe fn HPyCapsule_Set(
     unsafe { crate::check_no_pending_error(ctx, "HPyCapsule_Set") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_Capsule_Set),
             (*ctx).ctx_Capsule_Set,
         )
         .unwrap_unchecked())(ctx, capsule, key, value)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Capsule_Set(ctx, capsule, key, value) };
 }
 
 /// `HPy_Compile_s`: calls the context member `ctx_Compile_s` (`HPy_ID(248)`).

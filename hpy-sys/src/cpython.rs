@@ -30,9 +30,11 @@ use core::ffi::{c_char, c_int, c_void};
 use pyo3_ffi as ffi;
 
 use crate::{
-    HPy, HPy_SourceKind, HPy_SourceKind_Expr, HPy_SourceKind_File, HPy_SourceKind_Single, HPy_UCS4,
-    HPy_hash_t, HPy_ssize_t, HPyContext, HPyField, HPyGlobal, HPyListBuilder, HPyThreadState,
-    HPyTracker, HPyTupleBuilder, cpy_PyObject, wchar_t,
+    _HPyCapsule_key, HPy, HPy_SourceKind, HPy_SourceKind_Expr, HPy_SourceKind_File,
+    HPy_SourceKind_Single, HPy_UCS4, HPy_hash_t, HPy_ssize_t, HPyCapsule_Destructor,
+    HPyCapsule_key_Context, HPyCapsule_key_Destructor, HPyCapsule_key_Name, HPyCapsule_key_Pointer,
+    HPyContext, HPyField, HPyGlobal, HPyListBuilder, HPyThreadState, HPyTracker, HPyTupleBuilder,
+    cpy_PyObject, wchar_t,
 };
 
 /// The object a handle stands for: in this target a handle *is* the
@@ -1356,6 +1358,128 @@ pub unsafe extern "C" fn ctx_CallMethod(
 }
 
 // ---------------------------------------------------------------------------
+// Capsules
+
+/// The CPython destructor of an HPy capsule destructor (its trampoline),
+/// or `ValueError` for one that lacks a function, as HPy's runtime says.
+unsafe fn capsule_destructor(
+    destructor: *mut HPyCapsule_Destructor,
+) -> Result<Option<ffi::PyCapsule_Destructor>, ()> {
+    if destructor.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: a non-NULL destructor points to a live definition.
+    let d = unsafe { *destructor };
+    match (d.cpy_trampoline, d.impl_) {
+        (Some(trampoline), Some(_)) => {
+            // SAFETY: the same C signature, `void (*)(PyObject *)`.
+            let d = unsafe {
+                core::mem::transmute::<
+                    unsafe extern "C" fn(*mut cpy_PyObject),
+                    ffi::PyCapsule_Destructor,
+                >(trampoline)
+            };
+            Ok(Some(d))
+        }
+        _ => {
+            // SAFETY: the GIL is held.
+            unsafe {
+                ffi::PyErr_SetString(
+                    ffi::PyExc_ValueError,
+                    c"Invalid HPyCapsule destructor".as_ptr(),
+                )
+            };
+            Err(())
+        }
+    }
+}
+
+/// `HPyCapsule_New`.
+pub unsafe extern "C" fn ctx_Capsule_New(
+    _ctx: *mut HPyContext,
+    pointer: *mut c_void,
+    utf8_name: *const c_char,
+    destructor: *mut HPyCapsule_Destructor,
+) -> HPy {
+    // SAFETY: `destructor` is NULL or a live definition; CPython checks the
+    // pointer (not NULL) and keeps the name, which the caller keeps alive.
+    unsafe {
+        match capsule_destructor(destructor) {
+            Ok(d) => py2h(ffi::PyCapsule_New(pointer, utf8_name, d)),
+            Err(()) => HPy::NULL,
+        }
+    }
+}
+
+/// `HPyCapsule_Get`: the pointer (checked against `utf8_name`), the name or
+/// the context; `ValueError` for the destructor, which cannot be read back.
+pub unsafe extern "C" fn ctx_Capsule_Get(
+    _ctx: *mut HPyContext,
+    capsule: HPy,
+    key: _HPyCapsule_key,
+    utf8_name: *const c_char,
+) -> *mut c_void {
+    let c = h2py(capsule);
+    // SAFETY: `capsule` is open; CPython checks that it is a capsule.
+    unsafe {
+        match key {
+            HPyCapsule_key_Pointer => ffi::PyCapsule_GetPointer(c, utf8_name),
+            HPyCapsule_key_Name => ffi::PyCapsule_GetName(c).cast_mut().cast(),
+            HPyCapsule_key_Context => ffi::PyCapsule_GetContext(c),
+            HPyCapsule_key_Destructor => {
+                ffi::PyErr_SetString(
+                    ffi::PyExc_ValueError,
+                    c"Invalid operation: get HPyCapsule_key_Destructor".as_ptr(),
+                );
+                core::ptr::null_mut()
+            }
+            _ => {
+                ffi::PyErr_SetString(ffi::PyExc_SystemError, c"invalid HPyCapsule key".as_ptr());
+                core::ptr::null_mut()
+            }
+        }
+    }
+}
+
+/// `HPyCapsule_Set`: the pointer, name, context, or destructor (`value` is
+/// then an `HPyCapsule_Destructor *`, or NULL for none).
+pub unsafe extern "C" fn ctx_Capsule_Set(
+    _ctx: *mut HPyContext,
+    capsule: HPy,
+    key: _HPyCapsule_key,
+    value: *mut c_void,
+) -> c_int {
+    let c = h2py(capsule);
+    // SAFETY: `capsule` is open (CPython checks the type); `value` is what
+    // the key says it is (the caller's contract).
+    unsafe {
+        match key {
+            HPyCapsule_key_Pointer => ffi::PyCapsule_SetPointer(c, value),
+            HPyCapsule_key_Name => ffi::PyCapsule_SetName(c, value.cast()),
+            HPyCapsule_key_Context => ffi::PyCapsule_SetContext(c, value),
+            HPyCapsule_key_Destructor => match capsule_destructor(value.cast()) {
+                Ok(d) => ffi::PyCapsule_SetDestructor(c, d),
+                Err(()) => -1,
+            },
+            _ => {
+                ffi::PyErr_SetString(ffi::PyExc_SystemError, c"invalid HPyCapsule key".as_ptr());
+                -1
+            }
+        }
+    }
+}
+
+/// `HPyCapsule_IsValid`.
+pub unsafe extern "C" fn ctx_Capsule_IsValid(
+    _ctx: *mut HPyContext,
+    capsule: HPy,
+    utf8_name: *const c_char,
+) -> c_int {
+    // SAFETY: `capsule` is open; the name a C string or NULL.
+    unsafe { ffi::PyCapsule_IsValid(h2py(capsule), utf8_name) }
+}
+
+// ---------------------------------------------------------------------------
 // The CPython-ABI build's context and module creation
 
 /// The context of a CPython-ABI build: named "HPy CPython ABI", holding the
@@ -1581,5 +1705,6 @@ pub fn fill_functions(ctx: &mut HPyContext) {
         ctx_LeavePythonExecution ctx_ReenterPythonExecution
         ctx_Compile_s ctx_EvalCode ctx_ContextVar_New ctx_ContextVar_Get ctx_ContextVar_Set
         ctx_Type_IsSubtype ctx_Type_GetName ctx_Call ctx_CallMethod
+        ctx_Capsule_New ctx_Capsule_Get ctx_Capsule_Set ctx_Capsule_IsValid
     }
 }

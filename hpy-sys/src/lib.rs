@@ -598,7 +598,6 @@ pub unsafe fn HPy_FatalError(ctx: *mut HPyContext, message: *const c_char) -> ! 
 ///
 /// # Safety
 /// As for [`HPyCapsule_Get`]; `name` must be NULL or a C string.
-#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_GetPointer(
     ctx: *mut HPyContext,
@@ -613,7 +612,6 @@ pub unsafe fn HPyCapsule_GetPointer(
 ///
 /// # Safety
 /// As for [`HPyCapsule_Get`].
-#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_GetName(ctx: *mut HPyContext, capsule: HPy) -> *const c_char {
     // SAFETY: forwarded from the caller.
@@ -624,7 +622,6 @@ pub unsafe fn HPyCapsule_GetName(ctx: *mut HPyContext, capsule: HPy) -> *const c
 ///
 /// # Safety
 /// As for [`HPyCapsule_Get`].
-#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_GetContext(ctx: *mut HPyContext, capsule: HPy) -> *mut c_void {
     // SAFETY: forwarded from the caller.
@@ -635,7 +632,6 @@ pub unsafe fn HPyCapsule_GetContext(ctx: *mut HPyContext, capsule: HPy) -> *mut 
 ///
 /// # Safety
 /// As for [`HPyCapsule_Set`].
-#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_SetPointer(
     ctx: *mut HPyContext,
@@ -650,7 +646,6 @@ pub unsafe fn HPyCapsule_SetPointer(
 ///
 /// # Safety
 /// As for [`HPyCapsule_Set`]; `name` must outlive the capsule.
-#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_SetName(ctx: *mut HPyContext, capsule: HPy, name: *const c_char) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -661,7 +656,6 @@ pub unsafe fn HPyCapsule_SetName(ctx: *mut HPyContext, capsule: HPy, name: *cons
 ///
 /// # Safety
 /// As for [`HPyCapsule_Set`].
-#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_SetContext(
     ctx: *mut HPyContext,
@@ -676,7 +670,6 @@ pub unsafe fn HPyCapsule_SetContext(
 ///
 /// # Safety
 /// As for [`HPyCapsule_Set`]; `destructor` must be `'static`.
-#[cfg(not(hpy_abi = "cpython"))] // capsules: not in CPython-ABI builds yet
 #[inline(always)]
 pub unsafe fn HPyCapsule_SetDestructor(
     ctx: *mut HPyContext,

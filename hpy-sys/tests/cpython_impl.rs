@@ -708,3 +708,67 @@ fn code_context_variables_types_and_calls() {
         }
     });
 }
+
+static CAPSULE_DESTROYED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A capsule destructor's CPython side (what an HPy trampoline would be).
+unsafe extern "C" fn count_capsule_death(_capsule: *mut cpy_PyObject) {
+    CAPSULE_DESTROYED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Never called: an HPy capsule destructor needs both functions.
+unsafe extern "C" fn capsule_impl(
+    _: *const core::ffi::c_char,
+    _: *mut core::ffi::c_void,
+    _: *mut core::ffi::c_void,
+) {
+}
+
+#[test]
+fn capsules() {
+    // SAFETY: as above; the capsule's pointer and context are addresses of
+    // statics that outlive it.
+    with_context(|ctx| unsafe {
+        static mut PAYLOAD: u64 = 7;
+        static mut CONTEXT: u64 = 9;
+        let payload = (&raw mut PAYLOAD).cast();
+        let mut destructor = HPyCapsule_Destructor {
+            cpy_trampoline: Some(count_capsule_death),
+            impl_: Some(capsule_impl),
+        };
+        let cap = HPyCapsule_New(ctx, payload, c"hpy.test".as_ptr(), &mut destructor);
+        assert_eq!(HPyCapsule_IsValid(ctx, cap, c"hpy.test".as_ptr()), 1);
+        assert_eq!(HPyCapsule_IsValid(ctx, cap, c"other".as_ptr()), 0);
+        assert_eq!(
+            HPyCapsule_GetPointer(ctx, cap, c"hpy.test".as_ptr()),
+            payload
+        );
+        assert!(HPyCapsule_GetPointer(ctx, cap, c"other".as_ptr()).is_null());
+        take_error(ctx, (*ctx).h_ValueError);
+        assert_eq!(
+            CStr::from_ptr(HPyCapsule_GetName(ctx, cap)).to_bytes(),
+            b"hpy.test"
+        );
+        assert_eq!(
+            HPyCapsule_SetContext(ctx, cap, (&raw mut CONTEXT).cast()),
+            0
+        );
+        assert_eq!(HPyCapsule_GetContext(ctx, cap), (&raw mut CONTEXT).cast());
+        assert!(HPyCapsule_Get(ctx, cap, HPyCapsule_key_Destructor, core::ptr::null()).is_null());
+        take_error(ctx, (*ctx).h_ValueError);
+        let mut half = HPyCapsule_Destructor {
+            cpy_trampoline: Some(count_capsule_death),
+            impl_: None,
+        };
+        assert_eq!(HPyCapsule_SetDestructor(ctx, cap, &mut half), -1);
+        take_error(ctx, (*ctx).h_ValueError);
+        let before = CAPSULE_DESTROYED.load(std::sync::atomic::Ordering::Relaxed);
+        HPy_Close(ctx, cap);
+        assert_eq!(
+            CAPSULE_DESTROYED.load(std::sync::atomic::Ordering::Relaxed),
+            before + 1
+        );
+        assert!(HPyCapsule_New(ctx, payload, c"x".as_ptr(), &mut half).is_null());
+        take_error(ctx, (*ctx).h_ValueError);
+    });
+}
