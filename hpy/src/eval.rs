@@ -189,8 +189,14 @@ impl Context {
                 globals.type_name()
             )));
         }
-        if !globals.contains("__builtins__")? {
-            globals.set_item("__builtins__", &*self.builtins())?;
+        // Through `dict`'s own methods, as `exec` reads and writes the dict
+        // itself: a subclass's `__contains__`/`__setitem__` play no part.
+        let dict = crate::object::builtin(self, "dict")?;
+        if !dict
+            .call_method("__contains__", (globals, "__builtins__"))?
+            .is_true()?
+        {
+            dict.call_method("__setitem__", (globals, "__builtins__", &*self.builtins()))?;
         }
         // SAFETY: `code` is an open code object (the `Code` type guarantees it),
         // `globals` an open dict, `locals` open; the result is new or NULL with

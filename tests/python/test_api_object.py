@@ -866,6 +866,39 @@ def test_eval_code_sees_the_builtins(api_object):
     assert g["__builtins__"] is mine
 
 
+class LyingGlobals(dict):
+    def __contains__(self, key):
+        return True
+
+    def __setitem__(self, key, value):
+        raise RuntimeError("no writes")
+
+
+class RaisingGlobals(dict):
+    def __contains__(self, key):
+        raise RuntimeError("no lookups")
+
+
+@pytest.mark.parametrize("cls", [LyingGlobals, RaisingGlobals])
+def test_eval_code_reads_globals_as_exec_does(api_object, cls):
+    # exec reads and writes the dict itself: overridden __contains__ and
+    # __setitem__ neither lie to it nor stop it.
+    # (PyPy consults the subclass while it runs the code: the same there.)
+    code = compile("len([1, 2])", "c", "eval")
+
+    def outcome(f):
+        try:
+            return ("value", f())
+        except Exception as e:  # noqa: BLE001 - compared with the interpreter's own
+            return (type(e), str(e))
+
+    g, g2 = cls(), cls()
+    assert outcome(lambda: api_object.eval_code(code, g, g)) == outcome(lambda: eval(code, g2))
+    if not IS_PYPY:
+        assert outcome(lambda: eval(code, cls())) == ("value", 2)
+        assert dict.__contains__(g, "__builtins__") and dict.__contains__(g2, "__builtins__")
+
+
 def test_eval_code_errors(api_object):
     g = {}
     with pytest.raises(ZeroDivisionError, match=r"^division by zero$"):
