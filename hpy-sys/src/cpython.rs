@@ -1167,6 +1167,21 @@ pub unsafe extern "C" fn ctx_Tracker_Close(_ctx: *mut HPyContext, ht: HPyTracker
 // ---------------------------------------------------------------------------
 // Fields, globals, threads
 
+/// Puts a new reference to `h` (or nothing, for HPy_NULL) in `slot`, then
+/// drops the one it held (after: its finalizer may look at the slot).
+///
+/// # Safety
+/// `slot` is a field or global's word, holding a reference or 0.
+unsafe fn store_reference(slot: *mut isize, h: HPy) {
+    // SAFETY: forwarded; `h` is open or HPy_NULL.
+    unsafe {
+        let old = *slot as *mut ffi::PyObject;
+        ffi::Py_XINCREF(h2py(h));
+        *slot = h._i;
+        ffi::Py_XDECREF(old);
+    }
+}
+
 /// `HPyField_Store`: `target_field` holds its own reference to `h` (or
 /// nothing, for HPy_NULL); the one it held before is dropped after.
 pub unsafe extern "C" fn ctx_Field_Store(
@@ -1175,15 +1190,8 @@ pub unsafe extern "C" fn ctx_Field_Store(
     target_field: *mut HPyField,
     h: HPy,
 ) {
-    // SAFETY: `target_field` is a field inside the target's struct; the old
-    // value is dropped only once the new one is in place (its finalizer may
-    // look at the field).
-    unsafe {
-        let old = (*target_field)._i as *mut ffi::PyObject;
-        ffi::Py_XINCREF(h2py(h));
-        (*target_field)._i = h._i;
-        ffi::Py_XDECREF(old);
-    }
+    // SAFETY: `target_field` is a field inside the target's struct.
+    unsafe { store_reference(&raw mut (*target_field)._i, h) }
 }
 
 /// `HPyField_Load`: a new handle to the object the field holds.
@@ -1200,13 +1208,8 @@ pub unsafe extern "C" fn ctx_Field_Load(
 
 /// `HPyGlobal_Store`: as `ctx_Field_Store`, for a module-level global.
 pub unsafe extern "C" fn ctx_Global_Store(_ctx: *mut HPyContext, global: *mut HPyGlobal, h: HPy) {
-    // SAFETY: `global` is a global of the module; as for fields.
-    unsafe {
-        let old = (*global)._i as *mut ffi::PyObject;
-        ffi::Py_XINCREF(h2py(h));
-        (*global)._i = h._i;
-        ffi::Py_XDECREF(old);
-    }
+    // SAFETY: `global` is a global of the module.
+    unsafe { store_reference(&raw mut (*global)._i, h) }
 }
 
 /// `HPyGlobal_Load`: a new handle to the global's object.
