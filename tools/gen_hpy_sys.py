@@ -580,17 +580,20 @@ def generate(inc: Path) -> str:
 
 
 def cpython_implementations() -> set[str]:
-    """The context members that `hpy-sys/src/cpython.rs` implements: its
-    `pub unsafe extern "C" fn ctx_*` functions and the `ctx_* => Py*` lines of
-    its macros. Their wrappers call the implementation directly in a
-    CPython-ABI build (`--cfg hpy_abi="cpython"`); the others do not exist
-    there yet."""
-    path = ROOT / "hpy-sys" / "src" / "cpython.rs"
-    if not path.exists():
-        return set()
-    text = path.read_text()
-    names = set(re.findall(r'pub unsafe extern "C" fn (ctx_\w+)', text))
-    names |= set(re.findall(r"^\s*(ctx_\w+) => \w+;", text, re.M))
+    """The context members that `hpy-sys/src/cpython.rs` and its submodules
+    (`hpy-sys/src/cpython/*.rs`) implement: their `pub unsafe extern "C" fn
+    ctx_*` functions and the `ctx_* => Py*` lines of their macros. Their
+    wrappers call the implementation directly in a CPython-ABI build
+    (`--cfg hpy_abi="cpython"`); the others do not exist there."""
+    src = ROOT / "hpy-sys" / "src"
+    paths = [src / "cpython.rs", *sorted((src / "cpython").glob("*.rs"))]
+    names: set[str] = set()
+    for path in paths:
+        if not path.exists():
+            continue
+        text = path.read_text()
+        names |= set(re.findall(r'pub unsafe extern "C" fn (ctx_\w+)', text))
+        names |= set(re.findall(r"^\s*(ctx_\w+) => \w+;", text, re.M))
     return names
 
 

@@ -25,7 +25,7 @@
 //! for now only modules written against `hpy-sys` directly, such as
 //! `tests/smoke`), it builds the same crate as a plain CPython extension for
 //! one interpreter (`--python`, default `python3`): `--cfg hpy_abi="cpython"`,
-//! `hpy-sys`'s feature `cpython` and `PYO3_PYTHON`, in a target directory of
+//! `PYO3_PYTHON`, in a target directory of
 //! its own per interpreter version (`<target>/cpython-3.N`), and writes
 //! `<name><EXT_SUFFIX>` (e.g. `smoke.cpython-311-x86_64-linux-gnu.so`), which a
 //! plain `import` loads; `<name>` comes from the `PyInit_<name>` symbol.
@@ -173,14 +173,16 @@ fn cargo_build(opts: &Options, interp: Option<&Interpreter>) -> Result<Vec<PathB
     if let Some(interp) = interp {
         // The same crate, built against CPython's C API for this interpreter,
         // in a target directory of its own (other flags rebuild everything).
+        // The cfg alone switches `hpy-sys` (and brings in `pyo3-ffi`, a
+        // dependency of `hpy-sys` under that cfg), so the crate needs no
+        // feature of its own.
         let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
         flags.push_str(" --cfg hpy_abi=\"cpython\"");
         let target = target_directory()?.join(format!("cpython-{}", interp.version));
         cmd.env("RUSTFLAGS", flags.trim())
             .env("PYO3_PYTHON", &interp.python)
             .env("PYO3_BUILD_EXTENSION_MODULE", "1")
-            .env("CARGO_TARGET_DIR", target)
-            .args(["--features", "hpy-sys/cpython"]);
+            .env("CARGO_TARGET_DIR", target);
     }
     for p in &opts.packages {
         cmd.args(["-p", p]);

@@ -349,6 +349,7 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     );
     let init_ctx = format_ident!("HPyInitGlobalContext_{}", symbol_name, span = name_span);
     let init_fn = format_ident!("HPyInit_{}", symbol_name, span = name_span);
+    let py_init = format_ident!("PyInit_{}", symbol_name, span = name_span);
     // The full name, for `cargo hpy build` to lay the module out in its
     // package's folder (it finds this string in the library).
     let marker_ident = format_ident!("HPY_RS_MODULE_NAME_{}", symbol_name, span = name_span);
@@ -404,34 +405,17 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         #[used]
         pub static #marker_ident: [u8; #marker_len] = *#marker_lit;
 
-        /// HPy module protocol: the ABI major version this module needs.
-        #[doc(hidden)]
-        #[unsafe(no_mangle)]
-        pub extern "C" fn #major() -> u32 {
-            #sys::HPY_ABI_VERSION
-        }
-
-        /// HPy module protocol: the ABI minor version this module needs.
-        #[doc(hidden)]
-        #[unsafe(no_mangle)]
-        pub extern "C" fn #minor() -> u32 {
-            #sys::HPY_ABI_VERSION_MINOR
-        }
-
-        /// HPy module protocol: receives the context of CPython's trampolines.
-        #[doc(hidden)]
-        #[unsafe(no_mangle)]
-        pub extern "C" fn #init_ctx(ctx: *mut #sys::HPyContext) {
-            ::hpy::impl_::set_trampoline_context(ctx)
-        }
-
-        /// HPy module protocol: the module definition (no context; no HPy calls),
-        /// built at the first call from this `mod` and the rest of the crate.
-        #[doc(hidden)]
-        #[unsafe(no_mangle)]
-        pub extern "C" fn #init_fn() -> *mut #sys::HPyModuleDef {
-            ::hpy::impl_::module_loading();
-            ::hpy::impl_::module_def(&__HPY_MODULE_SPEC, &__HPY_MODULE_DEF)
+        // The module's entry points: the four symbols of HPy's module
+        // protocol, or, in a CPython-ABI build, `PyInit_<name>` (the `hpy`
+        // crate picks, so that this expansion reads no cfg of its own).
+        ::hpy::__hpy_module_entry_points! {
+            major: #major,
+            minor: #minor,
+            init_context: #init_ctx,
+            init: #init_fn,
+            py_init: #py_init,
+            spec: __HPY_MODULE_SPEC,
+            def: __HPY_MODULE_DEF,
         }
     };
 

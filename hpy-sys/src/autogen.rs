@@ -5232,9 +5232,6 @@ pub unsafe fn HPy_IsTrue(ctx: *mut HPyContext, h: HPy) -> c_int {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyType_FromSpec(
     ctx: *mut HPyContext,
@@ -5245,7 +5242,12 @@ pub unsafe fn HPyType_FromSpec(
     unsafe { crate::check_no_pending_error(ctx, "HPyType_FromSpec") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Type_FromSpec.unwrap_unchecked())(ctx, spec, params) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Type_FromSpec.unwrap_unchecked())(ctx, spec, params) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Type_FromSpec(ctx, spec, params) };
 }
 
 /// `HPyType_GenericNew`: calls the context member `ctx_Type_GenericNew` (`HPy_ID(151)`).
@@ -5254,9 +5256,6 @@ pub unsafe fn HPyType_FromSpec(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPyType_GenericNew(
     ctx: *mut HPyContext,
@@ -5269,7 +5268,12 @@ pub unsafe fn HPyType_GenericNew(
     unsafe { crate::check_no_pending_error(ctx, "HPyType_GenericNew") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Type_GenericNew.unwrap_unchecked())(ctx, type_, args, nargs, kw) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Type_GenericNew.unwrap_unchecked())(ctx, type_, args, nargs, kw) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Type_GenericNew(ctx, type_, args, nargs, kw) };
 }
 
 /// `HPy_GetAttr`: calls the context member `ctx_GetAttr` (`HPy_ID(152)`).
@@ -5602,14 +5606,16 @@ pub unsafe fn HPy_Is(ctx: *mut HPyContext, obj: HPy, other: HPy) -> c_int {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Object(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_AsStruct_Object.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_AsStruct_Object.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_AsStruct_Object(ctx, h) };
 }
 
 /// `_HPy_AsStruct_Legacy`: calls the context member `ctx_AsStruct_Legacy` (`HPy_ID(169)`).
@@ -5618,14 +5624,16 @@ pub unsafe fn _HPy_AsStruct_Object(ctx: *mut HPyContext, h: HPy) -> *mut c_void 
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Legacy(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_AsStruct_Legacy.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_AsStruct_Legacy.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_AsStruct_Legacy(ctx, h) };
 }
 
 /// `HPy_Repr`: calls the context member `ctx_Repr` (`HPy_ID(171)`).
@@ -6394,9 +6402,6 @@ pub unsafe fn HPy_AsPyObject(ctx: *mut HPyContext, h: HPy) -> *mut cpy_PyObject 
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_CallRealFunctionFromTrampoline(
     ctx: *mut HPyContext,
@@ -6406,7 +6411,14 @@ pub unsafe fn _HPy_CallRealFunctionFromTrampoline(
 ) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_CallRealFunctionFromTrampoline.unwrap_unchecked())(ctx, sig, func, args) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
+        ((*ctx).ctx_CallRealFunctionFromTrampoline.unwrap_unchecked())(ctx, sig, func, args)
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_CallRealFunctionFromTrampoline(ctx, sig, func, args) };
 }
 
 /// `HPyListBuilder_New`: calls the context member `ctx_ListBuilder_New` (`HPy_ID(209)`).
@@ -6784,14 +6796,16 @@ pub unsafe fn HPyGlobal_Load(ctx: *mut HPyContext, global: HPyGlobal) -> HPy {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_Dump(ctx: *mut HPyContext, h: HPy) {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Dump.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Dump.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Dump(ctx, h) };
 }
 
 /// `_HPy_AsStruct_Type`: calls the context member `ctx_AsStruct_Type` (`HPy_ID(228)`).
@@ -6800,14 +6814,16 @@ pub unsafe fn _HPy_Dump(ctx: *mut HPyContext, h: HPy) {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Type(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_AsStruct_Type.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_AsStruct_Type.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_AsStruct_Type(ctx, h) };
 }
 
 /// `_HPy_AsStruct_Long`: calls the context member `ctx_AsStruct_Long` (`HPy_ID(229)`).
@@ -6816,14 +6832,16 @@ pub unsafe fn _HPy_AsStruct_Type(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Long(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_AsStruct_Long.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_AsStruct_Long.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_AsStruct_Long(ctx, h) };
 }
 
 /// `_HPy_AsStruct_Float`: calls the context member `ctx_AsStruct_Float` (`HPy_ID(230)`).
@@ -6832,14 +6850,16 @@ pub unsafe fn _HPy_AsStruct_Long(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Float(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_AsStruct_Float.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_AsStruct_Float.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_AsStruct_Float(ctx, h) };
 }
 
 /// `_HPy_AsStruct_Unicode`: calls the context member `ctx_AsStruct_Unicode` (`HPy_ID(231)`).
@@ -6848,14 +6868,16 @@ pub unsafe fn _HPy_AsStruct_Float(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Unicode(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_AsStruct_Unicode.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_AsStruct_Unicode.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_AsStruct_Unicode(ctx, h) };
 }
 
 /// `_HPy_AsStruct_Tuple`: calls the context member `ctx_AsStruct_Tuple` (`HPy_ID(232)`).
@@ -6864,14 +6886,16 @@ pub unsafe fn _HPy_AsStruct_Unicode(ctx: *mut HPyContext, h: HPy) -> *mut c_void
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_Tuple(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_AsStruct_Tuple.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_AsStruct_Tuple.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_AsStruct_Tuple(ctx, h) };
 }
 
 /// `_HPy_AsStruct_List`: calls the context member `ctx_AsStruct_List` (`HPy_ID(233)`).
@@ -6880,14 +6904,16 @@ pub unsafe fn _HPy_AsStruct_Tuple(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_AsStruct_List(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_AsStruct_List.unwrap_unchecked())(ctx, h) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_AsStruct_List.unwrap_unchecked())(ctx, h) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_AsStruct_List(ctx, h) };
 }
 
 /// `_HPyType_GetBuiltinShape`: calls the context member `ctx_Type_GetBuiltinShape` (`HPy_ID(234)`).
@@ -6896,14 +6922,16 @@ pub unsafe fn _HPy_AsStruct_List(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPyType_GetBuiltinShape(ctx: *mut HPyContext, h_type: HPy) -> HPyType_BuiltinShape {
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe { ((*ctx).ctx_Type_GetBuiltinShape.unwrap_unchecked())(ctx, h_type) }
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe { ((*ctx).ctx_Type_GetBuiltinShape.unwrap_unchecked())(ctx, h_type) };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_Type_GetBuiltinShape(ctx, h_type) };
 }
 
 /// `HPy_DelItem`: calls the context member `ctx_DelItem` (`HPy_ID(235)`).
@@ -7485,9 +7513,6 @@ pub unsafe fn HPySlice_Unpack(
 /// `ctx` must point to the live context of the current call, and every argument must
 /// satisfy the C API's contract for this function (valid, open handles; valid
 /// pointers; NUL-terminated strings).
-///
-/// Not in CPython-ABI builds yet (no implementation in `crate::cpython`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn HPy_SetCallFunction(
     ctx: *mut HPyContext,
@@ -7498,14 +7523,19 @@ pub unsafe fn HPy_SetCallFunction(
     unsafe { crate::check_no_pending_error(ctx, "HPy_SetCallFunction") };
     // SAFETY: the caller guarantees that `ctx` points to a live context of an ABI
     // version this crate was generated for; such a runtime sets every member.
-    unsafe {
+    #[cfg(not(hpy_abi = "cpython"))]
+    return unsafe {
         (crate::late_member(
             ctx,
             core::mem::offset_of!(HPyContext, ctx_SetCallFunction),
             (*ctx).ctx_SetCallFunction,
         )
         .unwrap_unchecked())(ctx, h, func)
-    }
+    };
+    // SAFETY: the caller's contract is the C API's, which the CPython
+    // implementation of this function relies on.
+    #[cfg(hpy_abi = "cpython")]
+    return unsafe { crate::cpython::ctx_SetCallFunction(ctx, h, func) };
 }
 
 /// `HPy_Call`: calls the context member `ctx_Call` (`HPy_ID(261)`).

@@ -588,7 +588,7 @@ pub unsafe extern "C" fn ctx_Long_AsInt32_t(ctx: *mut HPyContext, h: HPy) -> i32
         Ok(v) => v,
         Err(_) => {
             // SAFETY: the GIL is held.
-            unsafe { overflow(c"Python int too large to convert to int32_t") };
+            unsafe { overflow(c"Python int too large to convert to C int32_t") };
             -1
         }
     }
@@ -608,7 +608,7 @@ pub unsafe extern "C" fn ctx_Long_AsUInt32_t(ctx: *mut HPyContext, h: HPy) -> u3
         Ok(v) => v,
         Err(_) => {
             // SAFETY: the GIL is held.
-            unsafe { overflow(c"Python int too large to convert to uint32_t") };
+            unsafe { overflow(c"Python int too large to convert to C uint32_t") };
             u32::MAX
         }
     }
@@ -1514,94 +1514,17 @@ pub unsafe fn context() -> *mut HPyContext {
     }
 }
 
-/// Creates the module `name` from an HPy module definition, as HPy's
-/// CPython ABI does for `HPy_MODINIT` (single-phase, no state): a method
-/// per `HPyDef_Kind_Meth` definition, its CPython trampoline called as
-/// CPython's calling convention for its signature says. Anything else (the
-/// `HPy_mod_exec` slot, ...) raises `SystemError` for now.
-///
-/// # Safety
-/// The GIL is held; `def` and everything it points to are `'static` (the
-/// module keeps pointers to its names and docs), as HPy requires of module
-/// definitions.
-pub unsafe fn module_create(
-    def: *mut crate::HPyModuleDef,
-    name: &'static core::ffi::CStr,
-) -> *mut ffi::PyObject {
-    let mut methods: Vec<ffi::PyMethodDef> = Vec::new();
-    // SAFETY: `defines` is a NULL-terminated array of live definitions.
-    unsafe {
-        let mut d = (*def).defines;
-        while !d.is_null() && !(*d).is_null() {
-            let entry = &**d;
-            if entry.kind != crate::HPyDef_Kind_Meth {
-                ffi::PyErr_SetString(
-                    ffi::PyExc_SystemError,
-                    c"this definition kind is not supported in CPython-ABI builds yet".as_ptr(),
-                );
-                return core::ptr::null_mut();
-            }
-            let meth = entry.u.meth;
-            let flags = match meth.signature {
-                crate::HPyFunc_NOARGS => ffi::METH_NOARGS,
-                crate::HPyFunc_O => ffi::METH_O,
-                crate::HPyFunc_VARARGS => ffi::METH_FASTCALL,
-                crate::HPyFunc_KEYWORDS => ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-                _ => {
-                    ffi::PyErr_SetString(
-                        ffi::PyExc_SystemError,
-                        c"unknown method signature".as_ptr(),
-                    );
-                    return core::ptr::null_mut();
-                }
-            };
-            let Some(trampoline) = meth.cpy_trampoline else {
-                ffi::PyErr_SetString(
-                    ffi::PyExc_SystemError,
-                    c"a method without trampoline".as_ptr(),
-                );
-                return core::ptr::null_mut();
-            };
-            if methods.try_reserve(2).is_err() {
-                ffi::PyErr_NoMemory();
-                return core::ptr::null_mut();
-            }
-            methods.push(ffi::PyMethodDef {
-                ml_name: meth.name,
-                // SAFETY (of the transmute): function pointers share one
-                // representation; CPython calls the trampoline with the
-                // convention that `flags` names, which is the one it has.
-                ml_meth: ffi::PyMethodDefPointer {
-                    PyCFunction: core::mem::transmute::<
-                        unsafe extern "C" fn(
-                            *mut cpy_PyObject,
-                            *const *mut cpy_PyObject,
-                            HPy_ssize_t,
-                        ) -> *mut cpy_PyObject,
-                        ffi::PyCFunction,
-                    >(trampoline),
-                },
-                ml_flags: flags,
-                ml_doc: meth.doc,
-            });
-            d = d.add(1);
-        }
-        methods.push(ffi::PyMethodDef::zeroed());
-        let methods = methods.leak().as_mut_ptr();
-        let module_def = alloc::boxed::Box::leak(alloc::boxed::Box::new(ffi::PyModuleDef {
-            m_base: ffi::PyModuleDef_HEAD_INIT,
-            m_name: name.as_ptr(),
-            m_doc: (*def).doc,
-            m_size: -1,
-            m_methods: methods,
-            m_slots: core::ptr::null_mut(),
-            m_traverse: None,
-            m_clear: None,
-            m_free: None,
-        }));
-        ffi::PyModule_Create2(module_def, ffi::PYTHON_API_VERSION)
-    }
-}
+mod call;
+mod module;
+mod types;
+
+pub use call::{call_traverseproc, ctx_CallRealFunctionFromTrampoline};
+pub use module::module_def_init;
+pub use types::{
+    ctx_AsStruct_Float, ctx_AsStruct_Legacy, ctx_AsStruct_List, ctx_AsStruct_Long,
+    ctx_AsStruct_Object, ctx_AsStruct_Tuple, ctx_AsStruct_Type, ctx_AsStruct_Unicode, ctx_Dump,
+    ctx_New, ctx_SetCallFunction, ctx_Type_FromSpec, ctx_Type_GenericNew, ctx_Type_GetBuiltinShape,
+};
 
 // ---------------------------------------------------------------------------
 // The context
@@ -1658,6 +1581,57 @@ pub unsafe fn fill_handles(ctx: &mut HPyContext) {
         ctx.h_TypeType = py2h(core::ptr::addr_of_mut!(ffi::PyType_Type).cast());
         ctx.h_BoolType = py2h(core::ptr::addr_of_mut!(ffi::PyBool_Type).cast());
         ctx.h_BytesType = py2h(core::ptr::addr_of_mut!(ffi::PyBytes_Type).cast());
+        ctx.h_StopAsyncIteration = py2h(ffi::PyExc_StopAsyncIteration);
+        ctx.h_StopIteration = py2h(ffi::PyExc_StopIteration);
+        ctx.h_GeneratorExit = py2h(ffi::PyExc_GeneratorExit);
+        ctx.h_ArithmeticError = py2h(ffi::PyExc_ArithmeticError);
+        ctx.h_AssertionError = py2h(ffi::PyExc_AssertionError);
+        ctx.h_BufferError = py2h(ffi::PyExc_BufferError);
+        ctx.h_EOFError = py2h(ffi::PyExc_EOFError);
+        ctx.h_FloatingPointError = py2h(ffi::PyExc_FloatingPointError);
+        ctx.h_ImportError = py2h(ffi::PyExc_ImportError);
+        ctx.h_KeyboardInterrupt = py2h(ffi::PyExc_KeyboardInterrupt);
+        ctx.h_NameError = py2h(ffi::PyExc_NameError);
+        ctx.h_RuntimeError = py2h(ffi::PyExc_RuntimeError);
+        ctx.h_RecursionError = py2h(ffi::PyExc_RecursionError);
+        ctx.h_NotImplementedError = py2h(ffi::PyExc_NotImplementedError);
+        ctx.h_IndentationError = py2h(ffi::PyExc_IndentationError);
+        ctx.h_TabError = py2h(ffi::PyExc_TabError);
+        ctx.h_ReferenceError = py2h(ffi::PyExc_ReferenceError);
+        ctx.h_SystemExit = py2h(ffi::PyExc_SystemExit);
+        ctx.h_UnboundLocalError = py2h(ffi::PyExc_UnboundLocalError);
+        ctx.h_UnicodeError = py2h(ffi::PyExc_UnicodeError);
+        ctx.h_UnicodeTranslateError = py2h(ffi::PyExc_UnicodeTranslateError);
+        ctx.h_BlockingIOError = py2h(ffi::PyExc_BlockingIOError);
+        ctx.h_BrokenPipeError = py2h(ffi::PyExc_BrokenPipeError);
+        ctx.h_ChildProcessError = py2h(ffi::PyExc_ChildProcessError);
+        ctx.h_ConnectionError = py2h(ffi::PyExc_ConnectionError);
+        ctx.h_ConnectionAbortedError = py2h(ffi::PyExc_ConnectionAbortedError);
+        ctx.h_ConnectionRefusedError = py2h(ffi::PyExc_ConnectionRefusedError);
+        ctx.h_ConnectionResetError = py2h(ffi::PyExc_ConnectionResetError);
+        ctx.h_FileExistsError = py2h(ffi::PyExc_FileExistsError);
+        ctx.h_InterruptedError = py2h(ffi::PyExc_InterruptedError);
+        ctx.h_IsADirectoryError = py2h(ffi::PyExc_IsADirectoryError);
+        ctx.h_NotADirectoryError = py2h(ffi::PyExc_NotADirectoryError);
+        ctx.h_PermissionError = py2h(ffi::PyExc_PermissionError);
+        ctx.h_ProcessLookupError = py2h(ffi::PyExc_ProcessLookupError);
+        ctx.h_TimeoutError = py2h(ffi::PyExc_TimeoutError);
+        ctx.h_Warning = py2h(ffi::PyExc_Warning);
+        ctx.h_DeprecationWarning = py2h(ffi::PyExc_DeprecationWarning);
+        ctx.h_PendingDeprecationWarning = py2h(ffi::PyExc_PendingDeprecationWarning);
+        ctx.h_SyntaxWarning = py2h(ffi::PyExc_SyntaxWarning);
+        ctx.h_RuntimeWarning = py2h(ffi::PyExc_RuntimeWarning);
+        ctx.h_FutureWarning = py2h(ffi::PyExc_FutureWarning);
+        ctx.h_ImportWarning = py2h(ffi::PyExc_ImportWarning);
+        ctx.h_UnicodeWarning = py2h(ffi::PyExc_UnicodeWarning);
+        ctx.h_BytesWarning = py2h(ffi::PyExc_BytesWarning);
+        ctx.h_ResourceWarning = py2h(ffi::PyExc_ResourceWarning);
+        ctx.h_ComplexType = py2h(core::ptr::addr_of_mut!(ffi::PyComplex_Type).cast());
+        ctx.h_MemoryViewType = py2h(core::ptr::addr_of_mut!(ffi::PyMemoryView_Type).cast());
+        ctx.h_CapsuleType = py2h(core::ptr::addr_of_mut!(ffi::PyCapsule_Type).cast());
+        ctx.h_SliceType = py2h(core::ptr::addr_of_mut!(ffi::PySlice_Type).cast());
+        // The builtins of the running frame (a dict), as in HPy's runtimes.
+        ctx.h_Builtins = py2h(ffi::PyEval_GetBuiltins());
     }
 }
 
@@ -1709,5 +1683,10 @@ pub fn fill_functions(ctx: &mut HPyContext) {
         ctx_Compile_s ctx_EvalCode ctx_ContextVar_New ctx_ContextVar_Get ctx_ContextVar_Set
         ctx_Type_IsSubtype ctx_Type_GetName ctx_Call ctx_CallMethod
         ctx_Capsule_New ctx_Capsule_Get ctx_Capsule_Set ctx_Capsule_IsValid
+        ctx_CallRealFunctionFromTrampoline
+        ctx_Type_FromSpec ctx_Type_GenericNew ctx_New ctx_SetCallFunction ctx_Dump
+        ctx_AsStruct_Object ctx_AsStruct_Legacy ctx_AsStruct_Type ctx_AsStruct_Long
+        ctx_AsStruct_Float ctx_AsStruct_Unicode ctx_AsStruct_Tuple ctx_AsStruct_List
+        ctx_Type_GetBuiltinShape
     }
 }

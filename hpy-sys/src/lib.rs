@@ -53,12 +53,12 @@ pub use autogen::*;
 mod layout;
 pub use layout::{ContextLayout, context_layout, late_member};
 // A CPython-ABI build (`--cfg hpy_abi="cpython"`, set by the build tool)
-// calls the implementations of the `cpython` module directly.
-#[cfg(all(hpy_abi = "cpython", not(feature = "cpython")))]
-compile_error!("hpy_abi=\"cpython\" needs hpy-sys's feature `cpython` (its C-API implementations)");
-#[cfg(feature = "cpython")]
+// calls the implementations of the `cpython` module directly (the cfg brings
+// `pyo3-ffi` in, see Cargo.toml); the feature `cpython` gives them to a
+// universal build, for a runtime or for tests.
+#[cfg(any(feature = "cpython", hpy_abi = "cpython"))]
 extern crate alloc;
-#[cfg(feature = "cpython")]
+#[cfg(any(feature = "cpython", hpy_abi = "cpython"))]
 pub mod cpython;
 
 // ---------------------------------------------------------------------------
@@ -550,10 +550,6 @@ pub struct HPy_buffer {
 /// # Safety
 /// `ctx` must point to the live context of the current call, `h_type` must be an
 /// open handle to an HPy type, and `data` must be valid for a write.
-///
-/// Not in CPython-ABI builds yet (types come with the CPython implementation
-/// of `HPyType_FromSpec`).
-#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub unsafe fn _HPy_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
     let mut data_result: *mut c_void = core::ptr::null_mut();
@@ -561,7 +557,11 @@ pub unsafe fn _HPy_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void
     unsafe { check_no_pending_error(ctx, "_HPy_New") };
     // SAFETY: the caller guarantees that `ctx` is live (so its members are set) and
     // `h_type` is open; `data_result` is a valid local to write to.
+    #[cfg(not(hpy_abi = "cpython"))]
     let h = unsafe { ((*ctx).ctx_New.unwrap_unchecked())(ctx, h_type, &mut data_result) };
+    // SAFETY: as above; the CPython implementation has the same contract.
+    #[cfg(hpy_abi = "cpython")]
+    let h = unsafe { cpython::ctx_New(ctx, h_type, &mut data_result) };
     // SAFETY: the caller guarantees `data` is valid for a write.
     unsafe { *data = data_result };
     h

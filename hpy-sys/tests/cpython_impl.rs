@@ -7,7 +7,7 @@
 //! `PYO3_PYTHON=<python> cargo test -p hpy-sys --features cpython --test cpython_impl`,
 //! and again with `RUSTFLAGS='--cfg hpy_abi="cpython"'` (a CPython-ABI build,
 //! whose wrappers call the implementations directly): `tools/test` does both.
-#![cfg(feature = "cpython")]
+#![cfg(any(feature = "cpython", hpy_abi = "cpython"))]
 #![allow(unsafe_op_in_unsafe_fn)]
 
 use std::ffi::CStr;

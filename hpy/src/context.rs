@@ -2,6 +2,7 @@
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
+#[cfg(not(hpy_abi = "cpython"))]
 use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 use crate::handle::Borrowed;
@@ -60,15 +61,24 @@ impl Context {
     /// object's type. One pointer comparison for other contexts.
     #[inline(always)]
     pub(crate) fn is_debug_mode(&self) -> bool {
-        // SAFETY: the context is live for `&self`; `name` is a static C string
-        // (or NULL).
-        let name = unsafe { (*self.as_raw()).name };
-        if name == NOT_DEBUG_NAME.load(Ordering::Relaxed) {
-            return false;
+        // A CPython-ABI build has no debug mode.
+        #[cfg(hpy_abi = "cpython")]
+        {
+            false
         }
-        self.is_debug_mode_slow(name)
+        #[cfg(not(hpy_abi = "cpython"))]
+        {
+            // SAFETY: the context is live for `&self`; `name` is a static C
+            // string (or NULL).
+            let name = unsafe { (*self.as_raw()).name };
+            if name == NOT_DEBUG_NAME.load(Ordering::Relaxed) {
+                return false;
+            }
+            self.is_debug_mode_slow(name)
+        }
     }
 
+    #[cfg(not(hpy_abi = "cpython"))]
     #[cold]
     fn is_debug_mode_slow(&self, name: *const core::ffi::c_char) -> bool {
         let debug = self.name() == "HPy Debug Mode ABI";
@@ -125,10 +135,12 @@ pub enum Runtime {
 }
 
 /// 0 = not known yet, else `Runtime as u8 + 1`. One process has one runtime.
+#[cfg(not(hpy_abi = "cpython"))]
 static RUNTIME: AtomicU8 = AtomicU8::new(0);
 
 /// The `name` of a context known not to be a debug-mode context (NULL until
 /// one is seen).
+#[cfg(not(hpy_abi = "cpython"))]
 static NOT_DEBUG_NAME: AtomicPtr<core::ffi::c_char> = AtomicPtr::new(core::ptr::null_mut());
 
 impl Context {
@@ -136,6 +148,12 @@ impl Context {
     /// computed once per process).
     #[inline]
     pub fn runtime(&self) -> Runtime {
+        // A CPython-ABI build runs on CPython only.
+        #[cfg(hpy_abi = "cpython")]
+        {
+            Runtime::CPython
+        }
+        #[cfg(not(hpy_abi = "cpython"))]
         match RUNTIME.load(Ordering::Relaxed) {
             1 => Runtime::CPython,
             2 => Runtime::PyPy,
@@ -144,6 +162,7 @@ impl Context {
         }
     }
 
+    #[cfg(not(hpy_abi = "cpython"))]
     #[cold]
     fn detect_runtime(&self) -> Runtime {
         let name = self.name();

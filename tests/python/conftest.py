@@ -15,6 +15,12 @@ Modules are built with the project's build command, `cargo hpy build`, which
 also writes the loader stub `<name>.py`. When `HPY_RS_MODULES` is set
 (`tools/test` does that for the second interpreter), the files there are used
 as they are, so both interpreters load the very same files.
+
+With `HPY_RS_ABI=cpython` the same suite runs against the CPython-ABI build
+(`cargo hpy build --abi cpython --python <this interpreter>`): every module is
+a plain CPython extension, `<name><EXT_SUFFIX>`, imported with no `hpy`
+package, and `mode` is `"cpython"` (there is no debug or trace mode). The
+modules go to `$HPY_RS_MODULES`, default `target/cpython-modules/3.N`.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -33,11 +40,34 @@ ROOT = Path(__file__).resolve().parents[2]
 IS_PYPY = sys.implementation.name == "pypy"
 PREBUILT = "HPY_RS_MODULES" in os.environ
 TARGET_DIR = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-MODULES_DIR = Path(os.environ.get("HPY_RS_MODULES", TARGET_DIR / "hpy-modules")).resolve()
+# The target ABI of the modules under test: "universal" (`.hpy0.so`, loaded
+# through `hpy.universal`) or "cpython" (plain CPython extensions).
+ABI = os.environ.get("HPY_RS_ABI", "universal")
+if ABI not in ("universal", "cpython"):
+    raise pytest.UsageError(f"HPY_RS_ABI must be universal or cpython, not {ABI!r}")
+CPYTHON_ABI = ABI == "cpython"
+if CPYTHON_ABI and IS_PYPY:
+    raise pytest.UsageError("HPY_RS_ABI=cpython is for CPython (PyPy loads universal modules)")
+_DEFAULT_DIR = (
+    TARGET_DIR / "cpython-modules" / f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if CPYTHON_ABI
+    else TARGET_DIR / "hpy-modules"
+)
+MODULES_DIR = Path(os.environ.get("HPY_RS_MODULES", _DEFAULT_DIR)).resolve()
 
 # Debug mode costs 26-55 microseconds per call on PyPy: the full suites run in
 # debug mode on CPython only, and PyPy gets explicit debug smoke tests.
-MODES = ["universal"] if IS_PYPY else ["universal", "debug", "trace"]
+if CPYTHON_ABI:
+    MODES = ["cpython"]
+elif IS_PYPY:
+    MODES = ["universal"]
+else:
+    MODES = ["universal", "debug", "trace"]
+
+universal_only = pytest.mark.skipif(
+    CPYTHON_ABI, reason="about the universal ABI (hpy.universal, its modes, loader stubs)"
+)
+cpython_abi_only = pytest.mark.skipif(not CPYTHON_ABI, reason="about the CPython-ABI build")
 
 # module name -> cargo package of the cdylib
 MODULES = {
@@ -61,11 +91,17 @@ _built: set[str] = set()
 
 def build_module(name: str) -> Path:
     """Builds module `name` with `cargo hpy build` (once per session) and returns its file."""
-    path = MODULES_DIR / f"{name}.hpy0.so"
+    if CPYTHON_ABI:
+        path = MODULES_DIR / f"{name}{sysconfig.get_config_var('EXT_SUFFIX')}"
+        abi = ["--abi", "cpython", "--python", sys.executable]
+    else:
+        path = MODULES_DIR / f"{name}.hpy0.so"
+        abi = []
     if not PREBUILT and name not in _built:
         subprocess.run(
             ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--",
              "hpy", "build", "--quiet", "-p", MODULES[name], "--out", str(MODULES_DIR)]
+            + abi
             + (["--release"] if name in RELEASE else []),
             cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
         )
@@ -73,6 +109,22 @@ def build_module(name: str) -> Path:
     if not path.exists():
         pytest.fail(f"{path} does not exist: run tools/test, or unset HPY_RS_MODULES")
     return path
+
+
+# What a child process runs to load a module as the suite does: `load(name,
+# path, mode)`, for any mode (the tests that need a process of their own
+# prepend it to their script).
+CHILD_LOADER = r"""
+def load(name, path, mode):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, path)
+    if mode == "cpython":  # a plain CPython extension
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    import hpy.universal
+    return hpy.universal.load(name, path, spec, mode=getattr(hpy.universal, "MODE_" + mode.upper()))
+"""
 
 
 class ModuleLoader:
@@ -91,7 +143,7 @@ class ModuleLoader:
         name first and is renamed over (a new inode).
         """
         shared = build_module(name)
-        if mode == "universal":
+        if mode in ("universal", "cpython"):
             return shared
         copy_dir = self.tmp_root / mode
         copy_dir.mkdir(exist_ok=True)
@@ -103,8 +155,38 @@ class ModuleLoader:
             self.copied.add((name, mode))
         return copy
 
+    def load_another_binary(self, name: str, mode: str):
+        """The module `name` from another file than `load(name, mode)` gives
+        (another binary, with its own statics): in another mode, or for the
+        CPython ABI, a copy of the file."""
+        if mode != "cpython":
+            return self.load(name, "trace" if mode == "universal" else "universal")
+        key = (name, "cpython-copy")
+        if key not in self.cache:
+            shared = build_module(name)
+            copy_dir = self.tmp_root / "cpython-copy"
+            copy_dir.mkdir(exist_ok=True)
+            copy = copy_dir / shared.name
+            shutil.copyfile(shared, copy)
+            spec = importlib.util.spec_from_file_location(name, str(copy))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.cache[key] = module
+        return self.cache[key]
+
+    def made(self, module) -> bool:
+        """Whether `module` is one this loader loaded (not a stand-in such as ujson)."""
+        return any(m is module for m in self.cache.values())
+
     def load(self, name: str, mode: str):
         key = (name, mode)
+        if key not in self.cache and mode == "cpython":
+            # A plain extension module: the import system's own loader.
+            path = str(build_module(name))
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.cache[key] = module
         if key not in self.cache:
             import hpy.universal
 

@@ -15,7 +15,7 @@ import warnings
 
 import pytest
 
-from conftest import IS_PYPY, leak_check
+from conftest import IS_PYPY, leak_check, universal_only
 
 MISSING = "/nonexistent-hpy-rs-dir/missing.txt"
 
@@ -270,6 +270,7 @@ def test_global_never_stored(api_errors):
     assert api_errors.try_load_never() is None
 
 
+@universal_only
 def test_globals_are_listed_in_the_module_definition(api_errors):
     # MY_ERROR, PLAIN_ERROR, AT_IMPORT, STASH, NEVER (all three spellings of the type)
     assert api_errors.n_listed_globals() == 5

@@ -14,7 +14,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import IS_PYPY, raises_as_python
+from conftest import CHILD_LOADER, IS_PYPY, raises_as_python
 
 
 def test_runtime_detected(api_object):
@@ -931,13 +931,9 @@ def test_eval_code_errors(api_object):
 
 def test_fatal_error_aborts_the_process(loader, mode):
     path = loader.path("api_object", mode)
-    script = textwrap.dedent(
+    script = CHILD_LOADER + textwrap.dedent(
         f"""
-        import importlib.util, sys
-        import hpy.universal
-        path = {str(path)!r}
-        spec = importlib.util.spec_from_file_location("api_object", path)
-        m = hpy.universal.load("api_object", path, spec, mode=hpy.universal.MODE_{mode.upper()})
+        m = load("api_object", {str(path)!r}, {mode!r})
         print("loaded", flush=True)
         m.fatal_error("the sky is falling\\0not this")
         print("survived", flush=True)

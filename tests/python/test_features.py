@@ -92,7 +92,7 @@ def test_names_docs_and_text_signatures(features):
 
 def test_context_parameter(features, mode):
     name = features.context_name()
-    assert {"universal": "Universal", "debug": "Debug", "trace": "Trace"}[mode] in name
+    assert {"universal": "Universal", "debug": "Debug", "trace": "Trace", "cpython": "CPython ABI"}[mode] in name
     assert features.is_none(None) is True
     assert features.is_none(0) is False
 

@@ -41,7 +41,7 @@ import types
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import CHILD_LOADER, ROOT
 
 DATA = (ROOT.parent / "shared" / "data").resolve()
 SUITE = DATA / "JSONTestSuite" / "test_parsing"
@@ -701,12 +701,10 @@ def test_documented_depth(hpyjson, nested):
         hpyjson.loads(text)
 
 
-SMALL_STACK_CHILD = r'''
-import importlib.util, sys, threading
-import hpy.universal
+SMALL_STACK_CHILD = CHILD_LOADER + r'''
+import sys, threading
 name, path, mode, kib = sys.argv[1:5]
-spec = importlib.util.spec_from_file_location(name, path)
-mod = hpy.universal.load(name, path, spec, mode=getattr(hpy.universal, "MODE_" + mode.upper()))
+mod = load(name, path, mode)
 
 def nested(n):
     x = []
@@ -732,7 +730,7 @@ def test_depth_on_a_small_thread_stack(hpyjson, loader, mode, kib):
     # A thread with a small stack (CPython's own json survives 256 KiB by
     # raising RecursionError) encodes and decodes to the documented depth:
     # the native stack a call uses does not grow with the nesting.
-    if getattr(hpyjson, "__file__", None) is not None:
+    if not loader.made(hpyjson):
         pytest.skip("a stand-in module")
     path = str(loader.path("hpyjson", mode))
     proc = subprocess.run([sys.executable, "-c", SMALL_STACK_CHILD, "hpyjson", path, mode, str(kib)],
@@ -781,15 +779,13 @@ def test_containers_are_read_as_ujson_reads_them(hpyjson):
     assert hpyjson.dumps([LongLen([1])], indent=2) == json.dumps([[1]], indent=2)
 
 
-CHILD = r'''
-import importlib, importlib.util, json, sys
+CHILD = CHILD_LOADER + r'''
+import importlib, json, sys
 name, path, mode = sys.argv[1:4]
 if path == "-":
     mod = importlib.import_module(name)
 else:
-    import hpy.universal
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = hpy.universal.load(name, path, spec, mode=getattr(hpy.universal, "MODE_" + mode.upper()))
+    mod = load(name, path, mode)
 
 def nested_list(n):
     x = []
@@ -875,7 +871,7 @@ def child_results(hpyjson, loader, mode) -> dict[str, list]:
     """Runs every child case once per mode: case -> ["ok"|"raised"|"crashed", type, is_decode_error, msg]."""
     if mode in _child_runs:
         return _child_runs[mode]
-    if getattr(hpyjson, "__file__", None) is None:  # an HPy module (they have no __file__)
+    if loader.made(hpyjson):  # a module of the suite
         name, path = "hpyjson", str(loader.path("hpyjson", mode))
     else:  # a stand-in imported normally (e.g. ujson)
         name, path = hpyjson.__name__, "-"

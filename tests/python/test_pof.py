@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import IS_PYPY, MODULES_DIR, build_module
+from conftest import IS_PYPY, MODULES_DIR, build_module, universal_only
 
 
 def test_do_nothing(pof):
@@ -87,6 +87,7 @@ def test_interpreter_checks_the_calling_convention(pof):
         pof.add_ints(a=1, b=2)
 
 
+@universal_only
 @pytest.mark.parametrize("hpy_mode", ["universal", "debug", "trace"])
 def test_import_through_the_loader_stub(hpy_mode):
     """`import pof` from the folder `cargo hpy build` wrote, honouring HPY=<mode>."""
@@ -103,6 +104,7 @@ def test_import_through_the_loader_stub(hpy_mode):
     assert out.startswith(f"42 abab {MODULES_DIR / 'pof.hpy0.so'} HPy {hpy_mode.capitalize()}"), out
 
 
+@universal_only
 @pytest.mark.parametrize("mode", ["debug"])
 def test_debug_mode_smoke(loader, mode):
     """Every pof function in debug mode, inside a LeakDetector, on every interpreter

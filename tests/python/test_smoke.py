@@ -8,13 +8,14 @@ import os
 import sys
 
 import pytest
-from conftest import IS_PYPY, MODULES_DIR
+from conftest import IS_PYPY, MODULES_DIR, universal_only
 
 BACKEND = "PyPy backend" if IS_PYPY else "CPython backend"
 CONTEXT_NAMES = {
     "universal": "HPy Universal ABI",
     "debug": "HPy Debug Mode ABI",
     "trace": "HPy Trace Mode ABI",
+    "cpython": "HPy CPython ABI",
 }
 
 
@@ -43,10 +44,12 @@ def test_docstring(smoke):
         assert smoke.noop.__text_signature__ == "()"
 
 
+@universal_only
 def test_universal_module_is_the_shared_file(loader):
     assert loader.path("smoke", "universal") == MODULES_DIR / "smoke.hpy0.so"
 
 
+@universal_only
 @pytest.mark.parametrize("mode", ["debug"])
 def test_debug_mode_detects_a_leaked_handle(loader, mode):
     """Proves that the debug-mode leak check around every test is really in effect."""
@@ -58,6 +61,7 @@ def test_debug_mode_detects_a_leaked_handle(loader, mode):
             smoke.leak_one_handle()
 
 
+@universal_only
 @pytest.mark.parametrize("mode", ["debug", "trace"])
 def test_other_modes_smoke(loader, mode):
     """Debug and trace mode on every interpreter (on CPython they also run all tests above)."""
@@ -66,6 +70,7 @@ def test_other_modes_smoke(loader, mode):
     assert smoke.context_name().startswith(CONTEXT_NAMES[mode])
 
 
+@universal_only
 @pytest.mark.parametrize("mode", ["trace"])
 def test_trace_mode_counts_context_calls(loader, mode):
     from hpy import trace
@@ -93,6 +98,7 @@ def test_interpreter_is_the_expected_one():
         assert hpy.universal.get_version()[0] == "0.9.0"
 
 
+@universal_only
 def test_exports_exactly_the_four_module_symbols(loader):
     import shutil
     import subprocess

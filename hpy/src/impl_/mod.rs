@@ -110,7 +110,18 @@ fn backtrace_requested() -> bool {
     std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0")
 }
 
+#[cfg(not(hpy_abi = "cpython"))]
 #[inline(always)]
 pub(crate) fn trampoline_context() -> *mut HPyContext {
     TRAMPOLINE_CTX.load(Ordering::Relaxed)
+}
+
+/// In a CPython-ABI build, the one context of the process: the trampolines
+/// call the impls with it directly (through the inlined
+/// `ctx_CallRealFunctionFromTrampoline`).
+#[cfg(hpy_abi = "cpython")]
+#[inline(always)]
+pub(crate) fn trampoline_context() -> *mut HPyContext {
+    // SAFETY: trampolines run with the GIL held.
+    unsafe { sys::cpython::context() }
 }

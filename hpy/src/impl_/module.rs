@@ -118,6 +118,93 @@ unsafe impl Send for ModuleDefPtr {}
 // SAFETY: as above.
 unsafe impl Sync for ModuleDefPtr {}
 
+/// The entry points of a module, which `#[hpy_module]` expands to: the four
+/// symbols of HPy's module protocol (`get_required_hpy_major_version_<name>`,
+/// `..._minor_...`, `HPyInitGlobalContext_<name>`, `HPyInit_<name>`).
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(hpy_abi = "cpython"))]
+macro_rules! __hpy_module_entry_points {
+    (
+        major: $major:ident,
+        minor: $minor:ident,
+        init_context: $init_ctx:ident,
+        init: $init:ident,
+        py_init: $py_init:ident,
+        spec: $spec:ident,
+        def: $def:ident,
+    ) => {
+        /// HPy module protocol: the ABI major version this module needs.
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $major() -> u32 {
+            ::hpy::impl_::sys::HPY_ABI_VERSION
+        }
+
+        /// HPy module protocol: the ABI minor version this module needs.
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $minor() -> u32 {
+            ::hpy::impl_::sys::HPY_ABI_VERSION_MINOR
+        }
+
+        /// HPy module protocol: receives the context of CPython's trampolines.
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $init_ctx(ctx: *mut ::hpy::impl_::sys::HPyContext) {
+            ::hpy::impl_::set_trampoline_context(ctx)
+        }
+
+        /// HPy module protocol: the module definition (no context; no HPy
+        /// calls), built at the first call from this `mod` and the rest of
+        /// the crate.
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $init() -> *mut ::hpy::impl_::sys::HPyModuleDef {
+            ::hpy::impl_::module_loading();
+            ::hpy::impl_::module_def(&$spec, &$def)
+        }
+    };
+}
+
+/// The entry point of a module in a CPython-ABI build (`--cfg
+/// hpy_abi="cpython"`), which `#[hpy_module]` expands to: `PyInit_<name>`,
+/// as in any CPython extension.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(hpy_abi = "cpython")]
+macro_rules! __hpy_module_entry_points {
+    (
+        major: $major:ident,
+        minor: $minor:ident,
+        init_context: $init_ctx:ident,
+        init: $init:ident,
+        py_init: $py_init:ident,
+        spec: $spec:ident,
+        def: $def:ident,
+    ) => {
+        /// The module's initialisation function (multi-phase: it returns the
+        /// module's definition, and CPython runs its exec slot).
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $py_init() -> *mut ::hpy::impl_::sys::cpy_PyObject {
+            ::hpy::impl_::module_loading();
+            ::hpy::impl_::py_init(&$spec, &$def)
+        }
+    };
+}
+
+/// The body of `PyInit_<name>` in a CPython-ABI build: the module's
+/// `PyModuleDef` (from the same definition `HPyInit_<name>` returns in a
+/// universal build), initialised for multi-phase creation.
+#[cfg(hpy_abi = "cpython")]
+pub fn py_init(spec: &'static ModuleSpec, cell: &'static ModuleDefCell) -> *mut sys::cpy_PyObject {
+    let def = module_def(spec, cell);
+    // SAFETY: CPython calls `PyInit_<name>` with the GIL held; the definition
+    // and everything in it are leaked (`'static`).
+    unsafe { sys::cpython::module_def_init(def).cast() }
+}
+
 fn build_module_def(spec: &'static ModuleSpec) -> *mut sys::HPyModuleDef {
     let mut defines: Vec<*mut sys::HPyDef> = module_methods(spec).map(StaticDef::as_ptr).collect();
     // The functions of the static and class methods of its classes, which the

@@ -308,11 +308,19 @@ mod api_errors {
         MY_ERROR.load(ctx)
     }
 
-    /// How many globals the module definition lists (read back from it).
+    /// How many globals the module definition lists (read back from it); a
+    /// CPython-ABI build has no `HPyInit_api_errors` (`NotImplementedError`).
     #[hpy_method]
-    fn n_listed_globals() -> usize {
+    fn n_listed_globals() -> Result<usize> {
+        #[cfg(hpy_abi = "cpython")]
+        {
+            Err(exc::NotImplementedError::new_err(
+                "a CPython-ABI build has no HPyInit_api_errors",
+            ))
+        }
         // SAFETY: `HPyInit_api_errors` returns this module's static definition;
         // its `globals` array is NULL-terminated and never changes.
+        #[cfg(not(hpy_abi = "cpython"))]
         unsafe {
             let def = HPyInit_api_errors();
             let mut p = (*def).globals;
@@ -321,7 +329,7 @@ mod api_errors {
                 n += 1;
                 p = p.add(1);
             }
-            n
+            Ok(n)
         }
     }
 

@@ -201,7 +201,7 @@ static mut MODULE_DEF: HPyModuleDef = HPyModuleDef {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn PyInit_smoke() -> *mut cpy_PyObject {
     // SAFETY: the GIL is held; the definition and its strings are statics.
-    unsafe { hpy_sys::cpython::module_create(&raw mut MODULE_DEF, c"smoke").cast() }
+    unsafe { hpy_sys::cpython::module_def_init(&raw mut MODULE_DEF).cast() }
 }
 
 // --- the four exported symbols of the module protocol ----------------------

@@ -1,0 +1,297 @@
+//! `ctx_CallRealFunctionFromTrampoline`: how a CPython trampoline reaches its
+//! impl function. The trampoline packs CPython's arguments into the
+//! signature's `_HPyFunc_args_*` struct; this unpacks them, calls the impl
+//! with the context and writes `result`.
+//!
+//! In a CPython-ABI build the call is inlined into each trampoline with a
+//! constant signature, so the `match` and the struct fold away and the
+//! trampoline calls its impl directly (what HPy's `cpython/hpyfunc_trampolines.h`
+//! writes by hand). A universal runtime for CPython can store the same
+//! function in its context.
+
+use core::ffi::{c_char, c_int, c_void};
+
+use pyo3_ffi as ffi;
+
+use super::{h2py, py2h};
+use crate::*;
+
+/// The object behind a trampoline's argument, as a handle.
+#[inline(always)]
+fn h(o: *mut cpy_PyObject) -> HPy {
+    py2h(o.cast())
+}
+
+/// A handle result, as the object CPython gets back.
+#[inline(always)]
+fn o(h: HPy) -> *mut cpy_PyObject {
+    h2py(h).cast()
+}
+
+/// The items of a tuple as a handle array (a handle is the object pointer).
+///
+/// # Safety
+/// `args` is a tuple (CPython passes one to `tp_new` and `tp_init`).
+#[inline(always)]
+unsafe fn tuple_items(args: *mut cpy_PyObject) -> (*const HPy, HPy_ssize_t) {
+    let t = args.cast::<ffi::PyTupleObject>();
+    // SAFETY: `args` is a tuple: its items follow its header.
+    unsafe {
+        (
+            (*t).ob_item.as_ptr().cast(),
+            ffi::PyTuple_GET_SIZE(args.cast()),
+        )
+    }
+}
+
+/// The visitor that `tp_traverse` impls get: an `HPyField` is the object
+/// pointer, handed to CPython's visitor.
+unsafe extern "C" fn visit_field(field: *mut HPyField, args: *mut c_void) -> c_int {
+    // SAFETY: `args` is the `VisitArgs` of `call_traverseproc`; `field` points
+    // to a field of the object being traversed (non-empty: impls skip empty
+    // ones, as `HPy_VISIT` does).
+    unsafe {
+        let args = &*args.cast::<VisitArgs>();
+        let object = (*field)._i as *mut cpy_PyObject;
+        match args.visit {
+            Some(visit) if !object.is_null() => visit(object, args.arg),
+            _ => 0,
+        }
+    }
+}
+
+struct VisitArgs {
+    visit: cpy_visitproc,
+    arg: *mut c_void,
+}
+
+/// `tp_traverse` of an HPy type: the impl gets the payload of `object` and a
+/// visitor that passes each field on to CPython's.
+///
+/// # Safety
+/// `object` is a live instance of the type whose impl `f` is; `visit` and
+/// `arg` are CPython's.
+pub unsafe fn call_traverseproc(
+    f: HPyFunc_traverseproc,
+    object: *mut cpy_PyObject,
+    visit: cpy_visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    let Some(f) = f else { return 0 };
+    let mut args = VisitArgs { visit, arg };
+    // SAFETY: the payload of a live instance; the visitor's argument lives
+    // for the call.
+    unsafe {
+        f(
+            super::types::payload_of(object.cast()),
+            Some(visit_field),
+            (&raw mut args).cast(),
+        )
+    }
+}
+
+/// `ctx_CallRealFunctionFromTrampoline`: calls `func`, an impl of signature
+/// `sig`, with the arguments packed in `args` (the `_HPyFunc_args_*` struct
+/// of `sig`, or for `HPyFunc_CAPSULE_DESTRUCTOR` the capsule), and stores
+/// its result there.
+///
+/// # Safety
+/// `func` is a non-NULL impl of signature `sig` and `args` what a trampoline
+/// of that signature packs; the GIL is held.
+#[inline(always)]
+pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
+    ctx: *mut HPyContext,
+    sig: HPyFunc_Signature,
+    func: HPyCFunction,
+    args: *mut c_void,
+) {
+    /// The impl as its real type, called with the context first.
+    macro_rules! call {
+        ($F:ty $(, $arg:expr)*) => {
+            (core::mem::transmute::<HPyCFunction, $F>(func).unwrap_unchecked())(ctx $(, $arg)*)
+        };
+    }
+    /// `args` as the struct of the signature.
+    macro_rules! args {
+        ($A:ty) => {
+            &mut *args.cast::<$A>()
+        };
+    }
+    // SAFETY: in every arm, the caller passes the argument struct of `sig`
+    // and an impl of `sig`, which is the type each arm transmutes `func` to
+    // (function pointers share one representation); handles are the object
+    // pointers the struct holds, borrowed for the call, and a handle result
+    // is a new reference (or NULL), which is what CPython expects back.
+    unsafe {
+        match sig {
+            HPyFunc_NOARGS => {
+                let a = args!(_HPyFunc_args_NOARGS);
+                a.result = o(call!(HPyFunc_noargs, h(a.self_)));
+            }
+            HPyFunc_O => {
+                let a = args!(_HPyFunc_args_O);
+                a.result = o(call!(HPyFunc_o, h(a.self_), h(a.arg)));
+            }
+            HPyFunc_VARARGS => {
+                let a = args!(_HPyFunc_args_VARARGS);
+                let nargs = a.nargs as usize;
+                a.result = o(call!(HPyFunc_varargs, h(a.self_), a.args.cast(), nargs));
+            }
+            HPyFunc_KEYWORDS => {
+                // Also `HPy_tp_call`, called through vectorcall: `nargsf` may
+                // carry `PY_VECTORCALL_ARGUMENTS_OFFSET`.
+                let a = args!(_HPyFunc_args_KEYWORDS);
+                let nargs = ffi::PyVectorcall_NARGS(a.nargsf) as usize;
+                a.result = o(call!(
+                    HPyFunc_keywords,
+                    h(a.self_),
+                    a.args.cast(),
+                    nargs,
+                    h(a.kwnames)
+                ));
+            }
+            HPyFunc_INITPROC => {
+                let a = args!(_HPyFunc_args_INITPROC);
+                let (items, n) = tuple_items(a.args);
+                a.result = call!(HPyFunc_initproc, h(a.self_), items, n, h(a.kw));
+            }
+            HPyFunc_NEWFUNC => {
+                let a = args!(_HPyFunc_args_NEWFUNC);
+                let (items, n) = tuple_items(a.args);
+                a.result = o(call!(HPyFunc_newfunc, h(a.self_), items, n, h(a.kw)));
+            }
+            HPyFunc_GETBUFFERPROC => {
+                // `HPy_buffer` and `Py_buffer` have one layout (a handle is
+                // the object pointer), as HPy's CPython ABI relies on too.
+                let a = args!(_HPyFunc_args_GETBUFFERPROC);
+                a.result = call!(
+                    HPyFunc_getbufferproc,
+                    h(a.self_),
+                    a.view.cast::<HPy_buffer>(),
+                    a.flags
+                );
+                if a.result < 0 {
+                    (*a.view.cast::<HPy_buffer>()).obj = HPy::NULL;
+                }
+            }
+            HPyFunc_RELEASEBUFFERPROC => {
+                let a = args!(_HPyFunc_args_RELEASEBUFFERPROC);
+                call!(
+                    HPyFunc_releasebufferproc,
+                    h(a.self_),
+                    a.view.cast::<HPy_buffer>()
+                );
+            }
+            HPyFunc_TRAVERSEPROC => {
+                let a = args!(_HPyFunc_args_TRAVERSEPROC);
+                let f = core::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(func);
+                a.result = call_traverseproc(f, a.self_, a.visit, a.arg);
+            }
+            HPyFunc_CAPSULE_DESTRUCTOR => {
+                let capsule = args.cast::<ffi::PyObject>();
+                let name = ffi::PyCapsule_GetName(capsule);
+                let pointer = ffi::PyCapsule_GetPointer(capsule, name);
+                let context = ffi::PyCapsule_GetContext(capsule);
+                let f = core::mem::transmute::<HPyCFunction, HPyFunc_Capsule_Destructor>(func);
+                f.unwrap_unchecked()(name, pointer, context);
+            }
+            HPyFunc_MOD_CREATE => {
+                let a = args!(_HPyFunc_args_MOD_CREATE);
+                a.result = o(call!(HPyFunc_mod_create, h(a.spec)));
+                super::module::check_create_result(&mut a.result);
+            }
+            HPyFunc_DESTROYFUNC => {
+                // Called by the runtime's `tp_dealloc`, never by a trampoline.
+                ffi::Py_FatalError(c"HPy_tp_destroy has no trampoline".as_ptr());
+            }
+            HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
+                let a = args!(_HPyFunc_args_UNARYFUNC);
+                a.result = o(call!(HPyFunc_unaryfunc, h(a.arg0)));
+            }
+            HPyFunc_BINARYFUNC | HPyFunc_GETATTROFUNC => {
+                let a = args!(_HPyFunc_args_BINARYFUNC);
+                a.result = o(call!(HPyFunc_binaryfunc, h(a.arg0), h(a.arg1)));
+            }
+            HPyFunc_TERNARYFUNC | HPyFunc_DESCRGETFUNC => {
+                let a = args!(_HPyFunc_args_TERNARYFUNC);
+                a.result = o(call!(HPyFunc_ternaryfunc, h(a.arg0), h(a.arg1), h(a.arg2)));
+            }
+            HPyFunc_INQUIRY => {
+                let a = args!(_HPyFunc_args_INQUIRY);
+                a.result = call!(HPyFunc_inquiry, h(a.arg0));
+            }
+            HPyFunc_LENFUNC => {
+                let a = args!(_HPyFunc_args_LENFUNC);
+                a.result = call!(HPyFunc_lenfunc, h(a.arg0));
+            }
+            HPyFunc_SSIZEARGFUNC => {
+                let a = args!(_HPyFunc_args_SSIZEARGFUNC);
+                a.result = o(call!(HPyFunc_ssizeargfunc, h(a.arg0), a.arg1));
+            }
+            HPyFunc_SSIZESSIZEARGFUNC => {
+                let a = args!(_HPyFunc_args_SSIZESSIZEARGFUNC);
+                a.result = o(call!(HPyFunc_ssizessizeargfunc, h(a.arg0), a.arg1, a.arg2));
+            }
+            HPyFunc_SSIZEOBJARGPROC => {
+                let a = args!(_HPyFunc_args_SSIZEOBJARGPROC);
+                a.result = call!(HPyFunc_ssizeobjargproc, h(a.arg0), a.arg1, h(a.arg2));
+            }
+            HPyFunc_SSIZESSIZEOBJARGPROC => {
+                let a = args!(_HPyFunc_args_SSIZESSIZEOBJARGPROC);
+                a.result = call!(
+                    HPyFunc_ssizessizeobjargproc,
+                    h(a.arg0),
+                    a.arg1,
+                    a.arg2,
+                    h(a.arg3)
+                );
+            }
+            HPyFunc_OBJOBJARGPROC | HPyFunc_SETATTROFUNC | HPyFunc_DESCRSETFUNC => {
+                let a = args!(_HPyFunc_args_OBJOBJARGPROC);
+                a.result = call!(HPyFunc_objobjargproc, h(a.arg0), h(a.arg1), h(a.arg2));
+            }
+            HPyFunc_OBJOBJPROC => {
+                let a = args!(_HPyFunc_args_OBJOBJPROC);
+                a.result = call!(HPyFunc_objobjproc, h(a.arg0), h(a.arg1));
+            }
+            HPyFunc_FREEFUNC => {
+                let a = args!(_HPyFunc_args_FREEFUNC);
+                call!(HPyFunc_freefunc, a.arg0);
+            }
+            HPyFunc_GETATTRFUNC => {
+                let a = args!(_HPyFunc_args_GETATTRFUNC);
+                a.result = o(call!(HPyFunc_getattrfunc, h(a.arg0), a.arg1));
+            }
+            HPyFunc_SETATTRFUNC => {
+                let a = args!(_HPyFunc_args_SETATTRFUNC);
+                a.result = call!(
+                    HPyFunc_setattrfunc,
+                    h(a.arg0),
+                    a.arg1 as *mut c_char,
+                    h(a.arg2)
+                );
+            }
+            HPyFunc_HASHFUNC => {
+                let a = args!(_HPyFunc_args_HASHFUNC);
+                a.result = call!(HPyFunc_hashfunc, h(a.arg0));
+            }
+            HPyFunc_RICHCMPFUNC => {
+                let a = args!(_HPyFunc_args_RICHCMPFUNC);
+                a.result = o(call!(HPyFunc_richcmpfunc, h(a.arg0), h(a.arg1), a.arg2));
+            }
+            HPyFunc_GETTER => {
+                let a = args!(_HPyFunc_args_GETTER);
+                a.result = o(call!(HPyFunc_getter, h(a.arg0), a.arg1));
+            }
+            HPyFunc_SETTER => {
+                let a = args!(_HPyFunc_args_SETTER);
+                a.result = call!(HPyFunc_setter, h(a.arg0), h(a.arg1), a.arg2);
+            }
+            HPyFunc_DESTRUCTOR => {
+                let a = args!(_HPyFunc_args_DESTRUCTOR);
+                call!(HPyFunc_destructor, h(a.arg0));
+            }
+            _ => ffi::Py_FatalError(c"unsupported HPyFunc_Signature in a trampoline".as_ptr()),
+        }
+    }
+}

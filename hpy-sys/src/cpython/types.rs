@@ -1,0 +1,1019 @@
+//! Types from specs: `HPyType_FromSpec` and the functions on instances of
+//! HPy types (`_HPy_New`, `_HPy_AsStruct_*`, `HPy_SetCallFunction`, ...),
+//! with CPython's `PyType_FromSpecWithBases` (`PyType_FromMetaclass` on
+//! 3.12+) underneath, as HPy's `ctx_type.c` does, with one difference: no
+//! private bit in `tp_flags` marks HPy types (HPy's bit 2 is CPython 3.13's
+//! `Py_TPFLAGS_INLINE_VALUES`). The runtime keeps a registry of the types it
+//! made instead ([`TypeInfo`]), and keeps those types alive, so that an
+//! entry never outlives its type.
+//!
+//! The layout is HPy's: a *pure* HPy type (any shape but legacy) does not
+//! include the object header in its struct; the payload starts after the
+//! builtin base's struct (`PyObject_HEAD` for the object shape, the
+//! `PyFloatObject` of `float`, ...), aligned to `max_align_t`. An instance
+//! of a Python subclass of an HPy type reports the legacy shape (the
+//! subclass is no HPy type), whose "struct" is the object itself.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::ffi::{CStr, c_int, c_ulong, c_void};
+use core::ptr::{null, null_mut};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use pyo3_ffi as ffi;
+
+use super::{h2py, py2h};
+use crate::*;
+
+/// The alignment of payloads: `max_align_t`'s (HPy's `_HPy_MaxAlign_t`).
+const PAYLOAD_ALIGN: usize = 16;
+
+/// What the runtime knows of an HPy type it made.
+struct TypeInfo {
+    ty: *mut ffi::PyTypeObject,
+    shape: HPyType_BuiltinShape,
+    /// `HPy_tp_destroy`, which has no CPython slot: `tp_dealloc` calls it.
+    destroy: HPyFunc_destroyfunc,
+    /// `HPy_tp_traverse`'s impl, which `tp_clear` calls to empty the fields.
+    traverse: HPyFunc_traverseproc,
+    /// `HPy_tp_call`'s trampoline: every new instance's call function.
+    vectorcall: cpy_vectorcallfunc,
+    /// The HPy types of the type's base chain, nearest first: their
+    /// `destroy`s and `traverse`s run on the instances too.
+    bases: Box<[&'static TypeInfo]>,
+}
+
+impl TypeInfo {
+    /// This type and its HPy bases, nearest first.
+    fn chain(&self) -> impl Iterator<Item = &TypeInfo> {
+        core::iter::once(self).chain(self.bases.iter().copied())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The registry: an open-addressing table of `TypeInfo`s keyed by the type's
+// address, read without a lock. Writers hold the GIL (they make types);
+// a table that grows is replaced by a bigger copy and the old one is kept
+// (leaked), so readers never see freed memory.
+
+struct Table {
+    mask: usize,
+    slots: Box<[AtomicPtr<TypeInfo>]>,
+}
+
+static TABLE: AtomicPtr<Table> = AtomicPtr::new(null_mut());
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+
+#[inline(always)]
+fn slot_of(ty: *mut ffi::PyTypeObject, mask: usize) -> usize {
+    let p = ty as usize;
+    ((p >> 4) ^ (p >> 13)) & mask
+}
+
+/// The info of `ty`, if this runtime made it.
+#[inline]
+fn lookup(ty: *mut ffi::PyTypeObject) -> Option<&'static TypeInfo> {
+    let table = TABLE.load(Ordering::Acquire);
+    if table.is_null() {
+        return None;
+    }
+    // SAFETY: published tables are never freed.
+    let table = unsafe { &*table };
+    let mut i = slot_of(ty, table.mask);
+    loop {
+        let entry = table.slots[i].load(Ordering::Acquire);
+        if entry.is_null() {
+            return None;
+        }
+        // SAFETY: entries are leaked `TypeInfo`s, never freed.
+        let entry = unsafe { &*entry };
+        if entry.ty == ty {
+            return Some(entry);
+        }
+        i = (i + 1) & table.mask;
+    }
+}
+
+/// Adds `info` to the registry.
+///
+/// # Safety
+/// The GIL is held (it orders the writers); `info.ty` is kept alive forever.
+unsafe fn register(info: &'static TypeInfo) {
+    let count = COUNT.load(Ordering::Relaxed) + 1;
+    let mut table = TABLE.load(Ordering::Acquire);
+    // SAFETY: published tables are never freed.
+    if table.is_null() || count * 2 > unsafe { (*table).mask + 1 } {
+        let capacity = if table.is_null() {
+            64
+        } else {
+            // SAFETY: as above.
+            unsafe { ((*table).mask + 1) * 2 }
+        };
+        let bigger = Box::leak(Box::new(Table {
+            mask: capacity - 1,
+            slots: (0..capacity).map(|_| AtomicPtr::new(null_mut())).collect(),
+        }));
+        if !table.is_null() {
+            // SAFETY: as above.
+            for entry in unsafe { &*table }.slots.iter() {
+                let e = entry.load(Ordering::Acquire);
+                if !e.is_null() {
+                    // SAFETY: entries are leaked `TypeInfo`s.
+                    insert(bigger, unsafe { &*e });
+                }
+            }
+        }
+        table = bigger;
+        TABLE.store(table, Ordering::Release);
+    }
+    // SAFETY: as above.
+    insert(unsafe { &*table }, info);
+    COUNT.store(count, Ordering::Relaxed);
+}
+
+fn insert(table: &Table, info: &'static TypeInfo) {
+    let mut i = slot_of(info.ty, table.mask);
+    while !table.slots[i].load(Ordering::Acquire).is_null() {
+        i = (i + 1) & table.mask;
+    }
+    table.slots[i].store(core::ptr::from_ref(info).cast_mut(), Ordering::Release);
+}
+
+/// The first HPy type in `ty`'s base chain (`ty` itself for an HPy type; its
+/// HPy base for a Python subclass).
+#[inline]
+fn first_hpy_base(mut ty: *mut ffi::PyTypeObject) -> Option<&'static TypeInfo> {
+    while !ty.is_null() {
+        if let Some(info) = lookup(ty) {
+            return Some(info);
+        }
+        // SAFETY: `ty` is a live type; its bases outlive it.
+        ty = unsafe { (*ty).tp_base };
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------
+// Shapes and payloads
+
+/// The builtin type whose struct a shape's payload follows.
+fn shape_base(shape: HPyType_BuiltinShape) -> Option<*mut ffi::PyTypeObject> {
+    // Only the addresses of CPython's static types are taken.
+    {
+        Some(match shape {
+            HPyType_BuiltinShape_Object => &raw mut ffi::PyBaseObject_Type,
+            HPyType_BuiltinShape_Type => &raw mut ffi::PyType_Type,
+            HPyType_BuiltinShape_Long => &raw mut ffi::PyLong_Type,
+            HPyType_BuiltinShape_Float => &raw mut ffi::PyFloat_Type,
+            HPyType_BuiltinShape_Unicode => &raw mut ffi::PyUnicode_Type,
+            HPyType_BuiltinShape_Tuple => &raw mut ffi::PyTuple_Type,
+            HPyType_BuiltinShape_List => &raw mut ffi::PyList_Type,
+            _ => return None,
+        })
+    }
+}
+
+/// Where the payload of an instance of a type of `shape` starts: after the
+/// builtin's struct, aligned (`_HPy_GetHeaderSize` in HPy); 0 for the
+/// legacy shape, `None` for no shape at all.
+#[inline(always)]
+fn header_size(shape: HPyType_BuiltinShape) -> Option<usize> {
+    if shape == HPyType_BuiltinShape_Object {
+        return Some(size_of::<ffi::PyObject>().next_multiple_of(PAYLOAD_ALIGN));
+    }
+    if shape == HPyType_BuiltinShape_Legacy {
+        return Some(0);
+    }
+    let base = shape_base(shape)?;
+    // SAFETY: a static type of CPython's.
+    let size = unsafe { (*base).tp_basicsize } as usize;
+    Some(size.next_multiple_of(PAYLOAD_ALIGN))
+}
+
+/// The shape of `ty`: its own if this runtime made it, else legacy.
+#[inline]
+fn shape_of(ty: *mut ffi::PyTypeObject) -> HPyType_BuiltinShape {
+    lookup(ty).map_or(HPyType_BuiltinShape_Legacy, |info| info.shape)
+}
+
+/// The payload of `obj` for its type's shape (`_pyobj_as_struct` in HPy).
+///
+/// # Safety
+/// `obj` is a live object.
+#[inline]
+pub(crate) unsafe fn payload_of(obj: *mut ffi::PyObject) -> *mut c_void {
+    // SAFETY: a live object has a live type.
+    let shape = shape_of(unsafe { ffi::Py_TYPE(obj) });
+    let header = header_size(shape).unwrap_or(0);
+    obj.cast::<u8>().wrapping_add(header).cast()
+}
+
+/// `obj + header(shape)`: the `_HPy_AsStruct_*` of a shape.
+#[inline(always)]
+fn as_struct(h: HPy, shape: HPyType_BuiltinShape) -> *mut c_void {
+    let header = header_size(shape).unwrap_or(0);
+    h2py(h).cast::<u8>().wrapping_add(header).cast()
+}
+
+/// `_HPy_AsStruct_Object`.
+#[inline]
+pub unsafe extern "C" fn ctx_AsStruct_Object(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    as_struct(h, HPyType_BuiltinShape_Object)
+}
+
+/// `_HPy_AsStruct_Legacy`: the object itself.
+#[inline]
+pub unsafe extern "C" fn ctx_AsStruct_Legacy(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    h2py(h).cast()
+}
+
+/// `_HPy_AsStruct_Type`.
+pub unsafe extern "C" fn ctx_AsStruct_Type(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    as_struct(h, HPyType_BuiltinShape_Type)
+}
+
+/// `_HPy_AsStruct_Long`.
+pub unsafe extern "C" fn ctx_AsStruct_Long(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    as_struct(h, HPyType_BuiltinShape_Long)
+}
+
+/// `_HPy_AsStruct_Float`.
+pub unsafe extern "C" fn ctx_AsStruct_Float(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    as_struct(h, HPyType_BuiltinShape_Float)
+}
+
+/// `_HPy_AsStruct_Unicode`.
+pub unsafe extern "C" fn ctx_AsStruct_Unicode(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    as_struct(h, HPyType_BuiltinShape_Unicode)
+}
+
+/// `_HPy_AsStruct_Tuple`.
+pub unsafe extern "C" fn ctx_AsStruct_Tuple(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    as_struct(h, HPyType_BuiltinShape_Tuple)
+}
+
+/// `_HPy_AsStruct_List`.
+pub unsafe extern "C" fn ctx_AsStruct_List(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    as_struct(h, HPyType_BuiltinShape_List)
+}
+
+/// `_HPyType_GetBuiltinShape`: the shape of an HPy type this runtime made,
+/// legacy for any other type; `TypeError` (and -2) for a non-type.
+pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+) -> HPyType_BuiltinShape {
+    let tp = h2py(h_type);
+    // SAFETY: `h_type` is open.
+    unsafe {
+        if ffi::PyType_Check(tp) == 0 {
+            ffi::PyErr_SetString(ffi::PyExc_TypeError, c"arg must be a type".as_ptr());
+            return HPyType_BuiltinShape(-2);
+        }
+    }
+    shape_of(tp.cast())
+}
+
+// ---------------------------------------------------------------------------
+// Instances
+
+/// Writes `ty`'s default call function into a new instance `obj`, for a type
+/// with `HPy_tp_call` (or a Python subclass of one).
+///
+/// # Safety
+/// `obj` is a new instance of `ty`.
+#[inline]
+unsafe fn vectorcall_init(ty: *mut ffi::PyTypeObject, obj: *mut ffi::PyObject) {
+    // SAFETY: `ty` is live; a type with the flag has its call function's
+    // field at `tp_vectorcall_offset` inside the instance.
+    unsafe {
+        if (*ty).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 {
+            return;
+        }
+        if let Some(info) = first_hpy_base(ty) {
+            let offset = (*ty).tp_vectorcall_offset;
+            if offset > 0 {
+                obj.cast::<u8>()
+                    .offset(offset)
+                    .cast::<cpy_vectorcallfunc>()
+                    .write_unaligned(info.vectorcall);
+            }
+        }
+    }
+}
+
+/// `_HPy_New`: a new, zeroed instance of `h_type`; `*data` is its payload
+/// (the object itself for a type of the legacy shape, such as a Python
+/// subclass).
+#[inline]
+pub unsafe extern "C" fn ctx_New(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+    data: *mut *mut c_void,
+) -> HPy {
+    let tp = h2py(h_type).cast::<ffi::PyTypeObject>();
+    // SAFETY: `h_type` is open and `data` valid for a write (the caller's
+    // contract); `tp_alloc` returns a zeroed instance (GC-tracked for a GC
+    // type) or NULL with an exception set.
+    unsafe {
+        if ffi::PyType_Check(tp.cast()) == 0 {
+            ffi::PyErr_SetString(
+                ffi::PyExc_TypeError,
+                c"HPy_New arg 1 must be a type".as_ptr(),
+            );
+            return HPy::NULL;
+        }
+        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        let obj = alloc(tp, 0);
+        if obj.is_null() {
+            return HPy::NULL;
+        }
+        vectorcall_init(tp, obj);
+        *data = payload_of(obj);
+        py2h(obj)
+    }
+}
+
+/// `HPyType_GenericNew`: a new, zeroed instance of `h_type` (`tp_alloc`),
+/// whatever the arguments.
+pub unsafe extern "C" fn ctx_Type_GenericNew(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+    _args: *const HPy,
+    _nargs: HPy_ssize_t,
+    _kw: HPy,
+) -> HPy {
+    let tp = h2py(h_type).cast::<ffi::PyTypeObject>();
+    // SAFETY: as in `ctx_New`.
+    unsafe {
+        if ffi::PyType_Check(tp.cast()) == 0 {
+            ffi::PyErr_SetString(
+                ffi::PyExc_TypeError,
+                c"HPy_Type_GenericNew arg 1 must be a type".as_ptr(),
+            );
+            return HPy::NULL;
+        }
+        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        let obj = alloc(tp, 0);
+        if !obj.is_null() {
+            vectorcall_init(tp, obj);
+        }
+        py2h(obj)
+    }
+}
+
+/// `HPy_SetCallFunction`: the call function of one instance of a type with
+/// `HPy_tp_call`.
+pub unsafe extern "C" fn ctx_SetCallFunction(
+    _ctx: *mut HPyContext,
+    h: HPy,
+    func: *mut HPyCallFunction,
+) -> c_int {
+    let obj = h2py(h);
+    // SAFETY: `h` is open and `func` a live definition; a type with the flag
+    // has the call function's field at `tp_vectorcall_offset`.
+    unsafe {
+        let tp = ffi::Py_TYPE(obj);
+        if (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 || (*tp).tp_vectorcall_offset <= 0
+        {
+            ffi::PyErr_Format(
+                ffi::PyExc_TypeError,
+                c"type '%.50s' does not implement the HPy call protocol".as_ptr(),
+                (*tp).tp_name,
+            );
+            return -1;
+        }
+        obj.cast::<u8>()
+            .offset((*tp).tp_vectorcall_offset)
+            .cast::<cpy_vectorcallfunc>()
+            .write_unaligned((*func).cpy_trampoline);
+    }
+    0
+}
+
+// ---------------------------------------------------------------------------
+// The slots the runtime adds
+
+/// `tp_dealloc` of HPy types with `HPy_tp_destroy` or `HPy_tp_traverse`
+/// (`hpytype_dealloc` in HPy): finalizer, GC untracking, the fields
+/// emptied, `destroy` of each HPy type of the chain, then the memory.
+unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
+    // SAFETY: CPython calls this with a dying instance of one of our types
+    // (or of a Python subclass, from its own `tp_dealloc`).
+    unsafe {
+        let tp = ffi::Py_TYPE(obj);
+        if (*tp).tp_finalize.is_some() && ffi::PyObject_CallFinalizerFromDealloc(obj) < 0 {
+            return; // resurrected
+        }
+        if ffi::PyType_IS_GC(tp) != 0 {
+            ffi::PyObject_GC_UnTrack(obj.cast());
+        }
+        let own = lookup(tp);
+        if own.is_some() && (*tp).tp_weaklistoffset > 0 {
+            ffi::PyObject_ClearWeakRefs(obj);
+        }
+        if let Some(info) = own.or_else(|| first_hpy_base(tp)) {
+            let payload = payload_of(obj);
+            clear_fields(info, payload);
+            for t in info.chain() {
+                if let Some(destroy) = t.destroy {
+                    destroy(payload);
+                }
+            }
+        }
+        match (*tp).tp_free {
+            Some(free) => free(obj.cast()),
+            None => ffi::PyObject_Free(obj.cast()),
+        }
+        ffi::Py_DECREF(tp.cast());
+    }
+}
+
+/// Empties the `HPyField`s of the chain's structs (each `traverse` with a
+/// visitor that takes the reference out and drops it).
+///
+/// # Safety
+/// `payload` is the payload of a live instance of `info`'s type (or of a
+/// Python subclass).
+unsafe fn clear_fields(info: &TypeInfo, payload: *mut c_void) {
+    unsafe extern "C" fn take(field: *mut HPyField, _arg: *mut c_void) -> c_int {
+        // SAFETY: a field of the instance being cleared; the reference it
+        // held is released after the field is emptied.
+        unsafe {
+            let old = (*field)._i as *mut ffi::PyObject;
+            (*field)._i = 0;
+            ffi::Py_XDECREF(old);
+        }
+        0
+    }
+    for t in info.chain() {
+        if let Some(traverse) = t.traverse {
+            // SAFETY: forwarded.
+            unsafe { traverse(payload, Some(take), null_mut()) };
+        }
+    }
+}
+
+/// `tp_clear` of HPy types with `HPy_tp_traverse`.
+unsafe extern "C" fn hpytype_clear(obj: *mut ffi::PyObject) -> c_int {
+    // SAFETY: CPython calls it with a live instance.
+    unsafe {
+        if let Some(info) = first_hpy_base(ffi::Py_TYPE(obj)) {
+            clear_fields(info, payload_of(obj));
+        }
+    }
+    0
+}
+
+/// `tp_new` of a type with `HPy_tp_call` and no `HPy_tp_new`: the base's,
+/// then the instance's call function.
+unsafe extern "C" fn hpyobject_new(
+    ty: *mut ffi::PyTypeObject,
+    args: *mut ffi::PyObject,
+    kwds: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls it as `tp_new`; the base of our type has one.
+    unsafe {
+        let Some(new) = (*(*ty).tp_base).tp_new else {
+            ffi::PyErr_SetString(ffi::PyExc_TypeError, c"cannot create instances".as_ptr());
+            return null_mut();
+        };
+        let obj = new(ty, args, kwds);
+        if !obj.is_null() {
+            vectorcall_init(ty, obj);
+        }
+        obj
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HPyType_FromSpec
+
+/// Sets a `TypeError`/`ValueError`/... with a message.
+///
+/// # Safety
+/// The GIL is held.
+#[cold]
+unsafe fn raise(exc: *mut ffi::PyObject, message: &CStr) -> HPy {
+    // SAFETY: forwarded.
+    unsafe { ffi::PyErr_SetString(exc, message.as_ptr()) };
+    HPy::NULL
+}
+
+/// The definitions of a spec, as a slice.
+///
+/// # Safety
+/// `defines` is NULL or a NULL-terminated array of live definitions.
+unsafe fn defines<'a>(defines: *mut *mut HPyDef) -> Vec<&'a mut HPyDef> {
+    let mut out = Vec::new();
+    if defines.is_null() {
+        return out;
+    }
+    let mut d = defines;
+    // SAFETY: forwarded.
+    unsafe {
+        while !(*d).is_null() {
+            out.push(&mut **d);
+            d = d.add(1);
+        }
+    }
+    out
+}
+
+/// CPython's slot number of an HPy slot (the same numbers, except those
+/// CPython 3.15 renumbers, which `pyo3-ffi` knows).
+fn cpy_slot(slot: HPySlot_Slot) -> c_int {
+    match slot.0 {
+        1 => ffi::Py_bf_getbuffer,
+        2 => ffi::Py_bf_releasebuffer,
+        3 => ffi::Py_mp_ass_subscript,
+        4 => ffi::Py_mp_length,
+        n => n,
+    }
+}
+
+/// `HPyType_FromSpec`.
+pub unsafe extern "C" fn ctx_Type_FromSpec(
+    _ctx: *mut HPyContext,
+    spec: *mut HPyType_Spec,
+    params: *mut HPyType_SpecParam,
+) -> HPy {
+    // SAFETY: `spec` and `params` are live (HPy's contract: `params` NULL
+    // or ended by a zero kind); the GIL is held.
+    unsafe { type_from_spec(&*spec, params) }
+}
+
+/// The body of [`ctx_Type_FromSpec`].
+///
+/// # Safety
+/// As for it.
+unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) -> HPy {
+    // SAFETY: the GIL is held; every pointer read below is the caller's
+    // live data, or CPython's.
+    unsafe {
+        // --- parameters
+        let mut bases: Vec<*mut ffi::PyObject> = Vec::new();
+        let mut bases_tuple: *mut ffi::PyObject = null_mut();
+        let mut metaclass: *mut ffi::PyObject = null_mut();
+        if !params.is_null() {
+            let mut p = params;
+            while (*p).kind.0 != 0 {
+                let object = h2py((*p).object);
+                match (*p).kind {
+                    HPyType_SpecParam_Base => bases.push(object),
+                    HPyType_SpecParam_BasesTuple => {
+                        if !bases_tuple.is_null() {
+                            return raise(
+                                ffi::PyExc_TypeError,
+                                c"multiple specifications of HPyType_SpecParam_BasesTuple",
+                            );
+                        }
+                        bases_tuple = object;
+                    }
+                    HPyType_SpecParam_Metaclass => {
+                        if !metaclass.is_null() {
+                            return raise(
+                                ffi::PyExc_ValueError,
+                                c"metaclass was specified multiple times",
+                            );
+                        }
+                        if ffi::PyType_Check(object) == 0 {
+                            return raise(
+                                ffi::PyExc_TypeError,
+                                c"the metaclass is not a subclass of 'type'",
+                            );
+                        }
+                        metaclass = object;
+                    }
+                    _ => {
+                        return raise(
+                            ffi::PyExc_TypeError,
+                            c"unknown HPyType_SpecParam specification",
+                        );
+                    }
+                }
+                p = p.add(1);
+            }
+        }
+        if !bases.is_empty() && !bases_tuple.is_null() {
+            return raise(
+                ffi::PyExc_TypeError,
+                c"cannot specify both HPyType_SpecParam_Base and HPytype_SpecParam_BasesTuple",
+            );
+        }
+
+        // --- the spec's own checks
+        let defs = defines(spec.defines);
+        let is_slot =
+            |d: &HPyDef, s: HPySlot_Slot| d.kind == HPyDef_Kind_Slot && d.u.slot.slot == s;
+        let has_traverse = defs.iter().any(|d| is_slot(d, HPy_tp_traverse));
+        let has_destroy = defs.iter().any(|d| is_slot(d, HPy_tp_destroy));
+        let needs_dealloc = has_traverse || has_destroy;
+        let legacy_slots = spec.legacy_slots.cast::<ffi::PyType_Slot>();
+        if !legacy_slots.is_null() && spec.builtin_shape != HPyType_BuiltinShape_Legacy {
+            return raise(
+                ffi::PyExc_TypeError,
+                c"cannot specify .legacy_slots without setting .builtin_shape=HPyType_BuiltinShape_Legacy",
+            );
+        }
+        if spec.flags & HPy_TPFLAGS_HAVE_GC != 0 && !has_traverse {
+            return raise(
+                ffi::PyExc_ValueError,
+                c"You must provide an HPy_tp_traverse slot if you specify HPy_TPFLAGS_HAVE_GC",
+            );
+        }
+        let Some(head_size) = header_size(spec.builtin_shape) else {
+            return raise(ffi::PyExc_ValueError, c"invalid shape");
+        };
+        let mut basicsize = if spec.basicsize != 0 {
+            spec.basicsize as usize + head_size
+        } else {
+            0
+        };
+        let mut flags: c_ulong = spec.flags;
+
+        // --- legacy slots (only with the legacy shape)
+        let mut legacy_methods: *mut ffi::PyMethodDef = null_mut();
+        let mut legacy_members: *mut ffi::PyMemberDef = null_mut();
+        let mut legacy_getsets: *mut ffi::PyGetSetDef = null_mut();
+        let mut other_legacy: Vec<ffi::PyType_Slot> = Vec::new();
+        if !legacy_slots.is_null() {
+            let mut s = legacy_slots;
+            while (*s).slot != 0 {
+                match (*s).slot {
+                    ffi::Py_tp_methods => legacy_methods = (*s).pfunc.cast(),
+                    ffi::Py_tp_members => legacy_members = (*s).pfunc.cast(),
+                    ffi::Py_tp_getset => legacy_getsets = (*s).pfunc.cast(),
+                    ffi::Py_tp_dealloc if needs_dealloc => {
+                        return raise(
+                            ffi::PyExc_TypeError,
+                            c"legacy tp_dealloc is incompatible with HPy_tp_traverse or HPy_tp_destroy.",
+                        );
+                    }
+                    _ => other_legacy.push(*s),
+                }
+                s = s.add(1);
+            }
+        }
+
+        // --- slots, methods, members, getsets
+        let mut slots: Vec<ffi::PyType_Slot> = Vec::new();
+        let mut methods: Vec<ffi::PyMethodDef> = Vec::new();
+        let mut members: Vec<ffi::PyMemberDef> = Vec::new();
+        let mut getsets: Vec<ffi::PyGetSetDef> = Vec::new();
+        let mut destroy: HPyFunc_destroyfunc = None;
+        let mut traverse: HPyFunc_traverseproc = None;
+        let mut vectorcall: cpy_vectorcallfunc = None;
+        let mut vectorcall_offset: usize = 0;
+        let mut has_new = false;
+        for d in &defs {
+            match d.kind {
+                HPyDef_Kind_Slot => {
+                    let s = d.u.slot;
+                    if s.slot == HPy_tp_destroy {
+                        destroy =
+                            core::mem::transmute::<HPyCFunction, HPyFunc_destroyfunc>(s.impl_);
+                        continue;
+                    }
+                    if s.slot == HPy_tp_call {
+                        if spec.itemsize != 0 {
+                            return raise(
+                                ffi::PyExc_TypeError,
+                                c"Cannot use HPy call protocol with var objects",
+                            );
+                        }
+                        vectorcall = core::mem::transmute::<cpy_PyCFunction, cpy_vectorcallfunc>(
+                            s.cpy_trampoline,
+                        );
+                        let end = if basicsize == 0 { head_size } else { basicsize };
+                        vectorcall_offset = end.next_multiple_of(PAYLOAD_ALIGN);
+                        if vectorcall_offset == 0 {
+                            return raise(
+                                ffi::PyExc_TypeError,
+                                c"Cannot use HPy call protocol with legacy types that inherit the struct. Either set the basicsize to a non-zero value or use legacy slot 'Py_tp_call'.",
+                            );
+                        }
+                        basicsize = vectorcall_offset + size_of::<cpy_vectorcallfunc>();
+                        continue;
+                    }
+                    if s.slot == HPy_tp_new {
+                        has_new = true;
+                    } else if s.slot == HPy_tp_traverse {
+                        traverse =
+                            core::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(s.impl_);
+                    }
+                    slots.push(ffi::PyType_Slot {
+                        slot: cpy_slot(s.slot),
+                        pfunc: s.cpy_trampoline.map_or(null_mut(), |f| f as *mut c_void),
+                    });
+                }
+                HPyDef_Kind_Meth => {
+                    let m = d.u.meth;
+                    let Some(meth) = method_def(&m) else {
+                        return raise(ffi::PyExc_ValueError, c"Unsupported HPyMeth signature");
+                    };
+                    methods.push(meth);
+                }
+                HPyDef_Kind_GetSet => {
+                    let g = d.u.getset;
+                    getsets.push(ffi::PyGetSetDef {
+                        name: g.name,
+                        get: core::mem::transmute::<cpy_getter, Option<ffi::getter>>(
+                            g.getter_cpy_trampoline,
+                        ),
+                        set: core::mem::transmute::<cpy_setter, Option<ffi::setter>>(
+                            g.setter_cpy_trampoline,
+                        ),
+                        doc: g.doc,
+                        closure: g.closure,
+                    });
+                }
+                _ => {} // members: below, once the offset of the payload is known
+            }
+        }
+        let base_member_offset = if basicsize != 0 { head_size } else { 0 };
+        let mut explicit_vectorcall_offset = false;
+        if vectorcall_offset > 0 {
+            members.push(ffi::PyMemberDef {
+                name: c"__vectorcalloffset__".as_ptr(),
+                type_code: ffi::Py_T_PYSSIZET,
+                offset: vectorcall_offset as ffi::Py_ssize_t,
+                flags: ffi::Py_READONLY,
+                doc: null(),
+            });
+        }
+        for d in &defs {
+            if d.kind != HPyDef_Kind_Member {
+                continue;
+            }
+            let m = d.u.member;
+            if basicsize == 0 {
+                return raise(
+                    ffi::PyExc_TypeError,
+                    c"Type claims to have basicsize==0 but defines members",
+                );
+            }
+            let offset = m.offset + base_member_offset as HPy_ssize_t;
+            if CStr::from_ptr(m.name) == c"__vectorcalloffset__" {
+                explicit_vectorcall_offset = true;
+                vectorcall_offset = offset as usize;
+            }
+            // An `HPyField` is the object pointer here: `OBJECT` members are
+            // CPython's own.
+            members.push(ffi::PyMemberDef {
+                name: m.name,
+                type_code: m.type_.0,
+                offset,
+                flags: if m.readonly != 0 { ffi::Py_READONLY } else { 0 },
+                doc: m.doc,
+            });
+        }
+        if !legacy_members.is_null() {
+            let mut m = legacy_members;
+            while !(*m).name.is_null() {
+                if CStr::from_ptr((*m).name) == c"__vectorcalloffset__" {
+                    explicit_vectorcall_offset = true;
+                    vectorcall_offset = (*m).offset as usize;
+                }
+                members.push(*m);
+                m = m.add(1);
+            }
+        }
+        if vectorcall.is_some() && explicit_vectorcall_offset {
+            return raise(
+                ffi::PyExc_TypeError,
+                c"Cannot have HPy_tp_call and explicit member '__vectorcalloffset__'. Specify just one of them.",
+            );
+        }
+        if !legacy_methods.is_null() {
+            let mut m = legacy_methods;
+            while !(*m).ml_name.is_null() {
+                methods.push(*m);
+                m = m.add(1);
+            }
+        }
+        if !legacy_getsets.is_null() {
+            let mut g = legacy_getsets;
+            while !(*g).name.is_null() {
+                getsets.push(*g);
+                g = g.add(1);
+            }
+        }
+        if vectorcall_offset > 0 {
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_call,
+                pfunc: ffi::PyVectorcall_Call as *mut c_void,
+            });
+            if !has_new {
+                slots.push(ffi::PyType_Slot {
+                    slot: ffi::Py_tp_new,
+                    pfunc: hpyobject_new as *mut c_void,
+                });
+            }
+            flags |= ffi::Py_TPFLAGS_HAVE_VECTORCALL;
+        }
+        if !spec.doc.is_null() {
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_doc,
+                pfunc: spec.doc.cast_mut().cast(),
+            });
+        }
+        slots.extend(other_legacy);
+        // The types live forever (see the module's documentation): so do
+        // these arrays, which CPython keeps pointers into.
+        methods.push(ffi::PyMethodDef::zeroed());
+        members.push(core::mem::zeroed());
+        getsets.push(core::mem::zeroed());
+        slots.push(ffi::PyType_Slot {
+            slot: ffi::Py_tp_methods,
+            pfunc: methods.leak().as_mut_ptr().cast(),
+        });
+        slots.push(ffi::PyType_Slot {
+            slot: ffi::Py_tp_members,
+            pfunc: members.leak().as_mut_ptr().cast(),
+        });
+        slots.push(ffi::PyType_Slot {
+            slot: ffi::Py_tp_getset,
+            pfunc: getsets.leak().as_mut_ptr().cast(),
+        });
+        if needs_dealloc {
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_dealloc,
+                pfunc: hpytype_dealloc as *mut c_void,
+            });
+        }
+        if has_traverse {
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_clear,
+                pfunc: hpytype_clear as *mut c_void,
+            });
+        }
+        slots.push(ffi::PyType_Slot {
+            slot: 0,
+            pfunc: null_mut(),
+        });
+
+        // --- the type
+        let Ok(basicsize) = c_int::try_from(basicsize) else {
+            return raise(ffi::PyExc_OverflowError, c"the type's struct is too large");
+        };
+        // Before 3.11 the type keeps the name's pointer: it lives forever.
+        let name = CStr::from_ptr(spec.name);
+        let name: &'static CStr = Box::leak(Box::<CStr>::from(name));
+        let mut cpy_spec = ffi::PyType_Spec {
+            name: name.as_ptr(),
+            basicsize,
+            itemsize: spec.itemsize,
+            flags: flags as _,
+            slots: slots.as_mut_ptr(),
+        };
+        let bases_object = if !bases_tuple.is_null() {
+            ffi::Py_INCREF(bases_tuple);
+            bases_tuple
+        } else if !bases.is_empty() {
+            let t = ffi::PyTuple_New(bases.len() as ffi::Py_ssize_t);
+            if t.is_null() {
+                return HPy::NULL;
+            }
+            for (i, b) in bases.iter().enumerate() {
+                ffi::Py_INCREF(*b);
+                ffi::PyTuple_SET_ITEM(t, i as ffi::Py_ssize_t, *b);
+            }
+            t
+        } else {
+            null_mut()
+        };
+        let ty = from_spec(metaclass, &mut cpy_spec, bases_object);
+        ffi::Py_XDECREF(bases_object);
+        if ty.is_null() {
+            return HPy::NULL;
+        }
+        let tp = ty.cast::<ffi::PyTypeObject>();
+        let mut bases: Vec<&'static TypeInfo> = Vec::new();
+        let mut base = (*tp).tp_base;
+        while !base.is_null() {
+            if let Some(info) = lookup(base) {
+                bases.push(info);
+            }
+            base = (*base).tp_base;
+        }
+        let info = Box::leak(Box::new(TypeInfo {
+            ty: tp,
+            shape: spec.builtin_shape,
+            destroy,
+            traverse,
+            vectorcall,
+            bases: bases.into_boxed_slice(),
+        }));
+        // The registry's reference: the type (and so its entry) lives on.
+        ffi::Py_INCREF(ty);
+        register(info);
+        py2h(ty)
+    }
+}
+
+/// `PyType_FromMetaclass` (3.12+), or `PyType_FromSpecWithBases` without a
+/// metaclass.
+///
+/// # Safety
+/// The GIL is held; `spec` is complete and `bases` NULL or a tuple.
+unsafe fn from_spec(
+    metaclass: *mut ffi::PyObject,
+    spec: &mut ffi::PyType_Spec,
+    bases: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: forwarded.
+    unsafe {
+        #[cfg(Py_3_12)]
+        {
+            ffi::PyType_FromMetaclass(metaclass.cast(), null_mut(), spec, bases)
+        }
+        #[cfg(not(Py_3_12))]
+        {
+            if !metaclass.is_null() {
+                raise(
+                    ffi::PyExc_TypeError,
+                    c"a metaclass for an HPy type needs CPython 3.12 or later",
+                );
+                return null_mut();
+            }
+            ffi::PyType_FromSpecWithBases(spec, bases)
+        }
+    }
+}
+
+/// CPython's method definition of an HPy method: its trampoline under the
+/// calling convention of its signature; `None` for a signature that is not
+/// a method's.
+pub(crate) fn method_def(m: &HPyMeth) -> Option<ffi::PyMethodDef> {
+    let flags = match m.signature {
+        HPyFunc_NOARGS => ffi::METH_NOARGS,
+        HPyFunc_O => ffi::METH_O,
+        HPyFunc_VARARGS => ffi::METH_FASTCALL,
+        HPyFunc_KEYWORDS => ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        _ => return None,
+    };
+    let trampoline = m.cpy_trampoline?;
+    Some(ffi::PyMethodDef {
+        ml_name: m.name,
+        ml_meth: ffi::PyMethodDefPointer {
+            // SAFETY: function pointers share one representation; CPython
+            // calls the trampoline with the convention that `flags` names,
+            // which is the one it was written with.
+            PyCFunction: unsafe {
+                core::mem::transmute::<
+                    unsafe extern "C" fn(
+                        *mut cpy_PyObject,
+                        *const *mut cpy_PyObject,
+                        HPy_ssize_t,
+                    ) -> *mut cpy_PyObject,
+                    ffi::PyCFunction,
+                >(trampoline)
+            },
+        },
+        ml_flags: flags,
+        ml_doc: m.doc,
+    })
+}
+
+/// `_HPy_Dump`: a description of the object on stderr, in the words of
+/// CPython's `_PyObject_Dump`.
+pub unsafe extern "C" fn ctx_Dump(_ctx: *mut HPyContext, h: HPy) {
+    use alloc::format;
+    let obj = h2py(h);
+    // SAFETY: `h` is open; the GIL is held; the repr's UTF-8 lives as long
+    // as the repr.
+    unsafe {
+        let tp = ffi::Py_TYPE(obj);
+        let type_name = CStr::from_ptr((*tp).tp_name).to_string_lossy();
+        let mut text = format!(
+            "object address  : {obj:p}\nobject refcount : {}\nobject type     : {tp:p}\nobject type name: {type_name}\nobject repr     : ",
+            ffi::Py_REFCNT(obj)
+        );
+        let repr = ffi::PyObject_Repr(obj);
+        if repr.is_null() {
+            ffi::PyErr_Clear();
+            text.push_str("<failed to get repr>");
+        } else {
+            let mut size: ffi::Py_ssize_t = 0;
+            let utf8 = ffi::PyUnicode_AsUTF8AndSize(repr, &mut size);
+            if utf8.is_null() {
+                ffi::PyErr_Clear();
+                text.push_str("<repr is not UTF-8>");
+            } else {
+                let bytes = core::slice::from_raw_parts(utf8.cast::<u8>(), size as usize);
+                text.push_str(&alloc::string::String::from_utf8_lossy(bytes));
+            }
+            ffi::Py_DECREF(repr);
+        }
+        text.push('\n');
+        let mut rest = text.as_bytes();
+        while !rest.is_empty() {
+            let n = libc::write(2, rest.as_ptr().cast(), rest.len());
+            if n <= 0 {
+                break;
+            }
+            rest = &rest[n as usize..];
+        }
+    }
+}
