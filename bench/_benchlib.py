@@ -144,7 +144,9 @@ class Benchmark:
     doc: str  # the script's docstring; its first paragraph describes it in --help
     worker: Path
     columns: dict[str, str]  # shape -> heading
-    ratio_rows: dict[str, str]  # row id -> label of its ratio against the `base` row
+    # row id -> label of its ratio against the `base` row, or (label, row id of
+    # another base)
+    ratio_rows: dict[str, str | tuple[str, str]]
     settings_for: Callable[[str, bool], Settings]  # (interpreter key, quick) -> settings
     build_universal: BuildUniversal
     make_rows: MakeRows
@@ -269,6 +271,20 @@ def build_cargo_module(package: str, name: str) -> Path:
     """A universal module from a cargo package, built by the project's `cargo hpy build`."""
     cmd = ["cargo", "run", "--quiet", "--release", "-p", "cargo-hpy", "--",
            "hpy", "build", "--quiet", "-p", package, "--name", name, "--out", str(OUT), "--release"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise Unavailable(f"build failed: {build_error(proc.stderr)}")
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def build_cargo_module_cpython(interp: Interpreter, package: str, name: str) -> Path:
+    """The same cargo package as a plain CPython extension for `interp` (the
+    CPython-ABI build: `cargo hpy build --abi cpython --python ...`)."""
+    if interp.key != "cpython":
+        raise Unavailable("CPython only")
+    cmd = ["cargo", "run", "--quiet", "--release", "-p", "cargo-hpy", "--",
+           "hpy", "build", "--quiet", "-p", package, "--name", name, "--out", str(OUT / "cpython-abi"),
+           "--release", "--abi", "cpython", "--python", interp.python]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise Unavailable(f"build failed: {build_error(proc.stderr)}")
@@ -518,10 +534,10 @@ def render_table(bench: Benchmark, interp: Interpreter, counted: bool,
             lines.append([row.label, cell_text(row, "loop"), *[""] * (len(columns) - 1)])
         else:
             lines.append([row.label, *(cell_text(row, shape) for shape in columns)])
-    base = rows[bench.base]
-    for row_id, label in bench.ratio_rows.items():
-        row = rows.get(row_id)
-        if row is None:
+    for row_id, ratio in bench.ratio_rows.items():
+        label, base_id = (ratio, bench.base) if isinstance(ratio, str) else ratio
+        row, base = rows.get(row_id), rows.get(base_id)
+        if row is None or base is None:
             continue
         if row.problem or base.problem:
             lines.append((label, f"n/a ({row.problem or base.problem})"))

@@ -97,7 +97,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _benchlib import (  # noqa: E402
     BENCH, Benchmark, Interpreter, Row, Settings, Unavailable, build_all, build_c_api,
-    build_c_hpy, build_cargo_module, check_rows, run, universal_module,
+    build_c_hpy, build_cargo_module, build_cargo_module_cpython, check_rows, run, universal_module,
 )
 
 WORKER = BENCH / "callbench_worker.py"
@@ -111,8 +111,13 @@ COLUMNS = {
 }
 ALL_C_FUNCS = {shape: shape for shape in COLUMNS}
 
-# The Rust rows, compared with the C HPy row in the ratio rows: row id -> ratio label.
-RATIO_ROWS = {"rust": "Rust vs C HPy", "smoke": "raw hpy-sys vs C HPy"}
+# The Rust rows, compared with the C HPy row in the ratio rows: row id -> ratio
+# label (or (label, the row compared with)).
+RATIO_ROWS = {
+    "rust": "Rust vs C HPy",
+    "smoke": "raw hpy-sys vs C HPy",
+    "rust_cpy": ("Rust CPython ABI vs C API", "c_api"),
+}
 
 
 def settings_for(key: str, quick: bool) -> Settings:
@@ -165,8 +170,14 @@ def make_rows(interp: Interpreter, universal: dict[str, Path | Unavailable],
         Row("c_hpy", "C, HPy universal (callbench_hpy)", "hpy", "callbench_hpy", ALL_C_FUNCS),
         Row("c_api", f"{capi} (callbench_capi)", "capi", "callbench_capi", ALL_C_FUNCS),
     ]
+    if interp.key == "cpython":
+        # The same Rust source, built as a plain CPython extension.
+        rows.insert(2, Row("rust_cpy", "Rust #[hpy_method], CPython ABI", "capi", "callbench_rs",
+                           {"noop": "noop", "identity": "identity", "add_ints": "add_ints"}))
 
     def module_file(row: Row) -> Path:
+        if row.id == "rust_cpy":
+            return build_cargo_module_cpython(interp, "callbench-rs", "callbench_rs")
         if row.kind == "capi":
             return build_c_api(interp, env, "callbench_capi")
         return universal_module(universal, row.id)

@@ -2831,10 +2831,19 @@ macro_rules! __hpy_for_each_enum_constant {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_None(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_None();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_None }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_None
+    }
 }
 
 /// Reads the context's `h_True` (`HPy_ID(1)`): a constant handle that must
@@ -2842,10 +2851,19 @@ pub unsafe fn h_None(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_True(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_True();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_True }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_True
+    }
 }
 
 /// Reads the context's `h_False` (`HPy_ID(2)`): a constant handle that must
@@ -2853,10 +2871,19 @@ pub unsafe fn h_True(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_False(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_False();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_False }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_False
+    }
 }
 
 /// Reads the context's `h_NotImplemented` (`HPy_ID(3)`): a constant handle that must
@@ -2864,10 +2891,19 @@ pub unsafe fn h_False(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_NotImplemented(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_NotImplemented();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_NotImplemented }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_NotImplemented
+    }
 }
 
 /// Reads the context's `h_Ellipsis` (`HPy_ID(4)`): a constant handle that must
@@ -2875,10 +2911,19 @@ pub unsafe fn h_NotImplemented(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_Ellipsis(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_Ellipsis();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_Ellipsis }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_Ellipsis
+    }
 }
 
 /// Reads the context's `h_BaseException` (`HPy_ID(5)`): a constant handle that must
@@ -2886,10 +2931,19 @@ pub unsafe fn h_Ellipsis(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_BaseException(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_BaseException();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_BaseException }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_BaseException
+    }
 }
 
 /// Reads the context's `h_Exception` (`HPy_ID(6)`): a constant handle that must
@@ -2897,10 +2951,19 @@ pub unsafe fn h_BaseException(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_Exception(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_Exception();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_Exception }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_Exception
+    }
 }
 
 /// Reads the context's `h_StopAsyncIteration` (`HPy_ID(7)`): a constant handle that must
@@ -2908,10 +2971,19 @@ pub unsafe fn h_Exception(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_StopAsyncIteration(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_StopAsyncIteration();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_StopAsyncIteration }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_StopAsyncIteration
+    }
 }
 
 /// Reads the context's `h_StopIteration` (`HPy_ID(8)`): a constant handle that must
@@ -2919,10 +2991,19 @@ pub unsafe fn h_StopAsyncIteration(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_StopIteration(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_StopIteration();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_StopIteration }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_StopIteration
+    }
 }
 
 /// Reads the context's `h_GeneratorExit` (`HPy_ID(9)`): a constant handle that must
@@ -2930,10 +3011,19 @@ pub unsafe fn h_StopIteration(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_GeneratorExit(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_GeneratorExit();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_GeneratorExit }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_GeneratorExit
+    }
 }
 
 /// Reads the context's `h_ArithmeticError` (`HPy_ID(10)`): a constant handle that must
@@ -2941,10 +3031,19 @@ pub unsafe fn h_GeneratorExit(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ArithmeticError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ArithmeticError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ArithmeticError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ArithmeticError
+    }
 }
 
 /// Reads the context's `h_LookupError` (`HPy_ID(11)`): a constant handle that must
@@ -2952,10 +3051,19 @@ pub unsafe fn h_ArithmeticError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_LookupError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_LookupError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_LookupError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_LookupError
+    }
 }
 
 /// Reads the context's `h_AssertionError` (`HPy_ID(12)`): a constant handle that must
@@ -2963,10 +3071,19 @@ pub unsafe fn h_LookupError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_AssertionError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_AssertionError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_AssertionError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_AssertionError
+    }
 }
 
 /// Reads the context's `h_AttributeError` (`HPy_ID(13)`): a constant handle that must
@@ -2974,10 +3091,19 @@ pub unsafe fn h_AssertionError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_AttributeError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_AttributeError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_AttributeError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_AttributeError
+    }
 }
 
 /// Reads the context's `h_BufferError` (`HPy_ID(14)`): a constant handle that must
@@ -2985,10 +3111,19 @@ pub unsafe fn h_AttributeError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_BufferError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_BufferError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_BufferError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_BufferError
+    }
 }
 
 /// Reads the context's `h_EOFError` (`HPy_ID(15)`): a constant handle that must
@@ -2996,10 +3131,19 @@ pub unsafe fn h_BufferError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_EOFError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_EOFError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_EOFError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_EOFError
+    }
 }
 
 /// Reads the context's `h_FloatingPointError` (`HPy_ID(16)`): a constant handle that must
@@ -3007,10 +3151,19 @@ pub unsafe fn h_EOFError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_FloatingPointError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_FloatingPointError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_FloatingPointError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_FloatingPointError
+    }
 }
 
 /// Reads the context's `h_OSError` (`HPy_ID(17)`): a constant handle that must
@@ -3018,10 +3171,19 @@ pub unsafe fn h_FloatingPointError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_OSError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_OSError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_OSError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_OSError
+    }
 }
 
 /// Reads the context's `h_ImportError` (`HPy_ID(18)`): a constant handle that must
@@ -3029,10 +3191,19 @@ pub unsafe fn h_OSError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ImportError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ImportError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ImportError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ImportError
+    }
 }
 
 /// Reads the context's `h_ModuleNotFoundError` (`HPy_ID(19)`): a constant handle that must
@@ -3040,10 +3211,19 @@ pub unsafe fn h_ImportError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ModuleNotFoundError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ModuleNotFoundError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ModuleNotFoundError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ModuleNotFoundError
+    }
 }
 
 /// Reads the context's `h_IndexError` (`HPy_ID(20)`): a constant handle that must
@@ -3051,10 +3231,19 @@ pub unsafe fn h_ModuleNotFoundError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_IndexError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_IndexError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_IndexError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_IndexError
+    }
 }
 
 /// Reads the context's `h_KeyError` (`HPy_ID(21)`): a constant handle that must
@@ -3062,10 +3251,19 @@ pub unsafe fn h_IndexError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_KeyError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_KeyError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_KeyError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_KeyError
+    }
 }
 
 /// Reads the context's `h_KeyboardInterrupt` (`HPy_ID(22)`): a constant handle that must
@@ -3073,10 +3271,19 @@ pub unsafe fn h_KeyError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_KeyboardInterrupt(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_KeyboardInterrupt();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_KeyboardInterrupt }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_KeyboardInterrupt
+    }
 }
 
 /// Reads the context's `h_MemoryError` (`HPy_ID(23)`): a constant handle that must
@@ -3084,10 +3291,19 @@ pub unsafe fn h_KeyboardInterrupt(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_MemoryError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_MemoryError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_MemoryError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_MemoryError
+    }
 }
 
 /// Reads the context's `h_NameError` (`HPy_ID(24)`): a constant handle that must
@@ -3095,10 +3311,19 @@ pub unsafe fn h_MemoryError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_NameError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_NameError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_NameError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_NameError
+    }
 }
 
 /// Reads the context's `h_OverflowError` (`HPy_ID(25)`): a constant handle that must
@@ -3106,10 +3331,19 @@ pub unsafe fn h_NameError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_OverflowError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_OverflowError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_OverflowError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_OverflowError
+    }
 }
 
 /// Reads the context's `h_RuntimeError` (`HPy_ID(26)`): a constant handle that must
@@ -3117,10 +3351,19 @@ pub unsafe fn h_OverflowError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_RuntimeError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_RuntimeError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_RuntimeError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_RuntimeError
+    }
 }
 
 /// Reads the context's `h_RecursionError` (`HPy_ID(27)`): a constant handle that must
@@ -3128,10 +3371,19 @@ pub unsafe fn h_RuntimeError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_RecursionError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_RecursionError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_RecursionError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_RecursionError
+    }
 }
 
 /// Reads the context's `h_NotImplementedError` (`HPy_ID(28)`): a constant handle that must
@@ -3139,10 +3391,19 @@ pub unsafe fn h_RecursionError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_NotImplementedError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_NotImplementedError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_NotImplementedError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_NotImplementedError
+    }
 }
 
 /// Reads the context's `h_SyntaxError` (`HPy_ID(29)`): a constant handle that must
@@ -3150,10 +3411,19 @@ pub unsafe fn h_NotImplementedError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_SyntaxError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_SyntaxError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_SyntaxError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_SyntaxError
+    }
 }
 
 /// Reads the context's `h_IndentationError` (`HPy_ID(30)`): a constant handle that must
@@ -3161,10 +3431,19 @@ pub unsafe fn h_SyntaxError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_IndentationError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_IndentationError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_IndentationError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_IndentationError
+    }
 }
 
 /// Reads the context's `h_TabError` (`HPy_ID(31)`): a constant handle that must
@@ -3172,10 +3451,19 @@ pub unsafe fn h_IndentationError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_TabError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_TabError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_TabError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_TabError
+    }
 }
 
 /// Reads the context's `h_ReferenceError` (`HPy_ID(32)`): a constant handle that must
@@ -3183,10 +3471,19 @@ pub unsafe fn h_TabError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ReferenceError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ReferenceError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ReferenceError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ReferenceError
+    }
 }
 
 /// Reads the context's `h_SystemError` (`HPy_ID(33)`): a constant handle that must
@@ -3194,10 +3491,19 @@ pub unsafe fn h_ReferenceError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_SystemError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_SystemError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_SystemError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_SystemError
+    }
 }
 
 /// Reads the context's `h_SystemExit` (`HPy_ID(34)`): a constant handle that must
@@ -3205,10 +3511,19 @@ pub unsafe fn h_SystemError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_SystemExit(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_SystemExit();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_SystemExit }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_SystemExit
+    }
 }
 
 /// Reads the context's `h_TypeError` (`HPy_ID(35)`): a constant handle that must
@@ -3216,10 +3531,19 @@ pub unsafe fn h_SystemExit(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_TypeError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_TypeError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_TypeError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_TypeError
+    }
 }
 
 /// Reads the context's `h_UnboundLocalError` (`HPy_ID(36)`): a constant handle that must
@@ -3227,10 +3551,19 @@ pub unsafe fn h_TypeError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_UnboundLocalError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_UnboundLocalError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_UnboundLocalError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_UnboundLocalError
+    }
 }
 
 /// Reads the context's `h_UnicodeError` (`HPy_ID(37)`): a constant handle that must
@@ -3238,10 +3571,19 @@ pub unsafe fn h_UnboundLocalError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_UnicodeError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_UnicodeError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_UnicodeError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_UnicodeError
+    }
 }
 
 /// Reads the context's `h_UnicodeEncodeError` (`HPy_ID(38)`): a constant handle that must
@@ -3249,10 +3591,19 @@ pub unsafe fn h_UnicodeError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_UnicodeEncodeError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_UnicodeEncodeError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_UnicodeEncodeError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_UnicodeEncodeError
+    }
 }
 
 /// Reads the context's `h_UnicodeDecodeError` (`HPy_ID(39)`): a constant handle that must
@@ -3260,10 +3611,19 @@ pub unsafe fn h_UnicodeEncodeError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_UnicodeDecodeError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_UnicodeDecodeError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_UnicodeDecodeError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_UnicodeDecodeError
+    }
 }
 
 /// Reads the context's `h_UnicodeTranslateError` (`HPy_ID(40)`): a constant handle that must
@@ -3271,10 +3631,19 @@ pub unsafe fn h_UnicodeDecodeError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_UnicodeTranslateError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_UnicodeTranslateError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_UnicodeTranslateError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_UnicodeTranslateError
+    }
 }
 
 /// Reads the context's `h_ValueError` (`HPy_ID(41)`): a constant handle that must
@@ -3282,10 +3651,19 @@ pub unsafe fn h_UnicodeTranslateError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ValueError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ValueError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ValueError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ValueError
+    }
 }
 
 /// Reads the context's `h_ZeroDivisionError` (`HPy_ID(42)`): a constant handle that must
@@ -3293,10 +3671,19 @@ pub unsafe fn h_ValueError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ZeroDivisionError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ZeroDivisionError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ZeroDivisionError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ZeroDivisionError
+    }
 }
 
 /// Reads the context's `h_BlockingIOError` (`HPy_ID(43)`): a constant handle that must
@@ -3304,10 +3691,19 @@ pub unsafe fn h_ZeroDivisionError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_BlockingIOError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_BlockingIOError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_BlockingIOError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_BlockingIOError
+    }
 }
 
 /// Reads the context's `h_BrokenPipeError` (`HPy_ID(44)`): a constant handle that must
@@ -3315,10 +3711,19 @@ pub unsafe fn h_BlockingIOError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_BrokenPipeError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_BrokenPipeError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_BrokenPipeError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_BrokenPipeError
+    }
 }
 
 /// Reads the context's `h_ChildProcessError` (`HPy_ID(45)`): a constant handle that must
@@ -3326,10 +3731,19 @@ pub unsafe fn h_BrokenPipeError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ChildProcessError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ChildProcessError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ChildProcessError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ChildProcessError
+    }
 }
 
 /// Reads the context's `h_ConnectionError` (`HPy_ID(46)`): a constant handle that must
@@ -3337,10 +3751,19 @@ pub unsafe fn h_ChildProcessError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ConnectionError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ConnectionError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ConnectionError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ConnectionError
+    }
 }
 
 /// Reads the context's `h_ConnectionAbortedError` (`HPy_ID(47)`): a constant handle that must
@@ -3348,10 +3771,19 @@ pub unsafe fn h_ConnectionError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ConnectionAbortedError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ConnectionAbortedError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ConnectionAbortedError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ConnectionAbortedError
+    }
 }
 
 /// Reads the context's `h_ConnectionRefusedError` (`HPy_ID(48)`): a constant handle that must
@@ -3359,10 +3791,19 @@ pub unsafe fn h_ConnectionAbortedError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ConnectionRefusedError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ConnectionRefusedError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ConnectionRefusedError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ConnectionRefusedError
+    }
 }
 
 /// Reads the context's `h_ConnectionResetError` (`HPy_ID(49)`): a constant handle that must
@@ -3370,10 +3811,19 @@ pub unsafe fn h_ConnectionRefusedError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ConnectionResetError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ConnectionResetError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ConnectionResetError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ConnectionResetError
+    }
 }
 
 /// Reads the context's `h_FileExistsError` (`HPy_ID(50)`): a constant handle that must
@@ -3381,10 +3831,19 @@ pub unsafe fn h_ConnectionResetError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_FileExistsError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_FileExistsError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_FileExistsError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_FileExistsError
+    }
 }
 
 /// Reads the context's `h_FileNotFoundError` (`HPy_ID(51)`): a constant handle that must
@@ -3392,10 +3851,19 @@ pub unsafe fn h_FileExistsError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_FileNotFoundError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_FileNotFoundError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_FileNotFoundError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_FileNotFoundError
+    }
 }
 
 /// Reads the context's `h_InterruptedError` (`HPy_ID(52)`): a constant handle that must
@@ -3403,10 +3871,19 @@ pub unsafe fn h_FileNotFoundError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_InterruptedError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_InterruptedError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_InterruptedError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_InterruptedError
+    }
 }
 
 /// Reads the context's `h_IsADirectoryError` (`HPy_ID(53)`): a constant handle that must
@@ -3414,10 +3891,19 @@ pub unsafe fn h_InterruptedError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_IsADirectoryError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_IsADirectoryError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_IsADirectoryError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_IsADirectoryError
+    }
 }
 
 /// Reads the context's `h_NotADirectoryError` (`HPy_ID(54)`): a constant handle that must
@@ -3425,10 +3911,19 @@ pub unsafe fn h_IsADirectoryError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_NotADirectoryError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_NotADirectoryError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_NotADirectoryError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_NotADirectoryError
+    }
 }
 
 /// Reads the context's `h_PermissionError` (`HPy_ID(55)`): a constant handle that must
@@ -3436,10 +3931,19 @@ pub unsafe fn h_NotADirectoryError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_PermissionError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_PermissionError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_PermissionError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_PermissionError
+    }
 }
 
 /// Reads the context's `h_ProcessLookupError` (`HPy_ID(56)`): a constant handle that must
@@ -3447,10 +3951,19 @@ pub unsafe fn h_PermissionError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ProcessLookupError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ProcessLookupError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ProcessLookupError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ProcessLookupError
+    }
 }
 
 /// Reads the context's `h_TimeoutError` (`HPy_ID(57)`): a constant handle that must
@@ -3458,10 +3971,19 @@ pub unsafe fn h_ProcessLookupError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_TimeoutError(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_TimeoutError();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_TimeoutError }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_TimeoutError
+    }
 }
 
 /// Reads the context's `h_Warning` (`HPy_ID(58)`): a constant handle that must
@@ -3469,10 +3991,19 @@ pub unsafe fn h_TimeoutError(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_Warning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_Warning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_Warning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_Warning
+    }
 }
 
 /// Reads the context's `h_UserWarning` (`HPy_ID(59)`): a constant handle that must
@@ -3480,10 +4011,19 @@ pub unsafe fn h_Warning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_UserWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_UserWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_UserWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_UserWarning
+    }
 }
 
 /// Reads the context's `h_DeprecationWarning` (`HPy_ID(60)`): a constant handle that must
@@ -3491,10 +4031,19 @@ pub unsafe fn h_UserWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_DeprecationWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_DeprecationWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_DeprecationWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_DeprecationWarning
+    }
 }
 
 /// Reads the context's `h_PendingDeprecationWarning` (`HPy_ID(61)`): a constant handle that must
@@ -3502,10 +4051,19 @@ pub unsafe fn h_DeprecationWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_PendingDeprecationWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_PendingDeprecationWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_PendingDeprecationWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_PendingDeprecationWarning
+    }
 }
 
 /// Reads the context's `h_SyntaxWarning` (`HPy_ID(62)`): a constant handle that must
@@ -3513,10 +4071,19 @@ pub unsafe fn h_PendingDeprecationWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_SyntaxWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_SyntaxWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_SyntaxWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_SyntaxWarning
+    }
 }
 
 /// Reads the context's `h_RuntimeWarning` (`HPy_ID(63)`): a constant handle that must
@@ -3524,10 +4091,19 @@ pub unsafe fn h_SyntaxWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_RuntimeWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_RuntimeWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_RuntimeWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_RuntimeWarning
+    }
 }
 
 /// Reads the context's `h_FutureWarning` (`HPy_ID(64)`): a constant handle that must
@@ -3535,10 +4111,19 @@ pub unsafe fn h_RuntimeWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_FutureWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_FutureWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_FutureWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_FutureWarning
+    }
 }
 
 /// Reads the context's `h_ImportWarning` (`HPy_ID(65)`): a constant handle that must
@@ -3546,10 +4131,19 @@ pub unsafe fn h_FutureWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ImportWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ImportWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ImportWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ImportWarning
+    }
 }
 
 /// Reads the context's `h_UnicodeWarning` (`HPy_ID(66)`): a constant handle that must
@@ -3557,10 +4151,19 @@ pub unsafe fn h_ImportWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_UnicodeWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_UnicodeWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_UnicodeWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_UnicodeWarning
+    }
 }
 
 /// Reads the context's `h_BytesWarning` (`HPy_ID(67)`): a constant handle that must
@@ -3568,10 +4171,19 @@ pub unsafe fn h_UnicodeWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_BytesWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_BytesWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_BytesWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_BytesWarning
+    }
 }
 
 /// Reads the context's `h_ResourceWarning` (`HPy_ID(68)`): a constant handle that must
@@ -3579,10 +4191,19 @@ pub unsafe fn h_BytesWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ResourceWarning(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ResourceWarning();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ResourceWarning }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ResourceWarning
+    }
 }
 
 /// Reads the context's `h_BaseObjectType` (`HPy_ID(69)`): a constant handle that must
@@ -3590,10 +4211,19 @@ pub unsafe fn h_ResourceWarning(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_BaseObjectType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_BaseObjectType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_BaseObjectType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_BaseObjectType
+    }
 }
 
 /// Reads the context's `h_TypeType` (`HPy_ID(70)`): a constant handle that must
@@ -3601,10 +4231,19 @@ pub unsafe fn h_BaseObjectType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_TypeType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_TypeType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_TypeType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_TypeType
+    }
 }
 
 /// Reads the context's `h_BoolType` (`HPy_ID(71)`): a constant handle that must
@@ -3612,10 +4251,19 @@ pub unsafe fn h_TypeType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_BoolType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_BoolType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_BoolType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_BoolType
+    }
 }
 
 /// Reads the context's `h_LongType` (`HPy_ID(72)`): a constant handle that must
@@ -3623,10 +4271,19 @@ pub unsafe fn h_BoolType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_LongType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_LongType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_LongType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_LongType
+    }
 }
 
 /// Reads the context's `h_FloatType` (`HPy_ID(73)`): a constant handle that must
@@ -3634,10 +4291,19 @@ pub unsafe fn h_LongType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_FloatType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_FloatType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_FloatType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_FloatType
+    }
 }
 
 /// Reads the context's `h_UnicodeType` (`HPy_ID(74)`): a constant handle that must
@@ -3645,10 +4311,19 @@ pub unsafe fn h_FloatType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_UnicodeType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_UnicodeType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_UnicodeType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_UnicodeType
+    }
 }
 
 /// Reads the context's `h_TupleType` (`HPy_ID(75)`): a constant handle that must
@@ -3656,10 +4331,19 @@ pub unsafe fn h_UnicodeType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_TupleType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_TupleType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_TupleType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_TupleType
+    }
 }
 
 /// Reads the context's `h_ListType` (`HPy_ID(76)`): a constant handle that must
@@ -3667,10 +4351,19 @@ pub unsafe fn h_TupleType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ListType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ListType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ListType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ListType
+    }
 }
 
 /// Reads the context's `h_ComplexType` (`HPy_ID(238)`): a constant handle that must
@@ -3678,10 +4371,19 @@ pub unsafe fn h_ListType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_ComplexType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_ComplexType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_ComplexType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_ComplexType
+    }
 }
 
 /// Reads the context's `h_BytesType` (`HPy_ID(239)`): a constant handle that must
@@ -3689,10 +4391,19 @@ pub unsafe fn h_ComplexType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_BytesType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_BytesType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_BytesType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_BytesType
+    }
 }
 
 /// Reads the context's `h_MemoryViewType` (`HPy_ID(240)`): a constant handle that must
@@ -3700,10 +4411,19 @@ pub unsafe fn h_BytesType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_MemoryViewType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_MemoryViewType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_MemoryViewType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_MemoryViewType
+    }
 }
 
 /// Reads the context's `h_CapsuleType` (`HPy_ID(241)`): a constant handle that must
@@ -3711,10 +4431,19 @@ pub unsafe fn h_MemoryViewType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_CapsuleType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_CapsuleType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_CapsuleType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_CapsuleType
+    }
 }
 
 /// Reads the context's `h_SliceType` (`HPy_ID(242)`): a constant handle that must
@@ -3722,10 +4451,19 @@ pub unsafe fn h_CapsuleType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_SliceType(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_SliceType();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_SliceType }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_SliceType
+    }
 }
 
 /// Reads the context's `h_Builtins` (`HPy_ID(243)`): a constant handle that must
@@ -3733,10 +4471,19 @@ pub unsafe fn h_SliceType(ctx: *mut HPyContext) -> HPy {
 ///
 /// # Safety
 /// `ctx` must point to the live context of the current call.
+///
+/// In a CPython-ABI build, CPython's object itself (`crate::cpython::handles`).
 #[inline(always)]
 pub unsafe fn h_Builtins(ctx: *mut HPyContext) -> HPy {
+    #[cfg(hpy_abi = "cpython")]
+    let _ = ctx;
+    #[cfg(hpy_abi = "cpython")]
+    return crate::cpython::handles::h_Builtins();
     // SAFETY: the caller guarantees that `ctx` points to a live context.
-    unsafe { (*ctx).h_Builtins }
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        (*ctx).h_Builtins
+    }
 }
 
 /// `HPy_Dup`: calls the context member `ctx_Dup` (`HPy_ID(77)`).

@@ -195,7 +195,6 @@ unary! {
     ctx_Positive => PyNumber_Positive;
     ctx_Absolute => PyNumber_Absolute;
     ctx_Invert => PyNumber_Invert;
-    ctx_Index => PyNumber_Index;
     ctx_Long => PyNumber_Long;
     ctx_Float => PyNumber_Float;
     ctx_Repr => PyObject_Repr;
@@ -301,8 +300,46 @@ pub unsafe extern "C" fn ctx_GetAttr_s(
 /// `HPy_HasAttr`: 0 also when looking the attribute up raises (the error is
 /// cleared, as HPy documents).
 pub unsafe extern "C" fn ctx_HasAttr(_ctx: *mut HPyContext, obj: HPy, name: HPy) -> c_int {
-    // SAFETY: both handles are open.
-    unsafe { ffi::PyObject_HasAttr(h2py(obj), h2py(name)) }
+    // SAFETY: both handles are open. An error (from `__getattr__`) means
+    // "no" and is cleared, as in HPy (on 3.13+ explicitly: CPython's old
+    // function would report it as unraisable).
+    unsafe {
+        #[cfg(Py_3_13)]
+        {
+            let r = ffi::PyObject_HasAttrWithError(h2py(obj), h2py(name));
+            if r < 0 {
+                ffi::PyErr_Clear();
+                return 0;
+            }
+            r
+        }
+        #[cfg(not(Py_3_13))]
+        {
+            ffi::PyObject_HasAttr(h2py(obj), h2py(name))
+        }
+    }
+}
+
+/// `HPy_Index`: `operator.index(h)`, always an exact `int` (as on CPython
+/// 3.10+; 3.9's `PyNumber_Index` returns an int subclass, `True`, as it is).
+pub unsafe extern "C" fn ctx_Index(_ctx: *mut HPyContext, h: HPy) -> HPy {
+    // SAFETY: `h` is open; the result is new or NULL.
+    let index = unsafe { ffi::PyNumber_Index(h2py(h)) };
+    #[cfg(not(Py_3_10))]
+    // SAFETY: `index` is an int; `int`'s own `nb_positive` copies an int
+    // subclass's value into an exact int (its `__pos__` override, if any,
+    // is not called).
+    unsafe {
+        if !index.is_null() && ffi::PyLong_CheckExact(index) == 0 {
+            let number = (*core::ptr::addr_of!(ffi::PyLong_Type)).tp_as_number;
+            if let Some(pos) = (*number).nb_positive {
+                let exact = pos(index);
+                ffi::Py_DECREF(index);
+                return py2h(exact);
+            }
+        }
+    }
+    py2h(index)
 }
 
 /// `HPy_SetAttr`: `-1` with an exception on error; HPy_NULL deletes.
@@ -660,8 +697,22 @@ pub unsafe extern "C" fn ctx_HasAttr_s(
     obj: HPy,
     utf8_name: *const c_char,
 ) -> c_int {
-    // SAFETY: `obj` is open, the name a C string.
-    unsafe { ffi::PyObject_HasAttrString(h2py(obj), utf8_name) }
+    // SAFETY: `obj` is open, the name a C string. Errors as in `ctx_HasAttr`.
+    unsafe {
+        #[cfg(Py_3_13)]
+        {
+            let r = ffi::PyObject_HasAttrStringWithError(h2py(obj), utf8_name);
+            if r < 0 {
+                ffi::PyErr_Clear();
+                return 0;
+            }
+            r
+        }
+        #[cfg(not(Py_3_13))]
+        {
+            ffi::PyObject_HasAttrString(h2py(obj), utf8_name)
+        }
+    }
 }
 
 /// `HPy_SetAttr_s`.
@@ -1485,36 +1536,45 @@ pub unsafe extern "C" fn ctx_Capsule_IsValid(
 // ---------------------------------------------------------------------------
 // The CPython-ABI build's context and module creation
 
-/// The context of a CPython-ABI build: named "HPy CPython ABI", holding the
-/// handle constants (its function members stay empty: the wrappers call this
-/// module's functions directly). Made on first use.
+/// The context of a CPython-ABI build, a static: named "HPy CPython ABI",
+/// its handle constants filled at module creation ([`module_def_init`]),
+/// its function members empty (the wrappers call this module's functions
+/// directly, and read the handle constants from CPython: [`handles`]).
+#[inline(always)]
+pub fn context() -> *mut HPyContext {
+    CONTEXT.0.get()
+}
+
+struct StaticContext(core::cell::UnsafeCell<HPyContext>);
+
+// SAFETY: the context is written once, by `fill_context`, with the GIL held,
+// which every reader holds too.
+unsafe impl Sync for StaticContext {}
+
+static CONTEXT: StaticContext = StaticContext(core::cell::UnsafeCell::new(empty_context()));
+
+const fn empty_context() -> HPyContext {
+    // SAFETY: every member of a context is valid all zero (no function,
+    // NULL pointers, HPy_NULL).
+    let mut ctx: HPyContext = unsafe { core::mem::zeroed() };
+    ctx.name = c"HPy CPython ABI".as_ptr();
+    ctx
+}
+
+/// Fills [`context`]'s handle constants (once).
 ///
 /// # Safety
-/// The GIL is held (it also orders the first use).
-pub unsafe fn context() -> *mut HPyContext {
-    static CONTEXT: core::sync::atomic::AtomicPtr<HPyContext> =
-        core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
-    let ctx = CONTEXT.load(core::sync::atomic::Ordering::Acquire);
-    if !ctx.is_null() {
-        return ctx;
-    }
-    let layout = Layout::new::<HPyContext>();
-    // SAFETY: the layout has a non-zero size; an all-zero context is valid
-    // (no member set, NULL pointers); the GIL serialises the first uses, and
-    // the context lives for the rest of the process.
-    unsafe {
-        let ctx = alloc::alloc::alloc_zeroed(layout).cast::<HPyContext>();
-        if ctx.is_null() {
-            alloc::alloc::handle_alloc_error(layout);
-        }
-        (*ctx).name = c"HPy CPython ABI".as_ptr();
-        fill_handles(&mut *ctx);
-        CONTEXT.store(ctx, core::sync::atomic::Ordering::Release);
-        ctx
+/// The GIL is held.
+pub(crate) unsafe fn fill_context() {
+    static FILLED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if !FILLED.swap(true, core::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: the GIL is held: no other code reads the context now.
+        unsafe { handles::fill(&mut *context()) };
     }
 }
 
 mod call;
+pub mod handles;
 mod module;
 mod types;
 
@@ -1546,93 +1606,7 @@ pub unsafe fn fill(ctx: &mut HPyContext) {
 /// # Safety
 /// The GIL is held (the constants are read from CPython's statics).
 pub unsafe fn fill_handles(ctx: &mut HPyContext) {
-    // SAFETY: the GIL is held; the statics live as long as the interpreter.
-    unsafe {
-        ctx.h_None = py2h(ffi::Py_None());
-        ctx.h_True = py2h(ffi::Py_True());
-        ctx.h_False = py2h(ffi::Py_False());
-        ctx.h_NotImplemented = py2h(ffi::Py_NotImplemented());
-        ctx.h_Ellipsis = py2h(ffi::Py_Ellipsis());
-        ctx.h_BaseException = py2h(ffi::PyExc_BaseException);
-        ctx.h_Exception = py2h(ffi::PyExc_Exception);
-        ctx.h_TypeError = py2h(ffi::PyExc_TypeError);
-        ctx.h_ValueError = py2h(ffi::PyExc_ValueError);
-        ctx.h_OverflowError = py2h(ffi::PyExc_OverflowError);
-        ctx.h_ZeroDivisionError = py2h(ffi::PyExc_ZeroDivisionError);
-        ctx.h_KeyError = py2h(ffi::PyExc_KeyError);
-        ctx.h_IndexError = py2h(ffi::PyExc_IndexError);
-        ctx.h_AttributeError = py2h(ffi::PyExc_AttributeError);
-        ctx.h_MemoryError = py2h(ffi::PyExc_MemoryError);
-        ctx.h_LookupError = py2h(ffi::PyExc_LookupError);
-        ctx.h_UnicodeEncodeError = py2h(ffi::PyExc_UnicodeEncodeError);
-        ctx.h_UnicodeDecodeError = py2h(ffi::PyExc_UnicodeDecodeError);
-        ctx.h_ModuleNotFoundError = py2h(ffi::PyExc_ModuleNotFoundError);
-        ctx.h_UserWarning = py2h(ffi::PyExc_UserWarning);
-        ctx.h_SyntaxError = py2h(ffi::PyExc_SyntaxError);
-        ctx.h_SystemError = py2h(ffi::PyExc_SystemError);
-        ctx.h_OSError = py2h(ffi::PyExc_OSError);
-        ctx.h_FileNotFoundError = py2h(ffi::PyExc_FileNotFoundError);
-        ctx.h_LongType = py2h(core::ptr::addr_of_mut!(ffi::PyLong_Type).cast());
-        ctx.h_FloatType = py2h(core::ptr::addr_of_mut!(ffi::PyFloat_Type).cast());
-        ctx.h_UnicodeType = py2h(core::ptr::addr_of_mut!(ffi::PyUnicode_Type).cast());
-        ctx.h_ListType = py2h(core::ptr::addr_of_mut!(ffi::PyList_Type).cast());
-        ctx.h_TupleType = py2h(core::ptr::addr_of_mut!(ffi::PyTuple_Type).cast());
-        ctx.h_BaseObjectType = py2h(core::ptr::addr_of_mut!(ffi::PyBaseObject_Type).cast());
-        ctx.h_TypeType = py2h(core::ptr::addr_of_mut!(ffi::PyType_Type).cast());
-        ctx.h_BoolType = py2h(core::ptr::addr_of_mut!(ffi::PyBool_Type).cast());
-        ctx.h_BytesType = py2h(core::ptr::addr_of_mut!(ffi::PyBytes_Type).cast());
-        ctx.h_StopAsyncIteration = py2h(ffi::PyExc_StopAsyncIteration);
-        ctx.h_StopIteration = py2h(ffi::PyExc_StopIteration);
-        ctx.h_GeneratorExit = py2h(ffi::PyExc_GeneratorExit);
-        ctx.h_ArithmeticError = py2h(ffi::PyExc_ArithmeticError);
-        ctx.h_AssertionError = py2h(ffi::PyExc_AssertionError);
-        ctx.h_BufferError = py2h(ffi::PyExc_BufferError);
-        ctx.h_EOFError = py2h(ffi::PyExc_EOFError);
-        ctx.h_FloatingPointError = py2h(ffi::PyExc_FloatingPointError);
-        ctx.h_ImportError = py2h(ffi::PyExc_ImportError);
-        ctx.h_KeyboardInterrupt = py2h(ffi::PyExc_KeyboardInterrupt);
-        ctx.h_NameError = py2h(ffi::PyExc_NameError);
-        ctx.h_RuntimeError = py2h(ffi::PyExc_RuntimeError);
-        ctx.h_RecursionError = py2h(ffi::PyExc_RecursionError);
-        ctx.h_NotImplementedError = py2h(ffi::PyExc_NotImplementedError);
-        ctx.h_IndentationError = py2h(ffi::PyExc_IndentationError);
-        ctx.h_TabError = py2h(ffi::PyExc_TabError);
-        ctx.h_ReferenceError = py2h(ffi::PyExc_ReferenceError);
-        ctx.h_SystemExit = py2h(ffi::PyExc_SystemExit);
-        ctx.h_UnboundLocalError = py2h(ffi::PyExc_UnboundLocalError);
-        ctx.h_UnicodeError = py2h(ffi::PyExc_UnicodeError);
-        ctx.h_UnicodeTranslateError = py2h(ffi::PyExc_UnicodeTranslateError);
-        ctx.h_BlockingIOError = py2h(ffi::PyExc_BlockingIOError);
-        ctx.h_BrokenPipeError = py2h(ffi::PyExc_BrokenPipeError);
-        ctx.h_ChildProcessError = py2h(ffi::PyExc_ChildProcessError);
-        ctx.h_ConnectionError = py2h(ffi::PyExc_ConnectionError);
-        ctx.h_ConnectionAbortedError = py2h(ffi::PyExc_ConnectionAbortedError);
-        ctx.h_ConnectionRefusedError = py2h(ffi::PyExc_ConnectionRefusedError);
-        ctx.h_ConnectionResetError = py2h(ffi::PyExc_ConnectionResetError);
-        ctx.h_FileExistsError = py2h(ffi::PyExc_FileExistsError);
-        ctx.h_InterruptedError = py2h(ffi::PyExc_InterruptedError);
-        ctx.h_IsADirectoryError = py2h(ffi::PyExc_IsADirectoryError);
-        ctx.h_NotADirectoryError = py2h(ffi::PyExc_NotADirectoryError);
-        ctx.h_PermissionError = py2h(ffi::PyExc_PermissionError);
-        ctx.h_ProcessLookupError = py2h(ffi::PyExc_ProcessLookupError);
-        ctx.h_TimeoutError = py2h(ffi::PyExc_TimeoutError);
-        ctx.h_Warning = py2h(ffi::PyExc_Warning);
-        ctx.h_DeprecationWarning = py2h(ffi::PyExc_DeprecationWarning);
-        ctx.h_PendingDeprecationWarning = py2h(ffi::PyExc_PendingDeprecationWarning);
-        ctx.h_SyntaxWarning = py2h(ffi::PyExc_SyntaxWarning);
-        ctx.h_RuntimeWarning = py2h(ffi::PyExc_RuntimeWarning);
-        ctx.h_FutureWarning = py2h(ffi::PyExc_FutureWarning);
-        ctx.h_ImportWarning = py2h(ffi::PyExc_ImportWarning);
-        ctx.h_UnicodeWarning = py2h(ffi::PyExc_UnicodeWarning);
-        ctx.h_BytesWarning = py2h(ffi::PyExc_BytesWarning);
-        ctx.h_ResourceWarning = py2h(ffi::PyExc_ResourceWarning);
-        ctx.h_ComplexType = py2h(core::ptr::addr_of_mut!(ffi::PyComplex_Type).cast());
-        ctx.h_MemoryViewType = py2h(core::ptr::addr_of_mut!(ffi::PyMemoryView_Type).cast());
-        ctx.h_CapsuleType = py2h(core::ptr::addr_of_mut!(ffi::PyCapsule_Type).cast());
-        ctx.h_SliceType = py2h(core::ptr::addr_of_mut!(ffi::PySlice_Type).cast());
-        // The builtins of the running frame (a dict), as in HPy's runtimes.
-        ctx.h_Builtins = py2h(ffi::PyEval_GetBuiltins());
-    }
+    handles::fill(ctx);
 }
 
 /// Stores the functions of this module in `ctx`.

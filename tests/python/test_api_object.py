@@ -131,7 +131,7 @@ def test_getitem(api_object):
         api_object.getitem_s(lst, "a")
     with pytest.raises(IndexError, match=r"^cannot fit 'int' into an index-sized integer$"):
         api_object.getitem_u64(lst, 2**64 - 1)
-    with pytest.raises(TypeError, match=r"^unhashable type: 'list'$"):
+    with raises_as_python(lambda: d[[]]):  # CPython 3.14 names the dict key
         api_object.getitem_h(d, [])
 
 
@@ -151,7 +151,7 @@ def test_setitem(api_object):
     msg = r"^list index out of range$" if IS_PYPY else r"^list assignment index out of range$"
     with pytest.raises(IndexError, match=msg):
         api_object.setitem_i(lst, 7, 0)
-    with pytest.raises(TypeError, match=r"^unhashable type: 'list'$"):
+    with raises_as_python(lambda: d.__setitem__([], 0)):
         api_object.setitem_h(d, [], 0)
     for f, key in ((api_object.setitem_s, "a"), (api_object.setitem_i, 0), (api_object.setitem_h, 0)):
         with pytest.raises(TypeError, match=r"^'tuple' object does not support item assignment$"):
@@ -191,8 +191,7 @@ def test_item_keys_from_literals(api_object):
 def test_contains(api_object):
     assert api_object.contains([1, 2], 2) is True
     assert api_object.contains({"a": 1}, "b") is False
-    msg = r"^'int' object is not iterable$" if IS_PYPY else r"^argument of type 'int' is not iterable$"
-    with pytest.raises(TypeError, match=msg):
+    with raises_as_python(lambda: 1 in 3):  # each interpreter in its own words
         api_object.contains(3, 1)
 
 
@@ -467,7 +466,11 @@ def test_binary_operators(api_object, op, inplace):
     if inplace and op != "pow":
         symbol += "="
     if inplace and op == "pow":
-        symbol = "** or pow()" if IS_PYPY else "**="
+        # Each interpreter in its own words ("**=", or "** or pow()" on PyPy
+        # and CPython 3.9).
+        with raises_as_python(lambda: __import__("operator").ipow(a, "s")):
+            api_object.binop(name, a, "s")
+        return
     if IS_PYPY and op == "divmod":
         symbol = "divmod"
     with pytest.raises(TypeError, match=rf"^unsupported operand type\(s\) for {__import__('re').escape(symbol)}: 'int' and 'str'$"):

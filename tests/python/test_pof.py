@@ -8,9 +8,10 @@ through the loader stub that `cargo hpy build` writes, with `HPY=<mode>`.
 import os
 import subprocess
 import sys
+import sysconfig
 
 import pytest
-from conftest import IS_PYPY, MODULES_DIR, build_module, universal_only
+from conftest import CPYTHON_ABI, IS_PYPY, MODULES_DIR, build_module, universal_only
 
 
 def test_do_nothing(pof):
@@ -133,20 +134,26 @@ def test_point(pof):
         pof.Point(1)
 
 
-@pytest.mark.parametrize("hpy_mode", ["universal", "debug"])
+@pytest.mark.parametrize("hpy_mode", ["cpython"] if CPYTHON_ABI else ["universal", "debug"])
 def test_pofpackage(tmp_path, hpy_mode):
     """HPy's proof-of-concept package module: `cargo hpy build -p pofpackage`
-    lays out `pofpackage/foo.hpy0.so` with its loader and `__init__.py`."""
+    lays out `pofpackage/foo.hpy0.so` with its loader and `__init__.py` (in a
+    CPython-ABI build, `pofpackage/foo<EXT_SUFFIX>` and `__init__.py`)."""
     from conftest import ROOT, TARGET_DIR
 
     out = tmp_path / "site"
+    abi = ["--abi", "cpython", "--python", sys.executable] if hpy_mode == "cpython" else []
     subprocess.run(
         ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
-         "-p", "pofpackage", "--out", str(out)],
+         "-p", "pofpackage", "--out", str(out), *abi],
         cwd=ROOT, check=True, capture_output=True, text=True,
         env=dict(os.environ, CARGO_TARGET_DIR=str(TARGET_DIR)),
     )
-    assert sorted(p.name for p in (out / "pofpackage").iterdir()) == ["__init__.py", "foo.hpy0.so", "foo.py"]
+    if hpy_mode == "cpython":
+        expected = ["__init__.py", "foo" + sysconfig.get_config_var("EXT_SUFFIX")]
+    else:
+        expected = ["__init__.py", "foo.hpy0.so", "foo.py"]
+    assert sorted(p.name for p in (out / "pofpackage").iterdir()) == expected
     code = ("import pofpackage.foo; "
             "print(pofpackage.foo.__name__, pofpackage.foo.hello(), pofpackage.foo.hello.__module__)")
     res = subprocess.run([sys.executable, "-c", code], cwd=out, env=dict(os.environ, HPY=hpy_mode),

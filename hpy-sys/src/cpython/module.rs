@@ -34,8 +34,10 @@ unsafe fn system_error(message: &core::ffi::CStr) -> *mut ffi::PyObject {
 /// definitions.
 pub unsafe fn module_def_init(def: *mut HPyModuleDef) -> *mut ffi::PyObject {
     // SAFETY: `def` is a live definition whose `defines` is NULL or a
-    // NULL-terminated array of live definitions (the caller's contract).
+    // NULL-terminated array of live definitions (the caller's contract); the
+    // GIL is held.
     unsafe {
+        super::fill_context();
         let def = &*def;
         if def.size < 0 {
             return system_error(c"HPy does not permit HPyModuleDef.size < 0");

@@ -889,6 +889,10 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             return HPy::NULL;
         }
         let tp = ty.cast::<ffi::PyTypeObject>();
+        #[cfg(not(Py_3_10))]
+        if !spec.doc.is_null() {
+            keep_signature(tp, spec.doc);
+        }
         let mut bases: Vec<&'static TypeInfo> = Vec::new();
         let mut base = (*tp).tp_base;
         while !base.is_null() {
@@ -909,6 +913,30 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         ffi::Py_INCREF(ty);
         register(info);
         py2h(ty)
+    }
+}
+
+/// CPython 3.9's `PyType_FromSpec` keeps the doc without its signature
+/// line (`Point(x, y)\n--\n\n...`), so `__text_signature__` says `None`:
+/// the type gets the whole doc back (its `__doc__`, made from the stripped
+/// one, stays as it is).
+///
+/// # Safety
+/// The GIL is held; `tp` is a new heap type; `doc` a C string.
+#[cfg(not(Py_3_10))]
+unsafe fn keep_signature(tp: *mut ffi::PyTypeObject, doc: *const core::ffi::c_char) {
+    // SAFETY: `tp_doc` of a heap type from a spec is a `PyObject_Malloc`ed
+    // copy, which it frees with `PyObject_Free`; the new one is made the
+    // same way.
+    unsafe {
+        let len = CStr::from_ptr(doc).to_bytes_with_nul().len();
+        let copy = ffi::PyObject_Malloc(len).cast::<core::ffi::c_char>();
+        if copy.is_null() {
+            return; // the doc without its signature, as before
+        }
+        core::ptr::copy_nonoverlapping(doc, copy, len);
+        ffi::PyObject_Free((*tp).tp_doc.cast_mut().cast());
+        (*tp).tp_doc = copy;
     }
 }
 

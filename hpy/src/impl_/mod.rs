@@ -122,6 +122,5 @@ pub(crate) fn trampoline_context() -> *mut HPyContext {
 #[cfg(hpy_abi = "cpython")]
 #[inline(always)]
 pub(crate) fn trampoline_context() -> *mut HPyContext {
-    // SAFETY: trampolines run with the GIL held.
-    unsafe { sys::cpython::context() }
+    sys::cpython::context()
 }
