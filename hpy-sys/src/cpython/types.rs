@@ -328,8 +328,12 @@ pub unsafe extern "C" fn ctx_New(
         if obj.is_null() {
             return HPy::NULL;
         }
-        vectorcall_init(tp, obj);
-        *data = payload_of(obj);
+        let info = lookup(tp);
+        if (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL != 0 {
+            vectorcall_init(tp, obj);
+        }
+        let shape = info.map_or(HPyType_BuiltinShape_Legacy, |i| i.shape);
+        *data = obj.cast::<u8>().add(header_size(shape).unwrap_or(0)).cast();
         py2h(obj)
     }
 }
@@ -402,17 +406,16 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
     // (or of a Python subclass, from its own `tp_dealloc`).
     unsafe {
         let tp = ffi::Py_TYPE(obj);
-        if (*tp).tp_finalize.is_some() && ffi::PyObject_CallFinalizerFromDealloc(obj) < 0 {
+        // Called for a Python subclass's instance from its `subtype_dealloc`,
+        // which has finalized it and cleared its weak references already.
+        let outermost = is((*tp).tp_dealloc, hpytype_dealloc);
+        if outermost && !finalize_and_clear_weakrefs(obj, tp) {
             return; // resurrected
         }
         if ffi::PyType_IS_GC(tp) != 0 {
             ffi::PyObject_GC_UnTrack(obj.cast());
         }
-        let own = lookup(tp);
-        if own.is_some() && (*tp).tp_weaklistoffset > 0 {
-            ffi::PyObject_ClearWeakRefs(obj);
-        }
-        if let Some(info) = own.or_else(|| first_hpy_base(tp)) {
+        if let Some(info) = first_hpy_base(tp) {
             let payload = payload_of(obj);
             clear_fields(info, payload);
             for t in info.chain() {
@@ -420,6 +423,54 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
                     destroy(payload);
                 }
             }
+        }
+        match (*tp).tp_free {
+            Some(free) => free(obj.cast()),
+            None => ffi::PyObject_Free(obj.cast()),
+        }
+        ffi::Py_DECREF(tp.cast());
+    }
+}
+
+/// Whether the slot holds `f`: the very value this runtime stored there
+/// (both taken from the one function of this crate).
+#[inline(always)]
+fn is(slot: Option<ffi::destructor>, f: unsafe extern "C" fn(*mut ffi::PyObject)) -> bool {
+    slot.is_some_and(|d| core::ptr::fn_addr_eq(d, f as ffi::destructor))
+}
+
+/// The start of a `tp_dealloc` that is an instance's own (not called from a
+/// Python subclass's `subtype_dealloc`): its finalizer, then its weak
+/// references cleared. `false` if the finalizer resurrected the object.
+///
+/// # Safety
+/// `obj` is a dying instance of `tp`.
+#[inline]
+unsafe fn finalize_and_clear_weakrefs(obj: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) -> bool {
+    // SAFETY: forwarded.
+    unsafe {
+        if (*tp).tp_finalize.is_some() && ffi::PyObject_CallFinalizerFromDealloc(obj) < 0 {
+            return false;
+        }
+        if (*tp).tp_weaklistoffset > 0 {
+            ffi::PyObject_ClearWeakRefs(obj);
+        }
+    }
+    true
+}
+
+/// `tp_dealloc` of HPy types of the object shape whose chain has neither
+/// `HPy_tp_destroy` nor `HPy_tp_traverse`: what CPython's generic
+/// `subtype_dealloc` does for them (no `__dict__`, no `__slots__`, no
+/// `__del__` of their own), without looking for what they cannot have.
+unsafe extern "C" fn plain_dealloc(obj: *mut ffi::PyObject) {
+    // SAFETY: CPython calls this with a dying instance of one of our types
+    // (or of a Python subclass, from its own `tp_dealloc`).
+    unsafe {
+        let tp = ffi::Py_TYPE(obj);
+        let outermost = is((*tp).tp_dealloc, plain_dealloc);
+        if outermost && !finalize_and_clear_weakrefs(obj, tp) {
+            return; // resurrected
         }
         match (*tp).tp_free {
             Some(free) => free(obj.cast()),
@@ -900,6 +951,24 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                 bases.push(info);
             }
             base = (*base).tp_base;
+        }
+        // A type whose instances need nothing but their memory back gets the
+        // lean `tp_dealloc`, instead of `subtype_dealloc` (before any
+        // subclass copies the slot).
+        let base_dealloc = (*(*tp).tp_base).tp_dealloc;
+        if spec.builtin_shape == HPyType_BuiltinShape_Object
+            && !needs_dealloc
+            && bases
+                .iter()
+                .all(|b| b.destroy.is_none() && b.traverse.is_none())
+            && ffi::PyType_IS_GC(tp) == 0
+            && (base_dealloc.is_some_and(|d| {
+                (*core::ptr::addr_of!(ffi::PyBaseObject_Type))
+                    .tp_dealloc
+                    .is_some_and(|object| core::ptr::fn_addr_eq(d, object))
+            }) || is(base_dealloc, plain_dealloc))
+        {
+            (*tp).tp_dealloc = Some(plain_dealloc);
         }
         let info = Box::leak(Box::new(TypeInfo {
             ty: tp,
