@@ -9,7 +9,9 @@ It prepares the interpreters with `tools/setup-interpreters --with-pypy-dev`
 (cached), and into target/bench/:
 
 * builds `hpyjson.hpy0.so` once with `cargo hpy build -p hpyjson --release`:
-  the very same file is loaded on both interpreters (universal mode);
+  the very same file is loaded on both interpreters (universal mode); and,
+  for CPython, the same source as a plain CPython extension
+  (`cargo hpy build -p hpyjson --release --abi cpython`);
 * installs ujson and orjson into the cached CPython venv with pip, if missing;
 * builds ujson for PyPy from its sdist (the version installed in the CPython
   venv, fetched with `pip download --no-binary :all:`) with gcc/g++ against
@@ -178,6 +180,18 @@ def build_hpyjson() -> Path:
     return Path(proc.stdout.strip().splitlines()[-1])
 
 
+def build_hpyjson_cpython(python: str) -> Path:
+    """hpyjson<EXT_SUFFIX>: the same crate as a plain CPython extension (the CPython-ABI build)."""
+    cmd = ["cargo", "run", "--quiet", "--release", "-p", "cargo-hpy", "--",
+           "hpy", "build", "--quiet", "-p", "hpyjson", "--out", str(OUT / "cpython-abi"), "--release",
+           "--abi", "cpython", "--python", python]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.splitlines() if "error" in line.lower()] or proc.stderr.splitlines()
+        raise Unavailable(f"build failed: {lines[0] if lines else 'no output'}")
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
 def ensure_cpython_packages(python: str) -> None:
     """ujson and orjson in the cached CPython venv (pip install, once)."""
     missing = [p for p in ("ujson", "orjson")
@@ -272,7 +286,12 @@ def libraries(interp: Interp, hpyjson: Path | Unavailable, env: dict[str, str]) 
     hpy_problem = str(hpyjson) if isinstance(hpyjson, Unavailable) else None
     hpy_path = None if hpy_problem else hpyjson
     if interp.key == "cpython":
-        return [lib("hpyjson", "hpyjson (HPy universal)", "hpy", "hpyjson", hpy_path, hpy_problem),
+        try:
+            native, native_problem = build_hpyjson_cpython(interp.python), None
+        except Unavailable as e:
+            native, native_problem = None, str(e)
+        return [lib("hpyjson_cpy", "hpyjson (CPython ABI)", "ext", "hpyjson", native, native_problem),
+                lib("hpyjson", "hpyjson (HPy universal)", "hpy", "hpyjson", hpy_path, hpy_problem),
                 lib("json", "json (stdlib)", "import", "json"),
                 lib("ujson", "ujson", "import", "ujson"),
                 lib("orjson", "orjson", "import", "orjson")]
@@ -354,9 +373,14 @@ def render(interps: list[Interp], settings: dict) -> str:
     columns = [(op, doc) for doc in DOCS for op in ("loads", "dumps")]
     header = ["", *(f"{op} {DOC_LABELS[doc]}" for op, doc in columns), "MB per loads 10 MB"]
     lines: list = [header]
-    ratio_rows = {"cpython": [("ujson", "hpyjson vs ujson"), ("orjson", "hpyjson vs orjson"),
-                              ("json", "hpyjson vs json")],
-                  "pypy": [("ujson", "hpyjson vs ujson-cpyext"), ("json", "hpyjson vs PyPy json")]}
+    # (hpyjson's row, the other library's, label)
+    ratio_rows = {"cpython": [("hpyjson_cpy", "ujson", "hpyjson CPython ABI vs ujson"),
+                              ("hpyjson_cpy", "orjson", "hpyjson CPython ABI vs orjson"),
+                              ("hpyjson", "ujson", "hpyjson universal vs ujson"),
+                              ("hpyjson", "orjson", "hpyjson universal vs orjson"),
+                              ("hpyjson", "json", "hpyjson universal vs json")],
+                  "pypy": [("hpyjson", "ujson", "hpyjson vs ujson-cpyext"),
+                           ("hpyjson", "json", "hpyjson vs PyPy json")]}
     for interp in interps:
         lines.append(f"== {interp.info['title']}")
         for lib in interp.libs:
@@ -372,15 +396,15 @@ def render(interps: list[Interp], settings: dict) -> str:
             cells.append(f"{mem:.1f}" if isinstance(mem, float) else (mem or "n/a"))
             lines.append([label, *cells])
         libs = {lib["id"]: lib for lib in interp.libs}
-        for other, label in ratio_rows[interp.key]:
-            if libs["hpyjson"]["problem"] or libs[other]["problem"]:
+        for mine, other, label in ratio_rows[interp.key]:
+            if libs[mine]["problem"] or libs[other]["problem"]:
                 lines.append([label, "n/a"])
                 continue
             cells = []
             for op, doc in columns:
-                a, b = median_ms(interp, "hpyjson", op, doc), median_ms(interp, other, op, doc)
+                a, b = median_ms(interp, mine, op, doc), median_ms(interp, other, op, doc)
                 cells.append(f"{a / b:.2f}x" if a and b else "n/a")
-            ma, mb = interp.mem.get("hpyjson"), interp.mem.get(other)
+            ma, mb = interp.mem.get(mine), interp.mem.get(other)
             cells.append(f"{ma / mb:.2f}x" if isinstance(ma, float) and isinstance(mb, float) and mb > 0 else "n/a")
             lines.append([label, *cells])
     table_rows = [line for line in lines if isinstance(line, list) and len(line) == len(header)]

@@ -6,8 +6,9 @@
     <python> json_worker.py mem LIB_JSON DOC_PATH
 
 SPEC_JSON is `{"libs": [LIB, ...], "docs": {id: path}, "settings": {...}}`,
-LIB is `{"id", "kind": "hpy" | "import", "name", "path"}`: an HPy universal
-module loaded with `hpy.universal.load` (universal mode) from `path`, or a
+LIB is `{"id", "kind": "hpy" | "ext" | "import", "name", "path"}`: an HPy
+universal module loaded with `hpy.universal.load` (universal mode) from
+`path`, a plain CPython extension loaded from `path`, or a
 module imported by name (`path`, if given, is put first on sys.path).
 
 * `info` prints the interpreter's name, version and extension suffix.
@@ -48,6 +49,11 @@ def load_lib(lib):
 
         spec = importlib.util.spec_from_file_location(lib["name"], lib["path"])
         return hpy.universal.load(lib["name"], lib["path"], spec, mode=hpy.universal.MODE_UNIVERSAL)
+    if lib["kind"] == "ext":  # a plain CPython extension from its file
+        spec = importlib.util.spec_from_file_location(lib["name"], lib["path"])
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
     if lib.get("path"):
         sys.path.insert(0, lib["path"])
     return importlib.import_module(lib["name"])

@@ -1574,6 +1574,7 @@ pub(crate) unsafe fn fill_context() {
 }
 
 mod call;
+pub mod fast;
 pub mod handles;
 mod module;
 mod types;

@@ -100,9 +100,17 @@ pub use object::PyIntValue;
 // [builtin types, builders, tracker]
 pub use builder::ListBuilder;
 pub use builder::TupleBuilder;
+pub use builtins::DictItems;
 pub use tracker::Tracker;
 // [errors, globals, conversions]
 pub use global::Global;
+
+/// Whether this is a CPython-ABI build (`cargo hpy build --abi cpython`: a
+/// plain CPython extension) rather than a universal one. Code rarely needs
+/// it: the SDK picks the faster path of each build itself; an extension may
+/// use it (as a constant, without a `cfg`) where the best algorithm differs
+/// between the two builds.
+pub const CPYTHON_ABI: bool = cfg!(hpy_abi = "cpython");
 
 /// The raw HPy 0.9.0 universal ABI (re-export of the `hpy-sys` crate).
 pub use hpy_sys as sys;

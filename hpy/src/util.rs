@@ -32,6 +32,7 @@ pub(crate) fn with_c_str<R>(s: &str, f: impl FnOnce(*const c_char) -> R) -> Resu
 }
 
 /// A new Python `str` holding `s` (which may contain NUL characters).
+#[cfg(not(hpy_abi = "cpython"))]
 pub(crate) fn new_str<'ctx>(ctx: &'ctx Context, s: &str) -> Result<Handle<'ctx>> {
     let raw = ctx.as_raw();
     if !s.as_bytes().contains(&0) {
@@ -44,6 +45,20 @@ pub(crate) fn new_str<'ctx>(ctx: &'ctx Context, s: &str) -> Result<Handle<'ctx>>
     new_str_wide(ctx, s)
 }
 
+/// A new Python `str` holding `s`: in a CPython-ABI build, straight from the
+/// UTF-8 and its length (`PyUnicode_FromStringAndSize`).
+#[cfg(hpy_abi = "cpython")]
+pub(crate) fn new_str<'ctx>(ctx: &'ctx Context, s: &str) -> Result<Handle<'ctx>> {
+    // SAFETY: `s` is `s.len()` readable bytes of UTF-8; the context is live.
+    unsafe {
+        Handle::from_raw_result(
+            ctx,
+            sys::cpython::fast::unicode_from_utf8(s.as_ptr(), s.len()),
+        )
+    }
+}
+
+#[cfg(not(hpy_abi = "cpython"))]
 #[cold]
 fn new_str_wide<'ctx>(ctx: &'ctx Context, s: &str) -> Result<Handle<'ctx>> {
     let mut wide: Vec<sys::wchar_t> = Vec::new();

@@ -11,7 +11,7 @@ import sys
 import weakref
 
 import pytest
-from conftest import IS_PYPY, leak_check
+from conftest import IS_PYPY, leak_check, raises_as_python
 
 PAYLOAD = b"api_builtins.Payload"
 KINDS = ["list", "tuple"]
@@ -295,6 +295,86 @@ def test_dict(api_builtins):
     assert c == d and c is not d and c[None] is d[None]
     c["new"] = 1
     assert "new" not in d
+
+
+def test_dict_items(api_builtins):
+    d = {"a": 1, 2: "b", None: []}
+    assert api_builtins.dict_items(d) == list(d.items())
+    assert api_builtins.dict_items({}) == []
+    with pytest.raises(TypeError, match=r"^descriptor 'items' for 'dict' objects doesn't apply to a 'list' object$"):
+        api_builtins.dict_items([("a", 1)])
+
+
+def test_dict_items_reads_a_subclass_own_entries(api_builtins):
+    class Lying(dict):
+        def __iter__(self):
+            raise AssertionError("__iter__ called")
+
+        def keys(self):
+            raise AssertionError("keys called")
+
+        def items(self):
+            raise AssertionError("items called")
+
+        def __getitem__(self, key):
+            raise AssertionError("__getitem__ called")
+
+        def __len__(self):
+            return 10**9
+
+    d = Lying(a=1, b=2)
+    assert api_builtins.dict_items(d) == [("a", 1), ("b", 2)]
+
+
+def test_dict_items_calls_no_key_eq(api_builtins):
+    class Key:
+        def __hash__(self):
+            return 1
+
+        def __eq__(self, other):
+            raise AssertionError("__eq__ called")
+
+    k1, k2 = Key(), Key()
+    d = {}
+    dict.__setitem__(d, k1, 1)  # the first key of its hash: no comparison yet
+    assert api_builtins.dict_items(d) == [(k1, 1)]
+    assert k2 is not k1
+
+
+def test_dict_items_survives_changes_while_iterating(api_builtins):
+    # Python code run between steps may add or remove entries: some are seen,
+    # some not, never a crash or an error.
+    d = {i: i for i in range(100)}
+
+    def churn(key):
+        if isinstance(key, int):
+            d.pop(key + 1, None)
+            d[("new", key)] = key
+
+    seen = api_builtins.dict_items_calling(d, churn)
+    assert 0 in seen and len(seen) <= 200
+    d = {i: i for i in range(50)}
+    assert api_builtins.dict_items_calling(d, lambda key: d.clear())[:1] == [0]
+
+
+def test_seq_item(api_builtins):
+    lst, tup = [10, 20, 30], ("a", "b")
+    assert [api_builtins.seq_item(lst, i) for i in range(3)] == lst
+    assert api_builtins.seq_item(tup, 1) == "b"
+    assert api_builtins.seq_item(range(5, 10), 2) == 7  # the sequence protocol
+    with raises_as_python(lambda: lst[3]):
+        api_builtins.seq_item(lst, 3)
+    with raises_as_python(lambda: tup[5]):
+        api_builtins.seq_item(tup, 5)
+
+    class Sub(list):
+        def __getitem__(self, i):
+            return "override"
+
+    # A subclass is no exact list: its __getitem__ answers, as for seq[i].
+    assert api_builtins.seq_item(Sub([1]), 0) == "override"
+    with pytest.raises(TypeError):
+        api_builtins.seq_item(5, 0)
 
 
 def test_dict_errors(api_builtins):

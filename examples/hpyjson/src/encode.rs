@@ -117,7 +117,13 @@ enum Frame<'ctx> {
         n: usize,
         i: usize,
     },
-    /// An exact dict and a snapshot of its keys (a list of `n`), `i` written.
+    /// The entries of a dict, `i` written.
+    Items {
+        items: hpy::DictItems<'ctx>,
+        i: usize,
+    },
+    /// An exact dict and a snapshot of its keys (a list of `n`, sorted if
+    /// asked), `i` written.
     Dict {
         dict: Handle<'ctx>,
         keys: Handle<'ctx>,
@@ -259,17 +265,16 @@ impl<'ctx> Encoder<'_, 'ctx> {
             };
             match frame {
                 Frame::Seq { obj, n, i } => {
-                    let (obj, n, index) = (obj.as_raw(), *n, *i);
+                    let (n, index) = (*n, *i);
                     if index == n {
                         self.close(b']', n, level);
                         continue;
                     }
                     *i += 1;
-                    // SAFETY: `obj` is the open list or tuple the frame owns;
-                    // the result is a new handle or NULL with an exception.
-                    let item =
-                        unsafe { sys::HPy_GetItem_i(self.raw(), obj, index as sys::HPy_ssize_t) };
-                    let item = match self.own(item) {
+                    // `obj` is the exact list or tuple the frame owns: its
+                    // item read directly (`IndexError` if Python code made a
+                    // list shorter meanwhile).
+                    let item = match obj.seq_item(index) {
                         Ok(item) => item,
                         Err(e) => return Err(self.shrunk(e)),
                     };
@@ -278,6 +283,22 @@ impl<'ctx> Encoder<'_, 'ctx> {
                     }
                     self.newline_indent(level);
                     self.value(item)?;
+                }
+                Frame::Items { items, i } => {
+                    let index = *i;
+                    let Some(entry) = items.next() else {
+                        self.close(b'}', index, level);
+                        continue;
+                    };
+                    *i += 1;
+                    let (key, value) = entry?;
+                    if index > 0 {
+                        put(&mut self.out, &self.opts.item_separator);
+                    }
+                    self.newline_indent(level);
+                    self.encode_key(&key)?;
+                    put(&mut self.out, &self.opts.key_separator);
+                    self.value(value)?;
                 }
                 Frame::Dict { dict, keys, n, i } => {
                     let (dict, keys, n, index) = (dict.as_raw(), keys.as_raw(), *n, *i);
@@ -408,6 +429,17 @@ impl<'ctx> Encoder<'_, 'ctx> {
     /// Opens a dict (or subclass instance): `{` and its frame, with a
     /// snapshot of its keys (sorted if asked).
     fn open_dict(&mut self, obj: Handle<'ctx>) -> Result<()> {
+        if hpy::CPYTHON_ABI && !self.opts.sort_keys {
+            // Its own entries in order, as ujson reads them (a subclass's
+            // overrides are not called), straight from the dict's table.
+            // (A universal build has no such access: `dict_items` reads a key
+            // list there, as the path below does, after a type check of its
+            // own that costs a global's load per dict.)
+            let items = obj.into_dict_items()?;
+            self.out.push(b'{');
+            self.stack.push(Frame::Items { items, i: 0 });
+            return Ok(());
+        }
         let dict = if self.is_exact_dict(&obj)? {
             obj
         } else {
@@ -757,6 +789,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
         }
     }
 
+    #[inline(always)]
     fn encode_key(&mut self, key: &Handle<'ctx>) -> Result<()> {
         if self.cpython {
             // Keys are nearly always `str`: ask for the text straight away

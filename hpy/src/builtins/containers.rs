@@ -100,6 +100,81 @@ pub(crate) fn exact_tuple_copy<'ctx>(obj: &Handle<'ctx>) -> Result<Handle<'ctx>>
     add.call((&empty, obj))
 }
 
+#[cold]
+fn index_too_large() -> crate::Error {
+    crate::exc::IndexError::new_err("cannot fit 'int' into an index-sized integer")
+}
+
+/// The entries of a `dict` ([`Handle::dict_items`]): `(key, value)` pairs of
+/// new handles.
+#[derive(Debug)]
+pub struct DictItems<'ctx> {
+    #[cfg(hpy_abi = "cpython")]
+    dict: Handle<'ctx>,
+    #[cfg(hpy_abi = "cpython")]
+    pos: sys::HPy_ssize_t,
+    /// The exact dict whose keys `list` holds, or `None`: `list` holds the
+    /// `(key, value)` pairs.
+    #[cfg(not(hpy_abi = "cpython"))]
+    dict: Option<Handle<'ctx>>,
+    #[cfg(not(hpy_abi = "cpython"))]
+    list: Handle<'ctx>,
+    #[cfg(not(hpy_abi = "cpython"))]
+    n: usize,
+    #[cfg(not(hpy_abi = "cpython"))]
+    i: usize,
+}
+
+impl<'ctx> Iterator for DictItems<'ctx> {
+    type Item = Result<(Handle<'ctx>, Handle<'ctx>)>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        #[cfg(hpy_abi = "cpython")]
+        {
+            // SAFETY: `dict` is an open dict.
+            let (k, v) = unsafe { sys::cpython::fast::dict_next(self.dict.raw, &mut self.pos) }?;
+            let ctx = self.dict.ctx;
+            // SAFETY: both are new handles in the live context.
+            Some(Ok(unsafe {
+                (Handle::from_raw(ctx, k), Handle::from_raw(ctx, v))
+            }))
+        }
+        #[cfg(not(hpy_abi = "cpython"))]
+        loop {
+            if self.i >= self.n {
+                return None;
+            }
+            let item = match self.list.seq_item(self.i) {
+                Ok(item) => item,
+                Err(e) => return Some(Err(e)),
+            };
+            self.i += 1;
+            let Some(dict) = &self.dict else {
+                // A `(key, value)` pair of the snapshot.
+                return Some(item.seq_item(0).and_then(|k| Ok((k, item.seq_item(1)?))));
+            };
+            let ctx = dict.ctx;
+            // SAFETY: both handles are open; the result is new or NULL with an
+            // exception (`KeyError` for a key Python code removed meanwhile,
+            // which is skipped).
+            let value = unsafe {
+                Handle::from_raw_result(ctx, sys::HPy_GetItem(ctx.as_raw(), dict.raw, item.raw))
+            };
+            match value {
+                Ok(value) => return Some(Ok((item, value))),
+                Err(e) => {
+                    if ctx.err_matches(&crate::exc::KeyError::type_object(ctx)) {
+                        ctx.err_clear();
+                        continue;
+                    }
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
 impl<'ctx> Handle<'ctx> {
     /// Whether the object is a `list` (or a subclass) (`HPyList_Check`).
     #[inline]
@@ -163,6 +238,119 @@ impl<'ctx> Handle<'ctx> {
         }
         // SAFETY: `self` is an open dict; the result is new or NULL with an exception.
         unsafe { Handle::from_raw_result(self.ctx, sys::HPyDict_Keys(self.ctx.as_raw(), self.raw)) }
+    }
+
+    /// `self[i]`, with a fast path for an exact `list` or `tuple`, whose item
+    /// is read directly (in a CPython-ABI build, `PyList_GET_ITEM` after a
+    /// check against the current length); anything else goes through the
+    /// sequence protocol (`HPy_GetItem_i`), which may run Python code.
+    ///
+    /// Past the end raises `IndexError`.
+    ///
+    /// ```
+    /// fn first_two<'py>(seq: &hpy::Handle<'py>) -> hpy::Result<(hpy::Handle<'py>, hpy::Handle<'py>)> {
+    ///     Ok((seq.seq_item(0)?, seq.seq_item(1)?))
+    /// }
+    /// ```
+    #[inline]
+    pub fn seq_item(&self, i: usize) -> Result<Handle<'ctx>> {
+        let Ok(i) = sys::HPy_ssize_t::try_from(i) else {
+            return Err(index_too_large());
+        };
+        #[cfg(hpy_abi = "cpython")]
+        // SAFETY: the handle is open; the result is new or NULL with an exception.
+        return unsafe {
+            Handle::from_raw_result(self.ctx, sys::cpython::fast::seq_item(self.raw, i))
+        };
+        #[cfg(not(hpy_abi = "cpython"))]
+        // SAFETY: the handle is open; the result is new or NULL with an exception.
+        unsafe {
+            Handle::from_raw_result(self.ctx, sys::HPy_GetItem_i(self.ctx.as_raw(), self.raw, i))
+        }
+    }
+
+    /// The entries of a `dict`, as `(key, value)` pairs of new handles: an
+    /// iterator that calls no Python code, neither a subclass's `__iter__`,
+    /// `keys` or `__getitem__` (a subclass's own entries are read, as `dict`'s
+    /// C code reads them) nor the keys' `__eq__`.
+    ///
+    /// In a CPython-ABI build it walks the dict's table (`PyDict_Next`); in a
+    /// universal build it reads a snapshot of the keys and looks each one up.
+    /// Entries added or removed while iterating (by Python code the caller
+    /// runs between steps) may or may not be seen; it never fails because of
+    /// them. Anything but a `dict` raises `TypeError: descriptor 'items' for
+    /// 'dict' objects doesn't apply to a 'list' object`.
+    ///
+    /// ```
+    /// fn sum_values(d: &hpy::Handle<'_>) -> hpy::Result<i64> {
+    ///     let mut total = 0;
+    ///     for entry in d.dict_items()? {
+    ///         let (_key, value) = entry?;
+    ///         total += value.extract::<i64>()?;
+    ///     }
+    ///     Ok(total)
+    /// }
+    /// ```
+    pub fn dict_items(&self) -> Result<DictItems<'ctx>> {
+        self.dup().into_dict_items()
+    }
+
+    /// [`dict_items`](Handle::dict_items), taking the handle (one reference
+    /// less to make and drop).
+    pub fn into_dict_items(self) -> Result<DictItems<'ctx>> {
+        #[cfg(hpy_abi = "cpython")]
+        {
+            if !self.is_dict() {
+                return Err(descriptor_error("items", "dict", &self));
+            }
+            Ok(DictItems { dict: self, pos: 0 })
+        }
+        #[cfg(not(hpy_abi = "cpython"))]
+        {
+            // HPy 0.9 has neither `HPyDict_CheckExact` nor a handle of `dict`:
+            // the type is compared with a new dict's, kept after the first time.
+            static DICT_TYPE: crate::Global = crate::Global::new();
+            let dict_type = match DICT_TYPE.try_load(self.ctx) {
+                Some(t) => t,
+                None => {
+                    let t = self.ctx.new_dict()?.get_type();
+                    DICT_TYPE.store(self.ctx, &t);
+                    t
+                }
+            };
+            if self.get_type().is(&dict_type) {
+                // An exact dict: its keys, each looked up (no override there).
+                // SAFETY: `self` is an open dict; the result is new or NULL
+                // with an exception.
+                let keys = unsafe {
+                    Handle::from_raw_result(
+                        self.ctx,
+                        sys::HPyDict_Keys(self.ctx.as_raw(), self.raw),
+                    )
+                }?;
+                let n = keys.len()?;
+                return Ok(DictItems {
+                    dict: Some(self),
+                    list: keys,
+                    n,
+                    i: 0,
+                });
+            }
+            if !self.is_dict() {
+                return Err(descriptor_error("items", "dict", &self));
+            }
+            // A subclass: `list(dict.items(d))`, its own entries (`dict.copy`
+            // and `dict(d)` would call an overridden `keys`).
+            let view = dict_type.get_attr("items")?.call1(&self)?;
+            let list = self.ctx.list_type().call1(&view)?;
+            let n = list.len()?;
+            Ok(DictItems {
+                dict: None,
+                list,
+                n,
+                i: 0,
+            })
+        }
     }
 
     /// `d.copy()` of a `dict` (`HPyDict_Copy`): a new shallow copy.

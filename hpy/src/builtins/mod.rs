@@ -19,6 +19,7 @@ use core::ffi::c_int;
 use crate::Handle;
 use crate::err::{Error, Result, exc::TypeError};
 pub(crate) use bytes::bytes_view;
+pub use containers::DictItems;
 pub(crate) use containers::exact_tuple_copy;
 use hpy_sys as sys;
 

@@ -315,6 +315,40 @@ mod api_builtins {
         d.copy()
     }
 
+    /// list(d.items()), read with `dict_items` (no Python code called).
+    #[hpy_method]
+    fn dict_items<'py>(ctx: &'py Context, d: &Handle<'py>) -> Result<Handle<'py>> {
+        let out = ctx.new_list()?;
+        for entry in d.dict_items()? {
+            let (k, v) = entry?;
+            out.append(ctx.new_tuple(&[&k, &v])?)?;
+        }
+        Ok(out)
+    }
+
+    /// Iterates over `d`'s entries, calling `f(key)` after each one read (to
+    /// let Python change the dict meanwhile); the keys seen.
+    #[hpy_method]
+    fn dict_items_calling<'py>(
+        ctx: &'py Context,
+        d: &Handle<'py>,
+        f: &Handle<'py>,
+    ) -> Result<Handle<'py>> {
+        let out = ctx.new_list()?;
+        for entry in d.dict_items()? {
+            let (k, _) = entry?;
+            f.call1(&k)?;
+            out.append(k)?;
+        }
+        Ok(out)
+    }
+
+    /// seq[i] through `seq_item`.
+    #[hpy_method]
+    fn seq_item<'py>(seq: &Handle<'py>, i: usize) -> Result<Handle<'py>> {
+        seq.seq_item(i)
+    }
+
     // --- slices -----------------------------------------------------------------
 
     /// x.is_slice().
