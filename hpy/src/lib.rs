@@ -72,9 +72,12 @@ mod err;
 mod eval;
 mod global;
 mod handle;
+mod hybrid;
 #[doc(hidden)]
 pub mod impl_;
 mod object;
+#[cfg(feature = "pyo3")]
+pub mod pyo3;
 mod tracker;
 mod util;
 

@@ -11,14 +11,6 @@ use std::path::Path;
 /// Context functions the safe layer deliberately does not call, and why.
 const EXCEPTIONS: &[(&str, &str)] = &[
     (
-        "HPy_AsPyObject",
-        "hybrid ABI only: forbidden in universal modules",
-    ),
-    (
-        "HPy_FromPyObject",
-        "hybrid ABI only: forbidden in universal modules",
-    ),
-    (
         "HPyType_GenericNew",
         "classes are made by their #[new] (or refuse instances): the generic new makes an instance without its struct, which HPy_New does too where that is wanted (the root of a class)",
     ),

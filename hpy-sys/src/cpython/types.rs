@@ -38,6 +38,10 @@ struct TypeInfo {
     traverse: HPyFunc_traverseproc,
     /// `HPy_tp_call`'s trampoline: every new instance's call function.
     vectorcall: cpy_vectorcallfunc,
+    /// The impls of the type's `__iter__` and `__next__` methods (HPy 0.9
+    /// has no slot for them), which its `tp_iter` and `tp_iternext` call.
+    iter: HPyFunc_noargs,
+    next: HPyFunc_noargs,
     /// The HPy types of the type's base chain, nearest first: their
     /// `destroy`s and `traverse`s run on the instances too.
     bases: Box<[&'static TypeInfo]>,
@@ -516,6 +520,39 @@ unsafe extern "C" fn hpytype_clear(obj: *mut ffi::PyObject) -> c_int {
     0
 }
 
+/// The `__iter__` (`next == false`) or `__next__` impl of `obj`'s type: its
+/// own, or its nearest HPy base's.
+#[inline]
+fn iter_impl(obj: *mut ffi::PyObject, next: bool) -> HPyFunc_noargs {
+    // SAFETY: a live object has a live type.
+    let info = first_hpy_base(unsafe { ffi::Py_TYPE(obj) })?;
+    info.chain()
+        .find_map(|t| if next { t.next } else { t.iter })
+}
+
+/// `tp_iter` of an HPy type with an `__iter__` method: the method's impl,
+/// called as CPython calls the slot (`iter(obj)`, `for x in obj`), without
+/// the method lookup of `slot_tp_iter`.
+unsafe extern "C" fn hpy_tp_iter(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    match iter_impl(obj, false) {
+        // SAFETY: the impl of a NOARGS method of this object's type, called
+        // with the object, borrowed for the call; it returns a new reference
+        // or NULL with an exception set.
+        Some(f) => h2py(unsafe { f(super::context(), py2h(obj)) }),
+        None => core::ptr::null_mut(),
+    }
+}
+
+/// `tp_iternext` of an HPy type with a `__next__` method (see
+/// [`hpy_tp_iter`]); `StopIteration` raised by the impl ends the iteration.
+unsafe extern "C" fn hpy_tp_iternext(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    match iter_impl(obj, true) {
+        // SAFETY: as in `hpy_tp_iter`.
+        Some(f) => h2py(unsafe { f(super::context(), py2h(obj)) }),
+        None => core::ptr::null_mut(),
+    }
+}
+
 /// `tp_new` of a type with `HPy_tp_call` and no `HPy_tp_new`: the base's,
 /// then the instance's call function.
 unsafe extern "C" fn hpyobject_new(
@@ -717,6 +754,8 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         let mut vectorcall: cpy_vectorcallfunc = None;
         let mut vectorcall_offset: usize = 0;
         let mut has_new = false;
+        let mut iter: HPyFunc_noargs = None;
+        let mut next: HPyFunc_noargs = None;
         for d in &defs {
             match d.kind {
                 HPyDef_Kind_Slot => {
@@ -763,6 +802,16 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                     let Some(meth) = method_def(&m) else {
                         return raise(ffi::PyExc_ValueError, c"Unsupported HPyMeth signature");
                     };
+                    // `__iter__`/`__next__` become CPython's slots too (HPy
+                    // 0.9 has none for them), called without a lookup.
+                    if m.signature == HPyFunc_NOARGS && !m.name.is_null() {
+                        let f = core::mem::transmute::<HPyCFunction, HPyFunc_noargs>(m.impl_);
+                        match CStr::from_ptr(m.name).to_bytes() {
+                            b"__iter__" => iter = f,
+                            b"__next__" => next = f,
+                            _ => {}
+                        }
+                    }
                     methods.push(meth);
                 }
                 HPyDef_Kind_GetSet => {
@@ -862,6 +911,19 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                 });
             }
             flags |= ffi::Py_TPFLAGS_HAVE_VECTORCALL;
+        }
+        let legacy_has = |slot: c_int| other_legacy.iter().any(|s| s.slot == slot);
+        if iter.is_some() && !legacy_has(ffi::Py_tp_iter) {
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_iter,
+                pfunc: hpy_tp_iter as *mut c_void,
+            });
+        }
+        if next.is_some() && !legacy_has(ffi::Py_tp_iternext) {
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_iternext,
+                pfunc: hpy_tp_iternext as *mut c_void,
+            });
         }
         if !spec.doc.is_null() {
             slots.push(ffi::PyType_Slot {
@@ -976,6 +1038,8 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             destroy,
             traverse,
             vectorcall,
+            iter,
+            next,
             bases: bases.into_boxed_slice(),
         }));
         // The registry's reference: the type (and so its entry) lives on.
