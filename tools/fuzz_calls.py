@@ -2,7 +2,7 @@
 """Random calls: every function of every test module and example, called with
 random argument lists from a pool of ordinary and hostile values.
 
-    python3 tools/fuzz_calls.py [--calls N] [--pypy-calls N] [--seed S] [--jobs J]
+    python3 tools/fuzz_calls.py [--calls N] [--pypy-calls N] [--seed S] [--jobs J] [--abi cpython]
 
 Run it with any python3 (standard library only): it prepares the interpreters
 with tools/setup-interpreters (cached), builds every module with
@@ -44,6 +44,10 @@ with PYTHONMALLOC=malloc, no address-space limit: give it fewer calls), and
 every invalid read or write, use of uninitialised memory or invalid free
 whose stack passes through a `.hpy0.so` is a finding (the logs are kept in
 target/fuzz-calls/valgrind/).
+
+With --abi cpython the modules are built as plain CPython extensions for the
+CPython venv (`cargo hpy build --abi cpython`, into target/fuzz-calls/cpython-abi/)
+and imported as such; PyPy is skipped.
 
 It prints the calls made, their outcomes and RSS figures per interpreter; the
 exit status is 0 when there is no finding, 1 otherwise.
@@ -91,15 +95,23 @@ CHILD = r'''
 import gc, importlib.util, json, os, random, resource, sys, warnings
 sys.path.insert(0, HOSTILE_DIR)
 import hostile as H
-import hpy.universal
 
 modules_dir, seed, chunk, n, verbose, memory_mb = sys.argv[1], *map(int, sys.argv[2:7])
 only = sys.argv[7].split(",") if len(sys.argv) > 7 and sys.argv[7] else []
+cpython_abi = sys.argv[8] == "cpython"
 if memory_mb:
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 def load(name):
+    if cpython_abi:  # a plain CPython extension: pkg/mod<EXT_SUFFIX>
+        import sysconfig
+        path = os.path.join(modules_dir, *name.split(".")) + sysconfig.get_config_var("EXT_SUFFIX")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    import hpy.universal
     path = os.path.join(modules_dir, *name.split(".")) + ".hpy0.so"  # pkg.mod: pkg/mod.hpy0.so
     spec = importlib.util.spec_from_file_location(name, path)
     return hpy.universal.load(name, path, spec, mode=hpy.universal.MODE_UNIVERSAL)
@@ -341,10 +353,10 @@ def log(message: str) -> None:
     print(f"fuzz_calls: {message}", file=sys.stderr, flush=True)
 
 
-def build() -> None:
+def build(out: Path, abi: list[str]) -> None:
     for name, package in MODULES.items():
         cmd = ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--",
-               "hpy", "build", "--quiet", "-p", package, "--out", str(OUT)]
+               "hpy", "build", "--quiet", "-p", package, "--out", str(out), *abi]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             sys.exit(f"fuzz_calls: `{' '.join(cmd)}` failed:\n{proc.stderr[-2000:]}")
@@ -354,14 +366,14 @@ class Child:
     """Runs one chunk in a new process of `python` and reports it."""
 
     def __init__(self, python: list[str], env: dict, seed: int, memory_mb: int, cwd: str,
-                 only: str) -> None:
+                 only: str, modules: Path, abi: str) -> None:
         self.python, self.env, self.seed, self.memory_mb, self.cwd = python, env, seed, memory_mb, cwd
-        self.only = only
+        self.only, self.modules, self.abi = only, modules, abi
 
     def run(self, chunk: int, n: int, timeout: float, verbose: bool = False):
         """The result dict, or ("crash"/"hang", detail, last call logged or None)."""
-        args = [*self.python, "-c", CHILD, str(OUT), str(self.seed), str(chunk), str(n),
-                str(int(verbose)), str(self.memory_mb), self.only]
+        args = [*self.python, "-c", CHILD, str(self.modules), str(self.seed), str(chunk), str(n),
+                str(int(verbose)), str(self.memory_mb), self.only, self.abi]
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=self.env, cwd=self.cwd,
                                 errors="replace")
@@ -482,10 +494,15 @@ def main() -> int:
                     help="run the CPython children under valgrind's memcheck (PyPy is skipped)")
     ap.add_argument("--only", default="", metavar="NAMES",
                     help="call only these modules or functions (comma-separated: api_conv,pof.double)")
+    ap.add_argument("--abi", choices=["universal", "cpython"], default="universal",
+                    help="the build to call: universal (default) or cpython (CPython only)")
     args = ap.parse_args()
     env = interpreter_env(who="fuzz_calls")
+    modules = OUT / "cpython-abi" if args.abi == "cpython" else OUT
     if not args.no_build:
-        build()
+        build(modules, ["--abi", "cpython", "--python", env["HPY_CPYTHON"]] if args.abi == "cpython" else [])
+    if args.abi == "cpython":
+        args.pypy_calls = 0
     base_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "HPY")}
     base_env["RUST_BACKTRACE"] = "0"
     runs = [("CPython", [env["HPY_CPYTHON"]], base_env, int(args.calls))]
@@ -505,8 +522,9 @@ def main() -> int:
     findings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="fuzz-calls-") as cwd:  # for functions that touch files
         for label, python, child_env, total in runs:
-            log(f"{label}: {total} calls, seed {args.seed}, {args.jobs} processes, modules in {OUT}")
-            child = Child(python, child_env, args.seed, args.memory_limit, cwd, args.only)
+            log(f"{label}: {total} calls, seed {args.seed}, {args.jobs} processes, modules in {modules}")
+            child = Child(python, child_env, args.seed, args.memory_limit, cwd, args.only, modules,
+                          args.abi)
             found, totals = fuzz(label, child, total, args)
             findings += found
             report(label, totals)

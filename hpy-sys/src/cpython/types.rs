@@ -32,6 +32,8 @@ const PAYLOAD_ALIGN: usize = 16;
 struct TypeInfo {
     ty: *mut ffi::PyTypeObject,
     shape: HPyType_BuiltinShape,
+    /// Where the payload starts in an instance (`header_size(shape)`).
+    header: usize,
     /// `HPy_tp_destroy`, which has no CPython slot: `tp_dealloc` calls it.
     destroy: HPyFunc_destroyfunc,
     /// `HPy_tp_traverse`'s impl, which `tp_clear` calls to empty the fields.
@@ -316,11 +318,13 @@ pub unsafe extern "C" fn ctx_New(
     data: *mut *mut c_void,
 ) -> HPy {
     let tp = h2py(h_type).cast::<ffi::PyTypeObject>();
+    // One of this runtime's types (nearly always), or any other type.
+    let info = lookup(tp);
     // SAFETY: `h_type` is open and `data` valid for a write (the caller's
     // contract); `tp_alloc` returns a zeroed instance (GC-tracked for a GC
     // type) or NULL with an exception set.
     unsafe {
-        if ffi::PyType_Check(tp.cast()) == 0 {
+        if info.is_none() && ffi::PyType_Check(tp.cast()) == 0 {
             ffi::PyErr_SetString(
                 ffi::PyExc_TypeError,
                 c"HPy_New arg 1 must be a type".as_ptr(),
@@ -332,12 +336,11 @@ pub unsafe extern "C" fn ctx_New(
         if obj.is_null() {
             return HPy::NULL;
         }
-        let info = lookup(tp);
         if (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL != 0 {
             vectorcall_init(tp, obj);
         }
-        let shape = info.map_or(HPyType_BuiltinShape_Legacy, |i| i.shape);
-        *data = obj.cast::<u8>().add(header_size(shape).unwrap_or(0)).cast();
+        // The payload; for a type of no shape (a Python subclass), the object.
+        *data = obj.cast::<u8>().add(info.map_or(0, |i| i.header)).cast();
         py2h(obj)
     }
 }
@@ -1035,6 +1038,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         let info = Box::leak(Box::new(TypeInfo {
             ty: tp,
             shape: spec.builtin_shape,
+            header: head_size,
             destroy,
             traverse,
             vectorcall,

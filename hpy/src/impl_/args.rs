@@ -599,6 +599,23 @@ struct DictKeywords<'ctx> {
     _values: Vec<Handle<'ctx>>,
 }
 
+impl Drop for DictCall<'_> {
+    /// Keyword-less calls (nearly all) have nothing to drop: that test is
+    /// inlined, the rest is not.
+    #[inline(always)]
+    fn drop(&mut self) {
+        if let Some(keywords) = self.keywords.take() {
+            drop_keywords(keywords);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_keywords(keywords: Box<DictKeywords<'_>>) {
+    drop(keywords);
+}
+
 impl DictCall<'_> {
     /// Where the arguments start (as a KEYWORDS call's `args`).
     #[inline(always)]
@@ -675,12 +692,13 @@ unsafe fn dict_call_keywords<'ctx>(
         // SAFETY: `kw` is open for the call; the dup is ours.
         let kwnames = unsafe { core::mem::ManuallyDrop::new(Handle::from_raw(ctx, kw)) }.dup();
         return Ok(DictCall {
+            args,
+            nargs,
             keywords: Some(Box::new(DictKeywords {
                 kwnames,
                 _owned: Vec::new(),
                 _values: Vec::new(),
             })),
-            ..positional
         });
     }
     // SAFETY: `kw` is a dict, open for the call; the result is a new list.
