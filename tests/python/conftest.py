@@ -89,6 +89,17 @@ RELEASE: set[str] = set()
 _built: set[str] = set()
 
 
+def build_cpython_extension(package: str, out: Path) -> None:
+    """Builds the cargo package `package` as a plain CPython extension for
+    the interpreter running the tests (`cargo hpy build --abi cpython`) into
+    the folder `out`."""
+    subprocess.run(
+        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
+         "-p", package, "--abi", "cpython", "--python", sys.executable, "--out", str(out)],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+    )
+
+
 def build_module(name: str) -> Path:
     """Builds module `name` with `cargo hpy build` (once per session) and returns its file."""
     if CPYTHON_ABI:

@@ -1,7 +1,7 @@
 """The first module of the native CPython target (docs/cpython-abi.md).
 
 `tests/smoke`, built with `cargo hpy build --abi cpython` (`--cfg
-hpy_abi="cpython"`, hpy-sys's feature `cpython`), is a plain CPython extension: `PyInit_smoke`, imported by a plain
+hpy_abi="cpython"`), is a plain CPython extension: `PyInit_smoke`, imported by a plain
 `import` with no `hpy` package anywhere, its trampolines calling the impl
 functions directly with the handles as object pointers. CPython only (the
 interpreter running the tests; PyPy has no such target).
@@ -13,7 +13,7 @@ import sys
 import sysconfig
 
 import pytest
-from conftest import IS_PYPY, ROOT
+from conftest import IS_PYPY, build_cpython_extension
 
 pytestmark = pytest.mark.skipif(IS_PYPY, reason="the CPython-ABI target is for CPython")
 
@@ -24,12 +24,7 @@ def smoke_extension(tmp_path_factory):
     the build tool (`cargo hpy build --abi cpython --python ...`); the folder
     that holds it as `smoke<EXT_SUFFIX>`."""
     out = tmp_path_factory.mktemp("cpython-abi")
-    subprocess.run(
-        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
-         "-p", "hpy-smoke-fixture", "--abi", "cpython", "--python", sys.executable,
-         "--out", str(out)],
-        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-    )
+    build_cpython_extension("hpy-smoke-fixture", out)
     assert [p.name for p in out.iterdir()] == ["smoke" + sysconfig.get_config_var("EXT_SUFFIX")]
     return out
 

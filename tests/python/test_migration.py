@@ -5,12 +5,11 @@ mode of the suite); CPython only.
 """
 
 import gc
-import subprocess
 import sys
 import sysconfig
 
 import pytest
-from conftest import IS_PYPY, ROOT
+from conftest import IS_PYPY, build_cpython_extension
 
 pytestmark = pytest.mark.skipif(IS_PYPY, reason="PyO3's half needs CPython's C API")
 
@@ -18,12 +17,7 @@ pytestmark = pytest.mark.skipif(IS_PYPY, reason="PyO3's half needs CPython's C A
 @pytest.fixture(scope="module")
 def migration(tmp_path_factory):
     out = tmp_path_factory.mktemp("migration")
-    subprocess.run(
-        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
-         "-p", "hpy-migration-example", "--abi", "cpython", "--python", sys.executable,
-         "--out", str(out)],
-        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-    )
+    build_cpython_extension("hpy-migration-example", out)
     path = out / ("migration" + sysconfig.get_config_var("EXT_SUFFIX"))
     import importlib.util
 

@@ -292,13 +292,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
                     };
                     *i += 1;
                     let (key, value) = entry?;
-                    if index > 0 {
-                        put(&mut self.out, &self.opts.item_separator);
-                    }
-                    self.newline_indent(level);
-                    self.encode_key(&key)?;
-                    put(&mut self.out, &self.opts.key_separator);
-                    self.value(value)?;
+                    self.entry(index, level, &key, value)?;
                 }
                 Frame::Dict { dict, keys, n, i } => {
                     let (dict, keys, n, index) = (dict.as_raw(), keys.as_raw(), *n, *i);
@@ -314,16 +308,28 @@ impl<'ctx> Encoder<'_, 'ctx> {
                     // SAFETY: both handles are open; new handle or NULL with an
                     // exception (`KeyError` if Python code removed the key).
                     let value = self.own(unsafe { sys::HPy_GetItem(raw, dict, key.as_raw()) })?;
-                    if index > 0 {
-                        put(&mut self.out, &self.opts.item_separator);
-                    }
-                    self.newline_indent(level);
-                    self.encode_key(&key)?;
-                    put(&mut self.out, &self.opts.key_separator);
-                    self.value(value)?;
+                    self.entry(index, level, &key, value)?;
                 }
             }
         }
+    }
+
+    /// Writes the dict entry number `index` (its separator first).
+    #[inline(always)]
+    fn entry(
+        &mut self,
+        index: usize,
+        level: usize,
+        key: &Handle<'ctx>,
+        value: Handle<'ctx>,
+    ) -> Result<()> {
+        if index > 0 {
+            put(&mut self.out, &self.opts.item_separator);
+        }
+        self.newline_indent(level);
+        self.encode_key(key)?;
+        put(&mut self.out, &self.opts.key_separator);
+        self.value(value)
     }
 
     /// Ends the innermost container (`n` items) with `bracket`.

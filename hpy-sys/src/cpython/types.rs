@@ -533,11 +533,10 @@ fn iter_impl(obj: *mut ffi::PyObject, next: bool) -> HPyFunc_noargs {
         .find_map(|t| if next { t.next } else { t.iter })
 }
 
-/// `tp_iter` of an HPy type with an `__iter__` method: the method's impl,
-/// called as CPython calls the slot (`iter(obj)`, `for x in obj`), without
-/// the method lookup of `slot_tp_iter`.
-unsafe extern "C" fn hpy_tp_iter(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    match iter_impl(obj, false) {
+/// Calls `obj`'s `__iter__` (`next == false`) or `__next__` impl.
+#[inline(always)]
+fn call_iter_impl(obj: *mut ffi::PyObject, next: bool) -> *mut ffi::PyObject {
+    match iter_impl(obj, next) {
         // SAFETY: the impl of a NOARGS method of this object's type, called
         // with the object, borrowed for the call; it returns a new reference
         // or NULL with an exception set.
@@ -546,14 +545,17 @@ unsafe extern "C" fn hpy_tp_iter(obj: *mut ffi::PyObject) -> *mut ffi::PyObject 
     }
 }
 
+/// `tp_iter` of an HPy type with an `__iter__` method: the method's impl,
+/// called as CPython calls the slot (`iter(obj)`, `for x in obj`), without
+/// the method lookup of `slot_tp_iter`.
+unsafe extern "C" fn hpy_tp_iter(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    call_iter_impl(obj, false)
+}
+
 /// `tp_iternext` of an HPy type with a `__next__` method (see
 /// [`hpy_tp_iter`]); `StopIteration` raised by the impl ends the iteration.
 unsafe extern "C" fn hpy_tp_iternext(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    match iter_impl(obj, true) {
-        // SAFETY: as in `hpy_tp_iter`.
-        Some(f) => h2py(unsafe { f(super::context(), py2h(obj)) }),
-        None => core::ptr::null_mut(),
-    }
+    call_iter_impl(obj, true)
 }
 
 /// `tp_new` of a type with `HPy_tp_call` and no `HPy_tp_new`: the base's,
