@@ -1,7 +1,7 @@
-//! Only with the `cpython` feature or in a CPython-ABI build: the `Py_3_x` cfgs of the interpreter
-//! `PYO3_PYTHON` names (as PyO3 sets them), and, for the tests that embed
-//! it, an rpath to its libpython. Otherwise it does nothing. (The
-//! `hpy_abi` cfg is declared in the workspace's lints.)
+//! Only with the `cpython` feature or in a CPython-ABI build: the `Py_3_x`
+//! cfgs of the interpreter `PYO3_PYTHON` names (as PyO3 sets them), and, for
+//! the tests that embed it, an rpath to its libpython. Otherwise it does
+//! nothing. (The `hpy_abi` cfg is declared in the workspace's lints.)
 
 fn main() {
     #[cfg(any(feature = "cpython", hpy_abi = "cpython"))]

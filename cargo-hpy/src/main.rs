@@ -21,14 +21,14 @@
 //!   `HPY=<name>:debug,...`. Unlike setuptools' stub it needs no
 //!   `pkg_resources`.
 //!
-//! With `--abi cpython` (the native CPython target, `docs/cpython-abi.md`;
-//! for now only modules written against `hpy-sys` directly, such as
-//! `tests/smoke`), it builds the same crate as a plain CPython extension for
-//! one interpreter (`--python`, default `python3`): `--cfg hpy_abi="cpython"`,
-//! `PYO3_PYTHON`, in a target directory of
-//! its own per interpreter version (`<target>/cpython-3.N`), and writes
-//! `<name><EXT_SUFFIX>` (e.g. `smoke.cpython-311-x86_64-linux-gnu.so`), which a
-//! plain `import` loads; `<name>` comes from the `PyInit_<name>` symbol.
+//! With `--abi cpython` (the native CPython target, `docs/cpython-abi.md`),
+//! it builds the same crate, unchanged, as a plain CPython extension for one
+//! interpreter (`--python`, default `python3`): `--cfg hpy_abi="cpython"`
+//! and `PYO3_PYTHON`, in a target directory of its own per interpreter
+//! version (`<target>/cpython-3.N`), and writes `<name><EXT_SUFFIX>` (e.g.
+//! `smoke.cpython-311-x86_64-linux-gnu.so`), which a plain `import` loads;
+//! `<name>` comes from the `PyInit_<name>` symbol (a package's module goes to
+//! its package's folder, as in a universal build).
 //!
 //! Files are replaced only when their content changes (and atomically), so an
 //! interpreter that has the module loaded never sees a half-written file.
