@@ -170,6 +170,9 @@ fn cargo_build(opts: &Options, interp: Option<&Interpreter>) -> Result<Vec<PathB
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--message-format=json-render-diagnostics"]);
+    // An extension module: PyO3 (in a crate that uses `hpy`'s feature `pyo3`)
+    // then links no libpython, and takes CPython's symbols from the process.
+    cmd.env("PYO3_BUILD_EXTENSION_MODULE", "1");
     if let Some(interp) = interp {
         // The same crate, built against CPython's C API for this interpreter,
         // in a target directory of its own (other flags rebuild everything).
@@ -181,7 +184,6 @@ fn cargo_build(opts: &Options, interp: Option<&Interpreter>) -> Result<Vec<PathB
         let target = target_directory()?.join(format!("cpython-{}", interp.version));
         cmd.env("RUSTFLAGS", flags.trim())
             .env("PYO3_PYTHON", &interp.python)
-            .env("PYO3_BUILD_EXTENSION_MODULE", "1")
             .env("CARGO_TARGET_DIR", target);
     }
     for p in &opts.packages {

@@ -1,15 +1,19 @@
 """examples/migration: one module, half PyO3 and half hpy-rs (issue 13's
 incremental migration). PyO3 speaks CPython's C API, so the module is built
 as a CPython-ABI extension for the interpreter running the tests (in either
-mode of the suite); CPython only.
+mode of the suite); and as a universal module, which CPython's hpy package
+loads (universal and debug mode), PyO3 reaching the interpreter through
+HPy's hybrid ABI. CPython only.
 """
 
 import gc
+import os
+import subprocess
 import sys
 import sysconfig
 
 import pytest
-from conftest import IS_PYPY, build_cpython_extension
+from conftest import IS_PYPY, ROOT, TARGET_DIR, build_cpython_extension
 
 pytestmark = pytest.mark.skipif(IS_PYPY, reason="PyO3's half needs CPython's C API")
 
@@ -75,3 +79,37 @@ def test_no_reference_is_leaked(migration):
         migration.describe(obj)
     gc.collect()
     assert sys.getrefcount(obj) == before
+
+
+@pytest.fixture(scope="module")
+def migration_universal(tmp_path_factory):
+    """The same crate as a universal module (.hpy0.so), for CPython's hpy
+    package: PyO3's half reaches CPython's C API through the hybrid ABI."""
+    hpy_universal = pytest.importorskip("hpy.universal", reason="no hpy package on this CPython")
+    out = tmp_path_factory.mktemp("migration-universal")
+    # PyO3 is configured for the interpreter that loads it (PYO3_PYTHON), in
+    # a target directory per version (another PYO3_PYTHON rebuilds PyO3).
+    version = "%d.%d" % sys.version_info[:2]
+    env = dict(os.environ, PYO3_PYTHON=sys.executable,
+               CARGO_TARGET_DIR=str(TARGET_DIR / f"migration-universal-{version}"))
+    subprocess.run(
+        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
+         "-p", "hpy-migration-example", "--out", str(out)],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=env,
+    )
+    return hpy_universal, out / "migration.hpy0.so"
+
+
+@pytest.mark.parametrize("hpy_mode", ["universal", "debug"])
+def test_the_universal_build_on_cpython(migration_universal, hpy_mode):
+    import importlib.util
+
+    hpy_universal, path = migration_universal
+    spec = importlib.util.spec_from_file_location("migration", path)
+    m = hpy_universal.load("migration", str(path), spec,
+                           mode=getattr(hpy_universal, "MODE_" + hpy_mode.upper()))
+    assert m.word_count("a b c") == 3 and m.Counter().bump() == 1  # PyO3's half
+    assert m.mean([1, 2]) == 1.5 and m.shout("hi") == "HI!"  # hpy-rs's half
+    assert m.describe(m.Counter()) == "Counter"
+    with pytest.raises(AttributeError, match=r"'int' object has no attribute 'upper'"):
+        m.shout(5)
