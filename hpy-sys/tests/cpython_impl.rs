@@ -772,3 +772,139 @@ fn capsules() {
         take_error(ctx, (*ctx).h_ValueError);
     });
 }
+
+/// How many times `count_destroy` ran, and the payloads' sum it saw.
+static DESTROYED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static DESTROYED_SUM: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// `HPy_tp_destroy` of the test types: counts, and adds the payload's first word.
+unsafe extern "C" fn count_destroy(payload: *mut core::ffi::c_void) {
+    use std::sync::atomic::Ordering;
+    DESTROYED.fetch_add(1, Ordering::Relaxed);
+    DESTROYED_SUM.fetch_add(*payload.cast::<usize>(), Ordering::Relaxed);
+}
+
+/// A new type `name` of `shape` (its base: `base`), with a 16-byte struct
+/// and `count_destroy`; its definitions are leaked (a type keeps them).
+unsafe fn new_type(
+    ctx: *mut HPyContext,
+    name: &str,
+    shape: HPyType_BuiltinShape,
+    base: HPy,
+) -> HPy {
+    let destroy: HPyFunc_destroyfunc = Some(count_destroy);
+    let def = Box::leak(Box::new(HPyDef {
+        kind: HPyDef_Kind_Slot,
+        u: HPyDef_u {
+            slot: HPySlot {
+                slot: HPy_tp_destroy,
+                impl_: core::mem::transmute::<HPyFunc_destroyfunc, HPyCFunction>(destroy),
+                cpy_trampoline: None,
+            },
+        },
+    }));
+    let defines = Box::leak(Box::new([def as *mut HPyDef, core::ptr::null_mut()]));
+    let name = Box::leak(std::ffi::CString::new(name).unwrap().into_boxed_c_str());
+    let mut spec = HPyType_Spec {
+        name: name.as_ptr(),
+        basicsize: 16,
+        itemsize: 0,
+        flags: HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+        builtin_shape: shape,
+        legacy_slots: core::ptr::null_mut(),
+        defines: defines.as_mut_ptr(),
+        doc: core::ptr::null(),
+    };
+    let mut params = [
+        HPyType_SpecParam {
+            kind: HPyType_SpecParam_Base,
+            object: base,
+        },
+        HPyType_SpecParam {
+            kind: HPyType_SpecParam_Kind(0),
+            object: HPy_NULL,
+        },
+    ];
+    HPyType_FromSpec(ctx, &mut spec, params.as_mut_ptr())
+}
+
+#[test]
+fn types_from_specs_and_their_instances() {
+    use std::sync::atomic::Ordering;
+    // SAFETY: as above; payloads are written within their 16 bytes.
+    with_context(|ctx| unsafe {
+        let object = (*ctx).h_BaseObjectType;
+        // Enough types for the registry to grow twice (it starts at 64 slots,
+        // half full at most): each is still found afterwards.
+        let types: Vec<HPy> = (0..150)
+            .map(|i| new_type(ctx, &format!("t.T{i}"), HPyType_BuiltinShape_Object, object))
+            .collect();
+        assert!(types.iter().all(|t| !t.is_null()));
+        let destroyed = DESTROYED.load(Ordering::Relaxed);
+        let sum = DESTROYED_SUM.load(Ordering::Relaxed);
+        for (i, &ty) in types.iter().enumerate() {
+            assert_eq!(
+                _HPyType_GetBuiltinShape(ctx, ty),
+                HPyType_BuiltinShape_Object
+            );
+            let mut data = core::ptr::null_mut();
+            let obj = _HPy_New(ctx, ty, &mut data);
+            assert!(!obj.is_null());
+            // The payload follows the object's header, zeroed.
+            assert_eq!(data as usize, h2py(obj) as usize + 16);
+            assert_eq!(*data.cast::<[usize; 2]>(), [0, 0]);
+            assert_eq!(_HPy_AsStruct_Object(ctx, obj), data);
+            *data.cast::<usize>() = i + 1;
+            HPy_Close(ctx, obj); // the last reference: tp_destroy runs
+        }
+        assert_eq!(DESTROYED.load(Ordering::Relaxed) - destroyed, 150);
+        assert_eq!(DESTROYED_SUM.load(Ordering::Relaxed) - sum, 150 * 151 / 2);
+
+        // A type of no shape (CPython's own) is legacy; a non-type is refused.
+        assert_eq!(
+            _HPyType_GetBuiltinShape(ctx, (*ctx).h_LongType),
+            HPyType_BuiltinShape_Legacy
+        );
+        assert_eq!(
+            _HPyType_GetBuiltinShape(ctx, (*ctx).h_None),
+            HPyType_BuiltinShape(-2)
+        );
+        take_error(ctx, (*ctx).h_TypeError);
+        let mut data = core::ptr::null_mut();
+        assert!(_HPy_New(ctx, (*ctx).h_None, &mut data).is_null());
+        take_error(ctx, (*ctx).h_TypeError);
+
+        // A Python subclass is no HPy type: legacy, its "struct" the object;
+        // its instances still get the base's tp_destroy.
+        let bases = HPyTuple_FromArray(ctx, [types[0]].as_ptr().cast_mut(), 1);
+        let ns = HPyDict_New(ctx);
+        let args = [HPyUnicode_FromString(ctx, c"Sub".as_ptr()), bases, ns];
+        let sub = HPy_Call(ctx, (*ctx).h_TypeType, args.as_ptr(), 3, HPy_NULL);
+        assert!(!sub.is_null());
+        assert_eq!(
+            _HPyType_GetBuiltinShape(ctx, sub),
+            HPyType_BuiltinShape_Legacy
+        );
+        let destroyed = DESTROYED.load(Ordering::Relaxed);
+        let obj = _HPy_New(ctx, sub, &mut data);
+        assert_eq!(data, h2py(obj).cast());
+        HPy_Close(ctx, obj);
+        assert_eq!(DESTROYED.load(Ordering::Relaxed) - destroyed, 1);
+
+        // The float shape: the payload follows the float's own struct.
+        let fl = new_type(ctx, "t.F", HPyType_BuiltinShape_Float, (*ctx).h_FloatType);
+        assert_eq!(
+            _HPyType_GetBuiltinShape(ctx, fl),
+            HPyType_BuiltinShape_Float
+        );
+        let obj = _HPy_New(ctx, fl, &mut data);
+        assert_eq!(_HPy_AsStruct_Float(ctx, obj), data);
+        assert!(data as usize >= h2py(obj) as usize + 24); // after ob_fval
+        assert_eq!(HPyFloat_AsDouble(ctx, obj), 0.0);
+        HPy_Close(ctx, obj);
+
+        for h in args.into_iter().chain([sub, fl]).chain(types) {
+            HPy_Close(ctx, h);
+        }
+    });
+}
