@@ -23,6 +23,13 @@
 //! functions themselves say only what they add to it.
 #![allow(clippy::missing_safety_doc)] // one contract for all: see "Safety" above
 
+// The runtime pieces (the type registry, the static context) rely on the GIL
+// to order their writers and readers.
+#[cfg(Py_GIL_DISABLED)]
+compile_error!(
+    "free-threaded CPython (3.13t, 3.14t) is not supported yet: build for a CPython with the GIL"
+);
+
 use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::ffi::{c_char, c_int, c_void};
