@@ -209,8 +209,7 @@ fn shape_of(ty: *mut ffi::PyTypeObject) -> HPyType_BuiltinShape {
 #[inline]
 pub(crate) unsafe fn payload_of(obj: *mut ffi::PyObject) -> *mut c_void {
     // SAFETY: a live object has a live type.
-    let shape = shape_of(unsafe { ffi::Py_TYPE(obj) });
-    let header = header_size(shape).unwrap_or(0);
+    let header = lookup(unsafe { ffi::Py_TYPE(obj) }).map_or(0, |i| i.header);
     obj.cast::<u8>().wrapping_add(header).cast()
 }
 
@@ -422,8 +421,11 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
         if ffi::PyType_IS_GC(tp) != 0 {
             ffi::PyObject_GC_UnTrack(obj.cast());
         }
-        if let Some(info) = first_hpy_base(tp) {
-            let payload = payload_of(obj);
+        // The type's own entry gives the payload's offset; a Python
+        // subclass (no entry) passes the object, as HPy does.
+        let own = lookup(tp);
+        if let Some(info) = own.or_else(|| first_hpy_base(tp)) {
+            let payload = obj.cast::<u8>().add(own.map_or(0, |i| i.header)).cast();
             clear_fields(info, payload);
             for t in info.chain() {
                 if let Some(destroy) = t.destroy {
@@ -431,6 +433,19 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
                 }
             }
         }
+        free_instance(obj, tp);
+    }
+}
+
+/// The end of a `tp_dealloc`: the memory back through `tp_free`, and the
+/// instance's reference to its (heap) type dropped.
+///
+/// # Safety
+/// `obj` is a dying instance of `tp`, finished with.
+#[inline(always)]
+unsafe fn free_instance(obj: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) {
+    // SAFETY: forwarded.
+    unsafe {
         match (*tp).tp_free {
             Some(free) => free(obj.cast()),
             None => ffi::PyObject_Free(obj.cast()),
@@ -479,11 +494,7 @@ unsafe extern "C" fn plain_dealloc(obj: *mut ffi::PyObject) {
         if outermost && !finalize_and_clear_weakrefs(obj, tp) {
             return; // resurrected
         }
-        match (*tp).tp_free {
-            Some(free) => free(obj.cast()),
-            None => ffi::PyObject_Free(obj.cast()),
-        }
-        ffi::Py_DECREF(tp.cast());
+        free_instance(obj, tp);
     }
 }
 
