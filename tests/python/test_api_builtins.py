@@ -373,6 +373,15 @@ def test_seq_item(api_builtins):
 
     # A subclass is no exact list: its __getitem__ answers, as for seq[i].
     assert api_builtins.seq_item(Sub([1]), 0) == "override"
+
+    class Lying(list):
+        def __len__(self):
+            return 10**6
+
+    # A lying __len__ sizes nothing: the real end is the end.
+    with raises_as_python(lambda: Lying([1])[5]):
+        api_builtins.seq_item(Lying([1]), 5)
+    assert api_builtins.seq_item(Lying([1, 2]), 1) == 2
     with pytest.raises(TypeError):
         api_builtins.seq_item(5, 0)
 

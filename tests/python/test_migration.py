@@ -13,7 +13,7 @@ import sys
 import sysconfig
 
 import pytest
-from conftest import IS_PYPY, ROOT, TARGET_DIR, build_cpython_extension
+from conftest import IS_PYPY, ROOT, TARGET_DIR, build_cpython_extension, leak_check
 
 pytestmark = pytest.mark.skipif(IS_PYPY, reason="PyO3's half needs CPython's C API")
 
@@ -108,8 +108,9 @@ def test_the_universal_build_on_cpython(migration_universal, hpy_mode):
     spec = importlib.util.spec_from_file_location("migration", path)
     m = hpy_universal.load("migration", str(path), spec,
                            mode=getattr(hpy_universal, "MODE_" + hpy_mode.upper()))
-    assert m.word_count("a b c") == 3 and m.Counter().bump() == 1  # PyO3's half
-    assert m.mean([1, 2]) == 1.5 and m.shout("hi") == "HI!"  # hpy-rs's half
-    assert m.describe(m.Counter()) == "Counter"
-    with pytest.raises(AttributeError, match=r"'int' object has no attribute 'upper'"):
-        m.shout(5)
+    with leak_check(hpy_mode):  # debug mode: no handle leaked across the hybrid ABI
+        assert m.word_count("a b c") == 3 and m.Counter().bump() == 1  # PyO3's half
+        assert m.mean([1, 2]) == 1.5 and m.shout("hi") == "HI!"  # hpy-rs's half
+        assert m.describe(m.Counter()) == "Counter"
+        with pytest.raises(AttributeError, match=r"'int' object has no attribute 'upper'"):
+            m.shout(5)
