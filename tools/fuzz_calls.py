@@ -2,7 +2,7 @@
 """Random calls: every function of every test module and example, called with
 random argument lists from a pool of ordinary and hostile values.
 
-    python3 tools/fuzz_calls.py [--calls N] [--pypy-calls N] [--seed S] [--jobs J] [--abi cpython]
+    python3 tools/fuzz_calls.py [--calls N] [--pypy-calls N] [--seed S] [--jobs J] [--abi cpython|abi3]
 
 Run it with any python3 (standard library only): it prepares the interpreters
 with tools/setup-interpreters (cached), builds every module with
@@ -47,7 +47,8 @@ target/fuzz-calls/valgrind/).
 
 With --abi cpython the modules are built as plain CPython extensions for the
 CPython venv (`cargo hpy build --abi cpython`, into target/fuzz-calls/cpython-abi/)
-and imported as such; PyPy is skipped.
+and imported as such; PyPy is skipped. --abi abi3 does the same with the
+limited-API build (`<name>.abi3.so`, into target/fuzz-calls/abi3-abi/).
 
 It prints the calls made, their outcomes and RSS figures per interpreter; the
 exit status is 0 when there is no finding, 1 otherwise.
@@ -98,7 +99,8 @@ import hostile as H
 
 modules_dir, seed, chunk, n, verbose, memory_mb = sys.argv[1], *map(int, sys.argv[2:7])
 only = sys.argv[7].split(",") if len(sys.argv) > 7 and sys.argv[7] else []
-cpython_abi = sys.argv[8] == "cpython"
+cpython_abi = sys.argv[8] in ("cpython", "abi3")
+abi3 = sys.argv[8] == "abi3"
 if memory_mb:
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -106,7 +108,8 @@ if memory_mb:
 def load(name):
     if cpython_abi:  # a plain CPython extension: pkg/mod<EXT_SUFFIX>
         import sysconfig
-        path = os.path.join(modules_dir, *name.split(".")) + sysconfig.get_config_var("EXT_SUFFIX")
+        suffix = ".abi3.so" if abi3 else sysconfig.get_config_var("EXT_SUFFIX")
+        path = os.path.join(modules_dir, *name.split(".")) + suffix
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -494,14 +497,14 @@ def main() -> int:
                     help="run the CPython children under valgrind's memcheck (PyPy is skipped)")
     ap.add_argument("--only", default="", metavar="NAMES",
                     help="call only these modules or functions (comma-separated: api_conv,pof.double)")
-    ap.add_argument("--abi", choices=["universal", "cpython"], default="universal",
-                    help="the build to call: universal (default) or cpython (CPython only)")
+    ap.add_argument("--abi", choices=["universal", "cpython", "abi3"], default="universal",
+                    help="the build to call: universal (default), cpython or abi3 (CPython only)")
     args = ap.parse_args()
     env = interpreter_env(who="fuzz_calls")
-    modules = OUT / "cpython-abi" if args.abi == "cpython" else OUT
+    modules = OUT / f"{args.abi}-abi" if args.abi != "universal" else OUT
     if not args.no_build:
-        build(modules, ["--abi", "cpython", "--python", env["HPY_CPYTHON"]] if args.abi == "cpython" else [])
-    if args.abi == "cpython":
+        build(modules, ["--abi", args.abi, "--python", env["HPY_CPYTHON"]] if args.abi != "universal" else [])
+    if args.abi != "universal":
         args.pypy_calls = 0
     base_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "HPY")}
     base_env["RUST_BACKTRACE"] = "0"

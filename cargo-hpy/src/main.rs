@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo hpy build [-p CRATE]... [--release] [--out DIR] [--name NAME]
-//!                 [--abi universal|cpython] [--python PATH]
+//!                 [--abi universal|cpython|abi3] [--python PATH]
 //! ```
 //!
 //! For each `cdylib` that cargo builds, it writes into `DIR` (default:
@@ -30,6 +30,11 @@
 //! `<name>` comes from the `PyInit_<name>` symbol (a package's module goes to
 //! its package's folder, as in a universal build).
 //!
+//! With `--abi abi3` it builds one CPython extension through the limited API
+//! (`--cfg hpy_abi="abi3"` too, which gives `pyo3-ffi` its `abi3-py310`
+//! feature), in `<target>/abi3`, and writes `<name>.abi3.so`, which every
+//! CPython from 3.10 on loads; `--python` is any of them (3.10 or newer).
+//!
 //! Files are replaced only when their content changes (and atomically), so an
 //! interpreter that has the module loaded never sees a half-written file.
 
@@ -42,7 +47,7 @@ const USAGE: &str = "\
 Build an HPy extension crate as a universal module.
 
 Usage: cargo hpy build [-p CRATE]... [--release] [--out DIR] [--name NAME] [-q]
-                       [--abi universal|cpython] [--python PATH]
+                       [--abi universal|cpython|abi3] [--python PATH]
 
 Options:
   -p, --package CRATE   a crate to build (repeatable; default: the one in the current
@@ -51,10 +56,10 @@ Options:
       --out DIR         where to put <name>.hpy0.so and <name>.py (default: <target>/hpy/<profile>)
       --name NAME       the module, when the library defines several
   -q, --quiet           print only errors and the paths of the built modules
-      --abi ABI         universal (default: one .hpy0.so for every interpreter) or cpython
-                        (a plain CPython extension for one interpreter; for now only for
-                        modules written against hpy-sys directly)
-      --python PATH     the CPython to build for with --abi cpython (default: python3)
+      --abi ABI         universal (default: one .hpy0.so for every interpreter), cpython
+                        (a plain CPython extension for one interpreter) or abi3 (one
+                        CPython extension, <name>.abi3.so, for CPython 3.10 and newer)
+      --python PATH     the CPython to build for with --abi cpython or abi3 (default: python3)
   -h, --help            show this help";
 
 #[derive(Debug, Default)]
@@ -64,8 +69,10 @@ struct Options {
     out: Option<PathBuf>,
     name: Option<String>,
     quiet: bool,
-    /// `--abi cpython`: build a plain CPython extension.
+    /// `--abi cpython` or `abi3`: build a plain CPython extension.
     cpython: bool,
+    /// `--abi abi3`: through the limited API, for every CPython from 3.10.
+    abi3: bool,
     /// `--python`: the interpreter of a CPython-ABI build.
     python: Option<PathBuf>,
 }
@@ -82,8 +89,9 @@ struct Interpreter {
     ext_suffix: String,
 }
 
-/// Asks `python` for its version and extension suffix (a CPython only).
-fn interpreter(python: &Path) -> Result<Interpreter, String> {
+/// Asks `python` for its version and extension suffix (a CPython only; for
+/// an `abi3` build, 3.10 or newer, and the suffix is `.abi3.so`).
+fn interpreter(python: &Path, abi3: bool) -> Result<Interpreter, String> {
     let out = Command::new(python)
         .args([
             "-c",
@@ -97,10 +105,19 @@ fn interpreter(python: &Path) -> Result<Interpreter, String> {
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     match (out.status.success(), lines.as_slice()) {
+        (true, ["CPython", version, _]) if abi3 && minor(version) < Some(10) => Err(format!(
+            "{} is CPython {version}: --abi abi3 builds for CPython 3.10 and newer (the limited \
+             API of 3.9 has no METH_FASTCALL and no UTF-8 view of a str); use --abi cpython",
+            python.display()
+        )),
         (true, ["CPython", version, suffix]) => Ok(Interpreter {
             python: python.to_owned(),
             version: (*version).to_owned(),
-            ext_suffix: (*suffix).to_owned(),
+            ext_suffix: if abi3 {
+                ".abi3.so".to_owned()
+            } else {
+                (*suffix).to_owned()
+            },
         }),
         (true, [implementation, ..]) => Err(format!(
             "{} is {implementation}: --abi cpython builds for CPython",
@@ -111,6 +128,11 @@ fn interpreter(python: &Path) -> Result<Interpreter, String> {
             python.display()
         )),
     }
+}
+
+/// The minor version of `3.N`.
+fn minor(version: &str) -> Option<u32> {
+    version.strip_prefix("3.")?.parse().ok()
 }
 
 /// The workspace's target directory (`cargo metadata`).
@@ -146,9 +168,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             "--name" => opts.name = Some(value(&arg)?),
             "-q" | "--quiet" => opts.quiet = true,
             "--abi" => match value(&arg)?.as_str() {
-                "universal" => opts.cpython = false,
-                "cpython" => opts.cpython = true,
-                other => return Err(format!("--abi must be universal or cpython, not `{other}`")),
+                "universal" => (opts.cpython, opts.abi3) = (false, false),
+                "cpython" => (opts.cpython, opts.abi3) = (true, false),
+                "abi3" => (opts.cpython, opts.abi3) = (true, true),
+                other => {
+                    return Err(format!(
+                        "--abi must be universal, cpython or abi3, not `{other}`"
+                    ));
+                }
             },
             "--python" => opts.python = Some(PathBuf::from(value(&arg)?)),
             "-h" | "--help" => return Err(String::new()),
@@ -159,7 +186,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         return Err("missing the command: `cargo hpy build`".to_owned());
     }
     if opts.python.is_some() && !opts.cpython {
-        return Err("--python is for --abi cpython builds".to_owned());
+        return Err("--python is for --abi cpython and abi3 builds".to_owned());
     }
     Ok(opts)
 }
@@ -181,7 +208,15 @@ fn cargo_build(opts: &Options, interp: Option<&Interpreter>) -> Result<Vec<PathB
         // feature of its own.
         let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
         flags.push_str(" --cfg hpy_abi=\"cpython\"");
-        let target = target_directory()?.join(format!("cpython-{}", interp.version));
+        let target = if opts.abi3 {
+            // `abi3` is the limited-API refinement of the CPython ABI: both
+            // values are set (the code reads `Py_LIMITED_API`, which the
+            // `abi3-py310` feature this cfg gives `pyo3-ffi` sets).
+            flags.push_str(" --cfg hpy_abi=\"abi3\"");
+            target_directory()?.join("abi3")
+        } else {
+            target_directory()?.join(format!("cpython-{}", interp.version))
+        };
         cmd.env("RUSTFLAGS", flags.trim())
             .env("PYO3_PYTHON", &interp.python)
             .env("CARGO_TARGET_DIR", target);
@@ -336,6 +371,7 @@ fn run(opts: &Options) -> Result<(), String> {
     let interp = match opts.cpython {
         true => Some(interpreter(
             opts.python.as_deref().unwrap_or(Path::new("python3")),
+            opts.abi3,
         )?),
         false => None,
     };
@@ -406,11 +442,12 @@ fn run(opts: &Options) -> Result<(), String> {
             if opts.quiet {
                 println!("{}", so.display());
             } else {
-                println!(
-                    "built CPython {} extension `{full}`: {}",
-                    interp.version,
-                    so.display()
-                );
+                let target = if opts.abi3 {
+                    "CPython 3.10+ (abi3)".to_owned()
+                } else {
+                    format!("CPython {}", interp.version)
+                };
+                println!("built {target} extension `{full}`: {}", so.display());
             }
             continue;
         }
@@ -490,11 +527,17 @@ mod tests {
         assert!(a("-p pof").unwrap_err().contains("missing the command"));
         assert!(a("build -p").unwrap_err().contains("needs a value"));
         let o = a("build -p smoke --abi cpython --python /usr/bin/python3.13").unwrap();
-        assert!(o.cpython && o.python == Some(PathBuf::from("/usr/bin/python3.13")));
+        assert!(o.cpython && !o.abi3 && o.python == Some(PathBuf::from("/usr/bin/python3.13")));
+        let o = a("build -p smoke --abi abi3").unwrap();
+        assert!(o.cpython && o.abi3);
         assert!(
             a("build --abi abi4")
                 .unwrap_err()
-                .contains("universal or cpython")
+                .contains("universal, cpython or abi3")
+        );
+        assert_eq!(
+            (minor("3.9"), minor("3.14"), minor("2.7")),
+            (Some(9), Some(14), None)
         );
         assert!(
             a("build --python py")

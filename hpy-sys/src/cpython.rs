@@ -308,23 +308,8 @@ pub unsafe extern "C" fn ctx_GetAttr_s(
 /// cleared, as HPy documents).
 pub unsafe extern "C" fn ctx_HasAttr(_ctx: *mut HPyContext, obj: HPy, name: HPy) -> c_int {
     // SAFETY: both handles are open. An error (from `__getattr__`) means
-    // "no" and is cleared, as in HPy (on 3.13+ explicitly: CPython's old
-    // function would report it as unraisable).
-    unsafe {
-        #[cfg(Py_3_13)]
-        {
-            let r = ffi::PyObject_HasAttrWithError(h2py(obj), h2py(name));
-            if r < 0 {
-                ffi::PyErr_Clear();
-                return 0;
-            }
-            r
-        }
-        #[cfg(not(Py_3_13))]
-        {
-            ffi::PyObject_HasAttr(h2py(obj), h2py(name))
-        }
-    }
+    // "no" and is cleared, as in HPy (see `api::has_attr`).
+    unsafe { api::has_attr(h2py(obj), h2py(name)) }
 }
 
 /// `HPy_Index`: `operator.index(h)`, always an exact `int` (as on CPython
@@ -517,7 +502,7 @@ pub unsafe extern "C" fn ctx_Tuple_FromArray(
         for i in 0..n.max(0) {
             let item = h2py(*items.offset(i));
             ffi::Py_INCREF(item);
-            ffi::PyTuple_SET_ITEM(tuple, i, item);
+            api::tuple_set_item(tuple, i, item);
         }
         py2h(tuple)
     }
@@ -705,21 +690,7 @@ pub unsafe extern "C" fn ctx_HasAttr_s(
     utf8_name: *const c_char,
 ) -> c_int {
     // SAFETY: `obj` is open, the name a C string. Errors as in `ctx_HasAttr`.
-    unsafe {
-        #[cfg(Py_3_13)]
-        {
-            let r = ffi::PyObject_HasAttrStringWithError(h2py(obj), utf8_name);
-            if r < 0 {
-                ffi::PyErr_Clear();
-                return 0;
-            }
-            r
-        }
-        #[cfg(not(Py_3_13))]
-        {
-            ffi::PyObject_HasAttrString(h2py(obj), utf8_name)
-        }
-    }
+    unsafe { api::has_attr_string(h2py(obj), utf8_name) }
 }
 
 /// `HPy_SetAttr_s`.
@@ -1093,7 +1064,7 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(
     // contract); the slot gets its own reference.
     unsafe {
         ffi::Py_INCREF(h2py(h_item));
-        ffi::PyList_SET_ITEM(list, index, h2py(h_item));
+        api::list_set_item(list, index, h2py(h_item));
     }
 }
 
@@ -1139,7 +1110,7 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(
     // first item, as in HPy's runtime; the safe layer sets each once.
     unsafe {
         ffi::Py_INCREF(h2py(h_item));
-        ffi::PyTuple_SET_ITEM(tuple, index, h2py(h_item));
+        api::tuple_set_item(tuple, index, h2py(h_item));
     }
 }
 
@@ -1336,7 +1307,7 @@ pub unsafe extern "C" fn ctx_ContextVar_New(
     default_value: HPy,
 ) -> HPy {
     // SAFETY: the name is a C string; the default open or HPy_NULL.
-    py2h(unsafe { ffi::PyContextVar_New(name, h2py(default_value)) })
+    py2h(unsafe { api::context_var_new(name, h2py(default_value)) })
 }
 
 /// `HPyContextVar_Get`: `*result` is a new handle, or HPy_NULL when the
@@ -1351,7 +1322,7 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
     // SAFETY: the handles are open (the default may be HPy_NULL); `result`
     // is writable.
     unsafe {
-        let r = ffi::PyContextVar_Get(h2py(context_var), h2py(default_value), &mut out);
+        let r = api::context_var_get(h2py(context_var), h2py(default_value), &mut out);
         *result = py2h(out);
         r
     }
@@ -1364,7 +1335,7 @@ pub unsafe extern "C" fn ctx_ContextVar_Set(
     value: HPy,
 ) -> HPy {
     // SAFETY: both handles are open.
-    py2h(unsafe { ffi::PyContextVar_Set(h2py(context_var), h2py(value)) })
+    py2h(unsafe { api::context_var_set(h2py(context_var), h2py(value)) })
 }
 
 /// `HPyType_IsSubtype`.
@@ -1377,9 +1348,13 @@ pub unsafe extern "C" fn ctx_Type_IsSubtype(_ctx: *mut HPyContext, sub: HPy, typ
 /// runtime answers it; it lives as long as the type.
 pub unsafe extern "C" fn ctx_Type_GetName(_ctx: *mut HPyContext, type_: HPy) -> *const c_char {
     let tp = h2py(type_).cast::<ffi::PyTypeObject>();
+    #[cfg(Py_LIMITED_API)]
+    // SAFETY: forwarded.
+    return unsafe { api::type_short_name(tp) };
     // SAFETY: `type_` is an open type; a heap type is a `PyHeapTypeObject`
     // whose `ht_name` is a str; a static type's `tp_name` is a C string that
     // lives as long as it.
+    #[cfg(not(Py_LIMITED_API))]
     unsafe {
         if (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE != 0 {
             return ffi::PyUnicode_AsUTF8((*tp.cast::<ffi::PyHeapTypeObject>()).ht_name);
@@ -1403,7 +1378,7 @@ pub unsafe extern "C" fn ctx_Call(
 ) -> HPy {
     // SAFETY: `args` holds `nargs` handles and one per name in `kwnames`
     // (a tuple or HPy_NULL); a handle array is an object-pointer array.
-    py2h(unsafe { ffi::PyObject_Vectorcall(h2py(callable), args.cast(), nargs, h2py(kwnames)) })
+    py2h(unsafe { api::vectorcall(h2py(callable), args.cast(), nargs, h2py(kwnames)) })
 }
 
 /// `HPy_CallMethod`: the method `name` of `args[0]`, called with the rest.
@@ -1415,7 +1390,7 @@ pub unsafe extern "C" fn ctx_CallMethod(
     kwnames: HPy,
 ) -> HPy {
     // SAFETY: as for `ctx_Call`; `args[0]` is the receiver.
-    py2h(unsafe { ffi::PyObject_VectorcallMethod(h2py(name), args.cast(), nargs, h2py(kwnames)) })
+    py2h(unsafe { api::vectorcall_method(h2py(name), args.cast(), nargs, h2py(kwnames)) })
 }
 
 // ---------------------------------------------------------------------------
@@ -1580,6 +1555,7 @@ pub(crate) unsafe fn fill_context() {
     }
 }
 
+pub mod api;
 mod call;
 pub mod fast;
 pub mod handles;

@@ -21,6 +21,9 @@ With `HPY_RS_ABI=cpython` the same suite runs against the CPython-ABI build
 a plain CPython extension, `<name><EXT_SUFFIX>`, imported with no `hpy`
 package, and `mode` is `"cpython"` (there is no debug or trace mode). The
 modules go to `$HPY_RS_MODULES`, default `target/cpython-modules/3.N`.
+`HPY_RS_ABI=abi3` does the same with the limited-API build (`--abi abi3`):
+one `<name>.abi3.so` per module, default `target/abi3-modules`, which every
+CPython from 3.10 on loads; the tests see `CPYTHON_ABI` true there too.
 """
 
 from __future__ import annotations
@@ -41,18 +44,23 @@ IS_PYPY = sys.implementation.name == "pypy"
 PREBUILT = "HPY_RS_MODULES" in os.environ
 TARGET_DIR = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 # The target ABI of the modules under test: "universal" (`.hpy0.so`, loaded
-# through `hpy.universal`) or "cpython" (plain CPython extensions).
+# through `hpy.universal`), "cpython" (plain CPython extensions, one per
+# version) or "abi3" (plain CPython extensions through the limited API).
 ABI = os.environ.get("HPY_RS_ABI", "universal")
-if ABI not in ("universal", "cpython"):
-    raise pytest.UsageError(f"HPY_RS_ABI must be universal or cpython, not {ABI!r}")
-CPYTHON_ABI = ABI == "cpython"
+if ABI not in ("universal", "cpython", "abi3"):
+    raise pytest.UsageError(f"HPY_RS_ABI must be universal, cpython or abi3, not {ABI!r}")
+ABI3 = ABI == "abi3"
+CPYTHON_ABI = ABI in ("cpython", "abi3")
 if CPYTHON_ABI and IS_PYPY:
-    raise pytest.UsageError("HPY_RS_ABI=cpython is for CPython (PyPy loads universal modules)")
-_DEFAULT_DIR = (
-    TARGET_DIR / "cpython-modules" / f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if CPYTHON_ABI
-    else TARGET_DIR / "hpy-modules"
-)
+    raise pytest.UsageError(f"HPY_RS_ABI={ABI} is for CPython (PyPy loads universal modules)")
+if ABI3 and sys.version_info < (3, 10):
+    raise pytest.UsageError("HPY_RS_ABI=abi3 is for CPython 3.10 and newer")
+if ABI3:
+    _DEFAULT_DIR = TARGET_DIR / "abi3-modules"
+elif CPYTHON_ABI:
+    _DEFAULT_DIR = TARGET_DIR / "cpython-modules" / f"{sys.version_info[0]}.{sys.version_info[1]}"
+else:
+    _DEFAULT_DIR = TARGET_DIR / "hpy-modules"
 MODULES_DIR = Path(os.environ.get("HPY_RS_MODULES", _DEFAULT_DIR)).resolve()
 
 # Debug mode costs 26-55 microseconds per call on PyPy: the full suites run in
@@ -102,7 +110,10 @@ def build_cpython_extension(package: str, out: Path) -> None:
 
 def build_module(name: str) -> Path:
     """Builds module `name` with `cargo hpy build` (once per session) and returns its file."""
-    if CPYTHON_ABI:
+    if ABI3:
+        path = MODULES_DIR / f"{name}.abi3.so"
+        abi = ["--abi", "abi3", "--python", sys.executable]
+    elif CPYTHON_ABI:
         path = MODULES_DIR / f"{name}{sysconfig.get_config_var('EXT_SUFFIX')}"
         abi = ["--abi", "cpython", "--python", sys.executable]
     else:

@@ -28,19 +28,42 @@ fn o(h: HPy) -> *mut cpy_PyObject {
     h2py(h).cast()
 }
 
-/// The items of a tuple as a handle array (a handle is the object pointer).
+/// `f` called with the items of a tuple as a handle array (a handle is the
+/// object pointer): the tuple's own array, or in an `abi3` build (where a
+/// tuple's layout is not part of the limited API) a copy, whose allocation
+/// failure gives `fail` with `MemoryError` set.
 ///
 /// # Safety
 /// `args` is a tuple (CPython passes one to `tp_new` and `tp_init`).
 #[inline(always)]
-unsafe fn tuple_items(args: *mut cpy_PyObject) -> (*const HPy, HPy_ssize_t) {
-    let t = args.cast::<ffi::PyTupleObject>();
+unsafe fn with_tuple_items<R>(
+    args: *mut cpy_PyObject,
+    fail: R,
+    f: impl FnOnce(*const HPy, HPy_ssize_t) -> R,
+) -> R {
+    #[cfg(not(Py_LIMITED_API))]
     // SAFETY: `args` is a tuple: its items follow its header.
     unsafe {
-        (
+        let _ = fail;
+        let t = args.cast::<ffi::PyTupleObject>();
+        f(
             (*t).ob_item.as_ptr().cast(),
             ffi::PyTuple_GET_SIZE(args.cast()),
         )
+    }
+    #[cfg(Py_LIMITED_API)]
+    // SAFETY: `args` is a tuple; its items (borrowed) live as long as it.
+    unsafe {
+        let n = super::api::tuple_size(args.cast());
+        let mut items: alloc::vec::Vec<HPy> = alloc::vec::Vec::new();
+        if items.try_reserve_exact(n.max(0) as usize).is_err() {
+            ffi::PyErr_NoMemory();
+            return fail;
+        }
+        for i in 0..n {
+            items.push(py2h(super::api::tuple_get_item(args.cast(), i)));
+        }
+        f(items.as_ptr(), n)
     }
 }
 
@@ -141,7 +164,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
                 // Also `HPy_tp_call`, called through vectorcall: `nargsf` may
                 // carry `PY_VECTORCALL_ARGUMENTS_OFFSET`.
                 let a = args!(_HPyFunc_args_KEYWORDS);
-                let nargs = ffi::PyVectorcall_NARGS(a.nargsf) as usize;
+                let nargs = super::api::vectorcall_nargs(a.nargsf);
                 a.result = o(call!(
                     HPyFunc_keywords,
                     h(a.self_),
@@ -152,13 +175,15 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             }
             HPyFunc_INITPROC => {
                 let a = args!(_HPyFunc_args_INITPROC);
-                let (items, n) = tuple_items(a.args);
-                a.result = call!(HPyFunc_initproc, h(a.self_), items, n, h(a.kw));
+                a.result = with_tuple_items(a.args, -1, |items, n| {
+                    call!(HPyFunc_initproc, h(a.self_), items, n, h(a.kw))
+                });
             }
             HPyFunc_NEWFUNC => {
                 let a = args!(_HPyFunc_args_NEWFUNC);
-                let (items, n) = tuple_items(a.args);
-                a.result = o(call!(HPyFunc_newfunc, h(a.self_), items, n, h(a.kw)));
+                a.result = with_tuple_items(a.args, core::ptr::null_mut(), |items, n| {
+                    o(call!(HPyFunc_newfunc, h(a.self_), items, n, h(a.kw)))
+                });
             }
             HPyFunc_GETBUFFERPROC => {
                 // `HPy_buffer` and `Py_buffer` have one layout (a handle is

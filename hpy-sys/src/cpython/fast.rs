@@ -10,7 +10,7 @@
 
 use pyo3_ffi as ffi;
 
-use super::{h2py, py2h};
+use super::{api, h2py, py2h};
 use crate::{HPy, HPy_ssize_t};
 
 /// Whether `h` is exactly a `dict` (not a subclass).
@@ -58,15 +58,15 @@ pub unsafe fn seq_item(seq: HPy, i: HPy_ssize_t) -> HPy {
     // SAFETY: the item is read only below the object's current size.
     unsafe {
         let item = if ffi::PyList_CheckExact(o) != 0 {
-            if i < 0 || i >= ffi::PyList_GET_SIZE(o) {
+            if i < 0 || i >= api::list_size(o) {
                 return index_error(c"list index out of range");
             }
-            ffi::PyList_GET_ITEM(o, i)
+            api::list_get_item(o, i)
         } else if ffi::PyTuple_CheckExact(o) != 0 {
-            if i < 0 || i >= ffi::PyTuple_GET_SIZE(o) {
+            if i < 0 || i >= api::tuple_size(o) {
                 return index_error(c"tuple index out of range");
             }
-            ffi::PyTuple_GET_ITEM(o, i)
+            api::tuple_get_item(o, i)
         } else {
             return py2h(ffi::PySequence_GetItem(o, i));
         };

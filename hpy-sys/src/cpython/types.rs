@@ -17,12 +17,14 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::ffi::{CStr, c_int, c_ulong, c_void};
-use core::ptr::{null, null_mut};
+#[cfg(not(Py_LIMITED_API))]
+use core::ptr::null;
+use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use pyo3_ffi as ffi;
 
-use super::{h2py, py2h};
+use super::{api, h2py, py2h};
 use crate::*;
 
 /// The alignment of payloads: `max_align_t`'s (HPy's `_HPy_MaxAlign_t`).
@@ -40,6 +42,15 @@ struct TypeInfo {
     traverse: HPyFunc_traverseproc,
     /// `HPy_tp_call`'s trampoline: every new instance's call function.
     vectorcall: cpy_vectorcallfunc,
+    /// Where an instance keeps its call function (0: no `HPy_tp_call`). The
+    /// type's `tp_vectorcall_offset` says the same in a per-version build;
+    /// an `abi3` build reads it here (its `tp_call` finds the function).
+    #[cfg_attr(not(Py_LIMITED_API), allow(dead_code))]
+    call_offset: isize,
+    /// Whether instances have a weak-reference list (`tp_weaklistoffset >
+    /// 0`), which an `abi3` build cannot read from the type cheaply.
+    #[cfg_attr(not(Py_LIMITED_API), allow(dead_code))]
+    weaklist: bool,
     /// The impls of the type's `__iter__` and `__next__` methods (HPy 0.9
     /// has no slot for them), which its `tp_iter` and `tp_iternext` call.
     iter: HPyFunc_noargs,
@@ -154,7 +165,7 @@ fn first_hpy_base(mut ty: *mut ffi::PyTypeObject) -> Option<&'static TypeInfo> {
             return Some(info);
         }
         // SAFETY: `ty` is a live type; its bases outlive it.
-        ty = unsafe { (*ty).tp_base };
+        ty = unsafe { api::type_base(ty) };
     }
     None
 }
@@ -191,8 +202,9 @@ fn header_size(shape: HPyType_BuiltinShape) -> Option<usize> {
         return Some(0);
     }
     let base = shape_base(shape)?;
-    // SAFETY: a static type of CPython's.
-    let size = unsafe { (*base).tp_basicsize } as usize;
+    // SAFETY: a static type of CPython's (whose `__basicsize__` an `abi3`
+    // build reads without failing).
+    let size = unsafe { api::type_basicsize(base) } as usize;
     Some(size.next_multiple_of(PAYLOAD_ALIGN))
 }
 
@@ -282,6 +294,105 @@ pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
 // ---------------------------------------------------------------------------
 // Instances
 
+/// Where an instance of `ty` keeps its call function (`HPy_tp_call`), or 0.
+///
+/// # Safety
+/// `ty` is a live type.
+#[inline(always)]
+unsafe fn call_offset(ty: *mut ffi::PyTypeObject) -> isize {
+    #[cfg(not(Py_LIMITED_API))]
+    // SAFETY: `ty` is live.
+    unsafe {
+        if (*ty).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 {
+            return 0;
+        }
+        (*ty).tp_vectorcall_offset
+    }
+    #[cfg(Py_LIMITED_API)]
+    first_hpy_base(ty).map_or(0, |info| info.call_offset)
+}
+
+/// Whether instances of `tp` have a weak-reference list.
+///
+/// # Safety
+/// `tp` is a live type.
+#[inline(always)]
+unsafe fn has_weaklist(tp: *mut ffi::PyTypeObject) -> bool {
+    #[cfg(not(Py_LIMITED_API))]
+    // SAFETY: `tp` is live.
+    unsafe {
+        (*tp).tp_weaklistoffset > 0
+    }
+    #[cfg(Py_LIMITED_API)]
+    match lookup(tp) {
+        Some(info) => info.weaklist,
+        // SAFETY: forwarded.
+        None => unsafe { api::type_has_weaklist(tp) },
+    }
+}
+
+/// `tp_call` of an HPy type with `HPy_tp_call` in an `abi3` build (where
+/// CPython 3.10 and 3.11's limited API has no vectorcall): the instance's
+/// own call function, given the arguments as a vectorcall.
+#[cfg(Py_LIMITED_API)]
+unsafe extern "C" fn hpy_tp_call(
+    obj: *mut ffi::PyObject,
+    args: *mut ffi::PyObject,
+    kwds: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls this as `tp_call`: `args` is a tuple, `kwds` NULL
+    // or a dict; the instance's call function sits at the type's offset.
+    unsafe {
+        let tp = ffi::Py_TYPE(obj);
+        let offset = call_offset(tp);
+        let func = obj
+            .cast::<u8>()
+            .offset(offset)
+            .cast::<cpy_vectorcallfunc>()
+            .read_unaligned();
+        let Some(func) = func else {
+            ffi::PyErr_SetString(ffi::PyExc_TypeError, c"object is not callable".as_ptr());
+            return null_mut();
+        };
+        let nargs = api::tuple_size(args);
+        let mut items: Vec<*mut ffi::PyObject> = Vec::new();
+        let nkw = if kwds.is_null() {
+            0
+        } else {
+            ffi::PyDict_Size(kwds)
+        };
+        if items.try_reserve_exact((nargs + nkw) as usize).is_err() {
+            return ffi::PyErr_NoMemory();
+        }
+        for i in 0..nargs {
+            items.push(api::tuple_get_item(args, i));
+        }
+        let mut kwnames = null_mut();
+        if nkw > 0 {
+            kwnames = ffi::PyTuple_New(nkw);
+            if kwnames.is_null() {
+                return null_mut();
+            }
+            let (mut pos, mut k) = (0, 0);
+            let (mut key, mut value) = (null_mut(), null_mut());
+            while k < nkw && ffi::PyDict_Next(kwds, &mut pos, &mut key, &mut value) != 0 {
+                ffi::Py_INCREF(key);
+                api::tuple_set_item(kwnames, k, key);
+                items.push(value);
+                k += 1;
+            }
+        }
+        let result = func(
+            obj.cast(),
+            items.as_ptr().cast(),
+            nargs as usize,
+            kwnames.cast(),
+        );
+        ffi::Py_XDECREF(kwnames);
+        result.cast()
+    }
+}
+
 /// Writes `ty`'s default call function into a new instance `obj`, for a type
 /// with `HPy_tp_call` (or a Python subclass of one).
 ///
@@ -289,15 +400,15 @@ pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
 /// `obj` is a new instance of `ty`.
 #[inline]
 unsafe fn vectorcall_init(ty: *mut ffi::PyTypeObject, obj: *mut ffi::PyObject) {
-    // SAFETY: `ty` is live; a type with the flag has its call function's
-    // field at `tp_vectorcall_offset` inside the instance.
+    // SAFETY: `ty` is live; a type with a call offset has its call
+    // function's field there inside the instance.
     unsafe {
-        if (*ty).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 {
+        let offset = call_offset(ty);
+        if offset <= 0 {
             return;
         }
         if let Some(info) = first_hpy_base(ty) {
-            let offset = (*ty).tp_vectorcall_offset;
-            if offset > 0 {
+            {
                 obj.cast::<u8>()
                     .offset(offset)
                     .cast::<cpy_vectorcallfunc>()
@@ -330,14 +441,12 @@ pub unsafe extern "C" fn ctx_New(
             );
             return HPy::NULL;
         }
-        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        let alloc = api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc);
         let obj = alloc(tp, 0);
         if obj.is_null() {
             return HPy::NULL;
         }
-        if (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL != 0 {
-            vectorcall_init(tp, obj);
-        }
+        vectorcall_init(tp, obj);
         // The payload; for a type of no shape (a Python subclass), the object.
         *data = obj.cast::<u8>().add(info.map_or(0, |i| i.header)).cast();
         py2h(obj)
@@ -363,7 +472,7 @@ pub unsafe extern "C" fn ctx_Type_GenericNew(
             );
             return HPy::NULL;
         }
-        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        let alloc = api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc);
         let obj = alloc(tp, 0);
         if !obj.is_null() {
             vectorcall_init(tp, obj);
@@ -380,21 +489,25 @@ pub unsafe extern "C" fn ctx_SetCallFunction(
     func: *mut HPyCallFunction,
 ) -> c_int {
     let obj = h2py(h);
-    // SAFETY: `h` is open and `func` a live definition; a type with the flag
-    // has the call function's field at `tp_vectorcall_offset`.
+    // SAFETY: `h` is open and `func` a live definition; a type with a call
+    // offset has the call function's field there.
     unsafe {
         let tp = ffi::Py_TYPE(obj);
-        if (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 || (*tp).tp_vectorcall_offset <= 0
-        {
-            ffi::PyErr_Format(
-                ffi::PyExc_TypeError,
-                c"type '%.50s' does not implement the HPy call protocol".as_ptr(),
-                (*tp).tp_name,
-            );
+        let offset = call_offset(tp);
+        if offset <= 0 {
+            let name = api::type_name(tp);
+            if !name.is_null() {
+                ffi::PyErr_Format(
+                    ffi::PyExc_TypeError,
+                    c"type '%.50U' does not implement the HPy call protocol".as_ptr(),
+                    name,
+                );
+                ffi::Py_DECREF(name);
+            }
             return -1;
         }
         obj.cast::<u8>()
-            .offset((*tp).tp_vectorcall_offset)
+            .offset(offset)
             .cast::<cpy_vectorcallfunc>()
             .write_unaligned((*func).cpy_trampoline);
     }
@@ -414,7 +527,7 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
         let tp = ffi::Py_TYPE(obj);
         // Called for a Python subclass's instance from its `subtype_dealloc`,
         // which has finalized it and cleared its weak references already.
-        let outermost = is((*tp).tp_dealloc, hpytype_dealloc);
+        let outermost = is(api::type_dealloc(tp), hpytype_dealloc);
         if outermost && !finalize_and_clear_weakrefs(obj, tp) {
             return; // resurrected
         }
@@ -446,7 +559,7 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
 unsafe fn free_instance(obj: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) {
     // SAFETY: forwarded.
     unsafe {
-        match (*tp).tp_free {
+        match api::type_free(tp) {
             Some(free) => free(obj.cast()),
             None => ffi::PyObject_Free(obj.cast()),
         }
@@ -471,10 +584,10 @@ fn is(slot: Option<ffi::destructor>, f: unsafe extern "C" fn(*mut ffi::PyObject)
 unsafe fn finalize_and_clear_weakrefs(obj: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) -> bool {
     // SAFETY: forwarded.
     unsafe {
-        if (*tp).tp_finalize.is_some() && ffi::PyObject_CallFinalizerFromDealloc(obj) < 0 {
+        if api::type_finalize(tp).is_some() && api::call_finalizer_from_dealloc(obj) < 0 {
             return false;
         }
-        if (*tp).tp_weaklistoffset > 0 {
+        if has_weaklist(tp) {
             ffi::PyObject_ClearWeakRefs(obj);
         }
     }
@@ -485,12 +598,13 @@ unsafe fn finalize_and_clear_weakrefs(obj: *mut ffi::PyObject, tp: *mut ffi::PyT
 /// `HPy_tp_destroy` nor `HPy_tp_traverse`: what CPython's generic
 /// `subtype_dealloc` does for them (no `__dict__`, no `__slots__`, no
 /// `__del__` of their own), without looking for what they cannot have.
+#[cfg(not(Py_LIMITED_API))]
 unsafe extern "C" fn plain_dealloc(obj: *mut ffi::PyObject) {
     // SAFETY: CPython calls this with a dying instance of one of our types
     // (or of a Python subclass, from its own `tp_dealloc`).
     unsafe {
         let tp = ffi::Py_TYPE(obj);
-        let outermost = is((*tp).tp_dealloc, plain_dealloc);
+        let outermost = is(api::type_dealloc(tp), plain_dealloc);
         if outermost && !finalize_and_clear_weakrefs(obj, tp) {
             return; // resurrected
         }
@@ -578,7 +692,7 @@ unsafe extern "C" fn hpyobject_new(
 ) -> *mut ffi::PyObject {
     // SAFETY: CPython calls it as `tp_new`; the base of our type has one.
     unsafe {
-        let Some(new) = (*(*ty).tp_base).tp_new else {
+        let Some(new) = api::type_new(api::type_base(ty)) else {
             ffi::PyErr_SetString(ffi::PyExc_TypeError, c"cannot create instances".as_ptr());
             return null_mut();
         };
@@ -734,6 +848,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         } else {
             0
         };
+        #[cfg_attr(Py_LIMITED_API, allow(unused_mut))]
         let mut flags: c_ulong = spec.flags;
 
         // --- legacy slots (only with the legacy shape)
@@ -849,6 +964,23 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         }
         let base_member_offset = if basicsize != 0 { head_size } else { 0 };
         let mut explicit_vectorcall_offset = false;
+        #[cfg(Py_LIMITED_API)]
+        if vectorcall_offset > 0 {
+            // No `__vectorcalloffset__` member (the limited API before 3.12
+            // has no vectorcall flag): `hpy_tp_call` reads the offset from
+            // the registry.
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_call,
+                pfunc: hpy_tp_call as *mut c_void,
+            });
+            if !has_new {
+                slots.push(ffi::PyType_Slot {
+                    slot: ffi::Py_tp_new,
+                    pfunc: hpyobject_new as *mut c_void,
+                });
+            }
+        }
+        #[cfg(not(Py_LIMITED_API))]
         if vectorcall_offset > 0 {
             members.push(ffi::PyMemberDef {
                 name: c"__vectorcalloffset__".as_ptr(),
@@ -895,6 +1027,13 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                 m = m.add(1);
             }
         }
+        #[cfg(Py_LIMITED_API)]
+        if explicit_vectorcall_offset {
+            return raise(
+                ffi::PyExc_TypeError,
+                c"a '__vectorcalloffset__' member needs vectorcall, which an abi3 build for CPython 3.10 cannot use",
+            );
+        }
         if vectorcall.is_some() && explicit_vectorcall_offset {
             return raise(
                 ffi::PyExc_TypeError,
@@ -915,6 +1054,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                 g = g.add(1);
             }
         }
+        #[cfg(not(Py_LIMITED_API))]
         if vectorcall_offset > 0 {
             slots.push(ffi::PyType_Slot {
                 slot: ffi::Py_tp_call,
@@ -1006,7 +1146,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             }
             for (i, b) in bases.iter().enumerate() {
                 ffi::Py_INCREF(*b);
-                ffi::PyTuple_SET_ITEM(t, i as ffi::Py_ssize_t, *b);
+                api::tuple_set_item(t, i as ffi::Py_ssize_t, *b);
             }
             t
         } else {
@@ -1023,17 +1163,21 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             keep_signature(tp, spec.doc);
         }
         let mut bases: Vec<&'static TypeInfo> = Vec::new();
-        let mut base = (*tp).tp_base;
+        let mut base = api::type_base(tp);
         while !base.is_null() {
             if let Some(info) = lookup(base) {
                 bases.push(info);
             }
-            base = (*base).tp_base;
+            base = api::type_base(base);
         }
         // A type whose instances need nothing but their memory back gets the
         // lean `tp_dealloc`, instead of `subtype_dealloc` (before any
         // subclass copies the slot).
+        // (Not in an `abi3` build, where a type's slots are read-only once
+        // made: there they keep `subtype_dealloc`.)
+        #[cfg(not(Py_LIMITED_API))]
         let base_dealloc = (*(*tp).tp_base).tp_dealloc;
+        #[cfg(not(Py_LIMITED_API))]
         if spec.builtin_shape == HPyType_BuiltinShape_Object
             && !needs_dealloc
             && bases
@@ -1055,6 +1199,12 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             destroy,
             traverse,
             vectorcall,
+            call_offset: if vectorcall.is_some() {
+                vectorcall_offset as isize
+            } else {
+                0
+            },
+            weaklist: api::type_has_weaklist(tp),
             iter,
             next,
             bases: bases.into_boxed_slice(),
@@ -1163,7 +1313,23 @@ pub unsafe extern "C" fn ctx_Dump(_ctx: *mut HPyContext, h: HPy) {
     // as the repr.
     unsafe {
         let tp = ffi::Py_TYPE(obj);
-        let type_name = CStr::from_ptr((*tp).tp_name).to_string_lossy();
+        let name = api::type_name(tp);
+        let type_name = if name.is_null() {
+            ffi::PyErr_Clear();
+            alloc::string::String::from("?")
+        } else {
+            let mut size: ffi::Py_ssize_t = 0;
+            let utf8 = ffi::PyUnicode_AsUTF8AndSize(name, &mut size);
+            let text = if utf8.is_null() {
+                ffi::PyErr_Clear();
+                alloc::string::String::from("?")
+            } else {
+                let bytes = core::slice::from_raw_parts(utf8.cast::<u8>(), size as usize);
+                alloc::string::String::from_utf8_lossy(bytes).into_owned()
+            };
+            ffi::Py_DECREF(name);
+            text
+        };
         let mut text = format!(
             "object address  : {obj:p}\nobject refcount : {}\nobject type     : {tp:p}\nobject type name: {type_name}\nobject repr     : ",
             ffi::Py_REFCNT(obj)
