@@ -277,14 +277,16 @@ def build_cargo_module(package: str, name: str) -> Path:
     return Path(proc.stdout.strip().splitlines()[-1])
 
 
-def build_cargo_module_cpython(interp: Interpreter, package: str, name: str) -> Path:
+def build_cargo_module_cpython(interp: Interpreter, package: str, name: str,
+                               abi: str = "cpython") -> Path:
     """The same cargo package as a plain CPython extension for `interp` (the
-    CPython-ABI build: `cargo hpy build --abi cpython --python ...`)."""
+    CPython-ABI build: `cargo hpy build --abi cpython --python ...`), or with
+    `abi="abi3"` the limited-API build (`<name>.abi3.so`)."""
     if interp.key != "cpython":
         raise Unavailable("CPython only")
     cmd = ["cargo", "run", "--quiet", "--release", "-p", "cargo-hpy", "--",
-           "hpy", "build", "--quiet", "-p", package, "--name", name, "--out", str(OUT / "cpython-abi"),
-           "--release", "--abi", "cpython", "--python", interp.python]
+           "hpy", "build", "--quiet", "-p", package, "--name", name, "--out", str(OUT / f"{abi}-abi"),
+           "--release", "--abi", abi, "--python", interp.python]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise Unavailable(f"build failed: {build_error(proc.stderr)}")

@@ -117,6 +117,7 @@ RATIO_ROWS = {
     "rust": "Rust vs C HPy",
     "smoke": "raw hpy-sys vs C HPy",
     "rust_cpy": ("Rust CPython ABI vs C API", "c_api"),
+    "rust_abi3": ("Rust abi3 vs C API", "c_api"),
 }
 
 
@@ -174,10 +175,15 @@ def make_rows(interp: Interpreter, universal: dict[str, Path | Unavailable],
         # The same Rust source, built as a plain CPython extension.
         rows.insert(2, Row("rust_cpy", "Rust #[hpy_method], CPython ABI", "capi", "callbench_rs",
                            {"noop": "noop", "identity": "identity", "add_ints": "add_ints"}))
+        # ... and through the limited API (one .abi3.so for CPython 3.10+).
+        rows.insert(3, Row("rust_abi3", "Rust #[hpy_method], abi3", "capi", "callbench_rs",
+                           {"noop": "noop", "identity": "identity", "add_ints": "add_ints"}))
 
     def module_file(row: Row) -> Path:
         if row.id == "rust_cpy":
             return build_cargo_module_cpython(interp, "callbench-rs", "callbench_rs")
+        if row.id == "rust_abi3":
+            return build_cargo_module_cpython(interp, "callbench-rs", "callbench_rs", abi="abi3")
         if row.kind == "capi":
             return build_c_api(interp, env, "callbench_capi")
         return universal_module(universal, row.id)

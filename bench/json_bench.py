@@ -180,11 +180,12 @@ def build_hpyjson() -> Path:
     return Path(proc.stdout.strip().splitlines()[-1])
 
 
-def build_hpyjson_cpython(python: str) -> Path:
-    """hpyjson<EXT_SUFFIX>: the same crate as a plain CPython extension (the CPython-ABI build)."""
+def build_hpyjson_cpython(python: str, abi: str = "cpython") -> Path:
+    """hpyjson<EXT_SUFFIX>: the same crate as a plain CPython extension (the CPython-ABI build),
+    or with `abi="abi3"` hpyjson.abi3.so (the limited-API build)."""
     cmd = ["cargo", "run", "--quiet", "--release", "-p", "cargo-hpy", "--",
-           "hpy", "build", "--quiet", "-p", "hpyjson", "--out", str(OUT / "cpython-abi"), "--release",
-           "--abi", "cpython", "--python", python]
+           "hpy", "build", "--quiet", "-p", "hpyjson", "--out", str(OUT / f"{abi}-abi"), "--release",
+           "--abi", abi, "--python", python]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.splitlines() if "error" in line.lower()] or proc.stderr.splitlines()
@@ -290,7 +291,12 @@ def libraries(interp: Interp, hpyjson: Path | Unavailable, env: dict[str, str]) 
             native, native_problem = build_hpyjson_cpython(interp.python), None
         except Unavailable as e:
             native, native_problem = None, str(e)
+        try:
+            abi3, abi3_problem = build_hpyjson_cpython(interp.python, abi="abi3"), None
+        except Unavailable as e:
+            abi3, abi3_problem = None, str(e)
         return [lib("hpyjson_cpy", "hpyjson (CPython ABI)", "ext", "hpyjson", native, native_problem),
+                lib("hpyjson_abi3", "hpyjson (abi3)", "ext", "hpyjson", abi3, abi3_problem),
                 lib("hpyjson", "hpyjson (HPy universal)", "hpy", "hpyjson", hpy_path, hpy_problem),
                 lib("json", "json (stdlib)", "import", "json"),
                 lib("ujson", "ujson", "import", "ujson"),
@@ -376,6 +382,7 @@ def render(interps: list[Interp], settings: dict) -> str:
     # (hpyjson's row, the other library's, label)
     ratio_rows = {"cpython": [("hpyjson_cpy", "ujson", "hpyjson CPython ABI vs ujson"),
                               ("hpyjson_cpy", "orjson", "hpyjson CPython ABI vs orjson"),
+                              ("hpyjson_abi3", "hpyjson_cpy", "hpyjson abi3 vs CPython ABI"),
                               ("hpyjson", "ujson", "hpyjson universal vs ujson"),
                               ("hpyjson", "orjson", "hpyjson universal vs orjson"),
                               ("hpyjson", "json", "hpyjson universal vs json")],
