@@ -97,13 +97,13 @@ RELEASE: set[str] = set()
 _built: set[str] = set()
 
 
-def build_cpython_extension(package: str, out: Path) -> None:
+def build_cpython_extension(package: str, out: Path, abi: str = "cpython") -> None:
     """Builds the cargo package `package` as a plain CPython extension for
-    the interpreter running the tests (`cargo hpy build --abi cpython`) into
-    the folder `out`."""
+    the interpreter running the tests (`cargo hpy build --abi cpython`, or
+    with `abi="abi3"` the limited-API build) into the folder `out`."""
     subprocess.run(
         ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
-         "-p", package, "--abi", "cpython", "--python", sys.executable, "--out", str(out)],
+         "-p", package, "--abi", abi, "--python", sys.executable, "--out", str(out)],
         cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
     )
 
