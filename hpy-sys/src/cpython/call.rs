@@ -54,14 +54,24 @@ unsafe fn with_tuple_items<R>(
     #[cfg(Py_LIMITED_API)]
     // SAFETY: `args` is a tuple; its items (borrowed) live as long as it.
     unsafe {
-        let n = super::api::tuple_size(args.cast());
+        let n = super::api::tuple_size(args.cast()).max(0);
+        let item = |i| py2h(super::api::tuple_get_item(args.cast(), i));
+        // Up to 8 arguments on the stack, more in a vector.
+        const ON_STACK: usize = 8;
+        if n as usize <= ON_STACK {
+            let mut items = [HPy::NULL; ON_STACK];
+            for (i, slot) in items.iter_mut().enumerate().take(n as usize) {
+                *slot = item(i as HPy_ssize_t);
+            }
+            return f(items.as_ptr(), n);
+        }
         let mut items: alloc::vec::Vec<HPy> = alloc::vec::Vec::new();
-        if items.try_reserve_exact(n.max(0) as usize).is_err() {
+        if items.try_reserve_exact(n as usize).is_err() {
             ffi::PyErr_NoMemory();
             return fail;
         }
         for i in 0..n {
-            items.push(py2h(super::api::tuple_get_item(args.cast(), i)));
+            items.push(item(i));
         }
         f(items.as_ptr(), n)
     }

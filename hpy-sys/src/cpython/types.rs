@@ -45,12 +45,14 @@ struct TypeInfo {
     /// Where an instance keeps its call function (0: no `HPy_tp_call`). The
     /// type's `tp_vectorcall_offset` says the same in a per-version build;
     /// an `abi3` build reads it here (its `tp_call` finds the function).
-    #[cfg_attr(not(Py_LIMITED_API), allow(dead_code))]
+    #[cfg(Py_LIMITED_API)]
     call_offset: isize,
-    /// Whether instances have a weak-reference list (`tp_weaklistoffset >
-    /// 0`), which an `abi3` build cannot read from the type cheaply.
-    #[cfg_attr(not(Py_LIMITED_API), allow(dead_code))]
-    weaklist: bool,
+    /// The type's own slots as they were once it was made, which an `abi3`
+    /// build can only read through function calls (`PyType_GetSlot`, an
+    /// attribute): read once here for the instances' creation and
+    /// deallocation. (HPy types cannot change them afterwards.)
+    #[cfg(Py_LIMITED_API)]
+    slots: LimitedSlots,
     /// The impls of the type's `__iter__` and `__next__` methods (HPy 0.9
     /// has no slot for them), which its `tp_iter` and `tp_iternext` call.
     iter: HPyFunc_noargs,
@@ -58,6 +60,37 @@ struct TypeInfo {
     /// The HPy types of the type's base chain, nearest first: their
     /// `destroy`s and `traverse`s run on the instances too.
     bases: Box<[&'static TypeInfo]>,
+}
+
+/// See [`TypeInfo::slots`].
+#[cfg(Py_LIMITED_API)]
+struct LimitedSlots {
+    alloc: Option<ffi::allocfunc>,
+    dealloc: Option<ffi::destructor>,
+    free: Option<ffi::freefunc>,
+    finalize: bool,
+    /// A positive `tp_weaklistoffset`.
+    weaklist: bool,
+}
+
+#[cfg(Py_LIMITED_API)]
+impl LimitedSlots {
+    /// The slots of a new type.
+    ///
+    /// # Safety
+    /// `tp` is a live type; the GIL is held.
+    unsafe fn of(tp: *mut ffi::PyTypeObject) -> Self {
+        // SAFETY: forwarded.
+        unsafe {
+            LimitedSlots {
+                alloc: api::type_alloc(tp),
+                dealloc: api::type_dealloc(tp),
+                free: api::type_free(tp),
+                finalize: api::type_finalize(tp).is_some(),
+                weaklist: api::type_has_weaklist(tp),
+            }
+        }
+    }
 }
 
 impl TypeInfo {
@@ -300,35 +333,84 @@ pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
 /// `ty` is a live type.
 #[inline(always)]
 unsafe fn call_offset(ty: *mut ffi::PyTypeObject) -> isize {
+    // Not `Py_TPFLAGS_HAVE_VECTORCALL`: before 3.12 a Python subclass does
+    // not inherit it, though it inherits the offset and `tp_call`
+    // (`PyVectorcall_Call`, which reads the function there all the same).
     #[cfg(not(Py_LIMITED_API))]
     // SAFETY: `ty` is live.
     unsafe {
-        if (*ty).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 {
-            return 0;
-        }
         (*ty).tp_vectorcall_offset
     }
     #[cfg(Py_LIMITED_API)]
     first_hpy_base(ty).map_or(0, |info| info.call_offset)
 }
 
+// A type's own slots, for the creation and deallocation of its instances:
+// read from the type in a per-version build; in an `abi3` build from `own`
+// (its registry entry, if it has one: see `TypeInfo::slots`), else through
+// the limited API's calls. Each takes a live type.
+
 /// Whether instances of `tp` have a weak-reference list.
-///
-/// # Safety
-/// `tp` is a live type.
 #[inline(always)]
-unsafe fn has_weaklist(tp: *mut ffi::PyTypeObject) -> bool {
-    #[cfg(not(Py_LIMITED_API))]
-    // SAFETY: `tp` is live.
-    unsafe {
-        (*tp).tp_weaklistoffset > 0
-    }
+unsafe fn has_weaklist(tp: *mut ffi::PyTypeObject, own: Option<&TypeInfo>) -> bool {
     #[cfg(Py_LIMITED_API)]
-    match lookup(tp) {
-        Some(info) => info.weaklist,
-        // SAFETY: forwarded.
-        None => unsafe { api::type_has_weaklist(tp) },
+    if let Some(info) = own {
+        return info.slots.weaklist;
     }
+    let _ = own;
+    // SAFETY: `tp` is live.
+    unsafe { api::type_has_weaklist(tp) }
+}
+
+/// `tp_dealloc` of `tp`.
+#[inline(always)]
+unsafe fn dealloc_of(
+    tp: *mut ffi::PyTypeObject,
+    own: Option<&TypeInfo>,
+) -> Option<ffi::destructor> {
+    #[cfg(Py_LIMITED_API)]
+    if let Some(info) = own {
+        return info.slots.dealloc;
+    }
+    let _ = own;
+    // SAFETY: `tp` is live.
+    unsafe { api::type_dealloc(tp) }
+}
+
+/// `tp_free` of `tp`.
+#[inline(always)]
+unsafe fn free_of(tp: *mut ffi::PyTypeObject, own: Option<&TypeInfo>) -> Option<ffi::freefunc> {
+    #[cfg(Py_LIMITED_API)]
+    if let Some(info) = own {
+        return info.slots.free;
+    }
+    let _ = own;
+    // SAFETY: `tp` is live.
+    unsafe { api::type_free(tp) }
+}
+
+/// Whether `tp` has a `tp_finalize`.
+#[inline(always)]
+unsafe fn has_finalizer(tp: *mut ffi::PyTypeObject, own: Option<&TypeInfo>) -> bool {
+    #[cfg(Py_LIMITED_API)]
+    if let Some(info) = own {
+        return info.slots.finalize;
+    }
+    let _ = own;
+    // SAFETY: `tp` is live.
+    unsafe { api::type_finalize(tp).is_some() }
+}
+
+/// `tp_alloc` of `tp` (`PyType_GenericAlloc` if it has none).
+#[inline(always)]
+unsafe fn alloc_of(tp: *mut ffi::PyTypeObject, own: Option<&TypeInfo>) -> ffi::allocfunc {
+    #[cfg(Py_LIMITED_API)]
+    if let Some(info) = own {
+        return info.slots.alloc.unwrap_or(ffi::PyType_GenericAlloc);
+    }
+    let _ = own;
+    // SAFETY: `tp` is live.
+    unsafe { api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc) }
 }
 
 /// `tp_call` of an HPy type with `HPy_tp_call` in an `abi3` build (where
@@ -345,6 +427,10 @@ unsafe extern "C" fn hpy_tp_call(
     unsafe {
         let tp = ffi::Py_TYPE(obj);
         let offset = call_offset(tp);
+        if offset <= 0 {
+            ffi::PyErr_SetString(ffi::PyExc_TypeError, c"object is not callable".as_ptr());
+            return null_mut();
+        }
         let func = obj
             .cast::<u8>()
             .offset(offset)
@@ -397,24 +483,39 @@ unsafe extern "C" fn hpy_tp_call(
 /// with `HPy_tp_call` (or a Python subclass of one).
 ///
 /// # Safety
-/// `obj` is a new instance of `ty`.
+/// `obj` is a new instance of `ty`; `own` is `ty`'s registry entry if the
+/// caller has it at hand (else it is looked up).
 #[inline]
-unsafe fn vectorcall_init(ty: *mut ffi::PyTypeObject, obj: *mut ffi::PyObject) {
+unsafe fn vectorcall_init(
+    ty: *mut ffi::PyTypeObject,
+    obj: *mut ffi::PyObject,
+    own: Option<&'static TypeInfo>,
+) {
     // SAFETY: `ty` is live; a type with a call offset has its call
     // function's field there inside the instance.
     unsafe {
+        #[cfg(not(Py_LIMITED_API))]
         let offset = call_offset(ty);
+        #[cfg(not(Py_LIMITED_API))]
         if offset <= 0 {
             return;
         }
-        if let Some(info) = first_hpy_base(ty) {
-            {
-                obj.cast::<u8>()
-                    .offset(offset)
-                    .cast::<cpy_vectorcallfunc>()
-                    .write_unaligned(info.vectorcall);
-            }
+        let Some(info) = own.or_else(|| first_hpy_base(ty)) else {
+            return;
+        };
+        #[cfg(Py_LIMITED_API)]
+        let offset = info.call_offset;
+        #[cfg(Py_LIMITED_API)]
+        if offset <= 0 {
+            return;
         }
+        // The nearest call function of the chain (a type that inherits the
+        // slot without declaring it has none of its own).
+        let func = info.chain().find_map(|t| t.vectorcall);
+        obj.cast::<u8>()
+            .offset(offset)
+            .cast::<cpy_vectorcallfunc>()
+            .write_unaligned(func);
     }
 }
 
@@ -441,12 +542,11 @@ pub unsafe extern "C" fn ctx_New(
             );
             return HPy::NULL;
         }
-        let alloc = api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc);
-        let obj = alloc(tp, 0);
+        let obj = alloc_of(tp, info)(tp, 0);
         if obj.is_null() {
             return HPy::NULL;
         }
-        vectorcall_init(tp, obj);
+        vectorcall_init(tp, obj, info);
         // The payload; for a type of no shape (a Python subclass), the object.
         *data = obj.cast::<u8>().add(info.map_or(0, |i| i.header)).cast();
         py2h(obj)
@@ -472,10 +572,10 @@ pub unsafe extern "C" fn ctx_Type_GenericNew(
             );
             return HPy::NULL;
         }
-        let alloc = api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc);
-        let obj = alloc(tp, 0);
+        let own = lookup(tp);
+        let obj = alloc_of(tp, own)(tp, 0);
         if !obj.is_null() {
-            vectorcall_init(tp, obj);
+            vectorcall_init(tp, obj, own);
         }
         py2h(obj)
     }
@@ -525,18 +625,18 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
     // (or of a Python subclass, from its own `tp_dealloc`).
     unsafe {
         let tp = ffi::Py_TYPE(obj);
+        // The type's own entry gives the payload's offset; a Python
+        // subclass (no entry) passes the object, as HPy does.
+        let own = lookup(tp);
         // Called for a Python subclass's instance from its `subtype_dealloc`,
         // which has finalized it and cleared its weak references already.
-        let outermost = is(api::type_dealloc(tp), hpytype_dealloc);
-        if outermost && !finalize_and_clear_weakrefs(obj, tp) {
+        let outermost = is(dealloc_of(tp, own), hpytype_dealloc);
+        if outermost && !finalize_and_clear_weakrefs(obj, tp, own) {
             return; // resurrected
         }
         if ffi::PyType_IS_GC(tp) != 0 {
             ffi::PyObject_GC_UnTrack(obj.cast());
         }
-        // The type's own entry gives the payload's offset; a Python
-        // subclass (no entry) passes the object, as HPy does.
-        let own = lookup(tp);
         if let Some(info) = own.or_else(|| first_hpy_base(tp)) {
             let payload = obj.cast::<u8>().add(own.map_or(0, |i| i.header)).cast();
             clear_fields(info, payload);
@@ -546,7 +646,7 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
                 }
             }
         }
-        free_instance(obj, tp);
+        free_instance(obj, tp, own);
     }
 }
 
@@ -554,12 +654,16 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
 /// instance's reference to its (heap) type dropped.
 ///
 /// # Safety
-/// `obj` is a dying instance of `tp`, finished with.
+/// `obj` is a dying instance of `tp`, finished with; `own` is `tp`'s entry.
 #[inline(always)]
-unsafe fn free_instance(obj: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) {
+unsafe fn free_instance(
+    obj: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    own: Option<&TypeInfo>,
+) {
     // SAFETY: forwarded.
     unsafe {
-        match api::type_free(tp) {
+        match free_of(tp, own) {
             Some(free) => free(obj.cast()),
             None => ffi::PyObject_Free(obj.cast()),
         }
@@ -579,15 +683,19 @@ fn is(slot: Option<ffi::destructor>, f: unsafe extern "C" fn(*mut ffi::PyObject)
 /// references cleared. `false` if the finalizer resurrected the object.
 ///
 /// # Safety
-/// `obj` is a dying instance of `tp`.
-#[inline]
-unsafe fn finalize_and_clear_weakrefs(obj: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) -> bool {
+/// `obj` is a dying instance of `tp`; `own` is `tp`'s entry.
+#[inline(always)]
+unsafe fn finalize_and_clear_weakrefs(
+    obj: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    own: Option<&TypeInfo>,
+) -> bool {
     // SAFETY: forwarded.
     unsafe {
-        if api::type_finalize(tp).is_some() && api::call_finalizer_from_dealloc(obj) < 0 {
+        if has_finalizer(tp, own) && api::call_finalizer_from_dealloc(obj) < 0 {
             return false;
         }
-        if has_weaklist(tp) {
+        if has_weaklist(tp, own) {
             ffi::PyObject_ClearWeakRefs(obj);
         }
     }
@@ -598,17 +706,21 @@ unsafe fn finalize_and_clear_weakrefs(obj: *mut ffi::PyObject, tp: *mut ffi::PyT
 /// `HPy_tp_destroy` nor `HPy_tp_traverse`: what CPython's generic
 /// `subtype_dealloc` does for them (no `__dict__`, no `__slots__`, no
 /// `__del__` of their own), without looking for what they cannot have.
-#[cfg(not(Py_LIMITED_API))]
 unsafe extern "C" fn plain_dealloc(obj: *mut ffi::PyObject) {
     // SAFETY: CPython calls this with a dying instance of one of our types
     // (or of a Python subclass, from its own `tp_dealloc`).
     unsafe {
         let tp = ffi::Py_TYPE(obj);
-        let outermost = is(api::type_dealloc(tp), plain_dealloc);
-        if outermost && !finalize_and_clear_weakrefs(obj, tp) {
+        // (A per-version build reads the type's own slots: no lookup.)
+        #[cfg(Py_LIMITED_API)]
+        let own = lookup(tp);
+        #[cfg(not(Py_LIMITED_API))]
+        let own = None;
+        let outermost = is(dealloc_of(tp, own), plain_dealloc);
+        if outermost && !finalize_and_clear_weakrefs(obj, tp, own) {
             return; // resurrected
         }
-        free_instance(obj, tp);
+        free_instance(obj, tp, own);
     }
 }
 
@@ -698,7 +810,7 @@ unsafe extern "C" fn hpyobject_new(
         };
         let obj = new(ty, args, kwds);
         if !obj.is_null() {
-            vectorcall_init(ty, obj);
+            vectorcall_init(ty, obj, None);
         }
         obj
     }
@@ -1111,6 +1223,23 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                 pfunc: hpytype_dealloc as *mut c_void,
             });
         }
+        // An `abi3` build cannot change a slot once the type is made (see
+        // below): the lean `tp_dealloc` goes into the spec, for the types
+        // that certainly qualify (no base but `object`, no GC).
+        #[cfg(Py_LIMITED_API)]
+        if spec.builtin_shape == HPyType_BuiltinShape_Object
+            && !needs_dealloc
+            && bases
+                .iter()
+                .all(|b| core::ptr::eq(*b, (&raw mut ffi::PyBaseObject_Type).cast()))
+            && bases_tuple.is_null()
+            && spec.flags & HPy_TPFLAGS_HAVE_GC == 0
+        {
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_dealloc,
+                pfunc: plain_dealloc as *mut c_void,
+            });
+        }
         if has_traverse {
             slots.push(ffi::PyType_Slot {
                 slot: ffi::Py_tp_clear,
@@ -1174,7 +1303,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         // lean `tp_dealloc`, instead of `subtype_dealloc` (before any
         // subclass copies the slot).
         // (Not in an `abi3` build, where a type's slots are read-only once
-        // made: there they keep `subtype_dealloc`.)
+        // made: see above.)
         #[cfg(not(Py_LIMITED_API))]
         let base_dealloc = (*(*tp).tp_base).tp_dealloc;
         #[cfg(not(Py_LIMITED_API))]
@@ -1199,12 +1328,16 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             destroy,
             traverse,
             vectorcall,
+            // Inherited from the nearest HPy base that has one, as CPython's
+            // types inherit `tp_vectorcall_offset` in a per-version build.
+            #[cfg(Py_LIMITED_API)]
             call_offset: if vectorcall.is_some() {
                 vectorcall_offset as isize
             } else {
-                0
+                bases.first().map_or(0, |b| b.call_offset)
             },
-            weaklist: api::type_has_weaklist(tp),
+            #[cfg(Py_LIMITED_API)]
+            slots: LimitedSlots::of(tp),
             iter,
             next,
             bases: bases.into_boxed_slice(),
