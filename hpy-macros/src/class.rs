@@ -658,6 +658,7 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                         header: ::core::sync::atomic::AtomicUsize::new(0),
                         new_impl: ::core::sync::atomic::AtomicUsize::new(0),
                         payloadless: ::std::sync::OnceLock::new(),
+                        call: ::std::sync::OnceLock::new(),
                     };
                     &DEF
                 }

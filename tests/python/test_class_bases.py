@@ -309,6 +309,43 @@ def test_python_subclass_of_a_rust_subclass(classes):
     assert (after["rect"] - before["rect"], after["shape"] - before["shape"]) == (1, 1)
 
 
+def test_the_call_slot_is_inherited_at_every_level(classes):
+    assert classes.Shape("s")() == "s"
+    assert classes.Shape("s")("!", times=2) == "s!!"
+    # Rust subclasses, one and two levels down (each declares the slot again:
+    # HPy keeps the call function after the struct of the declaring type).
+    assert classes.Rect(1.0, 2.0)("?") == "rect?"
+    assert classes.Square(3.0)(times=3, suffix="+") == "square+++"
+    assert callable(classes.Rect(1.0, 1.0))
+    with pytest.raises(TypeError, match=r"^Shape\.__call__\(\) takes from 0 to 1 positional arguments but 2 were given$"):
+        classes.Rect(1.0, 1.0)("a", "b")
+    with pytest.raises(TypeError, match=r"^Shape\.__call__\(\) got an unexpected keyword argument 'nope'$"):
+        classes.Square(1.0)(nope=1)
+
+
+@pytest.mark.skipif(IS_PYPY, reason="Shape needs dropping: Python subclasses are refused on PyPy 7.3")
+def test_the_call_slot_in_a_python_subclass(classes, mode):
+    class Big(classes.Rect):
+        pass
+
+    class Named(classes.Shape):
+        def __call__(self, suffix=""):
+            return "named:" + super().__call__(suffix)
+
+    if mode in ("universal", "debug", "trace"):
+        # HPy 0.9's CPython runtime writes no call function into the instances
+        # of a Python subclass (its default is looked up on the subclass, which
+        # has none): CPython then raises, as for any such object. The
+        # CPython-ABI builds' runtime writes the base's.
+        with pytest.raises(TypeError, match="^'Big' object does not support vectorcall$"):
+            Big(1.0, 2.0)("?")
+        with pytest.raises(TypeError, match="^'Named' object does not support vectorcall$"):
+            Named("n")("!")
+        return
+    assert Big(1.0, 2.0)("?") == "rect?"
+    assert Named("n")("!") == "named:n!"  # overridden, reaching the base's through super()
+
+
 def test_final_class_cannot_be_extended_in_python(classes):
     with pytest.raises(TypeError, match="not an acceptable base type"):
         class Sub(classes.Square):

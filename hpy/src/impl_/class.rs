@@ -1006,6 +1006,9 @@ pub struct ClassDef {
     pub new_impl: AtomicUsize,
     /// The shared cell of a class without payload.
     pub payloadless: OnceLock<usize>,
+    /// The `HPy_tp_call` slot of `__call__` (its own or its base's), once
+    /// made: a class that extends it gets the same slot (see `make_class`).
+    pub call: OnceLock<&'static StaticDef>,
 }
 
 /// What a class's definition takes from its `Class` implementation (see
@@ -1329,6 +1332,7 @@ fn make_class<'ctx>(
     let mut rebind: Vec<&'static CStr> = Vec::new();
     let mut statics: Vec<&'static StaticMember> = Vec::new();
     let mut new_signature = None;
+    let mut call: Option<&'static StaticDef> = None;
     for i in items {
         new_signature = new_signature.or(i.new_signature);
         rebind.extend(i.rebind);
@@ -1337,6 +1341,9 @@ fn make_class<'ctx>(
             if !cpython && d.slot_number() == Some(sys::HPy_sq_item) {
                 // See `__getitem__` in the macros: PyPy finds it by name.
                 continue;
+            }
+            if d.slot_number() == Some(sys::HPy_tp_call) {
+                call = Some(d);
             }
             if d.slot_number() == Some(sys::HPy_tp_new) {
                 has_new = true;
@@ -1349,6 +1356,18 @@ fn make_class<'ctx>(
             defines.push(d.fresh_ptr());
         }
         properties.extend(i.properties);
+    }
+    // `__call__` of a Rust base: the slot again. HPy keeps an instance's call
+    // function in a field after the struct of the type that declares the
+    // slot, and fills it with that type's own default: a type that only
+    // inherits the slot would have its instances called through whatever its
+    // own struct holds at the base's offset.
+    if call.is_none() {
+        call = (parts.base_def)().and_then(|base| base.call.get().copied());
+        defines.extend(call.map(StaticDef::as_ptr));
+    }
+    if let Some(call) = call {
+        let _ = def.call.set(call);
     }
     // Members (number fields of frozen classes) for the object shape. PyPy
     // (7.3.14 and later) refuses an instance without HPy storage in

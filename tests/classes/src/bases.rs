@@ -277,6 +277,13 @@ impl Shape {
     fn linked<'py>(slf: &Handle<'py>) -> Result<Option<Handle<'py>>> {
         slf.borrow::<Shape>()?.link.load(slf)
     }
+
+    /// `shape(suffix)`: the name and the suffix (a call slot that the
+    /// subclasses, Rust and Python, inherit).
+    #[hpy(signature = (suffix = "", *, times = 1))]
+    fn __call__(&self, suffix: &str, times: usize) -> String {
+        format!("{}{}", self.name, suffix.repeat(times.min(8)))
+    }
 }
 
 impl Drop for Shape {
