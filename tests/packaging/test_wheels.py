@@ -1,0 +1,225 @@
+"""Wheels from `cargo hpy wheel`, installed by pip into fresh virtualenvs.
+
+`examples/pof` as a universal wheel (CPython 3.11 with the `hpy` package
+from PyPI, and PyPy), as a CPython-ABI wheel per interpreter, and as one
+abi3 wheel (CPython 3.11 and 3.14): pip accepts each tag where it should,
+the module imports and answers from where pip put it, `HPY=debug` works on
+an installed universal wheel, `pip uninstall` leaves nothing behind, and
+from a folder holding them all pip picks the best wheel for each
+interpreter.
+
+Run by tools/test with the CPython venv (`HPY_CPYTHONS` names the other
+CPythons, `HPY_PYPY` PyPy); a CPython the machine lacks is skipped by name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# What every check runs: pof's functions and class, from the installed file.
+CHECK = """
+import sys, pof
+assert pof.add_ints(40, 2) == 42 and pof.double("ab") == "abab"
+assert repr(pof.Point(1, 2.5)) == "Point(1, 2.5)"
+print(pof.__file__)
+"""
+
+
+def cpython(version: str) -> str | None:
+    """The interpreter of CPython `version` from `HPY_CPYTHONS` (this one
+    for its own version)."""
+    if version == "%d.%d" % sys.version_info[:2]:
+        return sys.executable
+    for entry in os.environ.get("HPY_CPYTHONS", "").split():
+        v, _, path = entry.partition("=")
+        if v == version:
+            return path
+    return None
+
+
+def need(version: str) -> str:
+    python = cpython(version)
+    if python is None:
+        pytest.skip(f"CPython {version} is not on this machine (HPY_CPYTHONS)")
+    return python
+
+
+def run(*cmd, env=None, check=True) -> str:
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def cargo_hpy_wheel(out: Path, *args: str) -> Path:
+    lines = run("cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "wheel", "--quiet",
+                "-p", "pof", "--out", out, *args).split()
+    return Path(lines[-1])
+
+
+@pytest.fixture(scope="session")
+def wheels(tmp_path_factory) -> dict[str, Path]:
+    """pof's wheels: universal, abi3, and CPython-ABI for 3.11 (and 3.14 if
+    the machine has it)."""
+    out = tmp_path_factory.mktemp("wheels")
+    built = {
+        "universal": cargo_hpy_wheel(out),
+        "abi3": cargo_hpy_wheel(out, "--abi", "abi3", "--python", sys.executable),
+    }
+    for version in ("3.11", "3.14"):
+        python = cpython(version)
+        if python:
+            built[version] = cargo_hpy_wheel(out, "--abi", "cpython", "--python", python)
+    return built
+
+
+@pytest.fixture(scope="session")
+def pip_wheel(tmp_path_factory) -> Path:
+    """pip's own wheel (from PyPI, or pip's cache), for the venvs: Debian's
+    CPythons keep ensurepip's wheels in another package."""
+    out = tmp_path_factory.mktemp("pip")
+    run(sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:", "--no-deps",
+        "pip", "-d", out)
+    return next(out.glob("pip-*.whl"))
+
+
+@pytest.fixture
+def venv(pip_wheel, tmp_path):
+    """`venv(python, name)`: a fresh virtualenv of `python` with pip; its
+    interpreter."""
+    def make(python: str, name: str = "venv") -> Path:
+        path = tmp_path / name
+        run(python, "-m", "venv", "--without-pip", path)
+        vpy = path / "bin" / "python"
+        run(vpy, pip_wheel / "pip", "install", "--quiet", "--no-index", pip_wheel)
+        return vpy
+    return make
+
+
+@pytest.fixture(scope="session")
+def hpy_wheel(tmp_path_factory) -> Path:
+    """A folder with the hpy 0.9.0 wheel for CPython 3.11 and what it
+    requires (setuptools), from PyPI or pip's cache."""
+    out = tmp_path_factory.mktemp("hpy")
+    run(sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:",
+        "hpy==0.9.0", "-d", out)
+    return out
+
+
+def site_packages(python: Path) -> Path:
+    return Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
+
+
+def leftovers(python: Path) -> list[str]:
+    return sorted(p.name for p in site_packages(python).iterdir() if p.name.lower().startswith("pof"))
+
+
+def install_check_uninstall(python: Path, wheel: Path, *pip_args, env=None) -> str:
+    """Installs `wheel`, imports pof from outside the source tree, uninstalls;
+    the installed module's file name."""
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", *pip_args, wheel)
+    installed = Path(run(python, "-I", "-c", CHECK, env=env).strip())
+    assert installed.parent == site_packages(python)
+    assert leftovers(python)  # the module and its .dist-info
+    run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pof")
+    assert leftovers(python) == []
+    return installed.name
+
+
+def test_wheel_names_and_contents(wheels):
+    assert wheels["universal"].name == "pof-0.1.0-py3-none-linux_x86_64.whl"
+    assert wheels["abi3"].name == "pof-0.1.0-cp310-abi3-linux_x86_64.whl"
+    assert wheels["3.11"].name == "pof-0.1.0-cp311-cp311-linux_x86_64.whl"
+    names = zipfile.ZipFile(wheels["universal"]).namelist()
+    assert sorted(names) == ["pof-0.1.0.dist-info/METADATA", "pof-0.1.0.dist-info/RECORD",
+                             "pof-0.1.0.dist-info/WHEEL", "pof.hpy0.so", "pof.py"]
+    metadata = zipfile.ZipFile(wheels["universal"]).read("pof-0.1.0.dist-info/METADATA").decode()
+    assert 'Requires-Dist: hpy==0.9.0; platform_python_implementation == "CPython"' in metadata
+    assert "pkg_resources" not in zipfile.ZipFile(wheels["universal"]).read("pof.py").decode()
+
+
+def test_universal_wheel_on_cpython(wheels, hpy_wheel, venv):
+    python = venv(need("3.11"))
+    # pip installs the hpy package it requires (from the folder here).
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", "--find-links", hpy_wheel,
+        wheels["universal"])
+    assert run(python, "-I", "-c", "import importlib.metadata as m; print(m.version('hpy'))").strip() == "0.9.0"
+    assert Path(run(python, "-I", "-c", CHECK).strip()).name == "pof.hpy0.so"
+    # HPy's debug mode on the installed module: a leak detector around calls.
+    debug = run(python, "-I", "-c", CHECK + """
+from hpy.debug import LeakDetector
+with LeakDetector():
+    pof.add_ints(1, 2)
+import hpy.universal
+print(pof.__name__, type(pof).__name__)
+""", env=dict(os.environ, HPY="debug"))
+    assert "pof module" in debug
+    run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pof")
+    assert leftovers(python) == []
+
+
+def test_cpython_abi_wheel(wheels, venv):
+    python = venv(need("3.11"))
+    assert install_check_uninstall(python, wheels["3.11"]) == "pof.cpython-311-x86_64-linux-gnu.so"
+    # No hpy package anywhere: a plain CPython extension.
+    assert "hpy" not in run(python, "-m", "pip", "list", "--format=freeze")
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.14"])
+def test_abi3_wheel(wheels, venv, version):
+    python = venv(need(version))
+    assert install_check_uninstall(python, wheels["abi3"]) == "pof.abi3.so"
+
+
+def test_wrong_interpreter_is_refused(wheels, venv):
+    python = venv(need("3.14"))
+    proc = subprocess.run([python, "-m", "pip", "install", "--no-index", wheels["3.11"]],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and "is not a supported wheel on this platform" in proc.stderr
+
+
+def test_pip_picks_the_best_wheel(wheels, hpy_wheel, venv, tmp_path):
+    """From one folder with every wheel: the CPython-ABI wheel where there is
+    one for the interpreter, else abi3 (3.10+), never the universal one on
+    CPython."""
+    folder = tmp_path / "all"
+    folder.mkdir()
+    for w in wheels.values():
+        shutil.copy(w, folder)
+    for version, expected in (("3.11", "pof.cpython-311-x86_64-linux-gnu.so"),
+                              ("3.14", "pof.cpython-314-x86_64-linux-gnu.so" if "3.14" in wheels else "pof.abi3.so"),
+                              ("3.12", "pof.abi3.so")):
+        if cpython(version) is None:
+            continue
+        python = venv(cpython(version), f"venv-{version}")
+        got = install_check_uninstall(python, "pof", "--find-links", folder, "--find-links", hpy_wheel)
+        assert got == expected, version
+
+
+def test_universal_wheel_on_pypy(wheels, tmp_path):
+    """PyPy: pip (CPython's, told the target) accepts the universal wheel for
+    PyPy 3.11 and nothing else of pof's, and PyPy imports it from there."""
+    pypy = os.environ.get("HPY_PYPY")
+    if not pypy:
+        pytest.skip("PyPy is not on this machine (HPY_PYPY)")
+    target = tmp_path / "site"
+    pypy_tags = ["--implementation", "pp", "--python-version", "3.11", "--abi", "pypy311_pp73",
+                 "--platform", "linux_x86_64", "--only-binary", ":all:", "--no-deps", "--no-index"]
+    run(sys.executable, "-m", "pip", "install", "--quiet", "--target", target, *pypy_tags,
+        wheels["universal"])
+    for other in ("abi3", "3.11"):
+        proc = subprocess.run([sys.executable, "-m", "pip", "install", "--target", tmp_path / other,
+                               *pypy_tags, wheels[other]], capture_output=True, text=True, check=False)
+        assert proc.returncode != 0, other
+    out = run(pypy, "-c", "import sys; sys.path.insert(0, %r)\n" % str(target) + CHECK,
+              env=dict(os.environ, PYTHONPATH=""))
+    assert Path(out.strip()).name == "pof.hpy0.so"
