@@ -44,7 +44,10 @@
 //! `hpy` package on CPython only: PyPy has HPy built in),
 //! `cp3N-cp3N-<platform>` for a CPython-ABI build, `cp310-abi3-<platform>`
 //! for an abi3 one. The distribution's name, version, summary and license
-//! are the crate's.
+//! are the crate's. With `--editable` the modules stay in
+//! `<target dir>/hpy-editable/<crate>/` and the wheel holds a `.pth` file
+//! that puts that folder on `sys.path` (PEP 660's editable install: a
+//! rebuild into the folder is seen at the next import).
 //!
 //! Files are replaced only when their content changes (and atomically), so an
 //! interpreter that has the module loaded never sees a half-written file.
@@ -95,6 +98,11 @@ enum Command {
         /// Where to put the wheel (default: <target>/wheels).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// An editable wheel: the modules stay in <target>/hpy-editable/<crate>
+        /// (rebuilt there by `cargo hpy build --out` that folder, or by
+        /// installing again), which the wheel's .pth puts on sys.path.
+        #[arg(long)]
+        editable: bool,
     },
 }
 
@@ -327,8 +335,19 @@ fn build(opts: &BuildOptions, name: Option<&str>, out: Option<&Path>) -> Result<
     Ok(())
 }
 
+/// The package of the crate in the current directory.
+fn current_package(meta: &cargo_metadata::Metadata) -> Option<&cargo_metadata::Package> {
+    let here = std::env::current_dir().ok()?.canonicalize().ok()?;
+    meta.workspace_packages().into_iter().find(|p| {
+        p.manifest_path
+            .parent()
+            .and_then(|d| d.as_std_path().canonicalize().ok())
+            .is_some_and(|d| d == here)
+    })
+}
+
 /// `cargo hpy wheel`.
-fn wheel(opts: &BuildOptions, out: Option<&Path>) -> Result<(), String> {
+fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<(), String> {
     let interp = interpreter_of(opts)?;
     let meta = compile::metadata()?;
     let package = match opts.packages.as_slice() {
@@ -337,7 +356,7 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>) -> Result<(), String> {
             .into_iter()
             .find(|p| p.name.as_str() == one)
             .ok_or_else(|| format!("no package `{one}` in the workspace"))?,
-        [] => meta.root_package().ok_or(
+        [] => current_package(&meta).ok_or(
             "cargo hpy wheel builds one crate: run it in the crate's folder, or name it with -p",
         )?,
         _ => return Err("cargo hpy wheel builds one crate at a time (one -p)".to_owned()),
@@ -357,6 +376,30 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>) -> Result<(), String> {
                 files.push((rel, data));
             }
         }
+    }
+    if editable {
+        // The modules go to a folder of their own, which the wheel's .pth
+        // names (the wheel holds no module).
+        let folder = meta
+            .target_directory
+            .as_std_path()
+            .join("hpy-editable")
+            .join(package.name.as_str());
+        for (rel, data) in &files {
+            let path = folder.join(rel);
+            let dir = path.parent().ok_or("unexpected module path")?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            write_if_changed(&path, data)?;
+        }
+        let folder = folder
+            .to_str()
+            .ok_or("the target directory's path is not UTF-8")?
+            .to_owned();
+        files = vec![(
+            format!("{}.pth", wheel::normalize(&package.name)),
+            format!("{folder}\n").into_bytes(),
+        )];
     }
     let platform = wheel::platform_tag()?;
     let (tag, requires_python, requires_dist) = match (&interp, opts.abi) {
@@ -420,7 +463,11 @@ fn main() -> ExitCode {
             name,
             out,
         } => build(opts, name.as_deref(), out.as_deref()),
-        Command::Wheel { build: opts, out } => wheel(opts, out.as_deref()),
+        Command::Wheel {
+            build: opts,
+            out,
+            editable,
+        } => wheel(opts, out.as_deref(), *editable),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -223,3 +223,49 @@ def test_universal_wheel_on_pypy(wheels, tmp_path):
     out = run(pypy, "-c", "import sys; sys.path.insert(0, %r)\n" % str(target) + CHECK,
               env=dict(os.environ, PYTHONPATH=""))
     assert Path(out.strip()).name == "pof.hpy0.so"
+
+
+# ---------------------------------------------------------------------------
+# The PEP 517 backend (python/hpy_rs_build; examples/pof loads it in place)
+
+
+def test_pip_install_from_source(venv):
+    """`pip install examples/pof`: a CPython-ABI extension for the
+    interpreter doing the install (3.11, and 3.14 where the hpy package
+    cannot go); uninstalled without leftovers."""
+    for version in ("3.11", "3.14"):
+        if cpython(version) is None:
+            continue
+        python = venv(cpython(version), f"venv-{version}")
+        got = install_check_uninstall(python, ROOT / "examples" / "pof")
+        assert got == "pof.cpython-%s-x86_64-linux-gnu.so" % version.replace(".", "")
+
+
+def test_pip_wheel_with_config_settings(venv, tmp_path):
+    python = venv(need("3.11"))
+    out = tmp_path / "out"
+    for abi, name in (("abi3", "pof-0.1.0-cp310-abi3-linux_x86_64.whl"),
+                      ("universal", "pof-0.1.0-py3-none-linux_x86_64.whl")):
+        run(python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-C", f"abi={abi}", "-w", out,
+            ROOT / "examples" / "pof")
+        assert (out / name).is_file(), sorted(p.name for p in out.iterdir())
+
+
+def test_editable_install(venv):
+    """`pip install -e examples/pof`: the module is imported from the folder
+    the build tool writes (`target/hpy-editable/pof`), so a rebuild there is
+    what the next import sees; the install holds only a .pth."""
+    python = venv(need("3.11"))
+    run(python, "-m", "pip", "install", "--quiet", "-e", ROOT / "examples" / "pof")
+    installed = Path(run(python, "-I", "-c", CHECK).strip())
+    assert installed.parent.name == "pof" and installed.parent.parent.name == "hpy-editable"
+    assert sorted(leftovers(python)) == ["pof-0.1.0.dist-info", "pof.pth"]
+    # The one command that rebuilds in place.
+    before = installed.stat().st_mtime_ns
+    installed.unlink()
+    run("cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet", "-p", "pof",
+        "--release", "--abi", "cpython", "--python", python, "--out", installed.parent)
+    assert installed.is_file() and installed.stat().st_mtime_ns >= before
+    assert Path(run(python, "-I", "-c", CHECK).strip()) == installed
+    run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pof")
+    assert leftovers(python) == []
