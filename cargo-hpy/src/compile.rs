@@ -107,7 +107,7 @@ pub(crate) fn cargo_build(
         // feature of its own.
         let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
         flags.push_str(" --cfg hpy_abi=\"cpython\"");
-        let target = if opts.abi == Abi::Abi3 {
+        let target = if opts.abi() == Abi::Abi3 {
             // `abi3` is the limited-API refinement of the CPython ABI: both
             // values are set (the code reads `Py_LIMITED_API`, which the
             // `abi3-py310` feature this cfg gives `pyo3-ffi` sets).

@@ -53,6 +53,7 @@
 //! interpreter that has the module loaded never sees a half-written file.
 
 mod compile;
+mod new;
 mod wheel;
 
 use std::path::{Path, PathBuf};
@@ -104,6 +105,20 @@ enum Command {
         #[arg(long)]
         editable: bool,
     },
+    /// Build one crate and install it into the active virtualenv (pip), as
+    /// `pip install .` would: a CPython-ABI extension on CPython, the
+    /// universal module on PyPy, unless --abi says otherwise.
+    Develop {
+        #[command(flatten)]
+        build: BuildOptions,
+    },
+    /// Create an extension crate that `pip install .` accepts at once, with a
+    /// function, a class and a test.
+    New {
+        /// The crate's folder; its name is the module's.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
 }
 
 /// The target ABI of a build.
@@ -131,12 +146,20 @@ pub(crate) struct BuildOptions {
     /// Print only errors and the paths of what was built.
     #[arg(short, long)]
     pub(crate) quiet: bool,
-    /// The target ABI.
-    #[arg(long, value_enum, default_value_t = Abi::Universal)]
-    pub(crate) abi: Abi,
+    /// The target ABI [default: universal; for develop, cpython on CPython
+    /// and universal elsewhere].
+    #[arg(long, value_enum)]
+    pub(crate) abi: Option<Abi>,
     /// The CPython to build for with --abi cpython or abi3 (default: python3).
     #[arg(long, value_name = "PATH")]
     pub(crate) python: Option<PathBuf>,
+}
+
+impl BuildOptions {
+    /// The ABI to build for (universal unless chosen).
+    pub(crate) fn abi(&self) -> Abi {
+        self.abi.unwrap_or_default()
+    }
 }
 
 /// One module as built: its full name (`pkg.name`) and the files that make
@@ -264,7 +287,7 @@ __bootstrap__()
 
 /// The interpreter of a CPython-ABI or abi3 build (`None` for universal).
 fn interpreter_of(opts: &BuildOptions) -> Result<Option<Interpreter>, String> {
-    match opts.abi {
+    match opts.abi() {
         Abi::Universal => {
             if opts.python.is_some() {
                 return Err("--python is for --abi cpython and abi3 builds".to_owned());
@@ -273,7 +296,7 @@ fn interpreter_of(opts: &BuildOptions) -> Result<Option<Interpreter>, String> {
         }
         Abi::Cpython | Abi::Abi3 => Ok(Some(compile::interpreter(
             opts.python.as_deref().unwrap_or(Path::new("python3")),
-            opts.abi == Abi::Abi3,
+            opts.abi() == Abi::Abi3,
         )?)),
     }
 }
@@ -314,7 +337,7 @@ fn build(opts: &BuildOptions, name: Option<&str>, out: Option<&Path>) -> Result<
         if opts.quiet {
             println!("{}", so.display());
         } else {
-            match (&interp, opts.abi) {
+            match (&interp, opts.abi()) {
                 (Some(_), Abi::Abi3) => println!(
                     "built CPython 3.10+ (abi3) extension `{full}`: {}",
                     so.display()
@@ -346,8 +369,8 @@ fn current_package(meta: &cargo_metadata::Metadata) -> Option<&cargo_metadata::P
     })
 }
 
-/// `cargo hpy wheel`.
-fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<(), String> {
+/// `cargo hpy wheel`: the wheel's path.
+fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<PathBuf, String> {
     let interp = interpreter_of(opts)?;
     let meta = compile::metadata()?;
     let package = match opts.packages.as_slice() {
@@ -402,7 +425,7 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<(), 
         )];
     }
     let platform = wheel::platform_tag()?;
-    let (tag, requires_python, requires_dist) = match (&interp, opts.abi) {
+    let (tag, requires_python, requires_dist) = match (&interp, opts.abi()) {
         (None, _) => (
             format!("py3-none-{platform}"),
             None,
@@ -442,6 +465,64 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<(), 
     } else {
         println!("built wheel: {}", path.display());
     }
+    Ok(path)
+}
+
+/// `cargo hpy develop`: the wheel for the active virtualenv's interpreter,
+/// installed there by its pip.
+fn develop(opts: &BuildOptions) -> Result<(), String> {
+    let python = match (&opts.python, std::env::var_os("VIRTUAL_ENV")) {
+        (Some(p), _) => p.clone(),
+        (None, Some(venv)) => Path::new(&venv).join("bin").join("python"),
+        (None, None) => {
+            return Err(
+                "cargo hpy develop installs into the active virtualenv: activate one, or name its python with --python"
+                    .to_owned(),
+            );
+        }
+    };
+    let implementation = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import platform; print(platform.python_implementation())",
+        ])
+        .output()
+        .map_err(|e| format!("could not run {}: {e}", python.display()))?;
+    let cpython = String::from_utf8_lossy(&implementation.stdout).trim() == "CPython";
+    let mut opts = opts.clone();
+    let abi = opts.abi.unwrap_or(if cpython {
+        Abi::Cpython
+    } else {
+        Abi::Universal
+    });
+    opts.abi = Some(abi);
+    opts.python = (abi != Abi::Universal).then(|| python.clone());
+    let meta = compile::metadata()?;
+    let dir = meta
+        .target_directory
+        .as_std_path()
+        .join("wheels")
+        .join("develop");
+    let _ = std::fs::remove_dir_all(&dir);
+    let whl = wheel(&opts, Some(&dir), false)?;
+    let status = std::process::Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--force-reinstall",
+            "--no-deps",
+        ])
+        .arg(&whl)
+        .status()
+        .map_err(|e| format!("could not run pip: {e}"))?;
+    if !status.success() {
+        return Err(format!("pip could not install {}", whl.display()));
+    }
+    if !opts.quiet {
+        println!("installed {} into {}", whl.display(), python.display());
+    }
     Ok(())
 }
 
@@ -467,7 +548,9 @@ fn main() -> ExitCode {
             build: opts,
             out,
             editable,
-        } => wheel(opts, out.as_deref(), *editable),
+        } => wheel(opts, out.as_deref(), *editable).map(drop),
+        Command::Develop { build: opts } => develop(opts),
+        Command::New { path } => new::new(path),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -497,19 +580,27 @@ mod tests {
             panic!("not build")
         };
         assert_eq!(build.packages, ["pof", "pofpackage"]);
-        assert!(build.release && build.abi == Abi::Universal);
+        assert!(build.release && build.abi() == Abi::Universal);
         assert_eq!(out, Some(PathBuf::from("dir")));
         let Command::Build { build, .. } =
             parse("hpy build -p smoke --abi cpython --python /usr/bin/python3.13").unwrap()
         else {
             panic!("not build")
         };
-        assert_eq!(build.abi, Abi::Cpython);
+        assert_eq!(build.abi(), Abi::Cpython);
         assert_eq!(build.python, Some(PathBuf::from("/usr/bin/python3.13")));
         let Command::Wheel { build, .. } = parse("hpy wheel --abi abi3 -q").unwrap() else {
             panic!("not wheel")
         };
-        assert!(build.abi == Abi::Abi3 && build.quiet);
+        assert!(build.abi() == Abi::Abi3 && build.quiet);
+        let Command::New { path } = parse("hpy new my_ext").unwrap() else {
+            panic!("not new")
+        };
+        assert_eq!(path, PathBuf::from("my_ext"));
+        let Command::Develop { build } = parse("hpy develop").unwrap() else {
+            panic!("not develop")
+        };
+        assert_eq!(build.abi, None);
         let err = parse("hpy build --abi abi4").unwrap_err().to_string();
         assert!(err.contains("universal, cpython, abi3"), "{err}");
         assert!(

@@ -269,3 +269,42 @@ def test_editable_install(venv):
     assert Path(run(python, "-I", "-c", CHECK).strip()) == installed
     run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pof")
     assert leftovers(python) == []
+
+
+# ---------------------------------------------------------------------------
+# cargo hpy new and develop
+
+
+def test_new_project_installs_at_once_and_develop_reinstalls(venv, tmp_path):
+    """`cargo hpy new my_ext`, then `pip install ./my_ext` and the project's
+    own tests; `cargo hpy develop` in it rebuilds and reinstalls into the
+    active virtualenv."""
+    python = venv(need("3.11"))
+    cargo_hpy = ["cargo", "run", "--quiet", "--manifest-path", ROOT / "Cargo.toml", "-p", "cargo-hpy",
+                 "--", "hpy"]
+    out = run(*cargo_hpy, "new", tmp_path / "my_ext")
+    assert "pip install" in out
+    project = tmp_path / "my_ext"
+    assert sorted(p.name for p in project.iterdir()) == [".gitignore", "Cargo.toml", "_backend",
+                                                          "pyproject.toml", "src", "tests"]
+    run(python, "-m", "pip", "install", "--quiet", project)
+    # The project's test, against the installed module (run from elsewhere).
+    test = (project / "tests" / "test_my_ext.py").read_text()
+    assert run(python, "-I", "-c", test + "\ntest_add(); test_counter(); print('ok')").strip() == "ok"
+    # develop: change the source, rebuild and reinstall in one command.
+    lib = project / "src" / "lib.rs"
+    lib.write_text(lib.read_text().replace("a + b", "a + b + 1"))
+    env = dict(os.environ, VIRTUAL_ENV=str(python.parent.parent))
+    subprocess.run([str(c) for c in cargo_hpy] + ["develop", "--quiet"], cwd=project, env=env,
+                   check=True, capture_output=True)
+    assert run(python, "-I", "-c", "import my_ext; print(my_ext.add(1, 2))").strip() == "4"
+    # Without a virtualenv, develop says what it needs.
+    env.pop("VIRTUAL_ENV")
+    proc = subprocess.run([str(c) for c in cargo_hpy] + ["develop"], cwd=project, env=env,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and "active virtualenv" in proc.stderr
+    # An existing folder or a name Python cannot import is refused.
+    for bad, words in ((project, "already exists"), (tmp_path / "my-ext", "cannot name a Python module")):
+        proc = subprocess.run([str(c) for c in cargo_hpy] + ["new", str(bad)], capture_output=True,
+                              text=True, check=False)
+        assert proc.returncode != 0 and words in proc.stderr, proc.stderr
