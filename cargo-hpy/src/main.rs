@@ -53,6 +53,7 @@
 //! interpreter that has the module loaded never sees a half-written file.
 
 mod compile;
+mod manylinux;
 mod new;
 mod wheel;
 
@@ -424,7 +425,24 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<Path
             format!("{folder}\n").into_bytes(),
         )];
     }
-    let platform = wheel::platform_tag()?;
+    // A manylinux tag where the libraries qualify (PEP 600), as pip on any
+    // glibc Linux at least that new accepts.
+    let linux = wheel::platform_tag()?;
+    let platform = match linux.strip_prefix("linux_") {
+        Some(arch) => {
+            let libraries: Vec<&[u8]> = files
+                .iter()
+                .filter(|(rel, _)| rel.ends_with(".so"))
+                .map(|(_, data)| data.as_slice())
+                .collect();
+            let (tag, why) = manylinux::platform_tag(&libraries, arch);
+            if let Some(why) = why.filter(|_| !opts.quiet && !editable) {
+                eprintln!("note: the wheel is tagged {tag}, not manylinux: {why}");
+            }
+            tag
+        }
+        None => linux,
+    };
     let (tag, requires_python, requires_dist) = match (&interp, opts.abi()) {
         (None, _) => (
             format!("py3-none-{platform}"),

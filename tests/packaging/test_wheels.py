@@ -15,6 +15,7 @@ CPythons, `HPY_PYPY` PyPy); a CPython the machine lacks is skipped by name.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -135,10 +136,16 @@ def install_check_uninstall(python: Path, wheel: Path, *pip_args, env=None) -> s
     return installed.name
 
 
+def platform_of(wheel: Path) -> str:
+    return wheel.stem.rsplit("-", 1)[1]
+
+
 def test_wheel_names_and_contents(wheels):
-    assert wheels["universal"].name == "pof-0.1.0-py3-none-linux_x86_64.whl"
-    assert wheels["abi3"].name == "pof-0.1.0-cp310-abi3-linux_x86_64.whl"
-    assert wheels["3.11"].name == "pof-0.1.0-cp311-cp311-linux_x86_64.whl"
+    platform = platform_of(wheels["universal"])
+    assert re.fullmatch(r"manylinux_2_\d+_x86_64", platform), platform
+    assert wheels["universal"].name == f"pof-0.1.0-py3-none-{platform}.whl"
+    assert wheels["abi3"].name == f"pof-0.1.0-cp310-abi3-{platform}.whl"
+    assert wheels["3.11"].name == f"pof-0.1.0-cp311-cp311-{platform}.whl"
     names = zipfile.ZipFile(wheels["universal"]).namelist()
     assert sorted(names) == ["pof-0.1.0.dist-info/METADATA", "pof-0.1.0.dist-info/RECORD",
                              "pof-0.1.0.dist-info/WHEEL", "pof.hpy0.so", "pof.py"]
@@ -213,7 +220,8 @@ def test_universal_wheel_on_pypy(wheels, tmp_path):
         pytest.skip("PyPy is not on this machine (HPY_PYPY)")
     target = tmp_path / "site"
     pypy_tags = ["--implementation", "pp", "--python-version", "3.11", "--abi", "pypy311_pp73",
-                 "--platform", "linux_x86_64", "--only-binary", ":all:", "--no-deps", "--no-index"]
+                 "--platform", platform_of(wheels["universal"]), "--only-binary", ":all:", "--no-deps",
+                 "--no-index"]
     run(sys.executable, "-m", "pip", "install", "--quiet", "--target", target, *pypy_tags,
         wheels["universal"])
     for other in ("abi3", "3.11"):
@@ -244,11 +252,11 @@ def test_pip_install_from_source(venv):
 def test_pip_wheel_with_config_settings(venv, tmp_path):
     python = venv(need("3.11"))
     out = tmp_path / "out"
-    for abi, name in (("abi3", "pof-0.1.0-cp310-abi3-linux_x86_64.whl"),
-                      ("universal", "pof-0.1.0-py3-none-linux_x86_64.whl")):
+    for abi, prefix in (("abi3", "pof-0.1.0-cp310-abi3-manylinux_2_"),
+                        ("universal", "pof-0.1.0-py3-none-manylinux_2_")):
         run(python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-C", f"abi={abi}", "-w", out,
             ROOT / "examples" / "pof")
-        assert (out / name).is_file(), sorted(p.name for p in out.iterdir())
+        assert [p for p in out.iterdir() if p.name.startswith(prefix)], sorted(p.name for p in out.iterdir())
 
 
 def test_editable_install(venv):
@@ -308,3 +316,15 @@ def test_new_project_installs_at_once_and_develop_reinstalls(venv, tmp_path):
         proc = subprocess.run([str(c) for c in cargo_hpy] + ["new", str(bad)], capture_output=True,
                               text=True, check=False)
         assert proc.returncode != 0 and words in proc.stderr, proc.stderr
+
+
+def test_auditwheel_agrees_with_the_platform_tag(wheels, venv):
+    """`auditwheel show` (from PyPI) reports for each wheel the manylinux
+    tag the wheel claims."""
+    python = venv(sys.executable)
+    run(python, "-m", "pip", "install", "--quiet", "auditwheel")
+    auditwheel = python.parent / "auditwheel"
+    for kind in ("universal", "abi3", "3.11"):
+        report = " ".join(run(auditwheel, "show", wheels[kind]).split())
+        claimed = platform_of(wheels[kind])
+        assert f'is consistent with the following platform tag: "{claimed}"' in report, (kind, report)
