@@ -55,6 +55,7 @@
 mod compile;
 mod manylinux;
 mod new;
+mod stubs;
 mod wheel;
 
 use std::path::{Path, PathBuf};
@@ -231,6 +232,14 @@ fn build_modules(
                 Vec::new(),
             ));
         }
+        // The type stub, beside the module (a wheel moves a top-level one
+        // into a stub-only package: see `wheel`).
+        if let Some(stub) = stubs::stub(&data, &full, names.len() > 1) {
+            files.push((format!("{folder}{module}.pyi"), stub.into_bytes()));
+            if !folder.is_empty() {
+                files.push((format!("{folder}py.typed"), Vec::new()));
+            }
+        }
         match interp {
             // A plain CPython extension: `import` finds it by its suffix.
             Some(interp) => files.push((format!("{folder}{module}{}", interp.ext_suffix), data)),
@@ -396,6 +405,13 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<Path
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for module in modules {
         for (rel, data) in module.files {
+            // A top-level module's stub: PEP 561 has no typing marker for a
+            // single-file module, so it ships as the stub-only package
+            // `<module>-stubs`, which type checkers find in site-packages.
+            let rel = match rel.strip_suffix(".pyi") {
+                Some(m) if !m.contains('/') => format!("{m}-stubs/__init__.pyi"),
+                _ => rel,
+            };
             if !files.iter().any(|(r, _)| *r == rel) {
                 files.push((rel, data));
             }

@@ -335,6 +335,21 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
         .map_or_else(|| ident.to_string(), LitStr::value);
     let doc = doc_string(&st.attrs);
 
+    // The class and its field properties, for type stubs.
+    let stub_base = match opts.extends.as_ref().and_then(|p| p.segments.last()) {
+        None => String::new(),
+        Some(last) => match last.ident.to_string().as_str() {
+            "object" => String::new(),
+            builtin @ ("float" | "int" | "str" | "bytes") => builtin.to_owned(),
+            "tuple" => "tuple[Any, ...]".to_owned(),
+            "list" => "list[Any]".to_owned(),
+            "dict" => "dict[Any, Any]".to_owned(),
+            "set" => "set[Any]".to_owned(),
+            other if EXCEPTIONS.contains(&other) => other.to_owned(),
+            other => format!("@{other}@"),
+        },
+    };
+    let mut stub_lines = vec![format!("C\t{ident}\t{name}\t{stub_base}")];
     // The getters and setters of the fields.
     let mut field_defs = Vec::new();
     let mut field_statics = Vec::new();
@@ -384,6 +399,11 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                 continue;
             }
         };
+        stub_lines.push(format!(
+            "A\t{ident}\t{attr_name}\t{}\t{}",
+            crate::stub::hint(&field.ty),
+            if fopts.set { "rw" } else { "ro" }
+        ));
         if !fopts.get && !fopts.set {
             errors.push(syn::Error::new(
                 field.span(),
@@ -538,6 +558,7 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
     let weakref = opts.weakref;
     let has_fields = !object_fields.is_empty();
     let doc = optional_c_str(&doc, ident.span())?;
+    let stub = crate::stub::submit(&stub_lines);
     let (base, builtin_base) = base_of(opts.extends.as_ref());
     let new_name = c_str_lit(&format!("{name}.__new__"), ident.span())?;
     let marker = if opts.inline {
@@ -694,6 +715,8 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                     item: ::hpy::impl_::Contribution::Class(<#ident as ::hpy::Class>::__def),
                 }
             }
+
+            #stub
         };
     })
 }
@@ -921,6 +944,8 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
     let mut rebind: Vec<String> = Vec::new();
     let mut static_members = Vec::new();
     let mut new_signature = quote!(::core::option::Option::None);
+    // The methods as a type stub says them (see `crate::stub`).
+    let mut stub_lines: Vec<String> = Vec::new();
     for (i, item) in block.items.iter_mut().enumerate() {
         let ImplItem::Fn(f) = item else { continue };
         let (role, opts) = match take_role(f) {
@@ -941,6 +966,57 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
         let result = (|| -> syn::Result<()> {
             let mut m = analyze_in(opts, func, Some(&self_ty))?;
             m.err_name = format!("{class_name}.{}", m.py_name);
+            let ret = m.stub_return();
+            let stub = match &role {
+                Role::Method => Some(("", m.py_name.clone(), m.stub_params(), ret)),
+                Role::New => {
+                    let params = m.stub_params();
+                    let params = if params.is_empty() {
+                        "cls".to_owned()
+                    } else {
+                        format!("cls, {params}")
+                    };
+                    Some(("", "__new__".to_owned(), params, "@Self@".to_owned()))
+                }
+                Role::Static(false) => {
+                    Some(("staticmethod", m.py_name.clone(), m.stub_params(), ret))
+                }
+                Role::Static(true) => {
+                    Some(("classmethod", m.py_name.clone(), m.stub_params(), ret))
+                }
+                Role::Getter(name) => Some(("property", name.clone(), m.stub_params(), ret)),
+                Role::Setter(name) => {
+                    Some(("setter", name.clone(), m.stub_params(), "None".to_owned()))
+                }
+                // `__richcmp__` is Rust's spelling of the six comparisons,
+                // which every object has.
+                Role::Dunder(_) if m.py_name == "__richcmp__" => None,
+                // The buffer protocol has no Python method.
+                Role::Dunder(_)
+                    if matches!(m.py_name.as_str(), "__getbuffer__" | "__releasebuffer__") =>
+                {
+                    None
+                }
+                Role::Dunder(_) => {
+                    let ret = match m.py_name.as_str() {
+                        "__next__" => crate::stub::strip_none(&ret),
+                        "__init__" => "None".to_owned(),
+                        _ => ret,
+                    };
+                    // `==` and `!=` take any object (an operand of another
+                    // type gives `NotImplemented`), as `object`'s do.
+                    let params = match m.py_name.as_str() {
+                        "__eq__" | "__ne__" => "self, other: object".to_owned(),
+                        _ => m.stub_params(),
+                    };
+                    Some(("", m.py_name.clone(), params, ret))
+                }
+            };
+            if let Some((decorator, py, params, ret)) = stub {
+                stub_lines.push(format!(
+                    "M\t{class_name}\t{decorator}\t{py}\t{params}\t{ret}"
+                ));
+            }
             if matches!(m.receiver, Receiver::Mut | Receiver::MutGuard) {
                 let receiver_span = f.sig.inputs.first().map_or(span, Spanned::span);
                 statics.push(quote_spanned! {receiver_span=>
@@ -1215,6 +1291,7 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
         }
         return Err(all);
     }
+    statics.push(crate::stub::submit(&stub_lines));
     Ok(quote! {
         #block
 

@@ -12,6 +12,7 @@ mod dunder;
 mod method;
 mod module;
 mod signature;
+mod stub;
 
 use proc_macro::TokenStream;
 

@@ -632,6 +632,58 @@ fn apply_signature(signature: Signature, params: &mut [Param]) -> syn::Result<()
     Ok(())
 }
 
+impl Method {
+    /// The parameters in a type stub: `self` or `cls` first for a method,
+    /// then each one's name, kind (`/`, `*`, `*args`, `**kwargs`), Python
+    /// type and `= ...` where it has a default.
+    pub(crate) fn stub_params(&self) -> String {
+        let mut out = Vec::new();
+        match self.receiver {
+            Receiver::None => {}
+            Receiver::Cls => out.push("cls".to_owned()),
+            _ => out.push("self".to_owned()),
+        }
+        let mut star_done = false;
+        for (i, p) in self.params.iter().enumerate() {
+            let name = p.ident.to_string().trim_start_matches("r#").to_owned();
+            match p.kind {
+                Kind::VarPositional => {
+                    out.push(format!("*{name}: Any"));
+                    star_done = true;
+                    continue;
+                }
+                Kind::VarKeyword => {
+                    out.push(format!("**{name}: Any"));
+                    continue;
+                }
+                Kind::KeywordOnly if !star_done => {
+                    out.push("*".to_owned());
+                    star_done = true;
+                }
+                _ => {}
+            }
+            let mut s = format!("{name}: {}", crate::stub::hint(&p.ty));
+            if p.default.is_some() || p.is_option {
+                s.push_str(" = ...");
+            }
+            out.push(s);
+            let next_not_pos_only = self
+                .params
+                .get(i + 1)
+                .is_none_or(|n| n.kind != Kind::PositionalOnly);
+            if p.kind == Kind::PositionalOnly && next_not_pos_only {
+                out.push("/".to_owned());
+            }
+        }
+        out.join(", ")
+    }
+
+    /// The Python type the function returns (`T` of `Result<T>`).
+    pub(crate) fn stub_return(&self) -> String {
+        crate::stub::return_hint(&self.func.sig.output)
+    }
+}
+
 fn text_signature(params: &[Param]) -> String {
     let mut out = Vec::new();
     let mut star_done = false;
@@ -1164,6 +1216,12 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
     if m.self_ty.is_some() {
         return Ok(block);
     }
+    let stub = crate::stub::submit(&[format!(
+        "F\t{}\t{}\t{}",
+        m.py_name,
+        m.stub_params(),
+        m.stub_return()
+    )]);
     Ok(quote! {
         #func
 
@@ -1172,6 +1230,11 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
         #vis static #def: ::hpy::impl_::StaticDef = #block;
 
         #submit
+
+        #[doc(hidden)]
+        const _: () = {
+            #stub
+        };
     })
 }
 

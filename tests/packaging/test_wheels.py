@@ -148,7 +148,7 @@ def test_wheel_names_and_contents(wheels):
     assert wheels["3.11"].name == f"pof-0.1.0-cp311-cp311-{platform}.whl"
     names = zipfile.ZipFile(wheels["universal"]).namelist()
     assert sorted(names) == ["pof-0.1.0.dist-info/METADATA", "pof-0.1.0.dist-info/RECORD",
-                             "pof-0.1.0.dist-info/WHEEL", "pof.hpy0.so", "pof.py"]
+                             "pof-0.1.0.dist-info/WHEEL", "pof-stubs/__init__.pyi", "pof.hpy0.so", "pof.py"]
     metadata = zipfile.ZipFile(wheels["universal"]).read("pof-0.1.0.dist-info/METADATA").decode()
     assert 'Requires-Dist: hpy==0.9.0; platform_python_implementation == "CPython"' in metadata
     assert "pkg_resources" not in zipfile.ZipFile(wheels["universal"]).read("pof.py").decode()
@@ -328,3 +328,96 @@ def test_auditwheel_agrees_with_the_platform_tag(wheels, venv):
         report = " ".join(run(auditwheel, "show", wheels[kind]).split())
         claimed = platform_of(wheels[kind])
         assert f'is consistent with the following platform tag: "{claimed}"' in report, (kind, report)
+
+
+# ---------------------------------------------------------------------------
+# Type stubs, from the Rust signatures
+
+
+GOOD = """
+import pof
+n: int = pof.add_ints(40, 2) + pof.add_ints_kw(a=1, b=2)
+p = pof.Point(1.0, 2.5)
+x: float = p.x + p.y
+s: str = repr(p)
+pof.do_nothing()
+"""
+
+BAD = """
+import pof
+pof.add_ints("forty", 2)
+pof.add_ints_kw(a=1, c=2)
+p = pof.Point(1.0)
+s: str = p.x
+"""
+
+
+@pytest.fixture(scope="session")
+def mypy_python(tmp_path_factory, pip_wheel) -> Path:
+    """A venv with mypy (from PyPI) and pof's universal wheel installed."""
+    path = tmp_path_factory.mktemp("mypy") / "venv"
+    run(sys.executable, "-m", "venv", "--without-pip", path)
+    python = path / "bin" / "python"
+    run(python, pip_wheel / "pip", "install", "--quiet", "--no-index", pip_wheel)
+    run(python, "-m", "pip", "install", "--quiet", "mypy")
+    return python
+
+
+def mypy(python: Path, folder: Path, code: str, mypypath: Path | None = None) -> subprocess.CompletedProcess:
+    script = folder / "script.py"
+    script.write_text(code)
+    env = dict(os.environ, MYPYPATH=str(mypypath or ""))
+    return subprocess.run([python, "-m", "mypy", "--strict", "--no-incremental", script],
+                          capture_output=True, text=True, env=env, cwd=folder, check=False)
+
+
+def test_wheels_ship_the_stub_and_mypy_uses_it(wheels, mypy_python, tmp_path):
+    names = zipfile.ZipFile(wheels["abi3"]).namelist()
+    assert "pof-stubs/__init__.pyi" in names
+    stub = zipfile.ZipFile(wheels["abi3"]).read("pof-stubs/__init__.pyi").decode()
+    assert "def add_ints(a: int, b: int, /) -> int: ..." in stub
+    assert "def __new__(cls, x: float, y: float, /) -> Point: ..." in stub
+    run(mypy_python, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--force-reinstall",
+        wheels["abi3"])
+    good = mypy(mypy_python, tmp_path, GOOD)
+    assert good.returncode == 0, good.stdout
+    bad = mypy(mypy_python, tmp_path, BAD)
+    assert bad.returncode == 1, bad.stdout
+    out = bad.stdout
+    assert 'Argument 1 to "add_ints" has incompatible type "str"; expected "int"' in out, out
+    assert 'Unexpected keyword argument "c" for "add_ints_kw"' in out, out
+    assert 'Too few arguments for "Point"' in out, out
+    assert 'Incompatible types in assignment (expression has type "float", variable has type "str")' in out, out
+    # Uninstalling takes the stub package too.
+    run(mypy_python, "-m", "pip", "uninstall", "--yes", "--quiet", "pof")
+    assert not [p for p in site_packages(mypy_python).iterdir() if p.name.startswith("pof")]
+
+
+def test_the_classes_fixture_stub(mypy_python, tmp_path):
+    """The stub `cargo hpy build` writes beside the classes fixture passes
+    `mypy --strict` itself, and catches misuse of its classes."""
+    out = tmp_path / "modules"
+    run("cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
+        "-p", "hpy-classes-fixture", "--out", out)
+    stub = (out / "classes.pyi").read_text()
+    assert "class Flags(int):" in stub and "def __len__(self) -> int: ..." in stub
+    good = mypy(mypy_python, tmp_path, """
+import classes
+b = classes.Bag(1, 2)
+n: int = len(b) + b.count(1)
+b.push(3)
+c = classes.Counter()
+k: int = c.increment()
+v = classes.Vec2(1.0, 2.0) + classes.Vec2(0.5, 0.5)
+x: float = v.x
+""", mypypath=out)
+    assert good.returncode == 0, good.stdout
+    bad = mypy(mypy_python, tmp_path, """
+import classes
+classes.Bag().push("three")
+classes.Counter().increment(1)
+s: str = classes.Vec2(1.0, 2.0).x
+""", mypypath=out)
+    assert bad.returncode == 1, bad.stdout
+    assert 'Argument 1 to "push" of "Bag" has incompatible type "str"; expected "int"' in bad.stdout, bad.stdout
+    assert 'Too many arguments for "increment" of "Counter"' in bad.stdout, bad.stdout

@@ -138,7 +138,7 @@ def test_abi3_calls_only_the_limited_api(tmp_path):
     per_dir, abi3_dir = tmp_path / "per-version", tmp_path / "abi3"
     build_cpython_extension("hpy-api-object-fixture", per_dir)
     build_cpython_extension("hpy-api-object-fixture", abi3_dir, abi="abi3")
-    per_version = undefined_symbols(next(per_dir.iterdir()))
+    per_version = undefined_symbols(next(per_dir.glob("*.so")))
     abi3 = undefined_symbols(abi3_dir / "api_object.abi3.so")
     assert per_version & NOT_IN_LIMITED_310, "the per-version build no longer shows the difference"
     assert not abi3 & NOT_IN_LIMITED_310

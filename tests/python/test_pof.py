@@ -138,7 +138,8 @@ def test_point(pof):
 def test_pofpackage(tmp_path, hpy_mode):
     """HPy's proof-of-concept package module: `cargo hpy build -p pofpackage`
     lays out `pofpackage/foo.hpy0.so` with its loader and `__init__.py` (in a
-    CPython-ABI build, `pofpackage/foo<EXT_SUFFIX>` and `__init__.py`)."""
+    CPython-ABI build, `pofpackage/foo<EXT_SUFFIX>` and `__init__.py`), and
+    the module's type stub with the package's `py.typed`."""
     from conftest import ROOT, TARGET_DIR
 
     out = tmp_path / "site"
@@ -150,9 +151,9 @@ def test_pofpackage(tmp_path, hpy_mode):
         env=dict(os.environ, CARGO_TARGET_DIR=str(TARGET_DIR)),
     )
     if hpy_mode == "cpython":
-        expected = ["__init__.py", "foo" + sysconfig.get_config_var("EXT_SUFFIX")]
+        expected = ["__init__.py", "foo" + sysconfig.get_config_var("EXT_SUFFIX"), "foo.pyi", "py.typed"]
     else:
-        expected = ["__init__.py", "foo.hpy0.so", "foo.py"]
+        expected = ["__init__.py", "foo.hpy0.so", "foo.py", "foo.pyi", "py.typed"]
     assert sorted(p.name for p in (out / "pofpackage").iterdir()) == expected
     code = ("import pofpackage.foo; "
             "print(pofpackage.foo.__name__, pofpackage.foo.hello(), pofpackage.foo.hello.__module__)")

@@ -46,6 +46,10 @@ pub enum Contribution {
     Class(fn() -> &'static super::ClassDef),
     /// The items of a `#[hpy_methods]` block.
     ClassItems(&'static super::ClassItems),
+    /// Lines of a type stub (`hpy-rs stub 1` and the item's module path
+    /// first, NUL-terminated), which `cargo hpy` reads from the library; the
+    /// runtime has no use for them.
+    Stub(&'static str),
 }
 
 inventory::collect!(Submission);
@@ -218,7 +222,7 @@ fn build_module_def(spec: &'static ModuleSpec) -> *mut sys::HPyModuleDef {
     // them, whichever module they joined.
     for s in submissions_of(spec.module_path) {
         match s.item {
-            Contribution::Method(_) | Contribution::ClassItems(_) => {}
+            Contribution::Method(_) | Contribution::ClassItems(_) | Contribution::Stub(_) => {}
             Contribution::Global(g) => globals.push(g.as_ptr()),
             Contribution::Exception(def) => globals.push(def().global.as_ptr()),
             Contribution::Class(def) => globals.push(def().global.as_ptr()),
