@@ -55,6 +55,7 @@
 mod compile;
 mod manylinux;
 mod new;
+mod sdist;
 mod stubs;
 mod wheel;
 
@@ -106,6 +107,19 @@ enum Command {
         /// installing again), which the wheel's .pth puts on sys.path.
         #[arg(long)]
         editable: bool,
+    },
+    /// Write a source distribution of one crate (with the hpy-rs SDK it
+    /// needs), which pip builds on any machine with Rust.
+    Sdist {
+        /// The crate (default: the one in the current directory).
+        #[arg(short = 'p', long = "package", value_name = "CRATE")]
+        package: Option<String>,
+        /// Where to put it (default: <target>/wheels).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print only the path of the sdist.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Build one crate and install it into the active virtualenv (pip), as
     /// `pip install .` would: a CPython-ABI extension on CPython, the
@@ -379,19 +393,60 @@ fn current_package(meta: &cargo_metadata::Metadata) -> Option<&cargo_metadata::P
     })
 }
 
+/// The package `cargo hpy wheel` or `sdist` works on: `-p`'s, or the one in
+/// the current directory.
+fn chosen_package<'m>(
+    meta: &'m cargo_metadata::Metadata,
+    name: Option<&str>,
+) -> Result<&'m cargo_metadata::Package, String> {
+    match name {
+        Some(one) => meta
+            .workspace_packages()
+            .into_iter()
+            .find(|p| p.name.as_str() == one)
+            .ok_or_else(|| format!("no package `{one}` in the workspace")),
+        None => current_package(meta).ok_or_else(|| {
+            "this builds one crate: run it in the crate's folder, or name it with -p".to_owned()
+        }),
+    }
+}
+
+/// The core metadata of a crate's distribution.
+fn distribution_metadata(package: &cargo_metadata::Package) -> wheel::Metadata {
+    wheel::Metadata {
+        name: package.name.to_string(),
+        version: package.version.to_string(),
+        summary: package.description.clone(),
+        requires_python: None,
+        requires_dist: Vec::new(),
+        license: package.license.clone(),
+    }
+}
+
+/// `cargo hpy sdist`.
+fn sdist(package: Option<&str>, out: Option<&Path>, quiet: bool) -> Result<(), String> {
+    let meta = compile::metadata()?;
+    let package = chosen_package(&meta, package)?;
+    let dir = match out {
+        Some(o) => o.to_owned(),
+        None => meta.target_directory.as_std_path().join("wheels"),
+    };
+    let path = sdist::write(package, &dir, &distribution_metadata(package))?;
+    if quiet {
+        println!("{}", path.display());
+    } else {
+        println!("built sdist: {}", path.display());
+    }
+    Ok(())
+}
+
 /// `cargo hpy wheel`: the wheel's path.
 fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<PathBuf, String> {
     let interp = interpreter_of(opts)?;
     let meta = compile::metadata()?;
     let package = match opts.packages.as_slice() {
-        [one] => meta
-            .workspace_packages()
-            .into_iter()
-            .find(|p| p.name.as_str() == one)
-            .ok_or_else(|| format!("no package `{one}` in the workspace"))?,
-        [] => current_package(&meta).ok_or(
-            "cargo hpy wheel builds one crate: run it in the crate's folder, or name it with -p",
-        )?,
+        [one] => chosen_package(&meta, Some(one))?,
+        [] => chosen_package(&meta, None)?,
         _ => return Err("cargo hpy wheel builds one crate at a time (one -p)".to_owned()),
     };
     let mut build_opts = opts.clone();
@@ -482,12 +537,9 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<Path
         }
     };
     let metadata = wheel::Metadata {
-        name: package.name.to_string(),
-        version: package.version.to_string(),
-        summary: package.description.clone(),
         requires_python,
         requires_dist,
-        license: package.license.clone(),
+        ..distribution_metadata(package)
     };
     let dir = match out {
         Some(o) => o.to_owned(),
@@ -584,6 +636,11 @@ fn main() -> ExitCode {
             editable,
         } => wheel(opts, out.as_deref(), *editable).map(drop),
         Command::Develop { build: opts } => develop(opts),
+        Command::Sdist {
+            package,
+            out,
+            quiet,
+        } => sdist(package.as_deref(), out.as_deref(), *quiet),
         Command::New { path } => new::new(path),
     };
     match result {

@@ -77,14 +77,8 @@ import sys
 
 sys.path.insert(0, {python:?})
 
-from hpy_rs_build import (  # noqa: E402  (the path first)
-    build_editable,
-    build_wheel,
-    get_requires_for_build_editable,
-    get_requires_for_build_wheel,
-)
-
-__all__ = ["build_editable", "build_wheel", "get_requires_for_build_editable", "get_requires_for_build_wheel"]
+from hpy_rs_build import *  # noqa: E402,F403  (the path first)
+from hpy_rs_build import __all__  # noqa: E402
 "#,
                 python = format!("{sdk}/python"),
             ),

@@ -56,8 +56,8 @@ pub(crate) fn platform_tag() -> Result<String, String> {
     }
 }
 
-/// `METADATA`.
-fn metadata_file(meta: &Metadata) -> String {
+/// `METADATA` (and an sdist's `PKG-INFO`).
+pub(crate) fn metadata_file(meta: &Metadata) -> String {
     let mut text = format!(
         "Metadata-Version: 2.1\nName: {}\nVersion: {}\n",
         meta.name, meta.version

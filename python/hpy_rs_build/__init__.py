@@ -34,8 +34,10 @@ from pathlib import Path
 __all__ = [
     "build_wheel",
     "build_editable",
+    "build_sdist",
     "get_requires_for_build_wheel",
     "get_requires_for_build_editable",
+    "get_requires_for_build_sdist",
 ]
 
 _CHECKOUT = Path(__file__).resolve().parents[2]
@@ -47,8 +49,9 @@ def _cargo_hpy() -> list[str]:
     if explicit:
         return [explicit, "hpy"]
     if (_CHECKOUT / "cargo-hpy" / "Cargo.toml").is_file():
+        # The checkout, or the copy of it an sdist carries (hpy-rs/).
         return ["cargo", "run", "--quiet", "--release", "--manifest-path",
-                str(_CHECKOUT / "Cargo.toml"), "-p", "cargo-hpy", "--", "hpy"]
+                str(_CHECKOUT / "cargo-hpy" / "Cargo.toml"), "--", "hpy"]
     found = shutil.which("cargo-hpy")
     if found:
         return [found, "hpy"]
@@ -97,6 +100,19 @@ def get_requires_for_build_editable(config_settings=None):
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     """PEP 517: builds the crate in the current directory into a wheel."""
     return _wheel(wheel_directory, config_settings, editable=False)
+
+
+def get_requires_for_build_sdist(config_settings=None):
+    return []
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    """PEP 517: `cargo hpy sdist` (the crate and the hpy-rs SDK it needs)."""
+    cmd = _cargo_hpy() + ["sdist", "--quiet", "--out", os.path.abspath(sdist_directory)]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"`{' '.join(cmd)}` failed (exit status {out.returncode})")
+    return Path(out.stdout.strip().splitlines()[-1]).name
 
 
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):

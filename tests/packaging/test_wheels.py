@@ -421,3 +421,33 @@ s: str = classes.Vec2(1.0, 2.0).x
     assert bad.returncode == 1, bad.stdout
     assert 'Argument 1 to "push" of "Bag" has incompatible type "str"; expected "int"' in bad.stdout, bad.stdout
     assert 'Too many arguments for "increment" of "Counter"' in bad.stdout, bad.stdout
+
+
+# ---------------------------------------------------------------------------
+# Source distributions
+
+
+def test_python_m_build_makes_an_sdist_that_builds_on_its_own(venv, tmp_path):
+    """`python -m build examples/hpyjson` (build from PyPI): an sdist, then a
+    wheel built from that sdist alone, unpacked in a temporary folder (so
+    the sdist carries all it needs: the crate, the hpy-rs crates, cargo-hpy
+    and the backend); the wheel installs and works."""
+    python = venv(need("3.11"))
+    run(python, "-m", "pip", "install", "--quiet", "build")
+    out = tmp_path / "dist"
+    run(python, "-m", "build", "--outdir", out, ROOT / "examples" / "hpyjson")
+    sdist = out / "hpyjson-0.1.0.tar.gz"
+    wheels = list(out.glob("hpyjson-0.1.0-cp311-cp311-manylinux_2_*_x86_64.whl"))
+    assert sdist.is_file() and len(wheels) == 1, sorted(p.name for p in out.iterdir())
+    import tarfile
+    names = tarfile.open(sdist).getnames()
+    for expected in ("hpyjson-0.1.0/Cargo.toml", "hpyjson-0.1.0/Cargo.lock", "hpyjson-0.1.0/PKG-INFO",
+                     "hpyjson-0.1.0/pyproject.toml", "hpyjson-0.1.0/src/lib.rs",
+                     "hpyjson-0.1.0/hpy-rs/hpy/src/lib.rs", "hpyjson-0.1.0/hpy-rs/hpy-sys/src/autogen.rs",
+                     "hpyjson-0.1.0/hpy-rs/cargo-hpy/src/main.rs",
+                     "hpyjson-0.1.0/hpy-rs/python/hpy_rs_build/__init__.py"):
+        assert expected in names, expected
+    assert not [n for n in names if "/target/" in n or "__pycache__" in n]
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", wheels[0])
+    check = "import hpyjson; print(hpyjson.loads(hpyjson.dumps({'a': [1, 2.5, None]})))"
+    assert run(python, "-I", "-c", check).strip() == "{'a': [1, 2.5, None]}"
