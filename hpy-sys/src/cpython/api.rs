@@ -192,65 +192,45 @@ pub unsafe fn list_set_item(
     }
 }
 
-/// `PyTuple_GET_SIZE` of a tuple.
-#[inline(always)]
-pub unsafe fn tuple_size(tuple: *mut ffi::PyObject) -> ffi::Py_ssize_t {
-    #[cfg(not(Py_LIMITED_API))]
-    // SAFETY: forwarded.
-    unsafe {
-        ffi::PyTuple_GET_SIZE(tuple)
-    }
-    #[cfg(Py_LIMITED_API)]
-    // SAFETY: forwarded.
-    unsafe {
-        ffi::PyTuple_Size(tuple)
-    }
+/// Defines a function that is one call in each build: the full API's
+/// macro or function, or the limited API's function.
+macro_rules! forward {
+    ($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $full:path | $limited:path) => {
+        $(#[$doc])*
+        #[inline(always)]
+        pub unsafe fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(not(Py_LIMITED_API))]
+            // SAFETY: forwarded.
+            unsafe {
+                $full($($arg),*)
+            }
+            #[cfg(Py_LIMITED_API)]
+            // SAFETY: forwarded.
+            unsafe {
+                $limited($($arg),*)
+            }
+        }
+    };
 }
 
-/// `PyTuple_GET_ITEM` of a tuple and an index in range (borrowed).
-#[inline(always)]
-pub unsafe fn tuple_get_item(tuple: *mut ffi::PyObject, i: ffi::Py_ssize_t) -> *mut ffi::PyObject {
-    #[cfg(not(Py_LIMITED_API))]
-    // SAFETY: forwarded.
-    unsafe {
-        ffi::PyTuple_GET_ITEM(tuple, i)
-    }
-    #[cfg(Py_LIMITED_API)]
-    // SAFETY: forwarded.
-    unsafe {
-        ffi::PyTuple_GetItem(tuple, i)
-    }
-}
-
-/// `PyList_GET_SIZE` of a list.
-#[inline(always)]
-pub unsafe fn list_size(list: *mut ffi::PyObject) -> ffi::Py_ssize_t {
-    #[cfg(not(Py_LIMITED_API))]
-    // SAFETY: forwarded.
-    unsafe {
-        ffi::PyList_GET_SIZE(list)
-    }
-    #[cfg(Py_LIMITED_API)]
-    // SAFETY: forwarded.
-    unsafe {
-        ffi::PyList_Size(list)
-    }
-}
-
-/// `PyList_GET_ITEM` of a list and an index in range (borrowed).
-#[inline(always)]
-pub unsafe fn list_get_item(list: *mut ffi::PyObject, i: ffi::Py_ssize_t) -> *mut ffi::PyObject {
-    #[cfg(not(Py_LIMITED_API))]
-    // SAFETY: forwarded.
-    unsafe {
-        ffi::PyList_GET_ITEM(list, i)
-    }
-    #[cfg(Py_LIMITED_API)]
-    // SAFETY: forwarded.
-    unsafe {
-        ffi::PyList_GetItem(list, i)
-    }
-}
+forward!(
+    /// `PyTuple_GET_SIZE` of a tuple.
+    tuple_size(tuple: *mut ffi::PyObject) -> ffi::Py_ssize_t = ffi::PyTuple_GET_SIZE | ffi::PyTuple_Size
+);
+forward!(
+    /// `PyTuple_GET_ITEM` of a tuple and an index in range (borrowed).
+    tuple_get_item(tuple: *mut ffi::PyObject, i: ffi::Py_ssize_t) -> *mut ffi::PyObject =
+        ffi::PyTuple_GET_ITEM | ffi::PyTuple_GetItem
+);
+forward!(
+    /// `PyList_GET_SIZE` of a list.
+    list_size(list: *mut ffi::PyObject) -> ffi::Py_ssize_t = ffi::PyList_GET_SIZE | ffi::PyList_Size
+);
+forward!(
+    /// `PyList_GET_ITEM` of a list and an index in range (borrowed).
+    list_get_item(list: *mut ffi::PyObject, i: ffi::Py_ssize_t) -> *mut ffi::PyObject =
+        ffi::PyList_GET_ITEM | ffi::PyList_GetItem
+);
 
 /// `PyVectorcall_NARGS`: the argument count of a vectorcall's `nargsf`.
 #[inline(always)]
