@@ -91,7 +91,7 @@ enum Command {
         /// The module, when the library defines several.
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
-        /// Where to put the modules (default: <target>/hpy/<profile>).
+        /// Where to put the modules (default: hpy/PROFILE in the target directory).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
@@ -99,10 +99,10 @@ enum Command {
     Wheel {
         #[command(flatten)]
         build: BuildOptions,
-        /// Where to put the wheel (default: <target>/wheels).
+        /// Where to put the wheel (default: wheels in the target directory).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// An editable wheel: the modules stay in <target>/hpy-editable/<crate>
+        /// An editable wheel: the modules stay in hpy-editable/CRATE in the target directory
         /// (rebuilt there by `cargo hpy build --out` that folder, or by
         /// installing again), which the wheel's .pth puts on sys.path.
         #[arg(long)]
@@ -114,7 +114,7 @@ enum Command {
         /// The crate (default: the one in the current directory).
         #[arg(short = 'p', long = "package", value_name = "CRATE")]
         package: Option<String>,
-        /// Where to put it (default: <target>/wheels).
+        /// Where to put it (default: wheels in the target directory).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Print only the path of the sdist.
@@ -184,7 +184,7 @@ struct Module {
     full_name: String,
     files: Vec<(String, Vec<u8>)>,
     /// The cargo package that built it (its library's file name is
-    /// `lib<crate>.so`, from which the package is found).
+    /// `libCRATE.so`, from which the package is found).
     library: PathBuf,
 }
 
@@ -472,16 +472,24 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<Path
             }
         }
     }
+    let sources = python_source(package);
     if editable {
         // The modules go to a folder of their own, which the wheel's .pth
-        // names (the wheel holds no module).
-        let folder = meta
-            .target_directory
-            .as_std_path()
-            .join("hpy-editable")
-            .join(package.name.as_str());
+        // names (the wheel holds no module); in a mixed project, into its
+        // Python sources (a package lives in one folder), the user's files
+        // kept.
+        let folder = sources.clone().unwrap_or_else(|| {
+            meta.target_directory
+                .as_std_path()
+                .join("hpy-editable")
+                .join(package.name.as_str())
+        });
         for (rel, data) in &files {
             let path = folder.join(rel);
+            if sources.is_some() && path.exists() && !rel.ends_with(".so") && !rel.ends_with(".pyi")
+            {
+                continue;
+            }
             let dir = path.parent().ok_or("unexpected module path")?;
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -495,6 +503,15 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<Path
             format!("{}.pth", wheel::normalize(&package.name)),
             format!("{folder}\n").into_bytes(),
         )];
+    }
+    // A mixed project's Python sources (packages, modules, data) join the
+    // extension modules; where both have a file (a package's
+    // `__init__.py`), the user's wins.
+    if let (Some(root), false) = (&sources, editable) {
+        for (rel, data) in python_files(root)? {
+            files.retain(|(r, _)| *r != rel);
+            files.push((rel, data));
+        }
     }
     // A manylinux tag where the libraries qualify (PEP 600), as pip on any
     // glibc Linux at least that new accepts.
@@ -552,6 +569,58 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<Path
         println!("built wheel: {}", path.display());
     }
     Ok(path)
+}
+
+/// The Python sources of a mixed Rust/Python project: the folder that
+/// `[package.metadata.hpy] python-source` names (relative to the crate),
+/// else the crate's `python/` if there is one (maturin's conventions).
+fn python_source(package: &cargo_metadata::Package) -> Option<PathBuf> {
+    let dir = package.manifest_path.parent()?.as_std_path();
+    match package
+        .metadata
+        .get("hpy")
+        .and_then(|h| h.get("python-source"))
+        .and_then(|v| v.as_str())
+    {
+        Some(p) => Some(dir.join(p)),
+        None => Some(dir.join("python")).filter(|d| d.is_dir()),
+    }
+}
+
+/// Every file under `root` (relative paths with `/`), but caches, compiled
+/// files and hidden files.
+fn python_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(dir) = todo.pop() {
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if name.starts_with('.') || name == "__pycache__" || name.ends_with(".pyc") {
+                continue;
+            }
+            if path.is_dir() {
+                todo.push(path);
+                continue;
+            }
+            let rel = path
+                .strip_prefix(root)
+                .map_err(|_| "a path outside the Python sources")?
+                .to_str()
+                .ok_or("a file name that is not UTF-8")?
+                .replace('\\', "/");
+            let data =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            out.push((rel, data));
+        }
+    }
+    Ok(out)
 }
 
 /// `cargo hpy develop`: the wheel for the active virtualenv's interpreter,

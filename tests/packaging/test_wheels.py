@@ -451,3 +451,46 @@ def test_python_m_build_makes_an_sdist_that_builds_on_its_own(venv, tmp_path):
     run(python, "-m", "pip", "install", "--quiet", "--no-index", wheels[0])
     check = "import hpyjson; print(hpyjson.loads(hpyjson.dumps({'a': [1, 2.5, None]})))"
     assert run(python, "-I", "-c", check).strip() == "{'a': [1, 2.5, None]}"
+
+
+# ---------------------------------------------------------------------------
+# Mixed Rust/Python packages
+
+
+def test_mixed_rust_python_package(venv, tmp_path):
+    """examples/pofpackage: the extension module `pofpackage.foo` and, in
+    `python/pofpackage/`, the package's Python code, data and `py.typed`,
+    in one wheel (the package's own `__init__.py`, not an empty one); and
+    editable, with the module built into the Python sources."""
+    python = venv(need("3.11"))
+    lines = run("cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "wheel", "--quiet",
+                "-p", "pofpackage", "--abi", "cpython", "--python", python, "--out", tmp_path).split()
+    wheel = Path(lines[-1])
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in ("pofpackage/__init__.py", "pofpackage/greetings.py", "pofpackage/greeting.txt",
+                     "pofpackage/py.typed", "pofpackage/foo.pyi",
+                     "pofpackage/foo.cpython-311-x86_64-linux-gnu.so"):
+        assert expected in names, (expected, sorted(names))
+    assert b"from .greetings import greet" in zipfile.ZipFile(wheel).read("pofpackage/__init__.py")
+    greet = "import pofpackage; print(pofpackage.greet('you')); print(pofpackage.__file__)"
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", wheel)
+    out = run(python, "-I", "-c", greet).splitlines()
+    assert out[0] == "hello from pofpackage.foo, and hello to you"
+    assert Path(out[1]).parent.parent == site_packages(python)
+    run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pofpackage")
+    assert not [p for p in site_packages(python).iterdir() if p.name.startswith("pofpackage")]
+    # Editable: the package is imported from the Python sources, the
+    # extension module built into them (ignored by git there).
+    sources = ROOT / "examples" / "pofpackage" / "python" / "pofpackage"
+    try:
+        run(python, "-m", "pip", "install", "--quiet", "-e", ROOT / "examples" / "pofpackage")
+        out = run(python, "-I", "-c", greet).splitlines()
+        assert out == ["hello from pofpackage.foo, and hello to you", str(sources / "__init__.py")]
+        assert (sources / "foo.cpython-311-x86_64-linux-gnu.so").is_file()
+        run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pofpackage")
+    finally:
+        for built in list(sources.glob("*.so")) + [sources / "foo.pyi"]:
+            built.unlink(missing_ok=True)
+    if (ROOT / ".git").exists():  # the built files are ignored, the sources untouched
+        status = run("git", "-C", ROOT, "status", "--porcelain", "--", sources)
+        assert status == "", status
