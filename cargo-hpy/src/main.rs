@@ -105,8 +105,13 @@ enum Command {
         /// An editable wheel: the modules stay in hpy-editable/CRATE in the target directory
         /// (rebuilt there by `cargo hpy build --out` that folder, or by
         /// installing again), which the wheel's .pth puts on sys.path.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "all")]
         editable: bool,
+        /// The set of wheels a project publishes: the universal one, and a
+        /// CPython-ABI one for each CPython (--python, and every python3.9 to
+        /// python3.14 on PATH that runs), or with --abi abi3 one abi3 wheel.
+        #[arg(long)]
+        all: bool,
     },
     /// Write a source distribution of one crate (with the hpy-rs SDK it
     /// needs), which pip builds on any machine with Rust.
@@ -623,6 +628,70 @@ fn python_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     Ok(out)
 }
 
+/// The CPythons on `PATH` (`python3.9` to `python3.14`) that run, one per
+/// version, after `explicit`; those that do not run are named and skipped.
+fn installed_cpythons(explicit: Option<&Path>) -> Vec<PathBuf> {
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    let candidates = explicit
+        .map(Path::to_owned)
+        .into_iter()
+        .chain((9..=14).map(|minor| PathBuf::from(format!("python3.{minor}"))));
+    for python in candidates {
+        match compile::interpreter(&python, false) {
+            Ok(i) if !found.iter().any(|(v, _)| *v == i.version) => found.push((i.version, python)),
+            Ok(_) => {}
+            Err(e) if python.components().count() > 1 || explicit == Some(&python) => {
+                eprintln!("note: skipped: {e}");
+            }
+            // Not on PATH, or a pyenv shim for a version not selected.
+            Err(_) => {}
+        }
+    }
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+/// `cargo hpy wheel --all`.
+fn wheel_all(opts: &BuildOptions, out: Option<&Path>) -> Result<(), String> {
+    let universal = BuildOptions {
+        abi: Some(Abi::Universal),
+        python: None,
+        ..opts.clone()
+    };
+    wheel(&universal, out, false)?;
+    let pythons = installed_cpythons(opts.python.as_deref());
+    if opts.abi() == Abi::Abi3 {
+        let python = pythons
+            .iter()
+            .find(|p| {
+                compile::interpreter(p, false)
+                    .ok()
+                    .and_then(|i| compile::minor(&i.version))
+                    .is_some_and(|m| m >= 10)
+            })
+            .ok_or("no CPython 3.10 or newer found for the abi3 wheel: name one with --python")?;
+        let abi3 = BuildOptions {
+            python: Some(python.clone()),
+            ..opts.clone()
+        };
+        wheel(&abi3, out, false)?;
+        return Ok(());
+    }
+    if pythons.is_empty() {
+        eprintln!(
+            "note: no CPython found for CPython-ABI wheels (python3.9 to python3.14 on PATH, or --python)"
+        );
+    }
+    for python in pythons {
+        let cpython = BuildOptions {
+            abi: Some(Abi::Cpython),
+            python: Some(python),
+            ..opts.clone()
+        };
+        wheel(&cpython, out, false)?;
+    }
+    Ok(())
+}
+
 /// `cargo hpy develop`: the wheel for the active virtualenv's interpreter,
 /// installed there by its pip.
 fn develop(opts: &BuildOptions) -> Result<(), String> {
@@ -703,7 +772,14 @@ fn main() -> ExitCode {
             build: opts,
             out,
             editable,
+            all: false,
         } => wheel(opts, out.as_deref(), *editable).map(drop),
+        Command::Wheel {
+            build: opts,
+            out,
+            all: true,
+            ..
+        } => wheel_all(opts, out.as_deref()),
         Command::Develop { build: opts } => develop(opts),
         Command::Sdist {
             package,
@@ -749,9 +825,12 @@ mod tests {
         };
         assert_eq!(build.abi(), Abi::Cpython);
         assert_eq!(build.python, Some(PathBuf::from("/usr/bin/python3.13")));
-        let Command::Wheel { build, .. } = parse("hpy wheel --abi abi3 -q").unwrap() else {
+        let Command::Wheel { build, all, .. } = parse("hpy wheel --abi abi3 -q --all").unwrap()
+        else {
             panic!("not wheel")
         };
+        assert!(all);
+        assert!(parse("hpy wheel --all --editable").is_err());
         assert!(build.abi() == Abi::Abi3 && build.quiet);
         let Command::New { path } = parse("hpy new my_ext").unwrap() else {
             panic!("not new")

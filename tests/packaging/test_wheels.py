@@ -494,3 +494,22 @@ def test_mixed_rust_python_package(venv, tmp_path):
     if (ROOT / ".git").exists():  # the built files are ignored, the sources untouched
         status = run("git", "-C", ROOT, "status", "--porcelain", "--", sources)
         assert status == "", status
+
+
+def test_one_command_builds_the_set_a_project_publishes(tmp_path):
+    """`cargo hpy wheel --all`: the universal wheel and one CPython-ABI wheel
+    per CPython found (on PATH here: 3.11 and 3.14 first); with `--abi
+    abi3`, the universal and the abi3 wheel."""
+    pythons = [need("3.11"), need("3.14")]
+    path = os.pathsep.join([str(Path(p).parent) for p in pythons] + [os.environ["PATH"]])
+    env = dict(os.environ, PATH=path)
+    cmd = ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "wheel", "--quiet", "-p", "pof",
+           "--all"]
+    subprocess.run(cmd + ["--out", str(tmp_path / "all")], env=env, check=True, capture_output=True,
+                   cwd=ROOT)
+    tags = {w.name.split("-", 2)[2].rsplit("-", 1)[0] for w in (tmp_path / "all").iterdir()}
+    assert {"py3-none", "cp311-cp311", "cp314-cp314"} <= tags, tags
+    subprocess.run(cmd + ["--abi", "abi3", "--out", str(tmp_path / "abi3")], env=env, check=True,
+                   capture_output=True, cwd=ROOT)
+    tags = {w.name.split("-", 2)[2].rsplit("-", 1)[0] for w in (tmp_path / "abi3").iterdir()}
+    assert tags == {"py3-none", "cp310-abi3"}, tags
