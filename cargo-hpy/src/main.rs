@@ -276,14 +276,29 @@ fn build_modules(
     Ok(modules)
 }
 
+/// Writes `path` atomically: `write` fills a temporary file beside it,
+/// which replaces `path` only once complete (and is removed on failure), so
+/// that a reader never sees a half-written file.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(std::fs::File) -> std::io::Result<()>,
+) -> Result<(), String> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let result = std::fs::File::create(&tmp).and_then(write);
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("cannot write {}: {e}", tmp.display()));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 /// Writes `data` to `path` unless it already holds exactly that (atomically).
 fn write_if_changed(path: &Path, data: &[u8]) -> Result<bool, String> {
+    use std::io::Write as _;
     if std::fs::read(path).is_ok_and(|old| old == data) {
         return Ok(false);
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, data).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write_atomically(path, |mut file| file.write_all(data))?;
     Ok(true)
 }
 

@@ -116,10 +116,7 @@ pub(crate) fn write(
     record.push_str(&format!("{dist_info}/RECORD,,\n"));
     all.push((format!("{dist_info}/RECORD"), record.into_bytes()));
 
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let result = (|| -> Result<(), String> {
-        let file = std::fs::File::create(&tmp)
-            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    crate::write_atomically(&path, |file| {
         let mut zip = zip::ZipWriter::new(file);
         for (name, data) in &all {
             // Executable bits for the libraries, as installers keep them.
@@ -128,18 +125,12 @@ pub(crate) fn write(
                 .compression_method(zip::CompressionMethod::Deflated)
                 .unix_permissions(mode);
             zip.start_file(name.as_str(), options)
-                .and_then(|()| zip.write_all(data).map_err(Into::into))
-                .map_err(|e| format!("cannot write {name} into {}: {e}", tmp.display()))?;
+                .map_err(std::io::Error::other)?;
+            zip.write_all(data)?;
         }
-        zip.finish()
-            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        zip.finish().map_err(std::io::Error::other)?;
         Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    })?;
     Ok(path)
 }
 
