@@ -65,7 +65,7 @@ struct TypeInfo {
 /// See [`TypeInfo::slots`].
 #[cfg(Py_LIMITED_API)]
 struct LimitedSlots {
-    alloc: Option<ffi::allocfunc>,
+    alloc: ffi::allocfunc,
     dealloc: Option<ffi::destructor>,
     free: Option<ffi::freefunc>,
     finalize: bool,
@@ -83,7 +83,7 @@ impl LimitedSlots {
         // SAFETY: forwarded.
         unsafe {
             LimitedSlots {
-                alloc: api::type_alloc(tp),
+                alloc: api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc),
                 dealloc: api::type_dealloc(tp),
                 free: api::type_free(tp),
                 finalize: api::type_finalize(tp).is_some(),
@@ -349,69 +349,42 @@ unsafe fn call_offset(ty: *mut ffi::PyTypeObject) -> isize {
 // read from the type in a per-version build; in an `abi3` build from `own`
 // (its registry entry, if it has one: see `TypeInfo::slots`), else through
 // the limited API's calls. Each takes a live type.
-
-/// Whether instances of `tp` have a weak-reference list.
-#[inline(always)]
-unsafe fn has_weaklist(tp: *mut ffi::PyTypeObject, own: Option<&TypeInfo>) -> bool {
-    #[cfg(Py_LIMITED_API)]
-    if let Some(info) = own {
-        return info.slots.weaklist;
-    }
-    let _ = own;
-    // SAFETY: `tp` is live.
-    unsafe { api::type_has_weaklist(tp) }
+macro_rules! own_slot {
+    ($(#[$doc:meta])* $name:ident -> $ty:ty = $field:ident | $read:expr) => {
+        $(#[$doc])*
+        #[inline(always)]
+        unsafe fn $name(tp: *mut ffi::PyTypeObject, own: Option<&TypeInfo>) -> $ty {
+            #[cfg(Py_LIMITED_API)]
+            if let Some(info) = own {
+                return info.slots.$field;
+            }
+            let _ = own;
+            // SAFETY: `tp` is live (the caller's contract).
+            unsafe { ($read)(tp) }
+        }
+    };
 }
 
-/// `tp_dealloc` of `tp`.
-#[inline(always)]
-unsafe fn dealloc_of(
-    tp: *mut ffi::PyTypeObject,
-    own: Option<&TypeInfo>,
-) -> Option<ffi::destructor> {
-    #[cfg(Py_LIMITED_API)]
-    if let Some(info) = own {
-        return info.slots.dealloc;
-    }
-    let _ = own;
-    // SAFETY: `tp` is live.
-    unsafe { api::type_dealloc(tp) }
-}
-
-/// `tp_free` of `tp`.
-#[inline(always)]
-unsafe fn free_of(tp: *mut ffi::PyTypeObject, own: Option<&TypeInfo>) -> Option<ffi::freefunc> {
-    #[cfg(Py_LIMITED_API)]
-    if let Some(info) = own {
-        return info.slots.free;
-    }
-    let _ = own;
-    // SAFETY: `tp` is live.
-    unsafe { api::type_free(tp) }
-}
-
-/// Whether `tp` has a `tp_finalize`.
-#[inline(always)]
-unsafe fn has_finalizer(tp: *mut ffi::PyTypeObject, own: Option<&TypeInfo>) -> bool {
-    #[cfg(Py_LIMITED_API)]
-    if let Some(info) = own {
-        return info.slots.finalize;
-    }
-    let _ = own;
-    // SAFETY: `tp` is live.
-    unsafe { api::type_finalize(tp).is_some() }
-}
-
-/// `tp_alloc` of `tp` (`PyType_GenericAlloc` if it has none).
-#[inline(always)]
-unsafe fn alloc_of(tp: *mut ffi::PyTypeObject, own: Option<&TypeInfo>) -> ffi::allocfunc {
-    #[cfg(Py_LIMITED_API)]
-    if let Some(info) = own {
-        return info.slots.alloc.unwrap_or(ffi::PyType_GenericAlloc);
-    }
-    let _ = own;
-    // SAFETY: `tp` is live.
-    unsafe { api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc) }
-}
+own_slot!(
+    /// Whether instances of `tp` have a weak-reference list.
+    has_weaklist -> bool = weaklist | api::type_has_weaklist
+);
+own_slot!(
+    /// `tp_dealloc` of `tp`.
+    dealloc_of -> Option<ffi::destructor> = dealloc | api::type_dealloc
+);
+own_slot!(
+    /// `tp_free` of `tp`.
+    free_of -> Option<ffi::freefunc> = free | api::type_free
+);
+own_slot!(
+    /// Whether `tp` has a `tp_finalize`.
+    has_finalizer -> bool = finalize | |tp| api::type_finalize(tp).is_some()
+);
+own_slot!(
+    /// `tp_alloc` of `tp` (`PyType_GenericAlloc` if it has none).
+    alloc_of -> ffi::allocfunc = alloc | |tp| api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc)
+);
 
 /// `tp_call` of an HPy type with `HPy_tp_call` in an `abi3` build (where
 /// CPython 3.10 and 3.11's limited API has no vectorcall): the instance's
