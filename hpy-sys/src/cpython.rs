@@ -1563,7 +1563,7 @@ mod module;
 mod types;
 
 pub use call::{call_traverseproc, ctx_CallRealFunctionFromTrampoline};
-pub use module::module_def_init;
+pub use module::{create_module_def, module_def_init};
 pub use types::{
     ctx_AsStruct_Float, ctx_AsStruct_Legacy, ctx_AsStruct_List, ctx_AsStruct_Long,
     ctx_AsStruct_Object, ctx_AsStruct_Tuple, ctx_AsStruct_Type, ctx_AsStruct_Unicode, ctx_Dump,

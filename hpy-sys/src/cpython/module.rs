@@ -16,28 +16,50 @@ use crate::*;
 /// # Safety
 /// The GIL is held.
 #[cold]
-unsafe fn system_error(message: &core::ffi::CStr) -> *mut ffi::PyObject {
+unsafe fn system_error<T>(message: &core::ffi::CStr) -> *mut T {
     // SAFETY: forwarded.
     unsafe { ffi::PyErr_SetString(ffi::PyExc_SystemError, message.as_ptr()) };
     null_mut()
 }
 
 /// What `PyInit_<name>` returns for the module definition `def`: its
-/// `PyModuleDef`, made now (and kept for the life of the process), through
-/// `PyModuleDef_Init` (multi-phase initialisation: CPython runs the
-/// `HPy_mod_exec` slots on the new module). The module's name comes from its
-/// spec, as in HPy.
+/// `PyModuleDef` ([`create_module_def`]) through `PyModuleDef_Init`
+/// (multi-phase initialisation: CPython runs the `HPy_mod_exec` slots on the
+/// new module). The module's name comes from its spec, as in HPy.
+///
+/// # Safety
+/// As [`create_module_def`].
+pub unsafe fn module_def_init(def: *mut HPyModuleDef) -> *mut ffi::PyObject {
+    // SAFETY: forwarded.
+    unsafe {
+        super::fill_context();
+        let module_def = create_module_def(def);
+        if module_def.is_null() {
+            return null_mut();
+        }
+        ffi::PyModuleDef_Init(module_def)
+    }
+}
+
+/// The `PyModuleDef` of the HPy module definition `def` (HPy's
+/// `_HPyModuleDef_CreatePyModuleDef`), made now and kept for the life of the
+/// process: its methods are the definitions' trampolines, its
+/// `Py_mod_exec`/`Py_mod_create` slots the HPy slots' trampolines, and it has
+/// no name (a module made from it takes its name from its spec). NULL with an
+/// exception for a definition HPy refuses.
+///
+/// The CPython-ABI build's `PyInit_<name>` and the universal runtime's
+/// `load` (which passes it to `PyModule_FromDefAndSpec`) both start here.
 ///
 /// # Safety
 /// The GIL is held; `def` and everything it points to are `'static` (the
 /// module keeps pointers to its names and docs), as HPy requires of module
 /// definitions.
-pub unsafe fn module_def_init(def: *mut HPyModuleDef) -> *mut ffi::PyObject {
+pub unsafe fn create_module_def(def: *mut HPyModuleDef) -> *mut ffi::PyModuleDef {
     // SAFETY: `def` is a live definition whose `defines` is NULL or a
     // NULL-terminated array of live definitions (the caller's contract); the
     // GIL is held.
     unsafe {
-        super::fill_context();
         let def = &*def;
         if def.size < 0 {
             return system_error(c"HPy does not permit HPyModuleDef.size < 0");
@@ -116,7 +138,7 @@ pub unsafe fn module_def_init(def: *mut HPyModuleDef) -> *mut ffi::PyObject {
             slot: 0,
             value: null_mut(),
         });
-        let module_def = Box::leak(Box::new(ffi::PyModuleDef {
+        Box::leak(Box::new(ffi::PyModuleDef {
             m_base: ffi::PyModuleDef_HEAD_INIT,
             m_name: c"".as_ptr(),
             m_doc: def.doc,
@@ -126,8 +148,7 @@ pub unsafe fn module_def_init(def: *mut HPyModuleDef) -> *mut ffi::PyObject {
             m_traverse: None,
             m_clear: None,
             m_free: None,
-        }));
-        ffi::PyModuleDef_Init(module_def)
+        }))
     }
 }
 
