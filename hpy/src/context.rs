@@ -126,7 +126,7 @@ impl Context {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Runtime {
-    /// CPython, through the `hpy` package (any mode).
+    /// CPython, through the `hpy` package (any mode) or hpy-rs's runtime.
     CPython,
     /// PyPy (any mode).
     PyPy,

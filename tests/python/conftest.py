@@ -63,11 +63,46 @@ else:
     _DEFAULT_DIR = TARGET_DIR / "hpy-modules"
 MODULES_DIR = Path(os.environ.get("HPY_RS_MODULES", _DEFAULT_DIR)).resolve()
 
+# The runtime that loads universal modules on CPython: HPy's own (the `hpy`
+# package, the default) or hpy-rs's (`HPY_RS_RUNTIME=hpy-rs`: the `runtime/`
+# crate, built for this interpreter by `tools/build-runtime` into
+# `target/runtime/3.N`, or taken from `$HPY_RS_RUNTIME_PATH`), which then
+# serves `import hpy.universal` in this process and in the tests' children.
+RUNTIME = os.environ.get("HPY_RS_RUNTIME", "hpy")
+if RUNTIME not in ("hpy", "hpy-rs"):
+    raise pytest.UsageError(f"HPY_RS_RUNTIME must be hpy or hpy-rs, not {RUNTIME!r}")
+if RUNTIME == "hpy-rs" and (IS_PYPY or CPYTHON_ABI):
+    raise pytest.UsageError("HPY_RS_RUNTIME=hpy-rs is for universal modules on CPython")
+if RUNTIME == "hpy-rs":
+    _version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if "HPY_RS_RUNTIME_PATH" not in os.environ:
+        subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "build-runtime"), sys.executable],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+        os.environ["HPY_RS_RUNTIME_PATH"] = str(TARGET_DIR / "runtime" / _version)
+    sys.path.insert(0, os.environ["HPY_RS_RUNTIME_PATH"])
+    # Children (loader stubs run by `python -c "import pof"`) find it too.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [os.environ["HPY_RS_RUNTIME_PATH"], *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    import hpy_rs_runtime
+
+    hpy_rs_runtime.install()
+
+
+
+def require_runtime_mode(mode: str) -> None:
+    """Skips the test if the universal runtime under test has no `mode`."""
+    if RUNTIME == "hpy-rs" and mode in ("debug", "trace"):
+        pytest.skip(f"hpy-rs's runtime has no {mode} mode yet (issue 15)")
+
+
 # Debug mode costs 26-55 microseconds per call on PyPy: the full suites run in
 # debug mode on CPython only, and PyPy gets explicit debug smoke tests.
 if CPYTHON_ABI:
     MODES = ["cpython"]
-elif IS_PYPY:
+elif IS_PYPY or RUNTIME == "hpy-rs":
     MODES = ["universal"]
 else:
     MODES = ["universal", "debug", "trace"]
@@ -137,6 +172,12 @@ def build_module(name: str) -> Path:
 # path, mode)`, for any mode (the tests that need a process of their own
 # prepend it to their script).
 CHILD_LOADER = r"""
+import os as _os, sys as _sys
+if _os.environ.get("HPY_RS_RUNTIME") == "hpy-rs":  # the parent's runtime
+    _sys.path.insert(0, _os.environ["HPY_RS_RUNTIME_PATH"])
+    import hpy_rs_runtime
+    hpy_rs_runtime.install()
+
 def load(name, path, mode):
     import importlib.util
     spec = importlib.util.spec_from_file_location(name, path)
@@ -179,20 +220,26 @@ class ModuleLoader:
 
     def load_another_binary(self, name: str, mode: str):
         """The module `name` from another file than `load(name, mode)` gives
-        (another binary, with its own statics): in another mode, or for the
-        CPython ABI, a copy of the file."""
-        if mode != "cpython":
+        (another binary, with its own statics): in another mode, or, for the
+        CPython ABI and on hpy-rs's runtime (which has only the universal
+        mode), a copy of the file."""
+        if mode != "cpython" and RUNTIME != "hpy-rs":
             return self.load(name, "trace" if mode == "universal" else "universal")
-        key = (name, "cpython-copy")
+        key = (name, f"{mode}-copy")
         if key not in self.cache:
             shared = build_module(name)
-            copy_dir = self.tmp_root / "cpython-copy"
+            copy_dir = self.tmp_root / f"{mode}-copy"
             copy_dir.mkdir(exist_ok=True)
             copy = copy_dir / shared.name
             shutil.copyfile(shared, copy)
             spec = importlib.util.spec_from_file_location(name, str(copy))
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            if mode == "cpython":
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+            else:
+                import hpy.universal
+
+                module = hpy.universal.load(name, str(copy), spec, mode=hpy.universal.MODE_UNIVERSAL)
             self.cache[key] = module
         return self.cache[key]
 
@@ -212,6 +259,7 @@ class ModuleLoader:
         if key not in self.cache:
             import hpy.universal
 
+            require_runtime_mode(mode)
             path = str(self.path(name, mode))
             spec = importlib.util.spec_from_file_location(name, path)
             mode_const = getattr(hpy.universal, f"MODE_{mode.upper()}")

@@ -13,7 +13,9 @@ import sys
 import sysconfig
 
 import pytest
-from conftest import IS_PYPY, ROOT, TARGET_DIR, build_cpython_extension, leak_check
+from conftest import (
+    IS_PYPY, ROOT, TARGET_DIR, build_cpython_extension, leak_check, require_runtime_mode,
+)
 
 pytestmark = pytest.mark.skipif(IS_PYPY, reason="PyO3's half needs CPython's C API")
 
@@ -105,6 +107,7 @@ def test_the_universal_build_on_cpython(migration_universal, hpy_mode):
     import importlib.util
 
     hpy_universal, path = migration_universal
+    require_runtime_mode(hpy_mode)
     spec = importlib.util.spec_from_file_location("migration", path)
     m = hpy_universal.load("migration", str(path), spec,
                            mode=getattr(hpy_universal, "MODE_" + hpy_mode.upper()))

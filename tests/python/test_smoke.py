@@ -53,9 +53,9 @@ def test_universal_module_is_the_shared_file(loader):
 @pytest.mark.parametrize("mode", ["debug"])
 def test_debug_mode_detects_a_leaked_handle(loader, mode):
     """Proves that the debug-mode leak check around every test is really in effect."""
+    smoke = loader.load("smoke", mode)
     from hpy.debug import HPyLeakError, LeakDetector
 
-    smoke = loader.load("smoke", mode)
     with pytest.raises(HPyLeakError, match="1 unclosed handle"):
         with LeakDetector():
             smoke.leak_one_handle()
@@ -73,9 +73,9 @@ def test_other_modes_smoke(loader, mode):
 @universal_only
 @pytest.mark.parametrize("mode", ["trace"])
 def test_trace_mode_counts_context_calls(loader, mode):
+    smoke = loader.load("smoke", mode)
     from hpy import trace
 
-    smoke = loader.load("smoke", mode)
     before = trace.get_call_counts()["ctx_Dup"]
     for _ in range(10):
         smoke.noop()
