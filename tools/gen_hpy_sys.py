@@ -479,6 +479,25 @@ def generate(inc: Path) -> str:
     w("    };")
     w("}")
     w("")
+    w("/// Calls `$callback! {{ (member, (param: Type, ...), Return); ... }}` with every context")
+    w("/// function in `HPy_ID` order: its parameters after the context, and its return type")
+    w("/// (`()` for none). For runtimes that wrap every function (hpy-rs's trace mode).")
+    w("#[doc(hidden)]")
+    w("#[macro_export]")
+    w("macro_rules! __hpy_for_each_context_function {")
+    w("    ($callback:ident) => {")
+    w("        $callback! {")
+    for mem in members:
+        if mem.is_handle:
+            continue
+        assert mem.func is not None
+        params = FuncType(mem.func.ret, mem.func.params[1:]).rust_params()
+        ret = rust_type(mem.func.ret) if mem.func.ret.strip() != "void" else "()"
+        w(f"            ({mem.name}, ({params}), {ret});")
+    w("        }")
+    w("    };")
+    w("}")
+    w("")
     w("/// Calls `$callback! {{ CONSTANT, ... }}` with every enumerator of the generated C enums.")
     w("#[doc(hidden)]")
     w("#[macro_export]")

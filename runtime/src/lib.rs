@@ -27,6 +27,8 @@ use std::ffi::CString;
 use hpy_sys::{HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR, HPyContext, HPyModuleDef};
 use pyo3_ffi as ffi;
 
+mod trace;
+
 /// `MODE_UNIVERSAL`: the plain context.
 const MODE_UNIVERSAL: c_int = 0;
 /// `MODE_DEBUG`: HPy's debug context around the plain one.
@@ -245,13 +247,14 @@ unsafe fn do_load(
         }
 
         let ctx = match mode {
-            MODE_DEBUG | MODE_TRACE => {
+            MODE_DEBUG => {
                 return raise(
                     ffi::PyExc_NotImplementedError,
-                    "the hpy-rs runtime has no debug or trace mode yet: load the module in \
-                     universal mode (MODE_UNIVERSAL, HPY=universal)",
+                    "the hpy-rs runtime has no debug mode yet: load the module in universal \
+                     or trace mode",
                 );
             }
+            MODE_TRACE => trace::context(universal_context()),
             _ => universal_context(),
         };
 
@@ -408,6 +411,38 @@ pub unsafe extern "C" fn PyInit__universal() -> *mut ffi::PyObject {
             },
             ml_flags: ffi::METH_NOARGS,
             ml_doc: c"Return a tuple ('version', 'git revision')".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_trace_get_call_counts".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: trace::get_call_counts,
+            },
+            ml_flags: ffi::METH_NOARGS,
+            ml_doc: c"Trace mode: {context function: calls}".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_trace_get_durations".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: trace::get_durations,
+            },
+            ml_flags: ffi::METH_NOARGS,
+            ml_doc: c"Trace mode: {context function: time spent in it, in ticks}".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_trace_get_frequency".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: trace::get_frequency,
+            },
+            ml_flags: ffi::METH_NOARGS,
+            ml_doc: c"Trace mode: ticks per second of the durations".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_trace_set_functions".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunctionFast: trace::set_trace_functions,
+            },
+            ml_flags: ffi::METH_FASTCALL,
+            ml_doc: c"Trace mode: _trace_set_functions(on_enter, on_exit), ... keeps one".as_ptr(),
         },
         ffi::PyMethodDef::zeroed(),
     ]));

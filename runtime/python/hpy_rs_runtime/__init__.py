@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 import types
 
-__all__ = ["install", "universal"]
+__all__ = ["install", "trace", "universal"]
 
 if sys.implementation.name != "cpython":
     raise ImportError(
@@ -27,7 +27,7 @@ if sys.implementation.name != "cpython":
         "universal binaries with its own (import hpy.universal)"
     )
 
-from . import universal  # noqa: E402
+from . import trace, universal  # noqa: E402
 
 
 def install() -> types.ModuleType:
@@ -36,7 +36,8 @@ def install() -> types.ModuleType:
     Modules loaded before through HPy's own runtime keep working; modules
     loaded afterwards through ``hpy.universal`` use this one. When the
     ``hpy`` package is not installed, a bare ``hpy`` package holding only
-    ``universal`` stands in for it. Returns the runtime's module.
+    ``universal`` and ``trace`` stands in for it. Returns the runtime's
+    module.
     """
     sys.modules["hpy.universal"] = universal
     hpy = sys.modules.get("hpy")
@@ -46,6 +47,8 @@ def install() -> types.ModuleType:
         except ImportError:
             hpy = types.ModuleType("hpy", "stand-in for the hpy package: hpy_rs_runtime.install()")
             hpy.__path__ = []
+            hpy.trace = trace
             sys.modules["hpy"] = hpy
+            sys.modules["hpy.trace"] = trace
     hpy.universal = universal
     return universal
