@@ -439,13 +439,25 @@ pub unsafe extern "C" fn ctx_Bytes_AsString(_ctx: *mut HPyContext, h: HPy) -> *c
     unsafe { ffi::PyBytes_AsString(h2py(h)) }
 }
 
-/// `HPyBytes_FromStringAndSize`.
+/// `HPyBytes_FromStringAndSize`: `ValueError` for a NULL pointer, as in HPy.
 pub unsafe extern "C" fn ctx_Bytes_FromStringAndSize(
     _ctx: *mut HPyContext,
     bytes: *const c_char,
     len: HPy_ssize_t,
 ) -> HPy {
-    // SAFETY: `bytes` points to `len` bytes (or is NULL with len 0).
+    if bytes.is_null() {
+        // CPython's NULL gives a bytes object to fill afterwards; an HPy
+        // bytes object cannot be written to, so HPy refuses it (ctx_bytes.c).
+        // SAFETY: the GIL is held.
+        unsafe {
+            ffi::PyErr_SetString(
+                ffi::PyExc_ValueError,
+                c"NULL char * passed to HPyBytes_FromStringAndSize".as_ptr(),
+            )
+        };
+        return HPy::NULL;
+    }
+    // SAFETY: `bytes` points to `len` bytes.
     py2h(unsafe { ffi::PyBytes_FromStringAndSize(bytes, len) })
 }
 

@@ -57,6 +57,10 @@ struct TypeInfo {
     /// has no slot for them), which its `tp_iter` and `tp_iternext` call.
     iter: HPyFunc_noargs,
     next: HPyFunc_noargs,
+    /// The context the type was made with, which those impls get: in a
+    /// universal runtime, the context of the module's mode (trace mode
+    /// counts their calls); a CPython-ABI build's static context.
+    ctx: *mut HPyContext,
     /// The HPy types of the type's base chain, nearest first: their
     /// `destroy`s and `traverse`s run on the instances too.
     bases: Box<[&'static TypeInfo]>,
@@ -733,14 +737,20 @@ unsafe extern "C" fn hpytype_clear(obj: *mut ffi::PyObject) -> c_int {
     0
 }
 
-/// The `__iter__` (`next == false`) or `__next__` impl of `obj`'s type: its
-/// own, or its nearest HPy base's.
+/// The `__iter__` (`next == false`) or `__next__` impl of `obj`'s type (its
+/// own, or its nearest HPy base's), with the context of the type that has it.
 #[inline]
-fn iter_impl(obj: *mut ffi::PyObject, next: bool) -> HPyFunc_noargs {
+fn iter_impl(
+    obj: *mut ffi::PyObject,
+    next: bool,
+) -> Option<(
+    unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    *mut HPyContext,
+)> {
     // SAFETY: a live object has a live type.
     let info = first_hpy_base(unsafe { ffi::Py_TYPE(obj) })?;
     info.chain()
-        .find_map(|t| if next { t.next } else { t.iter })
+        .find_map(|t| Some((if next { t.next } else { t.iter }?, t.ctx)))
 }
 
 /// Calls `obj`'s `__iter__` (`next == false`) or `__next__` impl.
@@ -748,9 +758,9 @@ fn iter_impl(obj: *mut ffi::PyObject, next: bool) -> HPyFunc_noargs {
 fn call_iter_impl(obj: *mut ffi::PyObject, next: bool) -> *mut ffi::PyObject {
     match iter_impl(obj, next) {
         // SAFETY: the impl of a NOARGS method of this object's type, called
-        // with the object, borrowed for the call; it returns a new reference
-        // or NULL with an exception set.
-        Some(f) => h2py(unsafe { f(super::context(), py2h(obj)) }),
+        // with its context and the object, borrowed for the call; it returns
+        // a new reference or NULL with an exception set.
+        Some((f, ctx)) => h2py(unsafe { f(ctx, py2h(obj)) }),
         None => core::ptr::null_mut(),
     }
 }
@@ -837,20 +847,24 @@ fn cpy_slot(slot: HPySlot_Slot) -> c_int {
 
 /// `HPyType_FromSpec`.
 pub unsafe extern "C" fn ctx_Type_FromSpec(
-    _ctx: *mut HPyContext,
+    ctx: *mut HPyContext,
     spec: *mut HPyType_Spec,
     params: *mut HPyType_SpecParam,
 ) -> HPy {
     // SAFETY: `spec` and `params` are live (HPy's contract: `params` NULL
     // or ended by a zero kind); the GIL is held.
-    unsafe { type_from_spec(&*spec, params) }
+    unsafe { type_from_spec(ctx, &*spec, params) }
 }
 
 /// The body of [`ctx_Type_FromSpec`].
 ///
 /// # Safety
 /// As for it.
-unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) -> HPy {
+unsafe fn type_from_spec(
+    ctx: *mut HPyContext,
+    spec: &HPyType_Spec,
+    params: *mut HPyType_SpecParam,
+) -> HPy {
     // SAFETY: the GIL is held; every pointer read below is the caller's
     // live data, or CPython's.
     unsafe {
@@ -1264,6 +1278,18 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         if !spec.doc.is_null() {
             keep_signature(tp, spec.doc);
         }
+        // A legacy type's struct starts with its base's: a pure HPy base
+        // (whose struct has no object header in it) cannot be one (HPy's
+        // `check_inheritance_constraints`).
+        if spec.builtin_shape == HPyType_BuiltinShape_Legacy
+            && lookup(api::type_base(tp)).is_some_and(|b| b.shape != HPyType_BuiltinShape_Legacy)
+        {
+            ffi::Py_DECREF(ty);
+            return raise(
+                ffi::PyExc_TypeError,
+                c"A legacy type should not inherit its memory layout from a pure type",
+            );
+        }
         let mut bases: Vec<&'static TypeInfo> = Vec::new();
         let mut base = api::type_base(tp);
         while !base.is_null() {
@@ -1313,6 +1339,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             slots: LimitedSlots::of(tp),
             iter,
             next,
+            ctx,
             bases: bases.into_boxed_slice(),
         }));
         // The registry's reference: the type (and so its entry) lives on.
@@ -1362,17 +1389,134 @@ unsafe fn from_spec(
         {
             ffi::PyType_FromMetaclass(metaclass.cast(), null_mut(), spec, bases)
         }
-        #[cfg(not(Py_3_12))]
+        #[cfg(all(not(Py_3_12), Py_LIMITED_API))]
         {
             if !metaclass.is_null() {
                 raise(
                     ffi::PyExc_TypeError,
-                    c"a metaclass for an HPy type needs CPython 3.12 or later",
+                    c"a metaclass for an HPy type needs CPython 3.12 or later in an abi3 build",
                 );
                 return null_mut();
             }
             ffi::PyType_FromSpecWithBases(spec, bases)
         }
+        #[cfg(all(not(Py_3_12), not(Py_LIMITED_API)))]
+        {
+            let temp = ffi::PyType_FromSpecWithBases(spec, bases);
+            if metaclass.is_null() || temp.is_null() {
+                return temp;
+            }
+            with_metaclass(temp.cast(), metaclass.cast(), spec)
+        }
+    }
+}
+
+/// Before 3.12 (no `PyType_FromMetaclass`): the type `temp`, just made from
+/// `spec`, remade as an instance of `meta`, as HPy's runtime does it: a type
+/// object allocated by the metaclass gets a copy of `temp`'s heap-type body
+/// (not its object header), the fields `PyType_Ready` fills are cleared, and
+/// it is readied again. `temp` is kept for the life of the process: the copy
+/// shares its member definitions and names. Consumes `temp`'s reference.
+///
+/// # Safety
+/// The GIL is held; `temp` is a heap type made from `spec` by
+/// `PyType_FromSpecWithBases`; `meta` is a type.
+#[cfg(all(not(Py_3_12), not(Py_LIMITED_API)))]
+unsafe fn with_metaclass(
+    temp: *mut ffi::PyHeapTypeObject,
+    meta: *mut ffi::PyTypeObject,
+    spec: &ffi::PyType_Spec,
+) -> *mut ffi::PyObject {
+    // SAFETY: the GIL is held; `temp` is a complete heap type and the new
+    // object is a type-sized allocation of `meta` (a type subclass: its
+    // basic size is at least a heap type's); every field written is the
+    // copy's own; the copy keeps `temp` alive by never releasing it.
+    unsafe {
+        let type_new = (*core::ptr::addr_of!(ffi::PyType_Type)).tp_new;
+        if !(*meta)
+            .tp_new
+            .zip(type_new)
+            .is_some_and(|(a, b)| core::ptr::fn_addr_eq(a, b))
+        {
+            ffi::Py_DECREF(temp.cast());
+            raise(
+                ffi::PyExc_TypeError,
+                c"Metaclasses with custom tp_new are not supported.",
+            );
+            return null_mut();
+        }
+        let Some(alloc) = (*meta).tp_alloc else {
+            ffi::Py_DECREF(temp.cast());
+            raise(ffi::PyExc_TypeError, c"the metaclass cannot allocate types");
+            return null_mut();
+        };
+        let result = alloc(meta, 0);
+        if result.is_null() {
+            ffi::Py_DECREF(temp.cast());
+            return null_mut();
+        }
+        let ht = result.cast::<ffi::PyHeapTypeObject>();
+        let header = size_of::<ffi::PyVarObject>();
+        core::ptr::copy_nonoverlapping(
+            temp.cast::<u8>().add(header),
+            ht.cast::<u8>().add(header),
+            size_of::<ffi::PyHeapTypeObject>() - header,
+        );
+        let tp = &mut (*ht).ht_type;
+        // The copy's own references to what it shares with `temp`.
+        ffi::Py_XINCREF((*ht).ht_name);
+        ffi::Py_XINCREF((*ht).ht_qualname);
+        ffi::Py_XINCREF((*ht).ht_slots);
+        ffi::Py_XINCREF((*ht).ht_module);
+        ffi::Py_XINCREF(tp.tp_base.cast());
+        tp.tp_as_async = &mut (*ht).as_async;
+        tp.tp_as_number = &mut (*ht).as_number;
+        tp.tp_as_sequence = &mut (*ht).as_sequence;
+        tp.tp_as_mapping = &mut (*ht).as_mapping;
+        tp.tp_as_buffer = &mut (*ht).as_buffer;
+        tp.tp_flags = spec.flags as core::ffi::c_ulong | ffi::Py_TPFLAGS_HEAPTYPE;
+        tp.tp_dict = null_mut();
+        tp.tp_bases = null_mut();
+        tp.tp_mro = null_mut();
+        tp.tp_cache = null_mut();
+        tp.tp_subclasses = null_mut();
+        tp.tp_weaklist = null_mut();
+        tp.tp_version_tag = 0;
+        (*ht).ht_cached_keys = null_mut();
+        // The doc: `temp`'s buffer is its own (freed with it).
+        if !(*temp).ht_type.tp_doc.is_null() {
+            let len = CStr::from_ptr((*temp).ht_type.tp_doc)
+                .to_bytes_with_nul()
+                .len();
+            let copy = ffi::PyObject_Malloc(len).cast::<core::ffi::c_char>();
+            if copy.is_null() {
+                tp.tp_doc = null_mut();
+                ffi::Py_DECREF(result);
+                ffi::PyErr_NoMemory();
+                return null_mut();
+            }
+            core::ptr::copy_nonoverlapping((*temp).ht_type.tp_doc, copy, len);
+            tp.tp_doc = copy;
+        }
+        if ffi::PyType_Ready(tp) < 0 {
+            ffi::Py_DECREF(result);
+            return null_mut();
+        }
+        // The tail of `PyType_FromSpecWithBases`: `__module__` from the name.
+        let name = CStr::from_ptr(spec.name).to_bytes();
+        if let Some(dot) = name.iter().rposition(|&b| b == b'.') {
+            let module = ffi::PyUnicode_FromStringAndSize(spec.name, dot as ffi::Py_ssize_t);
+            if module.is_null()
+                || ffi::PyDict_SetItemString(tp.tp_dict, c"__module__".as_ptr(), module) < 0
+            {
+                ffi::Py_XDECREF(module);
+                ffi::Py_DECREF(result);
+                return null_mut();
+            }
+            ffi::Py_DECREF(module);
+        }
+        // `temp`'s reference is deliberately kept: see above.
+        result
     }
 }
 
