@@ -79,7 +79,7 @@ class Row:
 
     id: str
     label: str
-    kind: str  # "hpy", "capi" or "none" (the bare loop); see callbench_worker.py
+    kind: str  # "hpy", "hpyrs", "capi" or "none" (the bare loop); see callbench_worker.py
     module: str
     funcs: dict[str, str]  # shape -> function name
     path: Path | None = None
@@ -307,6 +307,34 @@ def build_all(builds: dict[str, Callable[[], Path]]) -> dict[str, Path | Unavail
 
 # ---------------------------------------------------------------------------
 # Rows: check that each answers correctly
+
+
+def build_runtime(interp: Interpreter) -> Path:
+    """hpy-rs's universal runtime for CPython (`runtime/`, tools/build-runtime,
+    release) for `interp`: the folder to put on `sys.path`, also given to the
+    workers as `HPY_RS_RUNTIME_PATH` (their kind "hpyrs")."""
+    if interp.key != "cpython":
+        raise Unavailable("hpy-rs's runtime is for CPython")
+    cmd = [sys.executable, str(ROOT / "tools" / "build-runtime"), interp.python]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise Unavailable(f"tools/build-runtime failed: {proc.stderr.strip()[-300:]}")
+    path = Path(proc.stdout.split()[1])
+    os.environ["HPY_RS_RUNTIME_PATH"] = str(path)
+    return path
+
+
+def runtime_copy(module: Path) -> Path:
+    """A copy of the universal module `module` for hpy-rs's runtime: one
+    process that loads one file through two runtimes shares its `dlopen`
+    handle, and the second runtime's context would replace the first's."""
+    copy = OUT / "hpy-rs-runtime" / module.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    if not copy.exists() or copy.read_bytes() != module.read_bytes():
+        tmp = copy.with_suffix(".tmp")
+        shutil.copyfile(module, tmp)
+        tmp.replace(copy)
+    return copy
 
 
 def universal_module(universal: dict[str, Path | Unavailable], row_id: str) -> Path:

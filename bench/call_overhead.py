@@ -29,6 +29,9 @@ Implementations (rows):
                            both interpreters (HPy_MODINIT, HPyDef_METH)
   C API                    bench/c/callbench_capi.c, built against CPython's
                            headers, and against PyPy's for cpyext
+  ..., hpy-rs runtime      (CPython) the same universal modules loaded through
+                           hpy-rs's own runtime (runtime/, tools/build-runtime)
+                           instead of the hpy package's
 The HPy modules are loaded with hpy.universal.load in universal mode; every
 module is built with optimisations (gcc -O3, cargo --release).
 
@@ -97,7 +100,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _benchlib import (  # noqa: E402
     BENCH, Benchmark, Interpreter, Row, Settings, Unavailable, build_all, build_c_api,
-    build_c_hpy, build_cargo_module, build_cargo_module_cpython, check_rows, run, universal_module,
+    build_c_hpy, build_cargo_module, build_cargo_module_cpython, build_runtime, check_rows, run,
+    runtime_copy, universal_module,
 )
 
 WORKER = BENCH / "callbench_worker.py"
@@ -118,6 +122,8 @@ RATIO_ROWS = {
     "smoke": "raw hpy-sys vs C HPy",
     "rust_cpy": ("Rust CPython ABI vs C API", "c_api"),
     "rust_abi3": ("Rust abi3 vs C API", "c_api"),
+    "c_hpy_rt": ("C HPy: hpy-rs runtime vs HPy's", "c_hpy"),
+    "rust_rt": ("Rust: hpy-rs runtime vs HPy's", "rust"),
 }
 
 
@@ -178,6 +184,12 @@ def make_rows(interp: Interpreter, universal: dict[str, Path | Unavailable],
         # ... and through the limited API (one .abi3.so for CPython 3.10+).
         rows.insert(3, Row("rust_abi3", "Rust #[hpy_method], abi3", "capi", "callbench_rs",
                            {"noop": "noop", "identity": "identity", "add_ints": "add_ints"}))
+        # The universal modules again, through hpy-rs's runtime for CPython.
+        rows.insert(4, Row("rust_rt", "Rust #[hpy_method], hpy-rs runtime", "hpyrs",
+                           "callbench_rs",
+                           {"noop": "noop", "identity": "identity", "add_ints": "add_ints"}))
+        rows.insert(-1, Row("c_hpy_rt", "C, HPy universal, hpy-rs runtime", "hpyrs",
+                            "callbench_hpy", ALL_C_FUNCS))
 
     def module_file(row: Row) -> Path:
         if row.id == "rust_cpy":
@@ -186,6 +198,9 @@ def make_rows(interp: Interpreter, universal: dict[str, Path | Unavailable],
             return build_cargo_module_cpython(interp, "callbench-rs", "callbench_rs", abi="abi3")
         if row.kind == "capi":
             return build_c_api(interp, env, "callbench_capi")
+        if row.kind == "hpyrs":
+            build_runtime(interp)
+            return runtime_copy(universal_module(universal, row.id.removesuffix("_rt")))
         return universal_module(universal, row.id)
 
     return check_rows(interp, rows, module_file)

@@ -27,7 +27,8 @@ Every call runs in the loop of `timeit.Timer.timeit`:
 with `f` (and the argument `x`) in local variables, so a cell includes that
 loop's own cost; the shape "loop" (statement `pass`, no call) measures the
 loop alone. KIND is "hpy" (a universal module, loaded with
-`hpy.universal.load`), "capi" (a C-API extension) or "none" (no module: the
+`hpy.universal.load`), "hpyrs" (the same through hpy-rs's runtime, from the
+folder `$HPY_RS_RUNTIME_PATH`), "capi" (a C-API extension) or "none" (no module: the
 "loop" shape only).
 
 Only the standard library is imported, and `count` imports as little as
@@ -62,6 +63,14 @@ def load_module(kind, name, path):
 
         spec = importlib.machinery.ModuleSpec(name, None, origin=path)
         return hpy.universal.load(name, path, spec)
+    if kind == "hpyrs":
+        import os
+
+        sys.path.insert(0, os.environ["HPY_RS_RUNTIME_PATH"])
+        from hpy_rs_runtime import universal
+
+        spec = importlib.machinery.ModuleSpec(name, None, origin=path)
+        return universal.load(name, path, spec)
     if kind == "capi":
         loader = importlib.machinery.ExtensionFileLoader(name, path)
         spec = importlib.machinery.ModuleSpec(name, loader, origin=path)

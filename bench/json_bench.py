@@ -76,6 +76,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from interpreters import interpreter_env  # noqa: E402
 BENCH = ROOT / "bench"
+sys.path.insert(0, str(BENCH))
+import _benchlib  # noqa: E402  (hpy-rs's runtime: build_runtime, runtime_copy)
 WORKER = BENCH / "json_worker.py"
 OUT = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "bench"
 DATA = ROOT.parent / "shared" / "data" / "json-bench"
@@ -295,9 +297,20 @@ def libraries(interp: Interp, hpyjson: Path | Unavailable, env: dict[str, str]) 
             abi3, abi3_problem = build_hpyjson_cpython(interp.python, abi="abi3"), None
         except Unavailable as e:
             abi3, abi3_problem = None, str(e)
+        # The universal file again, through hpy-rs's runtime (a copy: one file
+        # loaded through two runtimes in one process shares one context).
+        rt_path, rt_problem = None, hpy_problem
+        if hpy_path is not None:
+            try:
+                _benchlib.build_runtime(interp)
+                rt_path = _benchlib.runtime_copy(Path(hpy_path))
+            except (Unavailable, _benchlib.Unavailable) as e:
+                rt_problem = str(e)
         return [lib("hpyjson_cpy", "hpyjson (CPython ABI)", "ext", "hpyjson", native, native_problem),
                 lib("hpyjson_abi3", "hpyjson (abi3)", "ext", "hpyjson", abi3, abi3_problem),
                 lib("hpyjson", "hpyjson (HPy universal)", "hpy", "hpyjson", hpy_path, hpy_problem),
+                lib("hpyjson_rt", "hpyjson (universal, hpy-rs runtime)", "hpyrs", "hpyjson", rt_path,
+                    rt_problem),
                 lib("json", "json (stdlib)", "import", "json"),
                 lib("ujson", "ujson", "import", "ujson"),
                 lib("orjson", "orjson", "import", "orjson")]
@@ -383,6 +396,7 @@ def render(interps: list[Interp], settings: dict) -> str:
     ratio_rows = {"cpython": [("hpyjson_cpy", "ujson", "hpyjson CPython ABI vs ujson"),
                               ("hpyjson_cpy", "orjson", "hpyjson CPython ABI vs orjson"),
                               ("hpyjson_abi3", "hpyjson_cpy", "hpyjson abi3 vs CPython ABI"),
+                              ("hpyjson_rt", "hpyjson", "universal: hpy-rs runtime vs HPy's"),
                               ("hpyjson", "ujson", "hpyjson universal vs ujson"),
                               ("hpyjson", "orjson", "hpyjson universal vs orjson"),
                               ("hpyjson", "json", "hpyjson universal vs json")],

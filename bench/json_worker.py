@@ -49,6 +49,14 @@ def load_lib(lib):
 
         spec = importlib.util.spec_from_file_location(lib["name"], lib["path"])
         return hpy.universal.load(lib["name"], lib["path"], spec, mode=hpy.universal.MODE_UNIVERSAL)
+    if lib["kind"] == "hpyrs":  # the same through hpy-rs's runtime ($HPY_RS_RUNTIME_PATH)
+        import os
+
+        sys.path.insert(0, os.environ["HPY_RS_RUNTIME_PATH"])
+        from hpy_rs_runtime import universal
+
+        spec = importlib.util.spec_from_file_location(lib["name"], lib["path"])
+        return universal.load(lib["name"], lib["path"], spec)
     if lib["kind"] == "ext":  # a plain CPython extension from its file
         spec = importlib.util.spec_from_file_location(lib["name"], lib["path"])
         module = importlib.util.module_from_spec(spec)
