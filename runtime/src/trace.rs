@@ -81,11 +81,19 @@ unsafe fn call_hook(hook: *mut ffi::PyObject, id: usize) {
         ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
         let name = NAMES[id];
         let arg = ffi::PyUnicode_FromStringAndSize(name.as_ptr().cast(), name.len() as _);
-        if arg.is_null() {
+        // A tuple, not vectorcall: the code also builds (for clippy) under
+        // the workspace's abi3 configuration, and this path is cold.
+        let args = if arg.is_null() {
+            null_mut()
+        } else {
+            ffi::PyTuple_Pack(1, arg)
+        };
+        ffi::Py_XDECREF(arg);
+        if args.is_null() {
             ffi::PyErr_WriteUnraisable(hook);
         } else {
-            let result = ffi::PyObject_CallOneArg(hook, arg);
-            ffi::Py_DECREF(arg);
+            let result = ffi::PyObject_CallObject(hook, args);
+            ffi::Py_DECREF(args);
             if result.is_null() {
                 ffi::PyErr_WriteUnraisable(hook);
             } else {
