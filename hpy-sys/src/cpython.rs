@@ -1574,7 +1574,10 @@ pub mod handles;
 mod module;
 mod types;
 
-pub use call::{call_traverseproc, ctx_CallRealFunctionFromTrampoline};
+pub use call::{
+    Direct, TrampolineHandles, call_real_function, call_traverseproc,
+    ctx_CallRealFunctionFromTrampoline,
+};
 pub use module::{create_module_def, module_def_init};
 pub use types::{
     ctx_AsStruct_Float, ctx_AsStruct_Legacy, ctx_AsStruct_List, ctx_AsStruct_Long,

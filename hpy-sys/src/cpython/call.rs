@@ -16,16 +16,55 @@ use pyo3_ffi as ffi;
 use super::{h2py, py2h};
 use crate::*;
 
-/// The object behind a trampoline's argument, as a handle.
-#[inline(always)]
-fn h(o: *mut cpy_PyObject) -> HPy {
-    py2h(o.cast())
+/// How the objects a trampoline receives become the handles its impl gets,
+/// and the impl's handle results objects again: [`Direct`] where a handle
+/// is the object pointer (a CPython-ABI build, a runtime's universal mode),
+/// or a runtime's own handles (hpy-rs's debug mode).
+///
+/// # Safety
+/// An implementation returns, for borrowed objects, handles open until the
+/// trampoline's call ends (the implementation closes them when it is
+/// dropped), and for an owned result handle a new reference (or NULL).
+pub unsafe trait TrampolineHandles {
+    /// Whether handles are the object pointers (no conversion at all).
+    const DIRECT: bool;
+    /// A borrowed argument object as a handle for the impl.
+    ///
+    /// # Safety
+    /// `o` is NULL or a live object, borrowed for the call; the GIL is held.
+    unsafe fn arg(&mut self, o: *mut cpy_PyObject) -> HPy;
+    /// `n` borrowed argument objects as an array of handles, alive until the
+    /// call ends; NULL with an exception set if it cannot be made.
+    ///
+    /// # Safety
+    /// `items` points to `n` live objects; the GIL is held.
+    unsafe fn args(&mut self, items: *const *mut cpy_PyObject, n: usize) -> *const HPy;
+    /// The impl's result handle (owned) as a new reference (or NULL).
+    ///
+    /// # Safety
+    /// `h` is HPy_NULL or an open handle the impl returned; the GIL is held.
+    unsafe fn result(&mut self, h: HPy) -> *mut cpy_PyObject;
 }
 
-/// A handle result, as the object CPython gets back.
-#[inline(always)]
-fn o(h: HPy) -> *mut cpy_PyObject {
-    h2py(h).cast()
+/// Handles are the object pointers: every conversion is free.
+#[derive(Debug, Clone, Copy)]
+pub struct Direct;
+
+// SAFETY: a handle is the object pointer: borrowed in, owned out.
+unsafe impl TrampolineHandles for Direct {
+    const DIRECT: bool = true;
+    #[inline(always)]
+    unsafe fn arg(&mut self, o: *mut cpy_PyObject) -> HPy {
+        py2h(o.cast())
+    }
+    #[inline(always)]
+    unsafe fn args(&mut self, items: *const *mut cpy_PyObject, _n: usize) -> *const HPy {
+        items.cast()
+    }
+    #[inline(always)]
+    unsafe fn result(&mut self, h: HPy) -> *mut cpy_PyObject {
+        h2py(h).cast()
+    }
 }
 
 /// `f` called with the items of a tuple as a handle array (a handle is the
@@ -138,6 +177,37 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     func: HPyCFunction,
     args: *mut c_void,
 ) {
+    // SAFETY: forwarded; handles are the object pointers.
+    unsafe { call_real_function(ctx, sig, func, args, &mut Direct) }
+}
+
+/// [`ctx_CallRealFunctionFromTrampoline`] with the handles of `handles`: the
+/// same unpacking for every runtime mode.
+///
+/// # Safety
+/// As [`ctx_CallRealFunctionFromTrampoline`]; `handles` converts for `ctx`.
+#[inline(always)]
+pub unsafe fn call_real_function<T: TrampolineHandles>(
+    ctx: *mut HPyContext,
+    sig: HPyFunc_Signature,
+    func: HPyCFunction,
+    args: *mut c_void,
+    handles: &mut T,
+) {
+    let conv = handles;
+    /// A borrowed argument.
+    macro_rules! h {
+        ($o:expr) => {
+            conv.arg($o)
+        };
+    }
+    /// An owned result.
+    macro_rules! o {
+        ($h:expr) => {{
+            let result = $h;
+            conv.result(result)
+        }};
+    }
     /// The impl as its real type, called with the context first.
     macro_rules! call {
         ($F:ty $(, $arg:expr)*) => {
@@ -159,40 +229,64 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         match sig {
             HPyFunc_NOARGS => {
                 let a = args!(_HPyFunc_args_NOARGS);
-                a.result = o(call!(HPyFunc_noargs, h(a.self_)));
+                a.result = o!(call!(HPyFunc_noargs, h!(a.self_)));
             }
             HPyFunc_O => {
                 let a = args!(_HPyFunc_args_O);
-                a.result = o(call!(HPyFunc_o, h(a.self_), h(a.arg)));
+                a.result = o!(call!(HPyFunc_o, h!(a.self_), h!(a.arg)));
             }
             HPyFunc_VARARGS => {
                 let a = args!(_HPyFunc_args_VARARGS);
                 let nargs = a.nargs as usize;
-                a.result = o(call!(HPyFunc_varargs, h(a.self_), a.args.cast(), nargs));
+                let items = conv.args(a.args, nargs);
+                a.result = if items.is_null() && nargs > 0 {
+                    core::ptr::null_mut()
+                } else {
+                    o!(call!(HPyFunc_varargs, h!(a.self_), items, nargs))
+                };
             }
             HPyFunc_KEYWORDS => {
                 // Also `HPy_tp_call`, called through vectorcall: `nargsf` may
                 // carry `PY_VECTORCALL_ARGUMENTS_OFFSET`.
                 let a = args!(_HPyFunc_args_KEYWORDS);
                 let nargs = super::api::vectorcall_nargs(a.nargsf);
-                a.result = o(call!(
-                    HPyFunc_keywords,
-                    h(a.self_),
-                    a.args.cast(),
-                    nargs,
-                    h(a.kwnames)
-                ));
+                // The keyword arguments' values follow the positional ones.
+                let total = if T::DIRECT || a.kwnames.is_null() {
+                    nargs
+                } else {
+                    nargs + super::api::tuple_size(a.kwnames.cast()).max(0) as usize
+                };
+                let items = conv.args(a.args, total);
+                a.result = if items.is_null() && total > 0 {
+                    core::ptr::null_mut()
+                } else {
+                    o!(call!(
+                        HPyFunc_keywords,
+                        h!(a.self_),
+                        items,
+                        nargs,
+                        h!(a.kwnames)
+                    ))
+                };
             }
             HPyFunc_INITPROC => {
                 let a = args!(_HPyFunc_args_INITPROC);
                 a.result = with_tuple_items(a.args, -1, |items, n| {
-                    call!(HPyFunc_initproc, h(a.self_), items, n, h(a.kw))
+                    let items = conv.args(items.cast(), n as usize);
+                    if items.is_null() && n > 0 {
+                        return -1;
+                    }
+                    call!(HPyFunc_initproc, h!(a.self_), items, n, h!(a.kw))
                 });
             }
             HPyFunc_NEWFUNC => {
                 let a = args!(_HPyFunc_args_NEWFUNC);
                 a.result = with_tuple_items(a.args, core::ptr::null_mut(), |items, n| {
-                    o(call!(HPyFunc_newfunc, h(a.self_), items, n, h(a.kw)))
+                    let items = conv.args(items.cast(), n as usize);
+                    if items.is_null() && n > 0 {
+                        return core::ptr::null_mut();
+                    }
+                    o!(call!(HPyFunc_newfunc, h!(a.self_), items, n, h!(a.kw)))
                 });
             }
             HPyFunc_GETBUFFERPROC => {
@@ -201,21 +295,33 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
                 let a = args!(_HPyFunc_args_GETBUFFERPROC);
                 a.result = call!(
                     HPyFunc_getbufferproc,
-                    h(a.self_),
+                    h!(a.self_),
                     a.view.cast::<HPy_buffer>(),
                     a.flags
                 );
+                let view = a.view.cast::<HPy_buffer>();
                 if a.result < 0 {
-                    (*a.view.cast::<HPy_buffer>()).obj = HPy::NULL;
+                    (*view).obj = HPy::NULL;
+                } else if !T::DIRECT {
+                    // The impl stored a handle of its own: the view keeps a
+                    // reference to the object instead.
+                    (*view).obj = py2h(conv.result((*view).obj).cast());
                 }
             }
             HPyFunc_RELEASEBUFFERPROC => {
                 let a = args!(_HPyFunc_args_RELEASEBUFFERPROC);
-                call!(
-                    HPyFunc_releasebufferproc,
-                    h(a.self_),
-                    a.view.cast::<HPy_buffer>()
-                );
+                if T::DIRECT {
+                    call!(
+                        HPyFunc_releasebufferproc,
+                        h!(a.self_),
+                        a.view.cast::<HPy_buffer>()
+                    );
+                } else {
+                    // A copy of the view whose object is a handle too.
+                    let mut view = *a.view.cast::<HPy_buffer>();
+                    view.obj = h!(h2py(view.obj).cast());
+                    call!(HPyFunc_releasebufferproc, h!(a.self_), &mut view);
+                }
             }
             HPyFunc_TRAVERSEPROC => {
                 let a = args!(_HPyFunc_args_TRAVERSEPROC);
@@ -232,7 +338,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             }
             HPyFunc_MOD_CREATE => {
                 let a = args!(_HPyFunc_args_MOD_CREATE);
-                a.result = o(call!(HPyFunc_mod_create, h(a.spec)));
+                a.result = o!(call!(HPyFunc_mod_create, h!(a.spec)));
                 super::module::check_create_result(&mut a.result);
             }
             HPyFunc_DESTROYFUNC => {
@@ -241,53 +347,58 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             }
             HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
                 let a = args!(_HPyFunc_args_UNARYFUNC);
-                a.result = o(call!(HPyFunc_unaryfunc, h(a.arg0)));
+                a.result = o!(call!(HPyFunc_unaryfunc, h!(a.arg0)));
             }
             HPyFunc_BINARYFUNC | HPyFunc_GETATTROFUNC => {
                 let a = args!(_HPyFunc_args_BINARYFUNC);
-                a.result = o(call!(HPyFunc_binaryfunc, h(a.arg0), h(a.arg1)));
+                a.result = o!(call!(HPyFunc_binaryfunc, h!(a.arg0), h!(a.arg1)));
             }
             HPyFunc_TERNARYFUNC | HPyFunc_DESCRGETFUNC => {
                 let a = args!(_HPyFunc_args_TERNARYFUNC);
-                a.result = o(call!(HPyFunc_ternaryfunc, h(a.arg0), h(a.arg1), h(a.arg2)));
+                a.result = o!(call!(
+                    HPyFunc_ternaryfunc,
+                    h!(a.arg0),
+                    h!(a.arg1),
+                    h!(a.arg2)
+                ));
             }
             HPyFunc_INQUIRY => {
                 let a = args!(_HPyFunc_args_INQUIRY);
-                a.result = call!(HPyFunc_inquiry, h(a.arg0));
+                a.result = call!(HPyFunc_inquiry, h!(a.arg0));
             }
             HPyFunc_LENFUNC => {
                 let a = args!(_HPyFunc_args_LENFUNC);
-                a.result = call!(HPyFunc_lenfunc, h(a.arg0));
+                a.result = call!(HPyFunc_lenfunc, h!(a.arg0));
             }
             HPyFunc_SSIZEARGFUNC => {
                 let a = args!(_HPyFunc_args_SSIZEARGFUNC);
-                a.result = o(call!(HPyFunc_ssizeargfunc, h(a.arg0), a.arg1));
+                a.result = o!(call!(HPyFunc_ssizeargfunc, h!(a.arg0), a.arg1));
             }
             HPyFunc_SSIZESSIZEARGFUNC => {
                 let a = args!(_HPyFunc_args_SSIZESSIZEARGFUNC);
-                a.result = o(call!(HPyFunc_ssizessizeargfunc, h(a.arg0), a.arg1, a.arg2));
+                a.result = o!(call!(HPyFunc_ssizessizeargfunc, h!(a.arg0), a.arg1, a.arg2));
             }
             HPyFunc_SSIZEOBJARGPROC => {
                 let a = args!(_HPyFunc_args_SSIZEOBJARGPROC);
-                a.result = call!(HPyFunc_ssizeobjargproc, h(a.arg0), a.arg1, h(a.arg2));
+                a.result = call!(HPyFunc_ssizeobjargproc, h!(a.arg0), a.arg1, h!(a.arg2));
             }
             HPyFunc_SSIZESSIZEOBJARGPROC => {
                 let a = args!(_HPyFunc_args_SSIZESSIZEOBJARGPROC);
                 a.result = call!(
                     HPyFunc_ssizessizeobjargproc,
-                    h(a.arg0),
+                    h!(a.arg0),
                     a.arg1,
                     a.arg2,
-                    h(a.arg3)
+                    h!(a.arg3)
                 );
             }
             HPyFunc_OBJOBJARGPROC | HPyFunc_SETATTROFUNC | HPyFunc_DESCRSETFUNC => {
                 let a = args!(_HPyFunc_args_OBJOBJARGPROC);
-                a.result = call!(HPyFunc_objobjargproc, h(a.arg0), h(a.arg1), h(a.arg2));
+                a.result = call!(HPyFunc_objobjargproc, h!(a.arg0), h!(a.arg1), h!(a.arg2));
             }
             HPyFunc_OBJOBJPROC => {
                 let a = args!(_HPyFunc_args_OBJOBJPROC);
-                a.result = call!(HPyFunc_objobjproc, h(a.arg0), h(a.arg1));
+                a.result = call!(HPyFunc_objobjproc, h!(a.arg0), h!(a.arg1));
             }
             HPyFunc_FREEFUNC => {
                 let a = args!(_HPyFunc_args_FREEFUNC);
@@ -295,36 +406,36 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             }
             HPyFunc_GETATTRFUNC => {
                 let a = args!(_HPyFunc_args_GETATTRFUNC);
-                a.result = o(call!(HPyFunc_getattrfunc, h(a.arg0), a.arg1));
+                a.result = o!(call!(HPyFunc_getattrfunc, h!(a.arg0), a.arg1));
             }
             HPyFunc_SETATTRFUNC => {
                 let a = args!(_HPyFunc_args_SETATTRFUNC);
                 a.result = call!(
                     HPyFunc_setattrfunc,
-                    h(a.arg0),
+                    h!(a.arg0),
                     a.arg1 as *mut c_char,
-                    h(a.arg2)
+                    h!(a.arg2)
                 );
             }
             HPyFunc_HASHFUNC => {
                 let a = args!(_HPyFunc_args_HASHFUNC);
-                a.result = call!(HPyFunc_hashfunc, h(a.arg0));
+                a.result = call!(HPyFunc_hashfunc, h!(a.arg0));
             }
             HPyFunc_RICHCMPFUNC => {
                 let a = args!(_HPyFunc_args_RICHCMPFUNC);
-                a.result = o(call!(HPyFunc_richcmpfunc, h(a.arg0), h(a.arg1), a.arg2));
+                a.result = o!(call!(HPyFunc_richcmpfunc, h!(a.arg0), h!(a.arg1), a.arg2));
             }
             HPyFunc_GETTER => {
                 let a = args!(_HPyFunc_args_GETTER);
-                a.result = o(call!(HPyFunc_getter, h(a.arg0), a.arg1));
+                a.result = o!(call!(HPyFunc_getter, h!(a.arg0), a.arg1));
             }
             HPyFunc_SETTER => {
                 let a = args!(_HPyFunc_args_SETTER);
-                a.result = call!(HPyFunc_setter, h(a.arg0), h(a.arg1), a.arg2);
+                a.result = call!(HPyFunc_setter, h!(a.arg0), h!(a.arg1), a.arg2);
             }
             HPyFunc_DESTRUCTOR => {
                 let a = args!(_HPyFunc_args_DESTRUCTOR);
-                call!(HPyFunc_destructor, h(a.arg0));
+                call!(HPyFunc_destructor, h!(a.arg0));
             }
             _ => ffi::Py_FatalError(c"unsupported HPyFunc_Signature in a trampoline".as_ptr()),
         }

@@ -55,15 +55,23 @@ struct TypeInfo {
     slots: LimitedSlots,
     /// The impls of the type's `__iter__` and `__next__` methods (HPy 0.9
     /// has no slot for them), which its `tp_iter` and `tp_iternext` call.
-    iter: HPyFunc_noargs,
-    next: HPyFunc_noargs,
-    /// The context the type was made with, which those impls get: in a
-    /// universal runtime, the context of the module's mode (trace mode
-    /// counts their calls); a CPython-ABI build's static context.
+    iter: Option<IterImpl>,
+    next: Option<IterImpl>,
+    /// The context the type was made with: the static one (a CPython-ABI
+    /// build; a universal runtime's universal mode), whose impls are called
+    /// directly, or a runtime mode's (trace, debug), whose go through the
+    /// method's trampoline.
     ctx: *mut HPyContext,
     /// The HPy types of the type's base chain, nearest first: their
     /// `destroy`s and `traverse`s run on the instances too.
     bases: Box<[&'static TypeInfo]>,
+}
+
+/// An `__iter__` or `__next__` method: its impl and its trampoline.
+#[derive(Clone, Copy)]
+struct IterImpl {
+    f: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    trampoline: ffi::PyCFunction,
 }
 
 /// See [`TypeInfo::slots`].
@@ -740,13 +748,7 @@ unsafe extern "C" fn hpytype_clear(obj: *mut ffi::PyObject) -> c_int {
 /// The `__iter__` (`next == false`) or `__next__` impl of `obj`'s type (its
 /// own, or its nearest HPy base's), with the context of the type that has it.
 #[inline]
-fn iter_impl(
-    obj: *mut ffi::PyObject,
-    next: bool,
-) -> Option<(
-    unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
-    *mut HPyContext,
-)> {
+fn iter_impl(obj: *mut ffi::PyObject, next: bool) -> Option<(IterImpl, *mut HPyContext)> {
     // SAFETY: a live object has a live type.
     let info = first_hpy_base(unsafe { ffi::Py_TYPE(obj) })?;
     info.chain()
@@ -758,9 +760,17 @@ fn iter_impl(
 fn call_iter_impl(obj: *mut ffi::PyObject, next: bool) -> *mut ffi::PyObject {
     match iter_impl(obj, next) {
         // SAFETY: the impl of a NOARGS method of this object's type, called
-        // with its context and the object, borrowed for the call; it returns
-        // a new reference or NULL with an exception set.
-        Some((f, ctx)) => h2py(unsafe { f(ctx, py2h(obj)) }),
+        // with the static context, where a handle is the object pointer, and
+        // the object, borrowed for the call; or else its trampoline, as
+        // CPython calls a NOARGS method. Either returns a new reference or
+        // NULL with an exception set.
+        Some((m, ctx)) => unsafe {
+            if ctx == super::context() {
+                h2py((m.f)(ctx, py2h(obj)))
+            } else {
+                (m.trampoline)(obj, null_mut())
+            }
+        },
         None => core::ptr::null_mut(),
     }
 }
@@ -984,8 +994,8 @@ unsafe fn type_from_spec(
         let mut vectorcall: cpy_vectorcallfunc = None;
         let mut vectorcall_offset: usize = 0;
         let mut has_new = false;
-        let mut iter: HPyFunc_noargs = None;
-        let mut next: HPyFunc_noargs = None;
+        let mut iter: Option<IterImpl> = None;
+        let mut next: Option<IterImpl> = None;
         for d in &defs {
             match d.kind {
                 HPyDef_Kind_Slot => {
@@ -1035,7 +1045,9 @@ unsafe fn type_from_spec(
                     // `__iter__`/`__next__` become CPython's slots too (HPy
                     // 0.9 has none for them), called without a lookup.
                     if m.signature == HPyFunc_NOARGS && !m.name.is_null() {
-                        let f = core::mem::transmute::<HPyCFunction, HPyFunc_noargs>(m.impl_);
+                        let f = core::mem::transmute::<HPyCFunction, HPyFunc_noargs>(m.impl_)
+                            .zip(Some(meth.ml_meth.PyCFunction))
+                            .map(|(f, trampoline)| IterImpl { f, trampoline });
                         match CStr::from_ptr(m.name).to_bytes() {
                             b"__iter__" => iter = f,
                             b"__next__" => next = f,
