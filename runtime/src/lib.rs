@@ -27,6 +27,7 @@ use std::ffi::CString;
 use hpy_sys::{HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR, HPyContext, HPyModuleDef};
 use pyo3_ffi as ffi;
 
+mod debug;
 mod trace;
 
 /// `MODE_UNIVERSAL`: the plain context.
@@ -71,6 +72,42 @@ unsafe fn raise<T>(exc: *mut ffi::PyObject, message: &str) -> *mut T {
     // SAFETY: the GIL is held; both pointers are valid.
     unsafe { ffi::PyErr_SetString(exc, message.as_ptr()) };
     null_mut()
+}
+
+/// Calls `callable(*args)` (`args` a tuple, or NULL for no arguments) with
+/// the pending exception, if any, set aside and restored afterwards; an
+/// exception the call raises is reported as unraisable. For the functions
+/// trace and debug mode call from inside context functions, which may run
+/// with an exception set.
+///
+/// # Safety
+/// The GIL is held; `callable` is alive; `args` is NULL or a tuple.
+#[cold]
+pub(crate) unsafe fn call_aside(callable: *mut ffi::PyObject, args: *mut ffi::PyObject) {
+    // SAFETY: the GIL is held; the callable is kept alive across its call
+    // (which may drop the caller's reference to it).
+    unsafe {
+        ffi::Py_INCREF(callable);
+        #[cfg(Py_3_12)]
+        let saved = ffi::PyErr_GetRaisedException();
+        #[cfg(not(Py_3_12))]
+        let saved = {
+            let (mut ty, mut value, mut tb) = (null_mut(), null_mut(), null_mut());
+            ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
+            (ty, value, tb)
+        };
+        let result = ffi::PyObject_CallObject(callable, args);
+        if result.is_null() {
+            ffi::PyErr_WriteUnraisable(callable);
+        } else {
+            ffi::Py_DECREF(result);
+        }
+        #[cfg(Py_3_12)]
+        ffi::PyErr_SetRaisedException(saved);
+        #[cfg(not(Py_3_12))]
+        ffi::PyErr_Restore(saved.0, saved.1, saved.2);
+        ffi::Py_DECREF(callable);
+    }
 }
 
 /// The last `dlerror()` message, or HPy's words when there is none.
@@ -247,13 +284,7 @@ unsafe fn do_load(
         }
 
         let ctx = match mode {
-            MODE_DEBUG => {
-                return raise(
-                    ffi::PyExc_NotImplementedError,
-                    "the hpy-rs runtime has no debug mode yet: load the module in universal \
-                     or trace mode",
-                );
-            }
+            MODE_DEBUG => debug::context(universal_context()),
             MODE_TRACE => trace::context(universal_context()),
             _ => universal_context(),
         };
@@ -443,6 +474,71 @@ pub unsafe extern "C" fn PyInit__universal() -> *mut ffi::PyObject {
             },
             ml_flags: ffi::METH_FASTCALL,
             ml_doc: c"Trace mode: _trace_set_functions(on_enter, on_exit), ... keeps one".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_new_generation".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::new_generation,
+            },
+            ml_flags: ffi::METH_NOARGS,
+            ml_doc: c"Debug mode: starts a new generation of handles and returns it".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_open_handles".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::open_handles,
+            },
+            ml_flags: ffi::METH_O,
+            ml_doc: c"Debug mode: the ids of the open handles of a generation or later".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_closed_handles".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::closed_handles,
+            },
+            ml_flags: ffi::METH_NOARGS,
+            ml_doc: c"Debug mode: the ids of the closed handles remembered".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_handle_info".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::handle_info,
+            },
+            ml_flags: ffi::METH_O,
+            ml_doc: c"Debug mode: (obj or None, is_closed, generation) of a handle".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_force_close".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::force_close,
+            },
+            ml_flags: ffi::METH_O,
+            ml_doc: c"Debug mode: closes a handle, if open".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_closed_max".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::closed_max,
+            },
+            ml_flags: ffi::METH_O,
+            ml_doc: c"Debug mode: the closed handles' queue size (set first unless None)".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_set_on_invalid_handle".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::set_on_invalid_handle,
+            },
+            ml_flags: ffi::METH_O,
+            ml_doc: c"Debug mode: the function called on the use of a closed handle (None: abort)".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_set_on_invalid_builder_handle".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::set_on_invalid_builder_handle,
+            },
+            ml_flags: ffi::METH_O,
+            ml_doc: c"Debug mode: the function called on the use of a built or cancelled builder (None: abort)"
+                .as_ptr(),
         },
         ffi::PyMethodDef::zeroed(),
     ]));

@@ -70,19 +70,11 @@ fn now_ns() -> u64 {
 /// The GIL is held; `hook` is NULL or alive.
 #[cold]
 unsafe fn call_hook(hook: *mut ffi::PyObject, id: usize) {
-    // SAFETY: the GIL is held; the hook is kept alive across the call by a
-    // reference of its own (the call may replace it).
+    // SAFETY: the GIL is held; a tuple (not vectorcall: the workspace's abi3
+    // clippy builds this code too) of the name, alive for the call.
     unsafe {
-        if hook.is_null() {
-            return;
-        }
-        ffi::Py_INCREF(hook);
-        let (mut ty, mut value, mut tb) = (null_mut(), null_mut(), null_mut());
-        ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
         let name = NAMES[id];
         let arg = ffi::PyUnicode_FromStringAndSize(name.as_ptr().cast(), name.len() as _);
-        // A tuple, not vectorcall: the code also builds (for clippy) under
-        // the workspace's abi3 configuration, and this path is cold.
         let args = if arg.is_null() {
             null_mut()
         } else {
@@ -91,17 +83,10 @@ unsafe fn call_hook(hook: *mut ffi::PyObject, id: usize) {
         ffi::Py_XDECREF(arg);
         if args.is_null() {
             ffi::PyErr_WriteUnraisable(hook);
-        } else {
-            let result = ffi::PyObject_CallObject(hook, args);
-            ffi::Py_DECREF(args);
-            if result.is_null() {
-                ffi::PyErr_WriteUnraisable(hook);
-            } else {
-                ffi::Py_DECREF(result);
-            }
+            return;
         }
-        ffi::PyErr_Restore(ty, value, tb);
-        ffi::Py_DECREF(hook);
+        crate::call_aside(hook, args);
+        ffi::Py_DECREF(args);
     }
 }
 

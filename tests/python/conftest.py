@@ -92,20 +92,12 @@ if RUNTIME == "hpy-rs":
 
 
 
-def require_runtime_mode(mode: str) -> None:
-    """Skips the test if the universal runtime under test has no `mode`."""
-    if RUNTIME == "hpy-rs" and mode == "debug":
-        pytest.skip(f"hpy-rs's runtime has no {mode} mode yet (issue 15)")
-
-
 # Debug mode costs 26-55 microseconds per call on PyPy: the full suites run in
 # debug mode on CPython only, and PyPy gets explicit debug smoke tests.
 if CPYTHON_ABI:
     MODES = ["cpython"]
 elif IS_PYPY:
     MODES = ["universal"]
-elif RUNTIME == "hpy-rs":  # no debug mode yet (issue 15)
-    MODES = ["universal", "trace"]
 else:
     MODES = ["universal", "debug", "trace"]
 
@@ -267,7 +259,6 @@ class ModuleLoader:
         if key not in self.cache:
             import hpy.universal
 
-            require_runtime_mode(mode)
             path = str(self.path(name, mode))
             spec = importlib.util.spec_from_file_location(name, path)
             mode_const = getattr(hpy.universal, f"MODE_{mode.upper()}")

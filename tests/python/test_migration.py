@@ -13,9 +13,7 @@ import sys
 import sysconfig
 
 import pytest
-from conftest import (
-    IS_PYPY, ROOT, TARGET_DIR, build_cpython_extension, leak_check, require_runtime_mode,
-)
+from conftest import IS_PYPY, ROOT, TARGET_DIR, build_cpython_extension, leak_check
 
 pytestmark = pytest.mark.skipif(IS_PYPY, reason="PyO3's half needs CPython's C API")
 
@@ -107,7 +105,6 @@ def test_the_universal_build_on_cpython(migration_universal, hpy_mode):
     import importlib.util
 
     hpy_universal, path = migration_universal
-    require_runtime_mode(hpy_mode)
     spec = importlib.util.spec_from_file_location("migration", path)
     m = hpy_universal.load("migration", str(path), spec,
                            mode=getattr(hpy_universal, "MODE_" + hpy_mode.upper()))

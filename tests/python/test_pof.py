@@ -11,7 +11,7 @@ import sys
 import sysconfig
 
 import pytest
-from conftest import CPYTHON_ABI, IS_PYPY, MODULES_DIR, build_module, require_runtime_mode, universal_only
+from conftest import CPYTHON_ABI, IS_PYPY, MODULES_DIR, build_module, universal_only
 
 
 def test_do_nothing(pof):
@@ -94,7 +94,6 @@ def test_import_through_the_loader_stub(hpy_mode):
     """`import pof` from the folder `cargo hpy build` wrote, honouring HPY=<mode>."""
     if IS_PYPY and hpy_mode == "trace":
         pytest.skip("trace mode is covered on CPython; PyPy runs universal and debug here")
-    require_runtime_mode(hpy_mode)
     build_module("pof")
     build_module("features")  # reports the mode its functions are called in
     assert (MODULES_DIR / "pof.py").exists()
@@ -141,7 +140,6 @@ def test_pofpackage(tmp_path, hpy_mode):
     lays out `pofpackage/foo.hpy0.so` with its loader and `__init__.py` (in a
     CPython-ABI build, `pofpackage/foo<EXT_SUFFIX>` and `__init__.py`), and
     the module's type stub with the package's `py.typed`."""
-    require_runtime_mode(hpy_mode)
     from conftest import ROOT, TARGET_DIR
 
     out = tmp_path / "site"

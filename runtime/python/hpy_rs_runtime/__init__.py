@@ -16,10 +16,11 @@ extensions built with ``hpy.devel --hpy-abi=universal`` alike) on CPython
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import types
 
-__all__ = ["install", "trace", "universal"]
+__all__ = ["debug", "install", "trace", "universal"]
 
 if sys.implementation.name != "cpython":
     raise ImportError(
@@ -27,7 +28,7 @@ if sys.implementation.name != "cpython":
         "universal binaries with its own (import hpy.universal)"
     )
 
-from . import trace, universal  # noqa: E402
+from . import debug, trace, universal  # noqa: E402
 
 
 def install() -> types.ModuleType:
@@ -35,9 +36,10 @@ def install() -> types.ModuleType:
 
     Modules loaded before through HPy's own runtime keep working; modules
     loaded afterwards through ``hpy.universal`` use this one. When the
-    ``hpy`` package is not installed, a bare ``hpy`` package holding only
-    ``universal`` and ``trace`` stands in for it. Returns the runtime's
-    module.
+    ``hpy`` package is not installed, a bare ``hpy`` package stands in for
+    it; ``hpy.debug`` (``LeakDetector``) and ``hpy.trace`` are HPy's where
+    the package has them (they call this runtime's ``_debug`` and
+    ``_trace``), this runtime's otherwise. Returns the runtime's module.
     """
     sys.modules["hpy.universal"] = universal
     hpy = sys.modules.get("hpy")
@@ -47,8 +49,16 @@ def install() -> types.ModuleType:
         except ImportError:
             hpy = types.ModuleType("hpy", "stand-in for the hpy package: hpy_rs_runtime.install()")
             hpy.__path__ = []
-            hpy.trace = trace
             sys.modules["hpy"] = hpy
-            sys.modules["hpy.trace"] = trace
     hpy.universal = universal
+    # hpy.debug and hpy.trace: HPy's where the hpy package has them (they run
+    # on this runtime's `_debug` and `_trace`), else this runtime's.
+    for name, module in (("debug", debug), ("trace", trace)):
+        try:
+            found = importlib.util.find_spec(f"hpy.{name}") is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            setattr(hpy, name, module)
+            sys.modules[f"hpy.{name}"] = module
     return universal

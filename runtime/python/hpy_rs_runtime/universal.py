@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from . import _debug
 from . import trace as _trace
 from ._universal import MODE_DEBUG, MODE_TRACE, MODE_UNIVERSAL, get_version, load
 

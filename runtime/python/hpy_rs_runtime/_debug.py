@@ -1,0 +1,141 @@
+"""Debug mode's low-level Python API (``hpy.universal._debug``'s).
+
+The handles of modules loaded in debug mode (``HPY=debug``,
+``mode=MODE_DEBUG``) are tracked: ``new_generation()`` starts a generation,
+``get_open_handles(generation)`` lists the handles of that generation or a
+later one that are still open (``hpy.debug.LeakDetector`` is built on the
+two), ``get_closed_handles()`` the closed ones still remembered (the last
+``get_closed_handles_queue_max_size()``, 1024 by default), whose use is
+reported: by ``set_on_invalid_handle``'s function, or as a fatal error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._universal import (
+    _debug_closed_handles,
+    _debug_closed_max,
+    _debug_force_close,
+    _debug_handle_info,
+    _debug_new_generation,
+    _debug_open_handles,
+    _debug_set_on_invalid_builder_handle,
+    _debug_set_on_invalid_handle,
+)
+
+__all__ = [
+    "DebugHandle", "get_closed_handles", "get_closed_handles_queue_max_size", "get_open_handles",
+    "get_protected_raw_data_max_size", "new_generation", "set_closed_handles_queue_max_size",
+    "set_handle_stack_trace_limit", "set_on_invalid_builder_handle", "set_on_invalid_handle",
+    "set_protected_raw_data_max_size",
+]
+
+
+class DebugHandle:
+    """A debug-mode handle as ``get_open_handles`` and ``get_closed_handles``
+    report it: ``id`` (the handle's address: two reports of one handle
+    compare equal), and, read when asked (a closed handle's record is reused
+    by a later handle, as in HPy), ``obj`` (the object, None once closed),
+    ``is_closed`` and ``generation``."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, id: int) -> None:  # noqa: A002
+        self.id = id
+
+    @property
+    def obj(self) -> Any:
+        return _debug_handle_info(self.id)[0]
+
+    @property
+    def is_closed(self) -> bool:
+        return _debug_handle_info(self.id)[1]
+
+    @property
+    def generation(self) -> int:
+        return _debug_handle_info(self.id)[2]
+
+    @property
+    def raw_data_size(self) -> int:
+        """Raw data kept for the handle: none in this runtime (-1)."""
+        return -1
+
+    def _force_close(self) -> None:
+        """Closes the handle if it is open (tests that leak on purpose)."""
+        _debug_force_close(self.id)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DebugHandle):
+            return NotImplemented
+        return other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        obj, closed, _ = _debug_handle_info(self.id)
+        if closed:
+            return f"<DebugHandle 0x{self.id:x} CLOSED>"
+        return f"<DebugHandle 0x{self.id:x} for {obj!r}>"
+
+
+def new_generation() -> int:
+    """Starts a new generation of handles and returns it."""
+    return _debug_new_generation()
+
+
+def get_open_handles(generation: int) -> list[DebugHandle]:
+    """The handles opened in `generation` or later that are still open."""
+    return [DebugHandle(i) for i in _debug_open_handles(generation)]
+
+
+def get_closed_handles(generation: int | None = None) -> list[DebugHandle]:
+    """The closed handles still remembered (of `generation` or later)."""
+    handles = [DebugHandle(i) for i in _debug_closed_handles()]
+    if generation is not None:
+        handles = [h for h in handles if h.generation >= generation]
+    return handles
+
+
+def get_closed_handles_queue_max_size() -> int:
+    """How many closed handles are remembered."""
+    return _debug_closed_max(None)
+
+
+def set_closed_handles_queue_max_size(size: int) -> None:
+    """Sets how many closed handles are remembered."""
+    _debug_closed_max(size)
+
+
+def set_on_invalid_handle(f: Callable[[], Any] | None) -> None:
+    """The function called (with no arguments) when a closed handle is used
+    or closed again; None: a fatal error, which names the handle."""
+    _debug_set_on_invalid_handle(f)
+
+
+_raw_data_max_size = 1024 * 1024 * 10
+
+
+def get_protected_raw_data_max_size() -> int:
+    """HPy's limit on raw data kept for closed handles (this runtime keeps none)."""
+    return _raw_data_max_size
+
+
+def set_protected_raw_data_max_size(size: int) -> None:
+    """Sets that limit (kept for HPy's API; this runtime keeps no raw data)."""
+    global _raw_data_max_size
+    _raw_data_max_size = int(size)
+
+
+def set_on_invalid_builder_handle(f: Callable[[], Any] | None) -> None:
+    """The function called (with no arguments) when a list or tuple builder
+    is used after it was built or cancelled; None: a fatal error."""
+    _debug_set_on_invalid_builder_handle(f)
+
+
+def set_handle_stack_trace_limit(limit: int | None) -> None:
+    """Kept for HPy's API: this runtime records no allocation stack traces."""
+    if limit is not None:
+        int(limit)
