@@ -239,7 +239,7 @@ pub unsafe fn call_real_function<T: TrampolineHandles>(
                 let a = args!(_HPyFunc_args_VARARGS);
                 let nargs = a.nargs as usize;
                 let items = conv.args(a.args, nargs);
-                a.result = if items.is_null() && nargs > 0 {
+                a.result = if !T::DIRECT && items.is_null() && nargs > 0 {
                     core::ptr::null_mut()
                 } else {
                     o!(call!(HPyFunc_varargs, h!(a.self_), items, nargs))
@@ -257,7 +257,7 @@ pub unsafe fn call_real_function<T: TrampolineHandles>(
                     nargs + super::api::tuple_size(a.kwnames.cast()).max(0) as usize
                 };
                 let items = conv.args(a.args, total);
-                a.result = if items.is_null() && total > 0 {
+                a.result = if !T::DIRECT && items.is_null() && total > 0 {
                     core::ptr::null_mut()
                 } else {
                     o!(call!(
@@ -273,7 +273,7 @@ pub unsafe fn call_real_function<T: TrampolineHandles>(
                 let a = args!(_HPyFunc_args_INITPROC);
                 a.result = with_tuple_items(a.args, -1, |items, n| {
                     let items = conv.args(items.cast(), n as usize);
-                    if items.is_null() && n > 0 {
+                    if !T::DIRECT && items.is_null() && n > 0 {
                         return -1;
                     }
                     call!(HPyFunc_initproc, h!(a.self_), items, n, h!(a.kw))
@@ -283,7 +283,7 @@ pub unsafe fn call_real_function<T: TrampolineHandles>(
                 let a = args!(_HPyFunc_args_NEWFUNC);
                 a.result = with_tuple_items(a.args, core::ptr::null_mut(), |items, n| {
                     let items = conv.args(items.cast(), n as usize);
-                    if items.is_null() && n > 0 {
+                    if !T::DIRECT && items.is_null() && n > 0 {
                         return core::ptr::null_mut();
                     }
                     o!(call!(HPyFunc_newfunc, h!(a.self_), items, n, h!(a.kw)))
