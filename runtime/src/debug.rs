@@ -19,8 +19,10 @@
 //! a handle parameter is checked and replaced by the universal handle, a
 //! handle result wrapped in a new debug handle. The ones that take arrays of
 //! handles, write handles through pointers or keep them (trackers) are
-//! written by hand below. Not there yet (HPy has them): raw data of closed
-//! handles made unreadable, a context per call.
+//! written by hand below; so is the raw data (`HPyUnicode_AsUTF8AndSize`,
+//! `HPyBytes_AsString`, `HPyType_GetName`): a read-only copy per handle,
+//! made unreadable when it closes. Not there (HPy has them): allocation
+//! stack traces.
 
 // The hand-written context functions carry their members' names.
 #![allow(non_snake_case, non_upper_case_globals)]
@@ -48,6 +50,14 @@ pub(crate) struct DebugHandle {
     constant: bool,
     /// Its place in `State::open` while open.
     open_index: usize,
+    /// A read-only copy of the raw data handed out for it
+    /// (`HPyUnicode_AsUTF8AndSize`, ...), or NULL; made unreadable when the
+    /// handle closes (or freed, past `protected_max`).
+    data: *mut u8,
+    /// The copy's size as HPy counts it (with the NUL), -1 for none.
+    data_size: isize,
+    /// The length of its mapping.
+    data_map: usize,
 }
 
 struct State {
@@ -70,6 +80,10 @@ struct State {
     on_invalid_builder: *mut ffi::PyObject,
     /// The next copy of the ring a call gets.
     next_copy: usize,
+    /// The raw data kept (unreadable) for closed handles, in bytes, and its
+    /// limit (HPy's `protected_raw_data_max_size`, 10 MiB by default).
+    protected: usize,
+    protected_max: usize,
 }
 
 /// A debug-mode list or tuple builder: the universal builder until it is
@@ -95,6 +109,8 @@ static STATE: Shared = Shared(UnsafeCell::new(State {
     closed_builders: VecDeque::new(),
     on_invalid_builder: null_mut(),
     next_copy: 0,
+    protected: 0,
+    protected_max: 10 * 1024 * 1024,
 }));
 
 /// The state; no caller keeps the reference across a call into Python.
@@ -138,7 +154,10 @@ pub(crate) unsafe fn open(uh: HPy) -> HPy {
             None
         };
         let p = match reused {
-            Some(p) => p,
+            Some(p) => {
+                free_data(p);
+                p
+            }
             None => {
                 let layout = core::alloc::Layout::new::<DebugHandle>();
                 let p = alloc::alloc::alloc(layout).cast::<DebugHandle>();
@@ -159,6 +178,9 @@ pub(crate) unsafe fn open(uh: HPy) -> HPy {
             closed: false,
             constant: false,
             open_index: s.open.len(),
+            data: null_mut(),
+            data_size: -1,
+            data_map: 0,
         });
         s.open.push(p);
         HPy { _i: p as isize }
@@ -253,6 +275,7 @@ pub(crate) unsafe fn close(h: HPy) {
             (*last).open_index = index;
         }
         (*d).closed = true;
+        protect_data(d);
         let uh = (*d).uh;
         // Queued, and the oldest one beyond the queue's size freed (as in
         // HPy); if the queue cannot grow, this one is freed at once.
@@ -277,6 +300,7 @@ pub(crate) unsafe fn close(h: HPy) {
 unsafe fn free_record(d: *mut DebugHandle) {
     // SAFETY: allocated by `open` with this layout, and in no list.
     unsafe {
+        free_data(d);
         state().records.remove(&(d as usize));
         alloc::alloc::dealloc(d.cast(), core::alloc::Layout::new::<DebugHandle>());
     }
@@ -291,6 +315,9 @@ fn constant(uh: HPy) -> HPy {
         closed: false,
         constant: true,
         open_index: usize::MAX,
+        data: null_mut(),
+        data_size: -1,
+        data_map: 0,
     });
     HPy {
         _i: alloc::boxed::Box::into_raw(d) as isize,
@@ -664,6 +691,150 @@ unsafe extern "C" fn ctx_ContextVar_Get(
     }
 }
 
+// Raw data: the text HPy hands out for a handle is a read-only copy of its
+// own, unreadable once the handle is closed (a use after close or a write
+// faults, as in HPy's debug mode).
+
+/// The page-rounded length of a mapping of `n` bytes.
+fn map_len(n: usize) -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
+    n.div_ceil(page).max(1) * page
+}
+
+/// A read-only copy of `size` bytes at `src`, attached to the debug handle
+/// `h` (replacing none: a handle keeps its first copy); `src` itself if no
+/// copy can be made.
+///
+/// # Safety
+/// The GIL is held; `h` is an open debug handle; `src` points to `size`
+/// readable bytes.
+unsafe fn protected_copy(h: HPy, src: *const u8, size: usize) -> *const u8 {
+    let d = record(h);
+    // SAFETY: as above; the mapping is fresh and `size` bytes fit in it.
+    unsafe {
+        if d.is_null() || src.is_null() || (*d).constant {
+            return src;
+        }
+        if !(*d).data.is_null()
+            && (*d).data_size == size as isize
+            && core::slice::from_raw_parts((*d).data, size)
+                == core::slice::from_raw_parts(src, size)
+        {
+            return (*d).data;
+        }
+        let len = map_len(size);
+        let p = libc::mmap(
+            null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if p == libc::MAP_FAILED {
+            return src;
+        }
+        core::ptr::copy_nonoverlapping(src, p.cast::<u8>(), size);
+        libc::mprotect(p, len, libc::PROT_READ);
+        free_data(d);
+        (*d).data = p.cast();
+        (*d).data_size = size as isize;
+        (*d).data_map = len;
+        p.cast()
+    }
+}
+
+/// At close: the copy becomes unreadable while the protected total stays
+/// within the limit, else it is freed.
+///
+/// # Safety
+/// The GIL is held; `d` is a record being closed.
+unsafe fn protect_data(d: *mut DebugHandle) {
+    // SAFETY: the mapping is the record's own.
+    unsafe {
+        if (*d).data.is_null() {
+            return;
+        }
+        let s = state();
+        let size = (*d).data_size.max(0) as usize;
+        if s.protected + size <= s.protected_max {
+            s.protected += size;
+            libc::mprotect((*d).data.cast(), (*d).data_map, libc::PROT_NONE);
+        } else {
+            libc::munmap((*d).data.cast(), (*d).data_map);
+            (*d).data = null_mut();
+            (*d).data_size = -1;
+            (*d).data_map = 0;
+        }
+    }
+}
+
+/// Frees a record's copy (a closed record's counts toward the protected
+/// total).
+///
+/// # Safety
+/// The GIL is held; `d` is a record.
+unsafe fn free_data(d: *mut DebugHandle) {
+    // SAFETY: the mapping is the record's own.
+    unsafe {
+        if (*d).data.is_null() {
+            return;
+        }
+        if (*d).closed {
+            let s = state();
+            s.protected = s.protected.saturating_sub((*d).data_size.max(0) as usize);
+        }
+        libc::munmap((*d).data.cast(), (*d).data_map);
+        (*d).data = null_mut();
+        (*d).data_size = -1;
+        (*d).data_map = 0;
+    }
+}
+
+unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
+    ctx: *mut HPyContext,
+    h: HPy,
+    size: *mut HPy_ssize_t,
+) -> *const c_char {
+    // SAFETY: HPyUnicode_AsUTF8AndSize's contract; the text is `*size`
+    // bytes and a NUL.
+    unsafe {
+        let u = inner(ctx);
+        let mut n: HPy_ssize_t = 0;
+        let p = ((*u).ctx_Unicode_AsUTF8AndSize.unwrap_unchecked())(u, unwrap(h), &mut n);
+        if !size.is_null() {
+            *size = n;
+        }
+        if p.is_null() {
+            return p;
+        }
+        protected_copy(h, p.cast(), n as usize + 1).cast()
+    }
+}
+
+/// `HPyBytes_AsString` and `HPyBytes_AS_STRING`: the bytes and their NUL.
+macro_rules! bytes_data {
+    ($($name:ident)*) => {$(
+        unsafe extern "C" fn $name(ctx: *mut HPyContext, h: HPy) -> *const c_char {
+            // SAFETY: the function's contract; a bytes object's data is its
+            // size and a NUL.
+            unsafe {
+                let u = inner(ctx);
+                let uh = unwrap(h);
+                let p = ((*u).$name.unwrap_unchecked())(u, uh);
+                if p.is_null() {
+                    return p;
+                }
+                let n = ffi::PyBytes_Size(uh._i as *mut ffi::PyObject).max(0) as usize;
+                protected_copy(h, p.cast(), n + 1).cast()
+            }
+        }
+    )*};
+}
+
+bytes_data!(ctx_Bytes_AsString ctx_Bytes_AS_STRING);
+
 // Argument checks HPy's debug mode makes (fatal errors with its words).
 
 /// Aborts with `message` (HPy's `HPy_FatalError`).
@@ -702,7 +873,12 @@ unsafe extern "C" fn ctx_Type_GetName(ctx: *mut HPyContext, ty: HPy) -> *const c
             fatal(c"HPyType_GetName arg must be a type");
         }
         let u = inner(ctx);
-        ((*u).ctx_Type_GetName.unwrap_unchecked())(u, uty)
+        let name = ((*u).ctx_Type_GetName.unwrap_unchecked())(u, uty);
+        if name.is_null() {
+            return name;
+        }
+        let n = CStr::from_ptr(name).to_bytes_with_nul().len();
+        protected_copy(ty, name.cast(), n).cast()
     }
 }
 
@@ -1170,6 +1346,9 @@ pub(crate) unsafe fn context(universal: *mut HPyContext) -> *mut HPyContext {
             ctx.ctx_Tracker_Close = Some(ctx_Tracker_Close);
             ctx.ctx_CallRealFunctionFromTrampoline = Some(ctx_CallRealFunctionFromTrampoline);
             ctx.ctx_TypeCheck = Some(ctx_TypeCheck);
+            ctx.ctx_Unicode_AsUTF8AndSize = Some(ctx_Unicode_AsUTF8AndSize);
+            ctx.ctx_Bytes_AsString = Some(ctx_Bytes_AsString);
+            ctx.ctx_Bytes_AS_STRING = Some(ctx_Bytes_AS_STRING);
             ctx.ctx_Type_GetName = Some(ctx_Type_GetName);
             ctx.ctx_Type_IsSubtype = Some(ctx_Type_IsSubtype);
             ctx.ctx_Unicode_Substring = Some(ctx_Unicode_Substring);
@@ -1291,7 +1470,8 @@ unsafe fn record_of(id: *mut ffi::PyObject) -> Option<*mut DebugHandle> {
     }
 }
 
-/// `_debug_handle_info(id)`: `(obj or None, is_closed, generation)` of the
+/// `_debug_handle_info(id)`: `(obj or None, is_closed, generation,
+/// raw data size or -1)` of the
 /// handle now (a closed handle's record may have been reused since).
 pub(crate) unsafe extern "C" fn handle_info(
     _module: *mut ffi::PyObject,
@@ -1312,10 +1492,16 @@ pub(crate) unsafe extern "C" fn handle_info(
         if generation.is_null() {
             return null_mut();
         }
+        let data_size = ffi::PyLong_FromSsize_t((*d).data_size);
+        if data_size.is_null() {
+            ffi::Py_DECREF(generation);
+            return null_mut();
+        }
         let closed = ffi::PyBool_FromLong((*d).closed.into());
-        let t = ffi::PyTuple_Pack(3, obj, closed, generation);
+        let t = ffi::PyTuple_Pack(4, obj, closed, generation, data_size);
         ffi::Py_DECREF(closed);
         ffi::Py_DECREF(generation);
+        ffi::Py_DECREF(data_size);
         t
     }
 }
@@ -1364,6 +1550,33 @@ pub(crate) unsafe extern "C" fn closed_max(
             state().closed_max = size as usize;
         }
         ffi::PyLong_FromSize_t(state().closed_max)
+    }
+}
+
+/// `_debug_protected_max(n or None)`: how many bytes of closed handles'
+/// raw data are kept unreadable (beyond, they are freed); sets it first if
+/// `n` is an int.
+pub(crate) unsafe extern "C" fn protected_max(
+    _module: *mut ffi::PyObject,
+    n: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls this with the GIL held.
+    unsafe {
+        if n != ffi::Py_None() {
+            let size = ffi::PyLong_AsSsize_t(n);
+            if size == -1 && !ffi::PyErr_Occurred().is_null() {
+                return null_mut();
+            }
+            if size < 0 {
+                ffi::PyErr_SetString(
+                    ffi::PyExc_ValueError,
+                    c"the size must not be negative".as_ptr(),
+                );
+                return null_mut();
+            }
+            state().protected_max = size as usize;
+        }
+        ffi::PyLong_FromSize_t(state().protected_max)
     }
 }
 

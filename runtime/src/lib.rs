@@ -505,7 +505,7 @@ pub unsafe extern "C" fn PyInit__universal() -> *mut ffi::PyObject {
                 PyCFunction: debug::handle_info,
             },
             ml_flags: ffi::METH_O,
-            ml_doc: c"Debug mode: (obj or None, is_closed, generation) of a handle".as_ptr(),
+            ml_doc: c"Debug mode: (obj or None, is_closed, generation, raw data size) of a handle".as_ptr(),
         },
         ffi::PyMethodDef {
             ml_name: c"_debug_force_close".as_ptr(),
@@ -522,6 +522,14 @@ pub unsafe extern "C" fn PyInit__universal() -> *mut ffi::PyObject {
             },
             ml_flags: ffi::METH_O,
             ml_doc: c"Debug mode: the closed handles' queue size (set first unless None)".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_protected_max".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::protected_max,
+            },
+            ml_flags: ffi::METH_O,
+            ml_doc: c"Debug mode: the bytes of closed handles' raw data kept (set first unless None)".as_ptr(),
         },
         ffi::PyMethodDef {
             ml_name: c"_debug_set_on_invalid_handle".as_ptr(),

@@ -21,6 +21,7 @@ from ._universal import (
     _debug_handle_info,
     _debug_new_generation,
     _debug_open_handles,
+    _debug_protected_max,
     _debug_set_on_invalid_builder_handle,
     _debug_set_on_invalid_handle,
 )
@@ -59,8 +60,9 @@ class DebugHandle:
 
     @property
     def raw_data_size(self) -> int:
-        """Raw data kept for the handle: none in this runtime (-1)."""
-        return -1
+        """The size of the raw data kept for the handle (its text's copy,
+        with the NUL), -1 for none."""
+        return _debug_handle_info(self.id)[3]
 
     def _force_close(self) -> None:
         """Closes the handle if it is open (tests that leak on purpose)."""
@@ -75,7 +77,7 @@ class DebugHandle:
         return hash(self.id)
 
     def __repr__(self) -> str:
-        obj, closed, _ = _debug_handle_info(self.id)
+        obj, closed, _, _ = _debug_handle_info(self.id)
         if closed:
             return f"<DebugHandle 0x{self.id:x} CLOSED>"
         return f"<DebugHandle 0x{self.id:x} for {obj!r}>"
@@ -115,18 +117,15 @@ def set_on_invalid_handle(f: Callable[[], Any] | None) -> None:
     _debug_set_on_invalid_handle(f)
 
 
-_raw_data_max_size = 1024 * 1024 * 10
-
-
 def get_protected_raw_data_max_size() -> int:
-    """HPy's limit on raw data kept for closed handles (this runtime keeps none)."""
-    return _raw_data_max_size
+    """How many bytes of closed handles' raw data are kept (unreadable, so
+    that a use after close faults); beyond, it is freed."""
+    return _debug_protected_max(None)
 
 
 def set_protected_raw_data_max_size(size: int) -> None:
-    """Sets that limit (kept for HPy's API; this runtime keeps no raw data)."""
-    global _raw_data_max_size
-    _raw_data_max_size = int(size)
+    """Sets that limit (10 MiB by default)."""
+    _debug_protected_max(size)
 
 
 def set_on_invalid_builder_handle(f: Callable[[], Any] | None) -> None:
