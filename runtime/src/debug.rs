@@ -568,6 +568,42 @@ unsafe extern "C" fn ctx_Type_GenericNew(
     }
 }
 
+/// The signature `HPy_Call` and `HPy_CallMethod` share.
+type CallFn = unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, usize, HPy) -> HPy;
+
+/// `HPy_Call` or `HPy_CallMethod` (`pick` chooses the universal function,
+/// `message` names it): `nargs` positional arguments, then one per keyword
+/// name, unwrapped into a copy.
+///
+/// # Safety
+/// The function's contract; `ctx` is a debug context.
+unsafe fn call(
+    ctx: *mut HPyContext,
+    pick: fn(&HPyContext) -> Option<CallFn>,
+    message: &CStr,
+    target: HPy,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+) -> HPy {
+    let mut u_args = Vec::new();
+    // SAFETY: forwarded; the copy lives for the call.
+    unsafe {
+        check_kwnames(kwnames, message);
+        if !unwrap_array(args, nargs + keywords(kwnames), &mut u_args) {
+            return HPy::NULL;
+        }
+        let u = inner(ctx);
+        open((pick(&*u).unwrap_unchecked())(
+            u,
+            unwrap(target),
+            u_args.as_ptr(),
+            nargs,
+            unwrap(kwnames),
+        ))
+    }
+}
+
 unsafe extern "C" fn ctx_Call(
     ctx: *mut HPyContext,
     callable: HPy,
@@ -575,25 +611,17 @@ unsafe extern "C" fn ctx_Call(
     nargs: usize,
     kwnames: HPy,
 ) -> HPy {
-    let mut u_args = Vec::new();
-    // SAFETY: HPy_Call's contract: `nargs` positional arguments, then one
-    // per keyword name.
+    // SAFETY: HPy_Call's contract.
     unsafe {
-        check_kwnames(
-            kwnames,
+        call(
+            ctx,
+            |u| u.ctx_Call,
             c"HPy_Call arg 'kwnames' must be a tuple object or HPy_NULL",
-        );
-        if !unwrap_array(args, nargs + keywords(kwnames), &mut u_args) {
-            return HPy::NULL;
-        }
-        let u = inner(ctx);
-        open(((*u).ctx_Call.unwrap_unchecked())(
-            u,
-            unwrap(callable),
-            u_args.as_ptr(),
+            callable,
+            args,
             nargs,
-            unwrap(kwnames),
-        ))
+            kwnames,
+        )
     }
 }
 
@@ -604,24 +632,17 @@ unsafe extern "C" fn ctx_CallMethod(
     nargs: usize,
     kwnames: HPy,
 ) -> HPy {
-    let mut u_args = Vec::new();
     // SAFETY: HPy_CallMethod's contract (the receiver is `args[0]`).
     unsafe {
-        check_kwnames(
-            kwnames,
+        call(
+            ctx,
+            |u| u.ctx_CallMethod,
             c"HPy_CallMethod arg 'kwnames' must be a tuple object or HPy_NULL",
-        );
-        if !unwrap_array(args, nargs + keywords(kwnames), &mut u_args) {
-            return HPy::NULL;
-        }
-        let u = inner(ctx);
-        open(((*u).ctx_CallMethod.unwrap_unchecked())(
-            u,
-            unwrap(name),
-            u_args.as_ptr(),
+            name,
+            args,
             nargs,
-            unwrap(kwnames),
-        ))
+            kwnames,
+        )
     }
 }
 
