@@ -428,16 +428,7 @@ std::thread_local! {
 #[inline(always)]
 fn current() -> *mut HPyContext {
     let c = CURRENT.with(|c| c.get());
-    if c.is_null() {
-        // SAFETY: written once, before any module got a debug context.
-        unsafe {
-            (*CONTEXT.0.get())
-                .as_mut()
-                .map_or(null_mut(), |c| c as *mut HPyContext)
-        }
-    } else {
-        c
-    }
+    if c.is_null() { CONTEXT.get() } else { c }
 }
 
 /// Aborts: a context function was called with a context that is not the
@@ -1311,12 +1302,7 @@ unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
 // ---------------------------------------------------------------------------
 // The context
 
-struct Context(UnsafeCell<Option<HPyContext>>);
-
-// SAFETY: written once with the GIL held, before any module has it.
-unsafe impl Sync for Context {}
-
-static CONTEXT: Context = Context(UnsafeCell::new(None));
+static CONTEXT: crate::ModeContext = crate::ModeContext::new();
 
 /// How many contexts the calls take in turn (HPy's debug mode has 16 too):
 /// a context kept from a call is caught once another call runs, unless the
@@ -1335,10 +1321,9 @@ static COPIES: Copies = Copies(UnsafeCell::new(None));
 /// # Safety
 /// The GIL is held; `universal` is the filled universal context.
 pub(crate) unsafe fn context(universal: *mut HPyContext) -> *mut HPyContext {
-    // SAFETY: the GIL is held; the context is made once and never moves.
+    // SAFETY: the GIL is held; the universal context is complete.
     unsafe {
-        let slot = &mut *CONTEXT.0.get();
-        if slot.is_none() {
+        CONTEXT.get_or_make(|| {
             let mut ctx: HPyContext = core::ptr::read(universal);
             ctx.name = c"HPy Debug Mode ABI".as_ptr();
             ctx._private = universal.cast();
@@ -1392,9 +1377,8 @@ pub(crate) unsafe fn context(universal: *mut HPyContext) -> *mut HPyContext {
             let copies: [HPyContext; COPIES_IN_RING] =
                 core::array::from_fn(|_| core::ptr::read(&ctx));
             *COPIES.0.get() = Some(alloc::boxed::Box::new(copies));
-            *slot = Some(ctx);
-        }
-        slot.as_mut().map_or(null_mut(), |c| c as *mut HPyContext)
+            ctx
+        })
     }
 }
 

@@ -62,6 +62,43 @@ unsafe fn universal_context() -> *mut HPyContext {
     ctx
 }
 
+/// A runtime mode's context (trace, debug): made once, with the GIL held,
+/// around the universal one, and never moved (a static).
+pub(crate) struct ModeContext(core::cell::UnsafeCell<Option<HPyContext>>);
+
+// SAFETY: written once with the GIL held, before any module has it; read
+// with the GIL held.
+unsafe impl Sync for ModeContext {}
+
+impl ModeContext {
+    pub(crate) const fn new() -> Self {
+        Self(core::cell::UnsafeCell::new(None))
+    }
+
+    /// The context, made by `make` on first use.
+    ///
+    /// # Safety
+    /// The GIL is held.
+    pub(crate) unsafe fn get_or_make(&self, make: impl FnOnce() -> HPyContext) -> *mut HPyContext {
+        // SAFETY: the GIL orders the writer and the readers; `make` runs
+        // before any module was given the context.
+        unsafe {
+            let slot = &mut *self.0.get();
+            slot.get_or_insert_with(make) as *mut HPyContext
+        }
+    }
+
+    /// The context, or NULL before it was made.
+    pub(crate) fn get(&self) -> *mut HPyContext {
+        // SAFETY: written once, before any module got the context.
+        unsafe {
+            (*self.0.get())
+                .as_mut()
+                .map_or(null_mut(), |c| c as *mut HPyContext)
+        }
+    }
+}
+
 /// Sets an exception of type `exc` with `message` and returns NULL.
 ///
 /// # Safety

@@ -190,31 +190,23 @@ unsafe extern "C" fn call_real_function_from_trampoline(
     unsafe { hpy_sys::cpython::ctx_CallRealFunctionFromTrampoline(ctx, sig, func, args) }
 }
 
-struct Context(UnsafeCell<Option<HPyContext>>);
-
-// SAFETY: written once with the GIL held, before any module has it.
-unsafe impl Sync for Context {}
-
-static CONTEXT: Context = Context(UnsafeCell::new(None));
+static CONTEXT: crate::ModeContext = crate::ModeContext::new();
 
 /// The trace context around `universal` (made on first use).
 ///
 /// # Safety
 /// The GIL is held; `universal` is the filled universal context.
 pub(crate) unsafe fn context(universal: *mut HPyContext) -> *mut HPyContext {
-    // SAFETY: the GIL is held; the context is made once, before any module
-    // was given it, and never moves (a static).
+    // SAFETY: the GIL is held; the universal context is complete.
     unsafe {
-        let slot = &mut *CONTEXT.0.get();
-        if slot.is_none() {
+        CONTEXT.get_or_make(|| {
             let mut ctx: HPyContext = core::ptr::read(universal);
             ctx.name = c"HPy Trace Mode ABI".as_ptr();
             ctx._private = universal.cast();
             fill_functions(&mut ctx);
             ctx.ctx_CallRealFunctionFromTrampoline = Some(call_real_function_from_trampoline);
-            *slot = Some(ctx);
-        }
-        slot.as_mut().map_or(null_mut(), |c| c as *mut HPyContext)
+            ctx
+        })
     }
 }
 
