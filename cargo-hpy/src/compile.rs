@@ -99,7 +99,14 @@ pub(crate) fn cargo_build(
     // An extension module: PyO3 (in a crate that uses `hpy`'s feature `pyo3`)
     // then links no libpython, and takes CPython's symbols from the process.
     cmd.env("PYO3_BUILD_EXTENSION_MODULE", "1");
-    if let Some(interp) = interp {
+    if let (Some(interp), true) = (interp, opts.plain) {
+        // A CPython extension of its own: only the interpreter, and a target
+        // directory apart from the CPython-ABI builds' (other RUSTFLAGS).
+        cmd.env("PYO3_PYTHON", &interp.python).env(
+            "CARGO_TARGET_DIR",
+            target_directory.join(format!("cpython-ext-{}", interp.version)),
+        );
+    } else if let Some(interp) = interp {
         // The same crate, built against CPython's C API for this interpreter,
         // in a target directory of its own (other flags rebuild everything).
         // The cfg alone switches `hpy-sys` (and brings in `pyo3-ffi`, a

@@ -40,14 +40,21 @@
 //!
 //! `wheel` builds one crate the same way and writes a wheel of its modules
 //! into `DIR` (default `<target dir>/wheels`), tagged for what it holds:
-//! `py3-none-<platform>` for universal modules (with a dependency on the
-//! `hpy` package on CPython only: PyPy has HPy built in),
+//! `py3-none-<platform>` for universal modules (with a dependency on
+//! hpy-rs's runtime, `hpy-rs-runtime`, on CPython only: PyPy has HPy built
+//! in),
 //! `cp3N-cp3N-<platform>` for a CPython-ABI build, `cp310-abi3-<platform>`
 //! for an abi3 one. The distribution's name, version, summary and license
 //! are the crate's. With `--editable` the modules stay in
 //! `<target dir>/hpy-editable/<crate>/` and the wheel holds a `.pth` file
 //! that puts that folder on `sys.path` (PEP 660's editable install: a
 //! rebuild into the folder is seen at the next import).
+//!
+//! A crate that is a CPython extension of its own (on `pyo3-ffi` or PyO3,
+//! like hpy-rs's runtime, `runtime/`) says `kind = "cpython-extension"` in
+//! `[package.metadata.hpy]`; `build` and `wheel` then build it per CPython
+//! (`--abi cpython`, its default) without hpy-rs's ABI cfgs, and package it
+//! as they package a CPython-ABI build.
 //!
 //! Files are replaced only when their content changes (and atomically), so an
 //! interpreter that has the module loaded never sees a half-written file.
@@ -174,6 +181,10 @@ pub(crate) struct BuildOptions {
     /// The CPython to build for with --abi cpython or abi3 (default: python3).
     #[arg(long, value_name = "PATH")]
     pub(crate) python: Option<PathBuf>,
+    /// The crates are CPython extensions of their own, not hpy-rs modules
+    /// (see [`cpython_extensions`]): built without hpy-rs's ABI cfgs.
+    #[arg(skip)]
+    pub(crate) plain: bool,
 }
 
 impl BuildOptions {
@@ -335,6 +346,79 @@ __bootstrap__()
     )
 }
 
+/// Whether `package` is a CPython extension of its own rather than an hpy-rs
+/// module: a crate on `pyo3-ffi` or PyO3 (hpy-rs's runtime is one) that says
+/// so in its manifest,
+///
+/// ```toml
+/// [package.metadata.hpy]
+/// kind = "cpython-extension"
+/// ```
+///
+/// `cargo hpy` builds and packages it like a CPython-ABI build (per CPython,
+/// `PyInit_<name>`, its Python sources beside it), but without the cfgs that
+/// switch `hpy-sys` to the CPython ABI, which such a crate does not use.
+fn is_cpython_extension(package: &cargo_metadata::Package) -> bool {
+    package
+        .metadata
+        .get("hpy")
+        .and_then(|h| h.get("kind"))
+        .and_then(|v| v.as_str())
+        == Some("cpython-extension")
+}
+
+/// `opts` for the crates they select: a CPython extension of its own
+/// ([`is_cpython_extension`]) builds with `--abi cpython` (the default for
+/// it; universal and abi3 are refused) and `plain` set; it builds alone.
+fn cpython_extensions(
+    meta: &cargo_metadata::Metadata,
+    opts: &BuildOptions,
+) -> Result<BuildOptions, String> {
+    let selected: Vec<&cargo_metadata::Package> = if opts.packages.is_empty() {
+        current_package(meta).into_iter().collect()
+    } else {
+        meta.workspace_packages()
+            .into_iter()
+            .filter(|p| opts.packages.iter().any(|n| n == p.name.as_str()))
+            .collect()
+    };
+    let plain: Vec<&str> = selected
+        .iter()
+        .filter(|p| is_cpython_extension(p))
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut opts = opts.clone();
+    if plain.is_empty() {
+        return Ok(opts);
+    }
+    if plain.len() != selected.len() {
+        return Err(format!(
+            "{} is a CPython extension (package.metadata.hpy kind): build it on its own",
+            plain.join(", ")
+        ));
+    }
+    match opts.abi {
+        None | Some(Abi::Cpython) => opts.abi = Some(Abi::Cpython),
+        Some(abi) => {
+            return Err(format!(
+                "{} is a CPython extension (package.metadata.hpy kind), built per CPython: \
+                 --abi cpython, not {}",
+                plain.join(", "),
+                abi.to_possible_value()
+                    .map(|v| v.get_name().to_owned())
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    opts.plain = true;
+    Ok(opts)
+}
+
+/// What a universal wheel requires: hpy-rs's HPy runtime on CPython (the
+/// `runtime/` crate's wheel, `hpy-rs-runtime`); nothing on PyPy, which has
+/// HPy built in.
+const RUNTIME_REQUIREMENT: &str = r#"hpy-rs-runtime; platform_python_implementation == "CPython""#;
+
 /// The interpreter of a CPython-ABI or abi3 build (`None` for universal).
 fn interpreter_of(opts: &BuildOptions) -> Result<Option<Interpreter>, String> {
     match opts.abi() {
@@ -353,8 +437,9 @@ fn interpreter_of(opts: &BuildOptions) -> Result<Option<Interpreter>, String> {
 
 /// `cargo hpy build`.
 fn build(opts: &BuildOptions, name: Option<&str>, out: Option<&Path>) -> Result<(), String> {
-    let interp = interpreter_of(opts)?;
     let meta = compile::metadata()?;
+    let opts = &cpython_extensions(&meta, opts)?;
+    let interp = interpreter_of(opts)?;
     let target_directory = meta.target_directory.as_std_path();
     for module in build_modules(opts, name, interp.as_ref(), target_directory)? {
         // <target>/<profile>/lib<crate>.so
@@ -468,7 +553,6 @@ fn sdist(package: Option<&str>, out: Option<&Path>, quiet: bool) -> Result<(), S
 
 /// `cargo hpy wheel`: the wheel's path.
 fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<PathBuf, String> {
-    let interp = interpreter_of(opts)?;
     let meta = compile::metadata()?;
     let package = match opts.packages.as_slice() {
         [one] => chosen_package(&meta, Some(one))?,
@@ -477,6 +561,9 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<Path
     };
     let mut build_opts = opts.clone();
     build_opts.packages = vec![package.name.to_string()];
+    let build_opts = cpython_extensions(&meta, &build_opts)?;
+    let opts = &build_opts;
+    let interp = interpreter_of(opts)?;
     let modules = build_modules(
         &build_opts,
         None,
@@ -561,9 +648,10 @@ fn wheel(opts: &BuildOptions, out: Option<&Path>, editable: bool) -> Result<Path
         (None, _) => (
             format!("py3-none-{platform}"),
             None,
-            // CPython loads universal modules through the hpy package; PyPy
-            // has HPy built in.
-            vec![r#"hpy==0.9.0; platform_python_implementation == "CPython""#.to_owned()],
+            // CPython loads universal modules through hpy-rs's runtime (the
+            // `hpy` package has no wheel past 3.11 and crashes on 3.13);
+            // PyPy has HPy built in.
+            vec![RUNTIME_REQUIREMENT.to_owned()],
         ),
         (Some(_), Abi::Abi3) => (
             format!("cp310-abi3-{platform}"),
@@ -673,12 +761,15 @@ fn installed_cpythons(explicit: Option<&Path>) -> Vec<PathBuf> {
 
 /// `cargo hpy wheel --all`.
 fn wheel_all(opts: &BuildOptions, out: Option<&Path>) -> Result<(), String> {
-    let universal = BuildOptions {
-        abi: Some(Abi::Universal),
-        python: None,
-        ..opts.clone()
-    };
-    wheel(&universal, out, false)?;
+    // A CPython extension of its own has no universal wheel.
+    if !cpython_extensions(&compile::metadata()?, opts)?.plain {
+        let universal = BuildOptions {
+            abi: Some(Abi::Universal),
+            python: None,
+            ..opts.clone()
+        };
+        wheel(&universal, out, false)?;
+    }
     let pythons = installed_cpythons(opts.python.as_deref());
     if opts.abi() == Abi::Abi3 {
         let python = pythons

@@ -157,7 +157,7 @@ mod tests {
             summary: Some("HPy's proof\nof concept".to_owned()),
             requires_python: Some(">=3.10".to_owned()),
             requires_dist: vec![
-                "hpy==0.9.0; platform_python_implementation == \"CPython\"".to_owned(),
+                "hpy-rs-runtime; platform_python_implementation == \"CPython\"".to_owned(),
             ],
             license: Some("MIT".to_owned()),
         };
@@ -165,7 +165,7 @@ mod tests {
             metadata_file(&meta),
             "Metadata-Version: 2.1\nName: pof\nVersion: 0.1.0\nSummary: HPy's proof of concept\n\
              License: MIT\nRequires-Python: >=3.10\n\
-             Requires-Dist: hpy==0.9.0; platform_python_implementation == \"CPython\"\n"
+             Requires-Dist: hpy-rs-runtime; platform_python_implementation == \"CPython\"\n"
         );
         assert!(
             wheel_file("py3-none-linux_x86_64")

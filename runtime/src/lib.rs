@@ -456,6 +456,13 @@ unsafe extern "C" fn get_version(
     }
 }
 
+/// The module's full name, for `cargo hpy` (which reads it from the library,
+/// as it reads `#[hpy_module]`'s, to put the module in its package's folder);
+/// exported so that the linker keeps it.
+#[unsafe(no_mangle)]
+#[used]
+pub static HPY_RS_MODULE_NAME__universal: [u8; 40] = *b"hpy-rs module hpy_rs_runtime._universal\0";
+
 /// The module's initialisation function (CPython's single-phase protocol).
 ///
 /// # Safety

@@ -1,12 +1,13 @@
 """Wheels from `cargo hpy wheel`, installed by pip into fresh virtualenvs.
 
-`examples/pof` as a universal wheel (CPython 3.11 with the `hpy` package
-from PyPI, and PyPy), as a CPython-ABI wheel per interpreter, and as one
-abi3 wheel (CPython 3.11 and 3.14): pip accepts each tag where it should,
-the module imports and answers from where pip put it, `HPY=debug` works on
-an installed universal wheel, `pip uninstall` leaves nothing behind, and
-from a folder holding them all pip picks the best wheel for each
-interpreter.
+`examples/pof` as a universal wheel (CPython 3.11 and 3.14 with hpy-rs's
+runtime, the `hpy-rs-runtime` wheel of `runtime/`, which pip installs as the
+universal wheel requires; CPython 3.11 with the `hpy` package from PyPI
+instead; PyPy), as a CPython-ABI wheel per interpreter, and as one abi3
+wheel (CPython 3.11 and 3.14): pip accepts each tag where it should, the
+module imports and answers from where pip put it, `HPY=debug` works on an
+installed universal wheel, `pip uninstall` leaves nothing behind, and from a
+folder holding them all pip picks the best wheel for each interpreter.
 
 Run by tools/test with the CPython venv (`HPY_CPYTHONS` names the other
 CPythons, `HPY_PYPY` PyPy); a CPython the machine lacks is skipped by name.
@@ -84,6 +85,20 @@ def wheels(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def runtime_wheels(tmp_path_factory) -> Path:
+    """A folder with hpy-rs's runtime as wheels (`cargo hpy wheel -p
+    hpy-rs-runtime`, release: the build `tools/build-runtime` makes) for
+    CPython 3.11 and 3.14 (where the machine has it)."""
+    out = tmp_path_factory.mktemp("runtime")
+    for version in ("3.11", "3.14"):
+        python = cpython(version)
+        if python:
+            run("cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "wheel", "--quiet",
+                "--release", "-p", "hpy-rs-runtime", "--python", python, "--out", out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def pip_wheel(tmp_path_factory) -> Path:
     """pip's own wheel (from PyPI, or pip's cache), for the venvs: Debian's
     CPythons keep ensurepip's wheels in another package."""
@@ -140,6 +155,28 @@ def platform_of(wheel: Path) -> str:
     return wheel.stem.rsplit("-", 1)[1]
 
 
+def test_runtime_wheel(runtime_wheels):
+    """hpy-rs's runtime: one wheel per CPython, the extension inside its
+    package with the package's Python sources, for that version only."""
+    wheel = next(runtime_wheels.glob("hpy_rs_runtime-0.1.0-cp311-cp311-manylinux_2_*_x86_64.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert sorted(n for n in names if not n.startswith("hpy_rs_runtime-0.1.0.dist-info/")) == [
+        "hpy_rs_runtime/__init__.py", "hpy_rs_runtime/_debug.py",
+        "hpy_rs_runtime/_universal.cpython-311-x86_64-linux-gnu.so", "hpy_rs_runtime/debug.py",
+        "hpy_rs_runtime/trace.py", "hpy_rs_runtime/universal.py"]
+    metadata = zipfile.ZipFile(wheel).read("hpy_rs_runtime-0.1.0.dist-info/METADATA").decode()
+    assert "Name: hpy-rs-runtime\n" in metadata and "Requires-Python: ==3.11.*\n" in metadata
+    assert "Requires-Dist" not in metadata
+    # Not an hpy-rs module: no universal or abi3 build of it.
+    for abi in ("universal", "abi3"):
+        proc = subprocess.run(["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "wheel",
+                               "-p", "hpy-rs-runtime", "--abi", abi], capture_output=True, text=True,
+                              check=False, cwd=ROOT)
+        assert proc.returncode != 0 and (
+            f"hpy-rs-runtime is a CPython extension (package.metadata.hpy kind), built per CPython: "
+            f"--abi cpython, not {abi}") in proc.stderr, proc.stderr
+
+
 def test_wheel_names_and_contents(wheels):
     platform = platform_of(wheels["universal"])
     assert re.fullmatch(r"manylinux_2_\d+_x86_64", platform), platform
@@ -150,15 +187,45 @@ def test_wheel_names_and_contents(wheels):
     assert sorted(names) == ["pof-0.1.0.dist-info/METADATA", "pof-0.1.0.dist-info/RECORD",
                              "pof-0.1.0.dist-info/WHEEL", "pof-stubs/__init__.pyi", "pof.hpy0.so", "pof.py"]
     metadata = zipfile.ZipFile(wheels["universal"]).read("pof-0.1.0.dist-info/METADATA").decode()
-    assert 'Requires-Dist: hpy==0.9.0; platform_python_implementation == "CPython"' in metadata
+    assert 'Requires-Dist: hpy-rs-runtime; platform_python_implementation == "CPython"' in metadata
     assert "pkg_resources" not in zipfile.ZipFile(wheels["universal"]).read("pof.py").decode()
 
 
-def test_universal_wheel_on_cpython(wheels, hpy_wheel, venv):
-    python = venv(need("3.11"))
-    # pip installs the hpy package it requires (from the folder here).
-    run(python, "-m", "pip", "install", "--quiet", "--no-index", "--find-links", hpy_wheel,
+@pytest.mark.parametrize("version", ["3.11", "3.14"])
+def test_universal_wheel_on_cpython(wheels, runtime_wheels, venv, version):
+    """pip installs the runtime the universal wheel requires, which loads it
+    (on 3.14 too, where the `hpy` package cannot), in universal and debug
+    mode; uninstalling pof leaves the runtime."""
+    python = venv(need(version))
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", "--find-links", runtime_wheels,
         wheels["universal"])
+    assert run(python, "-m", "pip", "list", "--format=freeze").split() == [
+        "hpy-rs-runtime==0.1.0", "pip==" + run(python, "-c", "import pip; print(pip.__version__)").strip(),
+        "pof==0.1.0"]
+    # Universal mode: no handle of pof's calls is tracked; debug mode
+    # (HPY=debug): they are, and a leak detector around a call finds none.
+    tracked = """
+from hpy_rs_runtime import _debug
+from hpy_rs_runtime.debug import LeakDetector
+with LeakDetector():
+    pof.add_ints(1, 2)
+print('hpy' in sys.modules, 'hpy_rs_runtime._universal' in sys.modules, len(_debug.get_closed_handles()) > 0)
+"""
+    pof_file = str(site_packages(python) / "pof.hpy0.so")
+    assert run(python, "-I", "-c", CHECK + tracked).split() == [pof_file, "False", "True", "False"]
+    assert run(python, "-I", "-c", CHECK + tracked, env=dict(os.environ, HPY="debug")).split() == [
+        pof_file, "False", "True", "True"]
+    run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pof")
+    assert leftovers(python) == []
+
+
+def test_universal_wheel_with_hpy_package(wheels, hpy_wheel, venv):
+    """Where HPy's runtime is installed instead (CPython 3.11, `hpy==0.9.0`
+    from PyPI, the universal wheel's dependency left out), the loader stub
+    uses it."""
+    python = venv(need("3.11"))
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", "--find-links", hpy_wheel, "hpy==0.9.0")
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", wheels["universal"])
     assert run(python, "-I", "-c", "import importlib.metadata as m; print(m.version('hpy'))").strip() == "0.9.0"
     assert Path(run(python, "-I", "-c", CHECK).strip()).name == "pof.hpy0.so"
     # HPy's debug mode on the installed module: a leak detector around calls.
@@ -166,10 +233,9 @@ def test_universal_wheel_on_cpython(wheels, hpy_wheel, venv):
 from hpy.debug import LeakDetector
 with LeakDetector():
     pof.add_ints(1, 2)
-import hpy.universal
-print(pof.__name__, type(pof).__name__)
+print(pof.__name__, type(pof).__name__, 'hpy.universal' in sys.modules)
 """, env=dict(os.environ, HPY="debug"))
-    assert "pof module" in debug
+    assert "pof module True" in debug
     run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pof")
     assert leftovers(python) == []
 
@@ -194,7 +260,7 @@ def test_wrong_interpreter_is_refused(wheels, venv):
     assert proc.returncode != 0 and "is not a supported wheel on this platform" in proc.stderr
 
 
-def test_pip_picks_the_best_wheel(wheels, hpy_wheel, venv, tmp_path):
+def test_pip_picks_the_best_wheel(wheels, runtime_wheels, venv, tmp_path):
     """From one folder with every wheel: the CPython-ABI wheel where there is
     one for the interpreter, else abi3 (3.10+), never the universal one on
     CPython."""
@@ -208,7 +274,7 @@ def test_pip_picks_the_best_wheel(wheels, hpy_wheel, venv, tmp_path):
         if cpython(version) is None:
             continue
         python = venv(cpython(version), f"venv-{version}")
-        got = install_check_uninstall(python, "pof", "--find-links", folder, "--find-links", hpy_wheel)
+        got = install_check_uninstall(python, "pof", "--find-links", folder, "--find-links", runtime_wheels)
         assert got == expected, version
 
 
@@ -247,6 +313,17 @@ def test_pip_install_from_source(venv):
         python = venv(cpython(version), f"venv-{version}")
         got = install_check_uninstall(python, ROOT / "examples" / "pof")
         assert got == "pof.cpython-%s-x86_64-linux-gnu.so" % version.replace(".", "")
+
+
+def test_pip_install_runtime_from_source(wheels, venv):
+    """`pip install runtime`: hpy-rs's runtime built for the interpreter doing
+    the install, which then satisfies the universal wheel's requirement."""
+    python = venv(need("3.14"))
+    run(python, "-m", "pip", "install", "--quiet", ROOT / "runtime")
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", wheels["universal"])
+    assert Path(run(python, "-I", "-c", CHECK).strip()).name == "pof.hpy0.so"
+    run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pof", "hpy-rs-runtime")
+    assert [p.name for p in site_packages(python).iterdir() if p.name.startswith(("pof", "hpy"))] == []
 
 
 def test_pip_wheel_with_config_settings(venv, tmp_path):
