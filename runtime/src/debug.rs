@@ -21,8 +21,11 @@
 //! handles, write handles through pointers or keep them (trackers) are
 //! written by hand below; so is the raw data (`HPyUnicode_AsUTF8AndSize`,
 //! `HPyBytes_AsString`, `HPyType_GetName`): a read-only copy per handle,
-//! made unreadable when it closes. Not there (HPy has them): allocation
-//! stack traces.
+//! made unreadable when it closes;
+//! * with `set_handle_stack_trace_limit(n)`, each new handle records where it
+//!   was opened (the native stack, symbolized from the libraries' debug
+//!   information when shown: `DebugHandle.allocation_stacktrace`, the leak
+//!   report, the message of a use after close).
 
 // The hand-written context functions carry their members' names.
 #![allow(non_snake_case, non_upper_case_globals)]
@@ -58,6 +61,16 @@ pub(crate) struct DebugHandle {
     data_size: isize,
     /// The length of its mapping.
     data_map: usize,
+    /// Where it was opened (a `Box`, shown by [`stack_text`]) when
+    /// `set_handle_stack_trace_limit` asked for it, else NULL.
+    stack: *mut Stack,
+}
+
+/// The native stack a handle was opened from, and how many frames of it to
+/// show (the limit when it was recorded).
+struct Stack {
+    trace: std::backtrace::Backtrace,
+    limit: usize,
 }
 
 struct State {
@@ -84,6 +97,9 @@ struct State {
     /// limit (HPy's `protected_raw_data_max_size`, 10 MiB by default).
     protected: usize,
     protected_max: usize,
+    /// How many frames of a new handle's stack to show; 0: none recorded
+    /// (HPy's default).
+    stack_limit: usize,
 }
 
 /// A debug-mode list or tuple builder: the universal builder until it is
@@ -111,6 +127,7 @@ static STATE: Shared = Shared(UnsafeCell::new(State {
     next_copy: 0,
     protected: 0,
     protected_max: 10 * 1024 * 1024,
+    stack_limit: 0,
 }));
 
 /// The state; no caller keeps the reference across a call into Python.
@@ -156,6 +173,7 @@ pub(crate) unsafe fn open(uh: HPy) -> HPy {
         let p = match reused {
             Some(p) => {
                 free_data(p);
+                free_stack(p);
                 p
             }
             None => {
@@ -181,6 +199,7 @@ pub(crate) unsafe fn open(uh: HPy) -> HPy {
             data: null_mut(),
             data_size: -1,
             data_map: 0,
+            stack: capture_stack(s.stack_limit),
         });
         s.open.push(p);
         HPy { _i: p as isize }
@@ -211,9 +230,13 @@ unsafe fn invalid(d: *mut DebugHandle, what: &str) {
     unsafe {
         let callback = state().on_invalid_handle;
         if callback.is_null() {
+            let stack = match (*d).stack.as_ref() {
+                Some(stack) => alloc::format!("\nAllocation stacktrace:\n{}", stack_text(stack)),
+                None => alloc::string::String::new(),
+            };
             let message = alloc::format!(
                 "Invalid usage of already closed handle: {what} the debug handle {:#x} \
-                 (opened in generation {})\0",
+                 (opened in generation {}){stack}\0",
                 d as usize,
                 (*d).generation
             );
@@ -301,8 +324,158 @@ unsafe fn free_record(d: *mut DebugHandle) {
     // SAFETY: allocated by `open` with this layout, and in no list.
     unsafe {
         free_data(d);
+        free_stack(d);
         state().records.remove(&(d as usize));
         alloc::alloc::dealloc(d.cast(), core::alloc::Layout::new::<DebugHandle>());
+    }
+}
+
+/// The native stack of a handle being opened, if `limit` asks for one
+/// (unresolved: symbols are looked up only when it is shown).
+fn capture_stack(limit: usize) -> *mut Stack {
+    if limit == 0 {
+        return null_mut();
+    }
+    alloc::boxed::Box::into_raw(alloc::boxed::Box::new(Stack {
+        trace: std::backtrace::Backtrace::force_capture(),
+        limit,
+    }))
+}
+
+/// Frees `d`'s stack, if it has one.
+///
+/// # Safety
+/// The GIL is held; `d` is a record.
+unsafe fn free_stack(d: *mut DebugHandle) {
+    // SAFETY: a non-NULL `stack` is the record's own `Box`.
+    unsafe {
+        if !(*d).stack.is_null() {
+            drop(alloc::boxed::Box::from_raw((*d).stack));
+            (*d).stack = null_mut();
+        }
+    }
+}
+
+/// A stack as debug mode shows it: one frame a line, innermost first, from
+/// the code that called the context function (the runtime's own frames
+/// left out), at most its `limit` frames: `function at file:line` where the
+/// library has debug information, else `library+0xoffset`.
+///
+/// Read from `Backtrace`'s full text (`  3:  0xADDR - name` lines, each
+/// followed by its `at file:line` lines); a text in another shape is shown
+/// whole.
+fn stack_text(stack: &Stack) -> alloc::string::String {
+    use alloc::string::{String, ToString};
+    struct Frame {
+        ip: usize,
+        name: String,
+        location: Option<String>,
+    }
+    let text = alloc::format!("{:#}", stack.trace);
+    let mut frames: Vec<Frame> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(location) = trimmed.strip_prefix("at ") {
+            match frames.last_mut() {
+                Some(frame) => {
+                    frame.location.get_or_insert_with(|| location.to_string());
+                }
+                None => return text,
+            }
+            continue;
+        }
+        let parsed = trimmed
+            .split_once(": ")
+            .filter(|(index, _)| index.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|(_, rest)| {
+                let (address, name) = rest.trim_start().split_once(" - ").unwrap_or((rest, ""));
+                let ip = usize::from_str_radix(address.trim().trim_start_matches("0x"), 16).ok()?;
+                Some(Frame {
+                    ip,
+                    name: readable_symbol(name),
+                    location: None,
+                })
+            });
+        match parsed {
+            Some(frame) => frames.push(frame),
+            None => return text,
+        }
+    }
+    // The runtime's own frames (capturing, the debug context's function)
+    // are those in this library.
+    let ours = library_of(stack_text as *const () as usize).map(|(base, _)| base);
+    let mut out = String::new();
+    for frame in frames
+        .iter()
+        .skip_while(|f| ours.is_some() && library_of(f.ip).map(|(base, _)| base) == ours)
+        .take(stack.limit)
+    {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("  ");
+        match (&frame.location, frame.name.as_str()) {
+            (Some(location), name) if !name.is_empty() && name != "<unknown>" => {
+                out.push_str(name);
+                out.push_str(" at ");
+                out.push_str(location);
+            }
+            (_, name) if !name.is_empty() && name != "<unknown>" => out.push_str(name),
+            _ => match library_of(frame.ip) {
+                Some((base, file)) => {
+                    out.push_str(&alloc::format!("{file}+{:#x}", frame.ip - base));
+                }
+                None => out.push_str(&alloc::format!("{:#x}", frame.ip)),
+            },
+        }
+    }
+    out
+}
+
+/// A symbol name without what only tells builds apart: the `[0123abcd...]`
+/// crate disambiguators and the trailing `::h0123...` hash.
+fn readable_symbol(name: &str) -> alloc::string::String {
+    let is_hash = |s: &str| s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let mut out = alloc::string::String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        match rest[open + 1..].find(']') {
+            Some(close) if is_hash(&rest[open + 1..open + 1 + close]) => {
+                rest = &rest[open + 2 + close..];
+            }
+            _ => {
+                out.push('[');
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    if let Some((head, hash)) = out.rsplit_once("::h")
+        && is_hash(hash)
+    {
+        out.truncate(head.len());
+    }
+    out
+}
+
+/// The load address and file name of the library that holds `address`
+/// (`dladdr`).
+fn library_of(address: usize) -> Option<(usize, alloc::string::String)> {
+    // SAFETY: `dladdr` only reads the loader's tables; `dli_fname` is a
+    // NUL-terminated string the loader owns, copied before returning.
+    unsafe {
+        let mut info: libc::Dl_info = core::mem::zeroed();
+        if libc::dladdr(address as *const c_void, &mut info) == 0 || info.dli_fbase.is_null() {
+            return None;
+        }
+        let file = if info.dli_fname.is_null() {
+            alloc::string::String::new()
+        } else {
+            let path = CStr::from_ptr(info.dli_fname).to_string_lossy();
+            path.rsplit('/').next().unwrap_or_default().into()
+        };
+        Some((info.dli_fbase as usize, file))
     }
 }
 
@@ -318,6 +491,7 @@ fn constant(uh: HPy) -> HPy {
         data: null_mut(),
         data_size: -1,
         data_map: 0,
+        stack: null_mut(),
     });
     HPy {
         _i: alloc::boxed::Box::into_raw(d) as isize,
@@ -1476,7 +1650,7 @@ unsafe fn record_of(id: *mut ffi::PyObject) -> Option<*mut DebugHandle> {
 }
 
 /// `_debug_handle_info(id)`: `(obj or None, is_closed, generation,
-/// raw data size or -1)` of the
+/// raw data size or -1, allocation stack trace or None)` of the
 /// handle now (a closed handle's record may have been reused since).
 pub(crate) unsafe extern "C" fn handle_info(
     _module: *mut ffi::PyObject,
@@ -1502,11 +1676,27 @@ pub(crate) unsafe extern "C" fn handle_info(
             ffi::Py_DECREF(generation);
             return null_mut();
         }
+        let stack = match (*d).stack.as_ref() {
+            Some(stack) => {
+                let text = stack_text(stack);
+                ffi::PyUnicode_FromStringAndSize(text.as_ptr().cast(), text.len() as isize)
+            }
+            None => {
+                ffi::Py_INCREF(ffi::Py_None());
+                ffi::Py_None()
+            }
+        };
+        if stack.is_null() {
+            ffi::Py_DECREF(generation);
+            ffi::Py_DECREF(data_size);
+            return null_mut();
+        }
         let closed = ffi::PyBool_FromLong((*d).closed.into());
-        let t = ffi::PyTuple_Pack(4, obj, closed, generation, data_size);
+        let t = ffi::PyTuple_Pack(5, obj, closed, generation, data_size, stack);
         ffi::Py_DECREF(closed);
         ffi::Py_DECREF(generation);
         ffi::Py_DECREF(data_size);
+        ffi::Py_DECREF(stack);
         t
     }
 }
@@ -1582,6 +1772,36 @@ pub(crate) unsafe extern "C" fn protected_max(
             state().protected_max = size as usize;
         }
         ffi::PyLong_FromSize_t(state().protected_max)
+    }
+}
+
+/// `_debug_set_stack_trace_limit(n or None)`: new handles record their
+/// stack, shown up to `n` frames; None (or 0) records none.
+pub(crate) unsafe extern "C" fn set_stack_trace_limit(
+    _module: *mut ffi::PyObject,
+    n: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls this with the GIL held.
+    unsafe {
+        let limit = if n == ffi::Py_None() {
+            0
+        } else {
+            let limit = ffi::PyLong_AsSsize_t(n);
+            if limit == -1 && !ffi::PyErr_Occurred().is_null() {
+                return null_mut();
+            }
+            if limit < 0 {
+                ffi::PyErr_SetString(
+                    ffi::PyExc_ValueError,
+                    c"the limit must not be negative".as_ptr(),
+                );
+                return null_mut();
+            }
+            limit as usize
+        };
+        state().stack_limit = limit;
+        ffi::Py_INCREF(ffi::Py_None());
+        ffi::Py_None()
     }
 }
 

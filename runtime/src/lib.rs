@@ -549,7 +549,7 @@ pub unsafe extern "C" fn PyInit__universal() -> *mut ffi::PyObject {
                 PyCFunction: debug::handle_info,
             },
             ml_flags: ffi::METH_O,
-            ml_doc: c"Debug mode: (obj or None, is_closed, generation, raw data size) of a handle".as_ptr(),
+            ml_doc: c"Debug mode: (obj or None, is_closed, generation, raw data size, allocation stack or None) of a handle".as_ptr(),
         },
         ffi::PyMethodDef {
             ml_name: c"_debug_force_close".as_ptr(),
@@ -574,6 +574,15 @@ pub unsafe extern "C" fn PyInit__universal() -> *mut ffi::PyObject {
             },
             ml_flags: ffi::METH_O,
             ml_doc: c"Debug mode: the bytes of closed handles' raw data kept (set first unless None)".as_ptr(),
+        },
+        ffi::PyMethodDef {
+            ml_name: c"_debug_set_stack_trace_limit".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunction: debug::set_stack_trace_limit,
+            },
+            ml_flags: ffi::METH_O,
+            ml_doc: c"Debug mode: new handles record their stack, shown up to n frames (None: not recorded)"
+                .as_ptr(),
         },
         ffi::PyMethodDef {
             ml_name: c"_debug_set_on_invalid_handle".as_ptr(),

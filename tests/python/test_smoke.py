@@ -5,10 +5,11 @@ plus debug and trace smoke tests), loading one `smoke.hpy0.so`.
 """
 
 import os
+import re
 import sys
 
 import pytest
-from conftest import CPYTHON_ABI, IS_PYPY, MODULES_DIR, universal_only
+from conftest import CPYTHON_ABI, IS_PYPY, MODULES_DIR, RUNTIME, universal_only
 
 BACKEND = "PyPy backend" if IS_PYPY else "CPython backend"
 CONTEXT_NAMES = {
@@ -59,6 +60,43 @@ def test_debug_mode_detects_a_leaked_handle(loader, mode):
     with pytest.raises(HPyLeakError, match="1 unclosed handle"):
         with LeakDetector():
             smoke.leak_one_handle()
+
+
+@universal_only
+@pytest.mark.skipif(IS_PYPY, reason="PyPy's debug mode records no allocation stack traces")
+@pytest.mark.parametrize("mode", ["debug"])
+def test_debug_mode_shows_where_a_leaked_handle_was_opened(loader, mode):
+    """With `set_handle_stack_trace_limit`, the leak report says where the
+    handle was opened: through hpy-rs's runtime by function, file and line
+    (the module's debug information), innermost first, from the code that
+    called the context function; through HPy's by library (glibc's
+    `backtrace_symbols`). Without it, how to ask."""
+    smoke = loader.load("smoke", mode)
+    from hpy.debug import HPyLeakError, LeakDetector, disable_handle_stack_traces, set_handle_stack_trace_limit
+
+    with pytest.raises(HPyLeakError) as without:
+        with LeakDetector():
+            smoke.leak_one_handle()
+    assert "To get the stack trace of where it was allocated use:" in str(without.value)
+    set_handle_stack_trace_limit(4)
+    try:
+        with pytest.raises(HPyLeakError) as leak:
+            with LeakDetector():
+                smoke.leak_one_handle()
+    finally:
+        disable_handle_stack_traces()
+    message = str(leak.value)
+    assert "Allocation stacktrace:" in message, message
+    trace = message.split("Allocation stacktrace:\n", 1)[1].splitlines()
+    if RUNTIME == "hpy-rs":
+        assert len(trace) == 4, message
+        # `HPy_Dup`, hpy-sys's inline wrapper in the module, then the impl.
+        assert re.fullmatch(r"  HPy_Dup at .*hpy-sys/src/autogen\.rs:\d+:\d+", trace[0]), message
+        assert re.fullmatch(r"  leak_one_handle_impl at .*tests/smoke/src/lib\.rs:\d+:\d+", trace[1]), message
+        # The leaked handle carries the trace the report shows.
+        assert leak.value.leaks[0].allocation_stacktrace.splitlines() == trace
+    else:
+        assert "smoke.hpy0.so" in message, message
 
 
 @universal_only

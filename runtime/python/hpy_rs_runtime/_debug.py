@@ -24,6 +24,7 @@ from ._universal import (
     _debug_protected_max,
     _debug_set_on_invalid_builder_handle,
     _debug_set_on_invalid_handle,
+    _debug_set_stack_trace_limit,
 )
 
 __all__ = [
@@ -64,6 +65,13 @@ class DebugHandle:
         with the NUL), -1 for none."""
         return _debug_handle_info(self.id)[3]
 
+    @property
+    def allocation_stacktrace(self) -> str | None:
+        """Where the handle was opened (innermost frame first, from the
+        code that called the context function), if
+        ``set_handle_stack_trace_limit`` asked for it before; else None."""
+        return _debug_handle_info(self.id)[4]
+
     def _force_close(self) -> None:
         """Closes the handle if it is open (tests that leak on purpose)."""
         _debug_force_close(self.id)
@@ -77,10 +85,16 @@ class DebugHandle:
         return hash(self.id)
 
     def __repr__(self) -> str:
-        obj, closed, _, _ = _debug_handle_info(self.id)
+        # HPy's shape: the handle, then where it was opened or how to know.
+        obj, closed, _, _, stack = _debug_handle_info(self.id)
+        if stack is None:
+            trace = ("To get the stack trace of where it was allocated use:\n"
+                     "hpy.debug.set_handle_stack_trace_limit")
+        else:
+            trace = "Allocation stacktrace:\n" + stack
         if closed:
-            return f"<DebugHandle 0x{self.id:x} CLOSED>"
-        return f"<DebugHandle 0x{self.id:x} for {obj!r}>"
+            return f"<DebugHandle 0x{self.id:x} CLOSED>\n{trace}"
+        return f"<DebugHandle 0x{self.id:x} for {obj!r}>\n{trace}"
 
 
 def new_generation() -> int:
@@ -135,6 +149,7 @@ def set_on_invalid_builder_handle(f: Callable[[], Any] | None) -> None:
 
 
 def set_handle_stack_trace_limit(limit: int | None) -> None:
-    """Kept for HPy's API: this runtime records no allocation stack traces."""
-    if limit is not None:
-        int(limit)
+    """From now on, each new handle records the native stack it was opened
+    from, and shows up to ``limit`` frames of it (``allocation_stacktrace``,
+    the leak report, a use after close); None stops recording."""
+    _debug_set_stack_trace_limit(limit)
