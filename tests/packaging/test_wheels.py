@@ -3,7 +3,7 @@
 `examples/pof` as a universal wheel (CPython 3.11 and 3.14 with hpy-rs's
 runtime, the `hpy-rs-runtime` wheel of `runtime/`, which pip installs as the
 universal wheel requires; CPython 3.11 with the `hpy` package from PyPI
-instead; PyPy), as a CPython-ABI wheel per interpreter, and as one abi3
+instead; PyPy 7.3.19 with its own pip, in a virtualenv of its own), as a CPython-ABI wheel per interpreter, and as one abi3
 wheel (CPython 3.11 and 3.14): pip accepts each tag where it should, the
 module imports and answers from where pip put it, `HPY=debug` works on an
 installed universal wheel, `pip uninstall` leaves nothing behind, and from a
@@ -278,25 +278,36 @@ def test_pip_picks_the_best_wheel(wheels, runtime_wheels, venv, tmp_path):
         assert got == expected, version
 
 
-def test_universal_wheel_on_pypy(wheels, tmp_path):
-    """PyPy: pip (CPython's, told the target) accepts the universal wheel for
-    PyPy 3.11 and nothing else of pof's, and PyPy imports it from there."""
-    pypy = os.environ.get("HPY_PYPY")
-    if not pypy:
+def pypy() -> str:
+    python = os.environ.get("HPY_PYPY")
+    if not python:
         pytest.skip("PyPy is not on this machine (HPY_PYPY)")
-    target = tmp_path / "site"
-    pypy_tags = ["--implementation", "pp", "--python-version", "3.11", "--abi", "pypy311_pp73",
-                 "--platform", platform_of(wheels["universal"]), "--only-binary", ":all:", "--no-deps",
-                 "--no-index"]
-    run(sys.executable, "-m", "pip", "install", "--quiet", "--target", target, *pypy_tags,
-        wheels["universal"])
+    return python
+
+
+def test_universal_wheel_on_pypy(wheels, venv):
+    """PyPy's own pip, in a fresh virtualenv: it refuses pof's CPython
+    wheels, installs the universal one with nothing else (HPy is built in),
+    which imports and answers from site-packages in universal and debug
+    mode; uninstalling leaves nothing."""
+    python = venv(pypy(), "venv-pypy")
     for other in ("abi3", "3.11"):
-        proc = subprocess.run([sys.executable, "-m", "pip", "install", "--target", tmp_path / other,
-                               *pypy_tags, wheels[other]], capture_output=True, text=True, check=False)
-        assert proc.returncode != 0, other
-    out = run(pypy, "-c", "import sys; sys.path.insert(0, %r)\n" % str(target) + CHECK,
-              env=dict(os.environ, PYTHONPATH=""))
-    assert Path(out.strip()).name == "pof.hpy0.so"
+        proc = subprocess.run([python, "-m", "pip", "install", "--no-index", wheels[other]],
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode != 0 and "is not a supported wheel on this platform" in proc.stderr, other
+    before = run(python, "-m", "pip", "list", "--format=freeze").split()
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", wheels["universal"])
+    assert sorted(set(run(python, "-m", "pip", "list", "--format=freeze").split()) - set(before)) == ["pof==0.1.0"]
+    assert Path(run(python, "-I", "-c", CHECK).strip()) == site_packages(python) / "pof.hpy0.so"
+    debug = run(python, "-I", "-c", CHECK + """
+from hpy.debug import LeakDetector
+with LeakDetector():
+    pof.add_ints(1, 2)
+print(type(pof).__name__, pof.add_ints.__module__)
+""", env=dict(os.environ, HPY="debug"))
+    assert debug.split()[1:] == ["module", "pof"], debug
+    run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pof")
+    assert leftovers(python) == []
 
 
 # ---------------------------------------------------------------------------
@@ -313,6 +324,12 @@ def test_pip_install_from_source(venv):
         python = venv(cpython(version), f"venv-{version}")
         got = install_check_uninstall(python, ROOT / "examples" / "pof")
         assert got == "pof.cpython-%s-x86_64-linux-gnu.so" % version.replace(".", "")
+
+
+def test_pip_install_from_source_on_pypy(venv):
+    """`pip install examples/pof` with PyPy's pip: the universal module."""
+    python = venv(pypy(), "venv-pypy")
+    assert install_check_uninstall(python, ROOT / "examples" / "pof") == "pof.hpy0.so"
 
 
 def test_pip_install_runtime_from_source(wheels, venv):
