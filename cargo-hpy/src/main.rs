@@ -15,7 +15,9 @@
 //!
 //! * `<name>.hpy0.so`: the library, unchanged. `<name>` is read from the
 //!   library's exported `HPyInit_<name>` symbol, so it is always the name the
-//!   HPy loader will look for. A module of a package
+//!   HPy loader will look for; a library that defines several modules is
+//!   written once for each (each file is loaded on its own), unless
+//!   `--name` picks one. A module of a package
 //!   (`#[hpy_module(name = "pkg.name")]`) goes into `pkg/`, with an empty
 //!   `pkg/__init__.py` if there is none.
 //! * `<name>.py`: a loader stub, so that `import <name>` works from `DIR`. It
@@ -95,7 +97,8 @@ enum Command {
     Build {
         #[command(flatten)]
         build: BuildOptions,
-        /// The module, when the library defines several.
+        /// Only this module, when the library defines several (default: each of
+        /// them, a copy of the library apiece).
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
         /// Where to put the modules (default: hpy/PROFILE in the target directory).
@@ -223,8 +226,11 @@ fn build_modules(
         let data =
             std::fs::read(&lib).map_err(|e| format!("cannot read {}: {e}", lib.display()))?;
         let names = compile::module_names(&data, init);
-        let module = match (name, names.as_slice()) {
-            (Some(n), _) if names.iter().any(|m| m == n) => n.to_owned(),
+        // Every module the library defines, unless one is chosen; a library
+        // with several is copied once per module (each file is loaded on its
+        // own, under its module's name).
+        let chosen: Vec<String> = match (name, names.as_slice()) {
+            (Some(n), _) if names.iter().any(|m| m == n) => vec![n.to_owned()],
             (Some(n), _) => {
                 return Err(format!(
                     "{} exports no {init_name}{n} (it has: {})",
@@ -232,59 +238,69 @@ fn build_modules(
                     names.join(", ")
                 ));
             }
-            (None, [one]) => one.clone(),
             (None, []) => {
                 return Err(format!(
                     "{} exports no {init_name}<name> symbol: is there a #[hpy_module] in the crate?",
                     lib.display()
                 ));
             }
-            (None, many) => {
-                return Err(format!(
-                    "{} defines several modules ({}): choose one with --name",
-                    lib.display(),
-                    many.join(", ")
-                ));
-            }
+            (None, all) => all.to_vec(),
         };
-        // A module of a package (`pkg.name`) goes into the package's folder,
-        // which gets an `__init__.py` if it has none.
-        let full = compile::full_name(&data, &module);
-        let parts: Vec<&str> = full.split('.').collect();
-        let folder: String = parts[..parts.len() - 1]
-            .iter()
-            .map(|p| format!("{p}/"))
-            .collect();
-        let mut files = Vec::new();
-        for depth in 1..parts.len() {
-            files.push((
-                format!("{}/__init__.py", parts[..depth].join("/")),
-                Vec::new(),
-            ));
+        for module in chosen {
+            modules.push(module_files(&lib, &data, &module, names.len() > 1, interp));
         }
-        // The type stub, beside the module (a wheel moves a top-level one
-        // into a stub-only package: see `wheel`).
-        if let Some(stub) = stubs::stub(&data, &full, names.len() > 1) {
-            files.push((format!("{folder}{module}.pyi"), stub.into_bytes()));
-            if !folder.is_empty() {
-                files.push((format!("{folder}py.typed"), Vec::new()));
-            }
-        }
-        match interp {
-            // A plain CPython extension: `import` finds it by its suffix.
-            Some(interp) => files.push((format!("{folder}{module}{}", interp.ext_suffix), data)),
-            None => {
-                files.push((format!("{folder}{module}.hpy0.so"), data));
-                files.push((format!("{folder}{module}.py"), stub(&module).into_bytes()));
-            }
-        }
-        modules.push(Module {
-            full_name: full,
-            files,
-            library: lib,
-        });
     }
     Ok(modules)
+}
+
+/// The files of `module`, one of the modules the library `data` (built at
+/// `lib`) defines (`several`: not the only one).
+fn module_files(
+    lib: &Path,
+    data: &[u8],
+    module: &str,
+    several: bool,
+    interp: Option<&Interpreter>,
+) -> Module {
+    // A module of a package (`pkg.name`) goes into the package's folder,
+    // which gets an `__init__.py` if it has none.
+    let full = compile::full_name(data, module);
+    let parts: Vec<&str> = full.split('.').collect();
+    let folder: String = parts[..parts.len() - 1]
+        .iter()
+        .map(|p| format!("{p}/"))
+        .collect();
+    let mut files = Vec::new();
+    for depth in 1..parts.len() {
+        files.push((
+            format!("{}/__init__.py", parts[..depth].join("/")),
+            Vec::new(),
+        ));
+    }
+    // The type stub, beside the module (a wheel moves a top-level one into
+    // a stub-only package: see `wheel`).
+    if let Some(stub) = stubs::stub(data, &full, several) {
+        files.push((format!("{folder}{module}.pyi"), stub.into_bytes()));
+        if !folder.is_empty() {
+            files.push((format!("{folder}py.typed"), Vec::new()));
+        }
+    }
+    match interp {
+        // A plain CPython extension: `import` finds it by its suffix.
+        Some(interp) => files.push((
+            format!("{folder}{module}{}", interp.ext_suffix),
+            data.to_vec(),
+        )),
+        None => {
+            files.push((format!("{folder}{module}.hpy0.so"), data.to_vec()));
+            files.push((format!("{folder}{module}.py"), stub(module).into_bytes()));
+        }
+    }
+    Module {
+        full_name: full,
+        files,
+        library: lib.to_owned(),
+    }
 }
 
 /// Writes `path` atomically: `write` fills a temporary file beside it,

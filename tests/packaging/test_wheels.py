@@ -552,9 +552,9 @@ def test_python_m_build_makes_an_sdist_that_builds_on_its_own(venv, tmp_path):
 
 
 def test_mixed_rust_python_package(venv, tmp_path):
-    """examples/pofpackage: the extension module `pofpackage.foo` and, in
-    `python/pofpackage/`, the package's Python code, data and `py.typed`,
-    in one wheel (the package's own `__init__.py`, not an empty one); and
+    """examples/pofpackage: the extension modules `pofpackage.foo` and
+    `pofpackage.bar` (one crate) and, in `python/pofpackage/`, the package's
+    Python code, data and `py.typed`, in one wheel (the package's own `__init__.py`, not an empty one); and
     editable, with the module built into the Python sources."""
     python = venv(need("3.11"))
     lines = run("cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "wheel", "--quiet",
@@ -562,15 +562,17 @@ def test_mixed_rust_python_package(venv, tmp_path):
     wheel = Path(lines[-1])
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("pofpackage/__init__.py", "pofpackage/greetings.py", "pofpackage/greeting.txt",
-                     "pofpackage/py.typed", "pofpackage/foo.pyi",
-                     "pofpackage/foo.cpython-311-x86_64-linux-gnu.so"):
+                     "pofpackage/py.typed", "pofpackage/foo.pyi", "pofpackage/bar.pyi",
+                     "pofpackage/foo.cpython-311-x86_64-linux-gnu.so",
+                     "pofpackage/bar.cpython-311-x86_64-linux-gnu.so"):
         assert expected in names, (expected, sorted(names))
     assert b"from .greetings import greet" in zipfile.ZipFile(wheel).read("pofpackage/__init__.py")
     greet = "import pofpackage; print(pofpackage.greet('you')); print(pofpackage.__file__)"
     run(python, "-m", "pip", "install", "--quiet", "--no-index", wheel)
-    out = run(python, "-I", "-c", greet).splitlines()
+    out = run(python, "-I", "-c", greet + "; print(pofpackage.greet('you', loud=True))").splitlines()
     assert out[0] == "hello from pofpackage.foo, and hello to you"
     assert Path(out[1]).parent.parent == site_packages(python)
+    assert out[2] == "HELLO FROM POFPACKAGE.FOO, AND HELLO TO YOU!"  # the second module
     run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pofpackage")
     assert not [p for p in site_packages(python).iterdir() if p.name.startswith("pofpackage")]
     # Editable: the package is imported from the Python sources, the
@@ -583,7 +585,7 @@ def test_mixed_rust_python_package(venv, tmp_path):
         assert (sources / "foo.cpython-311-x86_64-linux-gnu.so").is_file()
         run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "pofpackage")
     finally:
-        for built in list(sources.glob("*.so")) + [sources / "foo.pyi"]:
+        for built in list(sources.glob("*.so")) + [sources / "foo.pyi", sources / "bar.pyi"]:
             built.unlink(missing_ok=True)
     if (ROOT / ".git").exists():  # the built files are ignored, the sources untouched
         status = run("git", "-C", ROOT, "status", "--porcelain", "--", sources)

@@ -139,7 +139,9 @@ def test_pofpackage(tmp_path, hpy_mode):
     """HPy's proof-of-concept package module: `cargo hpy build -p pofpackage`
     lays out `pofpackage/foo.hpy0.so` with its loader and `__init__.py` (in a
     CPython-ABI build, `pofpackage/foo<EXT_SUFFIX>` and `__init__.py`), and
-    the module's type stub with the package's `py.typed`."""
+    the module's type stub with the package's `py.typed`; the same for
+    `pofpackage.bar`, the library's second module, each with its own
+    functions."""
     from conftest import ROOT, TARGET_DIR
 
     out = tmp_path / "site"
@@ -151,12 +153,22 @@ def test_pofpackage(tmp_path, hpy_mode):
         env=dict(os.environ, CARGO_TARGET_DIR=str(TARGET_DIR)),
     )
     if hpy_mode == "cpython":
-        expected = ["__init__.py", "foo" + sysconfig.get_config_var("EXT_SUFFIX"), "foo.pyi", "py.typed"]
+        suffix = sysconfig.get_config_var("EXT_SUFFIX")
+        expected = ["__init__.py", "bar" + suffix, "bar.pyi", "foo" + suffix, "foo.pyi", "py.typed"]
     else:
-        expected = ["__init__.py", "foo.hpy0.so", "foo.py", "foo.pyi", "py.typed"]
+        expected = ["__init__.py", "bar.hpy0.so", "bar.py", "bar.pyi", "foo.hpy0.so", "foo.py", "foo.pyi",
+                    "py.typed"]
     assert sorted(p.name for p in (out / "pofpackage").iterdir()) == expected
-    code = ("import pofpackage.foo; "
-            "print(pofpackage.foo.__name__, pofpackage.foo.hello(), pofpackage.foo.hello.__module__)")
+    code = ("import pofpackage.foo, pofpackage.bar; "
+            "print(pofpackage.foo.__name__, pofpackage.foo.hello(), pofpackage.foo.hello.__module__); "
+            "print(pofpackage.bar.__name__, pofpackage.bar.shout('hi'), sorted(vars(pofpackage.bar)), "
+            "hasattr(pofpackage.foo, 'shout'))")
     res = subprocess.run([sys.executable, "-c", code], cwd=out, env=dict(os.environ, HPY=hpy_mode),
                          capture_output=True, text=True, check=True)
-    assert res.stdout.split() == ["pofpackage.foo", "hello", "from", "pofpackage.foo", "pofpackage.foo"]
+    foo, bar = res.stdout.splitlines()
+    assert foo.split() == ["pofpackage.foo", "hello", "from", "pofpackage.foo", "pofpackage.foo"]
+    assert bar.split(" ", 2)[:2] == ["pofpackage.bar", "HI!"]
+    assert "'shout'" in bar and "'hello'" not in bar and bar.endswith(" False"), bar
+    # Each module's stub has its own functions only.
+    assert "def shout(" in (out / "pofpackage" / "bar.pyi").read_text()
+    assert "def shout(" not in (out / "pofpackage" / "foo.pyi").read_text()

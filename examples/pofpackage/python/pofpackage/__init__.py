@@ -1,8 +1,8 @@
-"""HPy's proof-of-concept package as a mixed Rust/Python project: `foo` is
-the extension module (`src/lib.rs`, built by cargo), the rest is Python
-(`python/pofpackage/`), which wheels ship beside it."""
+"""HPy's proof-of-concept package as a mixed Rust/Python project: `foo` and
+`bar` are extension modules (`src/lib.rs`, one library built by cargo), the
+rest is Python (`python/pofpackage/`), which wheels ship beside them."""
 
-from . import foo
+from . import bar, foo
 from .greetings import greet
 
-__all__ = ["foo", "greet"]
+__all__ = ["bar", "foo", "greet"]
