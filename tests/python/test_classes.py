@@ -451,6 +451,22 @@ def test_call_and_iteration(classes):
     assert list(S()) == []
 
 
+def test_iteration_of_two_types_in_turn(classes):
+    """`iter()` of a `Strings` and `next()` of `StringsIter`s in turn, and
+    zip over several iterators: each slot call finds its own type's method
+    (the CPython-ABI build keeps the last type served)."""
+    S = classes.Strings
+    its = [iter(S(f"{i}a", f"{i}b")) for i in range(3)]
+    seen = []
+    for _ in range(2):
+        for it in its:
+            seen.append(next(it))
+            assert list(iter(S("x"))) == ["x"]
+    assert seen == ["0a", "1a", "2a", "0b", "1b", "2b"]
+    assert list(zip(S("p", "q"), iter(S("r", "s")), S("t", "u"))) == [("p", "r", "t"), ("q", "s", "u")]
+    assert [next(it, None) for it in its] == [None, None, None]
+
+
 def test_context_manager_and_getattr(classes):
     r = classes.Recorder()
     with r as entered:

@@ -745,12 +745,32 @@ unsafe extern "C" fn hpytype_clear(obj: *mut ffi::PyObject) -> c_int {
     0
 }
 
+/// The last HPy type whose instance `iter_impl` served (NULL: none yet):
+/// a loop calls `__next__` on instances of one type, and this saves the
+/// registry's lookup per item. Only a registered type is kept here (kept
+/// alive, with its `TypeInfo`, for good), so the address cannot come to
+/// mean another type; instances of a Python subclass take the lookup. The
+/// GIL orders readers and writers.
+static LAST_ITER_TYPE: AtomicPtr<TypeInfo> = AtomicPtr::new(null_mut());
+
 /// The `__iter__` (`next == false`) or `__next__` impl of `obj`'s type (its
 /// own, or its nearest HPy base's), with the context of the type that has it.
 #[inline]
 fn iter_impl(obj: *mut ffi::PyObject, next: bool) -> Option<(IterImpl, *mut HPyContext)> {
     // SAFETY: a live object has a live type.
-    let info = first_hpy_base(unsafe { ffi::Py_TYPE(obj) })?;
+    let ty = unsafe { ffi::Py_TYPE(obj) };
+    let last = LAST_ITER_TYPE.load(Ordering::Relaxed);
+    // SAFETY: a stored pointer is a leaked `TypeInfo`, never freed.
+    let info = match unsafe { last.as_ref() } {
+        Some(info) if info.ty == ty => info,
+        _ => {
+            let info = first_hpy_base(ty)?;
+            if info.ty == ty {
+                LAST_ITER_TYPE.store(core::ptr::from_ref(info).cast_mut(), Ordering::Relaxed);
+            }
+            info
+        }
+    };
     info.chain()
         .find_map(|t| Some((if next { t.next } else { t.iter }?, t.ctx)))
 }
