@@ -843,6 +843,35 @@ unsafe fn raise(exc: *mut ffi::PyObject, message: &CStr) -> HPy {
     HPy::NULL
 }
 
+/// Whether a spec's members (its own, or its legacy `Py_tp_members`) name
+/// `__vectorcalloffset__`.
+///
+/// # Safety
+/// `legacy_members` is NULL or a member array ending with a NULL name.
+unsafe fn declares_vectorcall_offset(
+    defs: &[&mut HPyDef],
+    legacy_members: *mut ffi::PyMemberDef,
+) -> bool {
+    const NAME: &CStr = c"__vectorcalloffset__";
+    // SAFETY: the names are NUL-terminated strings (the spec's contract).
+    unsafe {
+        if defs
+            .iter()
+            .any(|d| d.kind == HPyDef_Kind_Member && CStr::from_ptr(d.u.member.name) == NAME)
+        {
+            return true;
+        }
+        let mut m = legacy_members;
+        while !m.is_null() && !(*m).name.is_null() {
+            if CStr::from_ptr((*m).name) == NAME {
+                return true;
+            }
+            m = m.add(1);
+        }
+        false
+    }
+}
+
 /// The definitions of a spec, as a slice.
 ///
 /// # Safety
@@ -1091,6 +1120,38 @@ unsafe fn type_from_spec(
                     });
                 }
                 _ => {} // members: below, once the offset of the payload is known
+            }
+        }
+        // A subtype with a struct of its own and no `HPy_tp_call`, of an HPy
+        // type that has one: the base keeps its call function in a field
+        // after its struct, inside this type's struct (which starts with
+        // the base's, at the same offset). HPy 0.9's runtime leaves it
+        // there, where the subtype's fields and the call function overwrite
+        // each other; here the field moves after this struct, as if the
+        // subtype had declared the base's call function.
+        if vectorcall.is_none()
+            && basicsize != 0
+            && !declares_vectorcall_offset(&defs, legacy_members)
+        {
+            let base = match (bases.first(), bases_tuple.is_null()) {
+                (Some(&b), _) => b,
+                (None, false) if api::tuple_size(bases_tuple) > 0 => {
+                    api::tuple_get_item(bases_tuple, 0)
+                }
+                _ => null_mut(),
+            };
+            let inherited = if base.is_null() {
+                None
+            } else {
+                let base = base.cast::<ffi::PyTypeObject>();
+                first_hpy_base(base)
+                    .filter(|_| (1..basicsize as isize).contains(&call_offset(base)))
+                    .and_then(|info| info.chain().find_map(|t| t.vectorcall))
+            };
+            if let Some(func) = inherited {
+                vectorcall = Some(func);
+                vectorcall_offset = basicsize.next_multiple_of(PAYLOAD_ALIGN);
+                basicsize = vectorcall_offset + size_of::<cpy_vectorcallfunc>();
             }
         }
         let base_member_offset = if basicsize != 0 { head_size } else { 0 };
