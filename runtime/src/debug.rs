@@ -1730,19 +1730,11 @@ pub(crate) unsafe extern "C" fn closed_max(
     // SAFETY: CPython calls this with the GIL held.
     unsafe {
         if n != ffi::Py_None() {
-            let size = ffi::PyLong_AsSsize_t(n);
-            if size == -1 && !ffi::PyErr_Occurred().is_null() {
+            let Some(size) = non_negative(n, c"the queue size must not be negative") else {
                 return null_mut();
-            }
-            if size < 0 {
-                ffi::PyErr_SetString(
-                    ffi::PyExc_ValueError,
-                    c"the queue size must not be negative".as_ptr(),
-                );
-                return null_mut();
-            }
+            };
             // No trimming: new handles reuse the oldest closed ones.
-            state().closed_max = size as usize;
+            state().closed_max = size;
         }
         ffi::PyLong_FromSize_t(state().closed_max)
     }
@@ -1758,18 +1750,10 @@ pub(crate) unsafe extern "C" fn protected_max(
     // SAFETY: CPython calls this with the GIL held.
     unsafe {
         if n != ffi::Py_None() {
-            let size = ffi::PyLong_AsSsize_t(n);
-            if size == -1 && !ffi::PyErr_Occurred().is_null() {
+            let Some(size) = non_negative(n, c"the size must not be negative") else {
                 return null_mut();
-            }
-            if size < 0 {
-                ffi::PyErr_SetString(
-                    ffi::PyExc_ValueError,
-                    c"the size must not be negative".as_ptr(),
-                );
-                return null_mut();
-            }
-            state().protected_max = size as usize;
+            };
+            state().protected_max = size;
         }
         ffi::PyLong_FromSize_t(state().protected_max)
     }
@@ -1786,22 +1770,34 @@ pub(crate) unsafe extern "C" fn set_stack_trace_limit(
         let limit = if n == ffi::Py_None() {
             0
         } else {
-            let limit = ffi::PyLong_AsSsize_t(n);
-            if limit == -1 && !ffi::PyErr_Occurred().is_null() {
+            let Some(limit) = non_negative(n, c"the limit must not be negative") else {
                 return null_mut();
-            }
-            if limit < 0 {
-                ffi::PyErr_SetString(
-                    ffi::PyExc_ValueError,
-                    c"the limit must not be negative".as_ptr(),
-                );
-                return null_mut();
-            }
-            limit as usize
+            };
+            limit
         };
         state().stack_limit = limit;
         ffi::Py_INCREF(ffi::Py_None());
         ffi::Py_None()
+    }
+}
+
+/// The int `n` as a size, or None with `TypeError`/`OverflowError` (not an
+/// int, too large) or `ValueError(negative)` (below 0) set.
+///
+/// # Safety
+/// The GIL is held; `n` is alive.
+unsafe fn non_negative(n: *mut ffi::PyObject, negative: &CStr) -> Option<usize> {
+    // SAFETY: forwarded.
+    unsafe {
+        let size = ffi::PyLong_AsSsize_t(n);
+        if size == -1 && !ffi::PyErr_Occurred().is_null() {
+            return None;
+        }
+        if size < 0 {
+            ffi::PyErr_SetString(ffi::PyExc_ValueError, negative.as_ptr());
+            return None;
+        }
+        Some(size as usize)
     }
 }
 
