@@ -1727,16 +1727,14 @@ pub(crate) unsafe extern "C" fn closed_max(
     _module: *mut ffi::PyObject,
     n: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls this with the GIL held.
+    // SAFETY: CPython calls this with the GIL held. No trimming when it
+    // shrinks: new handles reuse the oldest closed ones.
     unsafe {
-        if n != ffi::Py_None() {
-            let Some(size) = non_negative(n, c"the queue size must not be negative") else {
-                return null_mut();
-            };
-            // No trimming: new handles reuse the oldest closed ones.
-            state().closed_max = size;
-        }
-        ffi::PyLong_FromSize_t(state().closed_max)
+        size_setting(
+            n,
+            |s| &mut s.closed_max,
+            c"the queue size must not be negative",
+        )
     }
 }
 
@@ -1749,13 +1747,33 @@ pub(crate) unsafe extern "C" fn protected_max(
 ) -> *mut ffi::PyObject {
     // SAFETY: CPython calls this with the GIL held.
     unsafe {
+        size_setting(
+            n,
+            |s| &mut s.protected_max,
+            c"the size must not be negative",
+        )
+    }
+}
+
+/// A size setting of the state: set to `n` first unless `n` is None (a
+/// negative one raises `ValueError(negative)`); its value, as an int.
+///
+/// # Safety
+/// The GIL is held; `n` is alive.
+unsafe fn size_setting(
+    n: *mut ffi::PyObject,
+    field: fn(&mut State) -> &mut usize,
+    negative: &CStr,
+) -> *mut ffi::PyObject {
+    // SAFETY: forwarded; no reference to the state outlives its statement.
+    unsafe {
         if n != ffi::Py_None() {
-            let Some(size) = non_negative(n, c"the size must not be negative") else {
+            let Some(size) = non_negative(n, negative) else {
                 return null_mut();
             };
-            state().protected_max = size;
+            *field(state()) = size;
         }
-        ffi::PyLong_FromSize_t(state().protected_max)
+        ffi::PyLong_FromSize_t(*field(state()))
     }
 }
 
