@@ -132,6 +132,46 @@ fn slot_of(ty: *mut ffi::PyTypeObject, mask: usize) -> usize {
     ((p >> 4) ^ (p >> 13)) & mask
 }
 
+/// A one-entry cache in front of [`lookup`] for a call site that sees one
+/// type over and over (a loop's `__next__`, the instances one class makes):
+/// it saves the registry's hashing and probing per call. Only a registered
+/// type is kept (kept alive, with its `TypeInfo`, for good), so the address
+/// cannot come to mean another type. The GIL orders readers and writers.
+struct LastType(AtomicPtr<TypeInfo>);
+
+impl LastType {
+    const fn new() -> Self {
+        LastType(AtomicPtr::new(null_mut()))
+    }
+
+    /// [`lookup`]`(ty)`, from the cache when `ty` is the type it holds.
+    #[inline(always)]
+    fn lookup(&self, ty: *mut ffi::PyTypeObject) -> Option<&'static TypeInfo> {
+        let last = self.0.load(Ordering::Relaxed);
+        // SAFETY: a stored pointer is a leaked `TypeInfo`, never freed.
+        match unsafe { last.as_ref() } {
+            Some(info) if info.ty == ty => Some(info),
+            _ => {
+                let info = lookup(ty)?;
+                self.0
+                    .store(core::ptr::from_ref(info).cast_mut(), Ordering::Relaxed);
+                Some(info)
+            }
+        }
+    }
+
+    /// [`first_hpy_base`]`(ty)`, from the cache when `ty` is the type it
+    /// holds (a Python subclass, which is not registered, takes the walk).
+    #[inline(always)]
+    fn first_hpy_base(&self, ty: *mut ffi::PyTypeObject) -> Option<&'static TypeInfo> {
+        match self.lookup(ty) {
+            Some(info) => Some(info),
+            // SAFETY: a live type has live bases.
+            None => first_hpy_base(unsafe { api::type_base(ty) }),
+        }
+    }
+}
+
 /// The info of `ty`, if this runtime made it.
 #[inline]
 fn lookup(ty: *mut ffi::PyTypeObject) -> Option<&'static TypeInfo> {
@@ -513,9 +553,12 @@ pub unsafe extern "C" fn ctx_New(
     h_type: HPy,
     data: *mut *mut c_void,
 ) -> HPy {
+    /// The type of the last instance made: a class's methods make its
+    /// instances over and over.
+    static LAST_NEW_TYPE: LastType = LastType::new();
     let tp = h2py(h_type).cast::<ffi::PyTypeObject>();
     // One of this runtime's types (nearly always), or any other type.
-    let info = lookup(tp);
+    let info = LAST_NEW_TYPE.lookup(tp);
     // SAFETY: `h_type` is open and `data` valid for a write (the caller's
     // contract); `tp_alloc` returns a zeroed instance (GC-tracked for a GC
     // type) or NULL with an exception set.
@@ -745,32 +788,16 @@ unsafe extern "C" fn hpytype_clear(obj: *mut ffi::PyObject) -> c_int {
     0
 }
 
-/// The last HPy type whose instance `iter_impl` served (NULL: none yet):
-/// a loop calls `__next__` on instances of one type, and this saves the
-/// registry's lookup per item. Only a registered type is kept here (kept
-/// alive, with its `TypeInfo`, for good), so the address cannot come to
-/// mean another type; instances of a Python subclass take the lookup. The
-/// GIL orders readers and writers.
-static LAST_ITER_TYPE: AtomicPtr<TypeInfo> = AtomicPtr::new(null_mut());
+/// The last HPy type whose instance `iter_impl` served: a loop calls
+/// `__next__` on instances of one type.
+static LAST_ITER_TYPE: LastType = LastType::new();
 
 /// The `__iter__` (`next == false`) or `__next__` impl of `obj`'s type (its
 /// own, or its nearest HPy base's), with the context of the type that has it.
-#[inline]
+#[inline(always)]
 fn iter_impl(obj: *mut ffi::PyObject, next: bool) -> Option<(IterImpl, *mut HPyContext)> {
     // SAFETY: a live object has a live type.
-    let ty = unsafe { ffi::Py_TYPE(obj) };
-    let last = LAST_ITER_TYPE.load(Ordering::Relaxed);
-    // SAFETY: a stored pointer is a leaked `TypeInfo`, never freed.
-    let info = match unsafe { last.as_ref() } {
-        Some(info) if info.ty == ty => info,
-        _ => {
-            let info = first_hpy_base(ty)?;
-            if info.ty == ty {
-                LAST_ITER_TYPE.store(core::ptr::from_ref(info).cast_mut(), Ordering::Relaxed);
-            }
-            info
-        }
-    };
+    let info = LAST_ITER_TYPE.first_hpy_base(unsafe { ffi::Py_TYPE(obj) })?;
     info.chain()
         .find_map(|t| Some((if next { t.next } else { t.iter }?, t.ctx)))
 }

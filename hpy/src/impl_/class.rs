@@ -447,43 +447,62 @@ fn exclusive_borrow_error<T: Class>(state: usize) -> Error {
 /// (on CPython; on PyPy HPy's own `__new__`, which gives the instance its
 /// storage) for a builtin type.
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 pub fn create_root<'c, M: ClassBase>(
     ctx: &'c Context,
     ty: &Handle<'_>,
     args: impl crate::CallArgs<'c>,
 ) -> Result<crate::class::base::Created<'c>> {
+    // `M::ROOT` is a constant: the common case, `object`, is inlined into the
+    // caller (an instance made per call, as `p + q` does); the builtins are not.
     match M::ROOT {
-        Root::Object => {
-            let mut data: *mut c_void = core::ptr::null_mut();
-            // SAFETY: the context is live and `ty` a type; `HPy_New` returns a
-            // new handle (zeroing the payload), or NULL with an exception set.
-            let obj = unsafe {
-                Handle::from_raw_result(ctx, sys::_HPy_New(ctx.as_raw(), ty.as_raw(), &mut data))
-            }?;
-            // `data` is the payload, except for an instance of a Python subclass
-            // on CPython, where the `hpy` package reports the object (see
-            // `ClassObject`): a new payload starts with a zero word, an object
-            // with its reference count.
-            // SAFETY: `data` is NULL or points to the zeroed payload or the
-            // object, either at least a word long.
-            let payload = if !data.is_null() && unsafe { *data.cast::<usize>() } == 0 {
-                data.cast()
-            } else {
-                core::ptr::null_mut()
-            };
-            Ok((obj, payload))
-        }
-        Root::Builtin if ctx.runtime() != crate::Runtime::CPython => Ok((
+        Root::Object => new_object(ctx, ty),
+        Root::Builtin | Root::Payloadless => create_builtin::<M>(ctx, ty, args),
+    }
+}
+
+/// [`create_root`] for `object`: `HPy_New`.
+#[inline(always)]
+fn new_object<'c>(ctx: &'c Context, ty: &Handle<'_>) -> Result<crate::class::base::Created<'c>> {
+    let mut data: *mut c_void = core::ptr::null_mut();
+    // SAFETY: the context is live and `ty` a type; `HPy_New` returns a
+    // new handle (zeroing the payload), or NULL with an exception set.
+    let obj = unsafe {
+        Handle::from_raw_result(ctx, sys::_HPy_New(ctx.as_raw(), ty.as_raw(), &mut data))
+    }?;
+    // `data` is the payload, except for an instance of a Python subclass
+    // on CPython, where the `hpy` package reports the object (see
+    // `ClassObject`): a new payload starts with a zero word, an object
+    // with its reference count.
+    // SAFETY: `data` is NULL or points to the zeroed payload or the
+    // object, either at least a word long.
+    let payload = if !data.is_null() && unsafe { *data.cast::<usize>() } == 0 {
+        data.cast()
+    } else {
+        core::ptr::null_mut()
+    };
+    Ok((obj, payload))
+}
+
+/// [`create_root`] for a builtin base: its `__new__`.
+#[inline(never)]
+fn create_builtin<'c, M: ClassBase>(
+    ctx: &'c Context,
+    ty: &Handle<'_>,
+    args: impl crate::CallArgs<'c>,
+) -> Result<crate::class::base::Created<'c>> {
+    if M::ROOT == Root::Builtin && ctx.runtime() != crate::Runtime::CPython {
+        Ok((
             hpy_default_new(ctx)?.call_with_first(ty, args)?,
             core::ptr::null_mut(),
-        )),
-        Root::Builtin | Root::Payloadless => Ok((
+        ))
+    } else {
+        Ok((
             M::__type_object(ctx)?
                 .get_attr("__new__")?
                 .call_with_first(ty, args)?,
             core::ptr::null_mut(),
-        )),
+        ))
     }
 }
 
