@@ -374,7 +374,7 @@ pub unsafe extern "C" fn ctx_SetItem(
     value: HPy,
 ) -> c_int {
     // SAFETY: the handles are open.
-    unsafe { ffi::PyObject_SetItem(h2py(obj), h2py(key), h2py(value)) }
+    unsafe { fast::set_item(obj, key, value) }
 }
 
 /// `HPy_Contains`.

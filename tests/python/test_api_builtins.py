@@ -110,6 +110,21 @@ def test_decode_fs_default(api_builtins):
     assert api_builtins.decode_fs_default_c_str(b"") == ""
 
 
+def test_new_str_from_ascii(api_builtins):
+    for text in ("", "a", "ok", "x" * 15, "y" * 16, "z" * 1000, "a\0b"):
+        s = api_builtins.new_str_from_ascii(text.encode())
+        assert type(s) is str and s == text and s.isascii()
+        assert hash(s) == hash(text)  # a well-formed str: hashing reads its data
+    # A byte from 0x80 on raises what `bytes.decode("ascii")` raises.
+    with pytest.raises(
+        UnicodeDecodeError,
+        match=r"^'ascii' codec can't decode byte 0xe9 in position 1: ordinal not in range\(128\)$",
+    ):
+        api_builtins.new_str_from_ascii(b"a\xe9")
+    with pytest.raises(UnicodeDecodeError, match=r"byte 0x80 in position 40"):
+        api_builtins.new_str_from_ascii(b"a" * 40 + b"\x80")
+
+
 def test_decode_ascii(api_builtins):
     assert api_builtins.decode_ascii(b"abc", None) == "abc"
     assert api_builtins.decode_ascii(b"a\xe9", "replace") == "a\ufffd"

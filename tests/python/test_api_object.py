@@ -158,6 +158,45 @@ def test_setitem(api_object):
             f((1,), key, 0)
 
 
+def test_setitem_dict_and_subclass(api_object):
+    # An exact dict takes the CPython-ABI build's direct store; a subclass
+    # keeps its own `__setitem__`; a key whose `__hash__` raises or whose
+    # `__eq__` mutates the dict behaves as with `d[k] = v`.
+    class Logged(dict):
+        def __setitem__(self, key, value):
+            super().__setitem__(key, ("logged", value))
+
+    sub = Logged()
+    api_object.setitem_h(sub, "k", 1)
+    assert sub == {"k": ("logged", 1)}
+
+    class BadHash:
+        def __hash__(self):
+            raise ZeroDivisionError("no hash")
+
+    d = {}
+    with pytest.raises(ZeroDivisionError, match=r"^no hash$"):
+        api_object.setitem_h(d, BadHash(), 0)
+    assert d == {}
+
+    class Mutating:
+        def __init__(self, target):
+            self.target = target
+
+        def __hash__(self):
+            return 7
+
+        def __eq__(self, other):
+            self.target.clear()
+            return False
+
+    d = {}
+    first, second = Mutating(d), Mutating(d)
+    api_object.setitem_h(d, first, 1)
+    api_object.setitem_h(d, second, 2)  # its `__eq__` empties the dict first
+    assert list(d.values()) == [2] and next(iter(d)) is second
+
+
 def test_delitem(api_object):
     lst = [1, 2, 3, 4]
     d = {"a": 1, "a\0b": 2, 3: 3, (1,): 4, 2**64 - 1: 5}

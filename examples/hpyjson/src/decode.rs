@@ -22,7 +22,8 @@
 //! are exact (`int(text)`, with its digit limit).
 //!
 //! Speed: strings are made from the input bytes in place when they have no
-//! escapes (`HPyUnicode_DecodeASCII` for ASCII, which takes a length);
+//! escapes (`Context::new_str_from_ascii_unchecked` for ASCII, which the
+//! scan has checked: no decoder runs over it again in a CPython-ABI build);
 //! dictionary keys seen before in the same call reuse the same `str` object
 //! (a small cache from the key's bytes to its handle); list items are
 //! collected on one shared stack of handles and made into a list at the
@@ -720,7 +721,9 @@ impl<'ctx> Decoder<'_, 'ctx> {
     fn make_raw_str(&mut self, start: usize, end: usize, flags: StrFlags) -> Result<Handle<'ctx>> {
         let bytes = &self.input[start..end];
         if !flags.has(StrFlags::NON_ASCII) && !self.pypy {
-            return self.ascii_str(bytes);
+            // SAFETY: without `NON_ASCII`, `scan_string` met no byte from
+            // 0x80 on (`skip_plain` stops at every one).
+            return unsafe { self.ctx.new_str_from_ascii_unchecked(bytes) };
         }
         if !flags.has(StrFlags::SURROGATE) {
             self.scratch.clear();
@@ -734,39 +737,14 @@ impl<'ctx> Decoder<'_, 'ctx> {
     #[inline]
     fn make_scratch_str(&mut self, flags: StrFlags) -> Result<Handle<'ctx>> {
         if !flags.has(StrFlags::NON_ASCII) && !self.pypy {
-            let ctx = self.ctx;
-            // SAFETY: the context is live; `scratch` holds `len` readable bytes
-            // and a NULL error handler means "strict"; the bytes are ASCII.
-            let raw = unsafe {
-                sys::HPyUnicode_DecodeASCII(
-                    ctx.as_raw(),
-                    self.scratch.as_ptr().cast(),
-                    self.scratch.len() as sys::HPy_ssize_t,
-                    core::ptr::null(),
-                )
-            };
-            return self.own(raw);
+            // SAFETY: without `NON_ASCII`, every byte unescaped into
+            // `scratch` is below 0x80 (see `scan_escaped`).
+            return unsafe { self.ctx.new_str_from_ascii_unchecked(&self.scratch) };
         }
         if !flags.has(StrFlags::SURROGATE) && !flags.has(StrFlags::NUL) {
             return self.utf8_scratch_str();
         }
         new_str_wide(self.ctx, &mut self.wide, &self.scratch)
-    }
-
-    /// A `str` of ASCII bytes, from their length (no copy, no NUL needed).
-    #[inline(always)]
-    fn ascii_str(&self, bytes: &[u8]) -> Result<Handle<'ctx>> {
-        // SAFETY: the context is live; `bytes` is `len` readable bytes of ASCII
-        // and a NULL error handler means "strict".
-        let raw = unsafe {
-            sys::HPyUnicode_DecodeASCII(
-                self.ctx.as_raw(),
-                bytes.as_ptr().cast(),
-                bytes.len() as sys::HPy_ssize_t,
-                core::ptr::null(),
-            )
-        };
-        self.own(raw)
     }
 
     /// The `str` of `scratch`: valid UTF-8 without NUL, so NUL-terminated here.
@@ -1006,7 +984,7 @@ impl<'ctx> Decoder<'_, 'ctx> {
     /// An integer beyond 64 bits: `int(text)` (digits, maybe a minus sign).
     #[cold]
     fn parse_big_int(&mut self, start: usize, end: usize) -> Result<Handle<'ctx>> {
-        let text = self.ascii_str(&self.input[start..end])?;
+        let text = self.ctx.new_str_from_ascii(&self.input[start..end])?;
         self.ctx.int_type().call1(&text)
     }
 }

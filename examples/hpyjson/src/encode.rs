@@ -828,22 +828,14 @@ impl<'ctx> Encoder<'_, 'ctx> {
     /// The output as a `str`.
     fn finish(self) -> Result<Handle<'ctx>> {
         let ctx = self.ctx;
-        let mut out = self.out;
+        let out = self.out;
         if (self.opts.ensure_ascii && !self.raw_inserted) || out.is_ascii() {
-            return ctx.decode_ascii(&out, None);
+            return ctx.new_str_from_ascii(&out);
         }
-        if !out.contains(&0) && core::str::from_utf8(&out).is_ok() {
-            out.push(0);
-            // SAFETY: the context is live; `out` is NUL-terminated valid UTF-8
-            // with no NUL before the terminator.
-            return unsafe {
-                Handle::from_raw_result(
-                    ctx,
-                    sys::HPyUnicode_FromString(ctx.as_raw(), out.as_ptr().cast()),
-                )
-            };
+        if let Ok(text) = core::str::from_utf8(&out) {
+            return ctx.new_str(text);
         }
-        // Lone surrogates (WTF-8), NULs or invalid bytes: Python's own decoder,
+        // Lone surrogates (WTF-8) or invalid bytes: Python's own decoder,
         // with ujson's error handler.
         let bytes = ctx.new_bytes(&out)?;
         bytes.call_method("decode", ("utf-8", "surrogatepass"))

@@ -2,7 +2,10 @@
 //! in a CPython-ABI build (the universal build does the same work through
 //! the context): dict entries without a key list, the items of exact lists
 //! and tuples without the sequence protocol, a `str` from UTF-8 of known
-//! length without a NUL-terminated copy.
+//! length without a NUL-terminated copy, a `str` of known-ASCII bytes
+//! without a decoder, and a store into an exact dict without the mapping
+//! protocol (`HPy_SetItem` itself takes it, in this build and in the
+//! runtime's context).
 //!
 //! Every function is memory-safe for any object and any index: sizes are
 //! read from the object at each step (never from a size Python code chose
@@ -96,4 +99,56 @@ pub unsafe fn unicode_from_utf8(s: *const u8, len: usize) -> HPy {
     };
     // SAFETY: forwarded.
     py2h(unsafe { ffi::PyUnicode_FromStringAndSize(s.cast(), len) })
+}
+
+/// A new `str` from `len` bytes of ASCII at `s`, copied in without the
+/// decoder's scan: `PyUnicode_New` and a copy into the compact ASCII
+/// object's data (in an `abi3` build, `PyUnicode_DecodeASCII`, which checks).
+///
+/// # Safety
+/// `s` is valid for reading `len` bytes, all below 0x80; the GIL is held.
+#[inline]
+pub unsafe fn unicode_from_ascii(s: *const u8, len: usize) -> HPy {
+    let Ok(n) = HPy_ssize_t::try_from(len) else {
+        // SAFETY: the GIL is held.
+        unsafe { ffi::PyErr_NoMemory() };
+        return HPy::NULL;
+    };
+    #[cfg(not(Py_LIMITED_API))]
+    // SAFETY: `PyUnicode_New(n, 127)` makes a compact ASCII object (or
+    // returns NULL with an exception set), whose `n` characters (and a NUL)
+    // follow its `PyASCIIObject` header; the caller guarantees `len` ASCII
+    // bytes at `s`, so the object holds a valid `str`.
+    unsafe {
+        let obj = ffi::PyUnicode_New(n, 127);
+        if !obj.is_null() {
+            let data = obj.cast::<ffi::PyASCIIObject>().add(1).cast::<u8>();
+            core::ptr::copy_nonoverlapping(s, data, len);
+        }
+        py2h(obj)
+    }
+    #[cfg(Py_LIMITED_API)]
+    // SAFETY: forwarded; a NULL error handler means "strict".
+    py2h(unsafe { ffi::PyUnicode_DecodeASCII(s.cast(), n, core::ptr::null()) })
+}
+
+/// `HPy_SetItem` of an exact `dict` (and a value): `PyDict_SetItem`, without
+/// `PyObject_SetItem`'s trip through the mapping slot (which an exact dict
+/// fills with the same call); anything else through `PyObject_SetItem`.
+///
+/// # Safety
+/// The handles are open (`value` may be NULL: `PyObject_SetItem` then
+/// raises `SystemError`); the GIL is held.
+#[inline(always)]
+pub unsafe fn set_item(obj: HPy, key: HPy, value: HPy) -> core::ffi::c_int {
+    let (o, k, v) = (h2py(obj), h2py(key), h2py(value));
+    // SAFETY: forwarded; an exact dict's `mp_ass_subscript` is
+    // `PyDict_SetItem` for a non-NULL value.
+    unsafe {
+        if ffi::PyDict_CheckExact(o) != 0 && !v.is_null() {
+            ffi::PyDict_SetItem(o, k, v)
+        } else {
+            ffi::PyObject_SetItem(o, k, v)
+        }
+    }
 }

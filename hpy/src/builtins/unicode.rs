@@ -98,6 +98,66 @@ impl Context {
         }
     }
 
+    /// A new `str` of the ASCII bytes `s`: `s.decode("ascii")`, the fastest
+    /// way to make a `str` of text known to be ASCII.
+    ///
+    /// In a CPython-ABI build the bytes are checked here and copied straight
+    /// into a new compact `str` (no decoder); in the universal build this is
+    /// `HPyUnicode_DecodeASCII`. A byte from 0x80 on raises CPython's
+    /// `UnicodeDecodeError` (`'ascii' codec can't decode byte 0xe9 in
+    /// position 1: ordinal not in range(128)`).
+    ///
+    /// ```
+    /// fn status<'py>(ctx: &'py hpy::Context) -> hpy::Result<hpy::Handle<'py>> {
+    ///     ctx.new_str_from_ascii(b"ok")
+    /// }
+    /// ```
+    #[inline]
+    pub fn new_str_from_ascii(&self, s: &[u8]) -> Result<Handle<'_>> {
+        if cfg!(hpy_abi = "cpython") && !s.is_ascii() {
+            return self.decode_ascii(s, None);
+        }
+        // SAFETY: checked just above in a CPython-ABI build; the universal
+        // build's `HPyUnicode_DecodeASCII` checks the bytes itself.
+        unsafe { self.new_str_from_ascii_unchecked(s) }
+    }
+
+    /// [`new_str_from_ascii`](Self::new_str_from_ascii) without the check, for
+    /// bytes the caller has already scanned (a parser that knows its token is
+    /// ASCII).
+    ///
+    /// # Safety
+    ///
+    /// Every byte of `s` is below 0x80. (In a CPython-ABI build the bytes are
+    /// copied into a `str` declared ASCII: another byte would make an invalid
+    /// `str`. The universal build checks them anyway.)
+    #[inline]
+    pub unsafe fn new_str_from_ascii_unchecked(&self, s: &[u8]) -> Result<Handle<'_>> {
+        #[cfg(hpy_abi = "cpython")]
+        // SAFETY: `s` is `s.len()` readable ASCII bytes (the caller's
+        // contract); the context is live.
+        unsafe {
+            Handle::from_raw_result(
+                self,
+                sys::cpython::fast::unicode_from_ascii(s.as_ptr(), s.len()),
+            )
+        }
+        #[cfg(not(hpy_abi = "cpython"))]
+        // SAFETY: the context is live; `s` is `s.len()` readable bytes and a
+        // NULL error handler means "strict".
+        unsafe {
+            Handle::from_raw_result(
+                self,
+                sys::HPyUnicode_DecodeASCII(
+                    self.as_raw(),
+                    s.as_ptr().cast(),
+                    ssize(s.len()),
+                    core::ptr::null(),
+                ),
+            )
+        }
+    }
+
     /// Decodes ASCII bytes (`HPyUnicode_DecodeASCII`; `data.decode("ascii", errors)`).
     ///
     /// `errors` is a codec error handler name (`"strict"` when `None`,

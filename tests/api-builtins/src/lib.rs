@@ -149,6 +149,12 @@ mod api_builtins {
         ctx.decode_fs_default_c_str(&c_string(b)?)
     }
 
+    /// ctx.new_str_from_ascii(b).
+    #[hpy_method]
+    fn new_str_from_ascii<'py>(ctx: &'py Context, b: &[u8]) -> Result<Handle<'py>> {
+        ctx.new_str_from_ascii(b)
+    }
+
     /// ctx.decode_ascii(b, errors).
     #[hpy_method]
     fn decode_ascii<'py>(ctx: &'py Context, b: &[u8], errors: Option<&str>) -> Result<Handle<'py>> {
