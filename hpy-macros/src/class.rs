@@ -937,6 +937,8 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
     let mut errors: Vec<syn::Error> = Vec::new();
     let mut statics = Vec::new();
     let mut defs = Vec::new();
+    // Definitions of a CPython-ABI build only (after `defs`).
+    let mut cpython_defs: Vec<Ident> = Vec::new();
     let mut getsets: Vec<PropertyParts> = Vec::new();
     // Dunders that share a slot, made once every function is seen.
     let mut combined: Vec<(Dunder, crate::method::Method, Span)> = Vec::new();
@@ -1140,6 +1142,20 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
                             #[allow(non_upper_case_globals)]
                             static #def: ::hpy::impl_::StaticDef = #block;
                         });
+                        if d == Dunder::Next && m.convention == Convention::NoArgs {
+                            // A CPython-ABI build also gets `tp_iternext`
+                            // itself: `for x in obj` calls the impl directly.
+                            let mut slot = m.clone();
+                            slot.iternext_slot = true;
+                            let block = method_def_block(&slot)?;
+                            let slot_def = format_ident!("{}_tp_iternext", def);
+                            statics.push(quote! {
+                                #[cfg(hpy_abi = "cpython")]
+                                #[allow(non_upper_case_globals)]
+                                static #slot_def: ::hpy::impl_::StaticDef = #block;
+                            });
+                            cpython_defs.push(slot_def);
+                        }
                         defs.push(def);
                     }
                     Dunder::Binary {
@@ -1292,15 +1308,27 @@ fn try_expand_methods(attr: TokenStream, item: TokenStream) -> syn::Result<Token
         return Err(all);
     }
     statics.push(crate::stub::submit(&stub_lines));
+    let defs_static = if cpython_defs.is_empty() {
+        quote!(static __HPY_DEFS: &[&::hpy::impl_::StaticDef] = &[#(&#defs),*];)
+    } else {
+        quote! {
+            #[cfg(hpy_abi = "cpython")]
+            static __HPY_DEFS: &[&::hpy::impl_::StaticDef] =
+                &[#(&#defs,)* #(&#cpython_defs),*];
+            #[cfg(not(hpy_abi = "cpython"))]
+            static __HPY_DEFS: &[&::hpy::impl_::StaticDef] = &[#(&#defs),*];
+        }
+    };
     Ok(quote! {
         #block
 
         #[doc(hidden)]
         const _: () = {
             #(#statics)*
+            #defs_static
             static __HPY_ITEMS: ::hpy::impl_::ClassItems = ::hpy::impl_::ClassItems {
                 class: <#self_ty as ::hpy::Class>::__def,
-                defs: &[#(&#defs),*],
+                defs: __HPY_DEFS,
                 properties: &[#(&#properties),*],
                 rebind: &[#(#rebind),*],
                 statics: &[#(&#static_members),*],

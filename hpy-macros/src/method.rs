@@ -153,6 +153,9 @@ pub(crate) struct Method {
     pub(crate) call_slot: bool,
     /// `__next__`: `None` raises `StopIteration`.
     pub(crate) iter_next: bool,
+    /// `__next__` as the `HPY_RS_tp_iternext` slot of a CPython-ABI build:
+    /// the NOARGS impl with CPython's `tp_iternext` as its trampoline.
+    pub(crate) iternext_slot: bool,
     /// A reflected operator as a method (`__radd__`): an argument that does
     /// not convert (`TypeError`) returns `NotImplemented`.
     pub(crate) operand: bool,
@@ -530,6 +533,7 @@ pub(crate) fn analyze_in(
         is_new: false,
         is_init: false,
         call_slot: false,
+        iternext_slot: false,
         iter_next: false,
         operand: false,
         err_name: py_name.clone(),
@@ -1190,7 +1194,22 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
         }
     };
 
-    let block = if m.call_slot {
+    let block = if m.iternext_slot {
+        quote! {{
+            #impl_fn
+            unsafe extern "C" fn __hpy_iternext(
+                slf: *mut #sys::cpy_PyObject,
+            ) -> *mut #sys::cpy_PyObject {
+                // SAFETY: CPython calls this as `tp_iternext`.
+                unsafe { ::hpy::impl_::trampoline_iternext(slf, __hpy_impl) }
+            }
+            ::hpy::impl_::StaticDef::slot(
+                ::hpy::impl_::sys::HPY_RS_tp_iternext,
+                ::hpy::impl_::#erase_impl(__hpy_impl),
+                ::hpy::impl_::erase_iternext_trampoline(__hpy_iternext),
+            )
+        }}
+    } else if m.call_slot {
         quote! {{
             #impl_fn
             #trampoline_fn

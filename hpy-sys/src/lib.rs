@@ -52,6 +52,16 @@ mod autogen;
 pub use autogen::*;
 mod layout;
 pub use layout::{ContextLayout, context_layout, late_member};
+
+/// `tp_iternext` as a slot of a type spec, in a CPython-ABI build only (HPy
+/// 0.9 has no iteration slots; the number is CPython's `Py_tp_iternext`,
+/// which HPy 0.9 leaves free). Its `cpy_trampoline` is CPython's
+/// `tp_iternext` function itself (`PyObject *(*)(PyObject *)`), its `impl`
+/// the NOARGS impl of the class's `__next__` method, which the spec also
+/// defines (and through which other runtimes iterate). The `hpy` crate's
+/// classes use it so that `for x in obj` calls the impl without a lookup;
+/// neither HPy's runtime nor a universal build ever sees it.
+pub const HPY_RS_tp_iternext: HPySlot_Slot = HPySlot_Slot(63);
 // A CPython-ABI build (`--cfg hpy_abi="cpython"`, set by the build tool)
 // calls the implementations of the `cpython` module directly (the cfg brings
 // `pyo3-ffi` in, see Cargo.toml); the feature `cpython` gives them to a

@@ -467,6 +467,37 @@ def test_iteration_of_two_types_in_turn(classes):
     assert [next(it, None) for it in its] == [None, None, None]
 
 
+def test_iteration_subclasses_and_errors(classes):
+    """`__next__` as CPython's `tp_iternext` (the CPython-ABI build's direct
+    slot) or as a method found by name: errors propagate, a Python subclass's
+    own `__next__` wins over the base's, a subclass without one (Python or
+    Rust) iterates with the base's."""
+    C = classes.Countdown
+    assert list(C(3)) == [3, 2, 1] and list(C(0)) == []
+    it = C(2)
+    assert [next(it), next(it), next(it, "end")] == [2, 1, "end"] and it.n == 0
+    with pytest.raises(ValueError, match="^unlucky 13$"):
+        for _ in C(15):
+            pass
+    it = C(14)
+    with pytest.raises(ValueError, match="^unlucky 13$"):
+        list(it)
+    assert list(it) == [12 - k for k in range(12)]  # the error ended one item only
+
+    class Doubled(C):
+        def __next__(self):
+            return 2 * super().__next__()
+
+    class Plain(C):
+        pass
+
+    assert list(Doubled(3)) == [6, 4, 2] and next(Doubled(1)) == 2
+    assert list(Plain(2)) == [2, 1] and next(Plain(1), None) == 1
+    assert list(classes.QuietCountdown(3)) == [3, 2, 1]
+    q = classes.QuietCountdown(1)
+    assert iter(q) is q and next(q) == 1 and next(q, None) is None
+
+
 def test_context_manager_and_getattr(classes):
     r = classes.Recorder()
     with r as entered:

@@ -1070,6 +1070,7 @@ unsafe fn type_from_spec(
         let mut vectorcall: cpy_vectorcallfunc = None;
         let mut vectorcall_offset: usize = 0;
         let mut has_new = false;
+        let mut iternext_slot = false;
         let mut iter: Option<IterImpl> = None;
         let mut next: Option<IterImpl> = None;
         for d in &defs {
@@ -1102,7 +1103,10 @@ unsafe fn type_from_spec(
                         basicsize = vectorcall_offset + size_of::<cpy_vectorcallfunc>();
                         continue;
                     }
-                    if s.slot == HPy_tp_new {
+                    if s.slot == HPY_RS_tp_iternext {
+                        // `cpy_trampoline` is the `tp_iternext` itself.
+                        iternext_slot = true;
+                    } else if s.slot == HPy_tp_new {
                         has_new = true;
                     } else if s.slot == HPy_tp_traverse {
                         traverse =
@@ -1294,7 +1298,7 @@ unsafe fn type_from_spec(
                 pfunc: hpy_tp_iter as *mut c_void,
             });
         }
-        if next.is_some() && !legacy_has(ffi::Py_tp_iternext) {
+        if next.is_some() && !iternext_slot && !legacy_has(ffi::Py_tp_iternext) {
             slots.push(ffi::PyType_Slot {
                 slot: ffi::Py_tp_iternext,
                 pfunc: hpy_tp_iternext as *mut c_void,

@@ -39,6 +39,9 @@ pub type KeywordsTrampoline = unsafe extern "C" fn(
 ) -> *mut cpy_PyObject;
 /// CPython trampoline of an INQUIRY slot (`HPy_mod_exec`).
 pub type InquiryTrampoline = unsafe extern "C" fn(*mut cpy_PyObject) -> c_int;
+/// CPython's `tp_iternext` of a class (`sys::HPY_RS_tp_iternext`, CPython-ABI
+/// builds): `(self)`.
+pub type IterNextTrampoline = unsafe extern "C" fn(*mut cpy_PyObject) -> *mut cpy_PyObject;
 
 macro_rules! erasers {
     ($($(#[$doc:meta])* $name:ident($from:ty) -> $to:ty as $raw:ty;)*) => {$(
@@ -76,6 +79,9 @@ erasers! {
     erase_keywords_trampoline(KeywordsTrampoline) -> sys::cpy_PyCFunction as RawPyCFunction;
     /// `(cpy_PyCFunction)trampoline` for an INQUIRY trampoline.
     erase_inquiry_trampoline(InquiryTrampoline) -> sys::cpy_PyCFunction as RawPyCFunction;
+    /// `(cpy_PyCFunction)tp_iternext` for the `HPY_RS_tp_iternext` slot
+    /// (which CPython calls as `tp_iternext`).
+    erase_iternext_trampoline(IterNextTrampoline) -> sys::cpy_PyCFunction as RawPyCFunction;
 }
 
 /// `(cpy_PyCFunction)trampoline` for a VARARGS trampoline: it already has the
@@ -119,6 +125,18 @@ pub unsafe fn trampoline_noargs(slf: *mut cpy_PyObject, impl_: NoArgsImpl) -> *m
         )
     };
     a.result
+}
+
+/// Body of a class's `tp_iternext` (the `HPY_RS_tp_iternext` slot of a
+/// CPython-ABI build): its `__next__` impl, called as the NOARGS method is.
+///
+/// # Safety
+/// Called by CPython as `tp_iternext`, with an instance of the class.
+#[inline(always)]
+pub unsafe fn trampoline_iternext(slf: *mut cpy_PyObject, impl_: NoArgsImpl) -> *mut cpy_PyObject {
+    // SAFETY: forwarded; `tp_iternext` gets what a NOARGS method gets
+    // (its `NULL` argument aside).
+    unsafe { trampoline_noargs(slf, impl_) }
 }
 
 /// Body of an O trampoline.

@@ -236,6 +236,51 @@ impl StringsIter {
     }
 }
 
+/// Counts down from `n` (`Countdown(3)` yields 3, 2, 1); the value 13
+/// raises `ValueError` instead (an error from `__next__`). Python may
+/// subclass it, and override `__next__`.
+#[hpy_class(subclass)]
+pub(crate) struct Countdown {
+    #[hpy(get)]
+    n: i64,
+}
+
+#[hpy_methods]
+impl Countdown {
+    #[new]
+    fn new(n: i64) -> Self {
+        Countdown { n }
+    }
+
+    fn __iter__<'py>(slf: &Handle<'py>) -> Handle<'py> {
+        slf.dup()
+    }
+
+    fn __next__(&mut self) -> Result<Option<i64>> {
+        if self.n <= 0 {
+            return Ok(None);
+        }
+        let n = self.n;
+        self.n -= 1;
+        if n == 13 {
+            return Err(exc::ValueError::new_err("unlucky 13"));
+        }
+        Ok(Some(n))
+    }
+}
+
+/// A `Countdown` with no `__next__` of its own: it iterates with its base's.
+#[hpy_class(extends = Countdown)]
+pub(crate) struct QuietCountdown {}
+
+#[hpy_methods]
+impl QuietCountdown {
+    #[new]
+    fn new(n: i64) -> (Self, Countdown) {
+        (QuietCountdown {}, Countdown { n })
+    }
+}
+
 /// A context manager that records what happened to it, and attributes that
 /// do not exist.
 #[hpy_class]
