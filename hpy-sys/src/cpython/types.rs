@@ -65,6 +65,9 @@ struct TypeInfo {
     /// The HPy types of the type's base chain, nearest first: their
     /// `destroy`s and `traverse`s run on the instances too.
     bases: Box<[&'static TypeInfo]>,
+    /// The type's `tp_alloc` when a new instance needs nothing more (no
+    /// call function to store in it): `HPy_New`'s inlined path.
+    plain_alloc: Option<ffi::allocfunc>,
 }
 
 /// An `__iter__` or `__next__` method: its impl and its trampoline.
@@ -144,14 +147,19 @@ impl LastType {
         LastType(AtomicPtr::new(null_mut()))
     }
 
+    /// The cached entry, if it is `ty`'s (no lookup otherwise).
+    #[inline(always)]
+    fn cached(&self, ty: *mut ffi::PyTypeObject) -> Option<&'static TypeInfo> {
+        // SAFETY: a stored pointer is a leaked `TypeInfo`, never freed.
+        unsafe { self.0.load(Ordering::Relaxed).as_ref() }.filter(|info| info.ty == ty)
+    }
+
     /// [`lookup`]`(ty)`, from the cache when `ty` is the type it holds.
     #[inline(always)]
     fn lookup(&self, ty: *mut ffi::PyTypeObject) -> Option<&'static TypeInfo> {
-        let last = self.0.load(Ordering::Relaxed);
-        // SAFETY: a stored pointer is a leaked `TypeInfo`, never freed.
-        match unsafe { last.as_ref() } {
-            Some(info) if info.ty == ty => Some(info),
-            _ => {
+        match self.cached(ty) {
+            Some(info) => Some(info),
+            None => {
                 let info = lookup(ty)?;
                 self.0
                     .store(core::ptr::from_ref(info).cast_mut(), Ordering::Relaxed);
@@ -546,20 +554,49 @@ unsafe fn vectorcall_init(
 
 /// `_HPy_New`: a new, zeroed instance of `h_type`; `*data` is its payload
 /// (the object itself for a type of the legacy shape, such as a Python
-/// subclass).
-#[inline]
+/// subclass). Inlined: an instance of the type made last, when it needs no
+/// more than its `tp_alloc` (the common case, a class's methods making its
+/// instances), costs a compare, the allocation and a store.
+#[inline(always)]
 pub unsafe extern "C" fn ctx_New(
     _ctx: *mut HPyContext,
     h_type: HPy,
     data: *mut *mut c_void,
 ) -> HPy {
-    /// The type of the last instance made: a class's methods make its
-    /// instances over and over.
-    static LAST_NEW_TYPE: LastType = LastType::new();
     let tp = h2py(h_type).cast::<ffi::PyTypeObject>();
+    if let Some((info, alloc)) = LAST_NEW_TYPE
+        .cached(tp)
+        .and_then(|info| Some((info, info.plain_alloc?)))
+    {
+        // SAFETY: `tp` is one of this runtime's types (its entry says so),
+        // whose instances need only `tp_alloc`, which returns a zeroed
+        // instance (GC-tracked for a GC type) or NULL with an exception set;
+        // `data` is valid for a write (the caller's contract).
+        unsafe {
+            let obj = alloc(tp, 0);
+            if !obj.is_null() {
+                *data = obj.cast::<u8>().add(info.header).cast();
+            }
+            return py2h(obj);
+        }
+    }
+    // SAFETY: forwarded.
+    unsafe { new_instance(tp, data) }
+}
+
+/// The type of the last instance made: a class's methods make its
+/// instances over and over.
+static LAST_NEW_TYPE: LastType = LastType::new();
+
+/// [`ctx_New`] for any type.
+///
+/// # Safety
+/// As [`ctx_New`]'s.
+#[inline(never)]
+unsafe fn new_instance(tp: *mut ffi::PyTypeObject, data: *mut *mut c_void) -> HPy {
     // One of this runtime's types (nearly always), or any other type.
     let info = LAST_NEW_TYPE.lookup(tp);
-    // SAFETY: `h_type` is open and `data` valid for a write (the caller's
+    // SAFETY: `tp` is open and `data` valid for a write (the caller's
     // contract); `tp_alloc` returns a zeroed instance (GC-tracked for a GC
     // type) or NULL with an exception set.
     unsafe {
@@ -1465,7 +1502,15 @@ unsafe fn type_from_spec(
             next,
             ctx,
             bases: bases.into_boxed_slice(),
+            plain_alloc: None,
         }));
+        #[cfg(not(Py_LIMITED_API))]
+        let calls = call_offset(tp) > 0;
+        #[cfg(Py_LIMITED_API)]
+        let calls = info.call_offset > 0;
+        if !calls {
+            info.plain_alloc = Some(alloc_of(tp, Some(info)));
+        }
         // The registry's reference: the type (and so its entry) lives on.
         ffi::Py_INCREF(ty);
         register(info);
