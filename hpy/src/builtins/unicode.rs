@@ -143,19 +143,7 @@ impl Context {
             )
         }
         #[cfg(not(hpy_abi = "cpython"))]
-        // SAFETY: the context is live; `s` is `s.len()` readable bytes and a
-        // NULL error handler means "strict".
-        unsafe {
-            Handle::from_raw_result(
-                self,
-                sys::HPyUnicode_DecodeASCII(
-                    self.as_raw(),
-                    s.as_ptr().cast(),
-                    ssize(s.len()),
-                    core::ptr::null(),
-                ),
-            )
-        }
+        self.decode_ascii(s, None)
     }
 
     /// Decodes ASCII bytes (`HPyUnicode_DecodeASCII`; `data.decode("ascii", errors)`).
