@@ -474,6 +474,10 @@ def test_iteration_subclasses_and_errors(classes):
     Rust) iterates with the base's."""
     C = classes.Countdown
     assert list(C(3)) == [3, 2, 1] and list(C(0)) == []
+    with pytest.raises(ValueError, match="^a countdown starts at 1000 at most$"):
+        C(1001)
+    with pytest.raises(ValueError, match="^a countdown starts at 1000 at most$"):
+        classes.QuietCountdown(2**40)
     it = C(2)
     assert [next(it), next(it), next(it, "end")] == [2, 1, "end"] and it.n == 0
     with pytest.raises(ValueError, match="^unlucky 13$"):

@@ -238,7 +238,8 @@ impl StringsIter {
 
 /// Counts down from `n` (`Countdown(3)` yields 3, 2, 1); the value 13
 /// raises `ValueError` instead (an error from `__next__`). Python may
-/// subclass it, and override `__next__`.
+/// subclass it, and override `__next__`. `n` is at most 1000 (the call
+/// fuzzer iterates whatever it makes).
 #[hpy_class(subclass)]
 pub(crate) struct Countdown {
     #[hpy(get)]
@@ -248,8 +249,8 @@ pub(crate) struct Countdown {
 #[hpy_methods]
 impl Countdown {
     #[new]
-    fn new(n: i64) -> Self {
-        Countdown { n }
+    fn new(n: i64) -> Result<Self> {
+        Countdown::start(n)
     }
 
     fn __iter__<'py>(slf: &Handle<'py>) -> Handle<'py> {
@@ -269,6 +270,17 @@ impl Countdown {
     }
 }
 
+impl Countdown {
+    fn start(n: i64) -> Result<Self> {
+        if n > 1000 {
+            return Err(exc::ValueError::new_err(
+                "a countdown starts at 1000 at most",
+            ));
+        }
+        Ok(Countdown { n })
+    }
+}
+
 /// A `Countdown` with no `__next__` of its own: it iterates with its base's.
 #[hpy_class(extends = Countdown)]
 pub(crate) struct QuietCountdown {}
@@ -276,8 +288,8 @@ pub(crate) struct QuietCountdown {}
 #[hpy_methods]
 impl QuietCountdown {
     #[new]
-    fn new(n: i64) -> (Self, Countdown) {
-        (QuietCountdown {}, Countdown { n })
+    fn new(n: i64) -> Result<(Self, Countdown)> {
+        Ok((QuietCountdown {}, Countdown::start(n)?))
     }
 }
 
