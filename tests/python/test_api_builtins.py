@@ -124,6 +124,15 @@ def test_new_str_from_ascii(api_builtins):
     with pytest.raises(UnicodeDecodeError, match=r"byte 0x80 in position 40"):
         api_builtins.new_str_from_ascii(b"a" * 40 + b"\x80")
 
+    # A bytes subclass whose `__len__` lies: the bytes themselves are read.
+    class Liar(bytes):
+        def __len__(self):
+            return 10**6
+
+    assert api_builtins.new_str_from_ascii(Liar(b"plain")) == "plain"
+    with pytest.raises(UnicodeDecodeError, match=r"byte 0xff in position 2"):
+        api_builtins.new_str_from_ascii(Liar(b"ab\xff"))
+
 
 def test_decode_ascii(api_builtins):
     assert api_builtins.decode_ascii(b"abc", None) == "abc"

@@ -190,6 +190,18 @@ def test_setitem_dict_and_subclass(api_object):
             self.target.clear()
             return False
 
+    class RaisingEq:
+        def __hash__(self):
+            return 7
+
+        def __eq__(self, other):
+            raise KeyError("no eq")
+
+    d = {RaisingEq(): 1}
+    with pytest.raises(KeyError, match="no eq"):
+        api_object.setitem_h(d, RaisingEq(), 2)  # equal hashes: `__eq__` runs
+    assert list(d.values()) == [1]
+
     d = {}
     first, second = Mutating(d), Mutating(d)
     api_object.setitem_h(d, first, 1)
