@@ -62,6 +62,7 @@ pub use layout::{ContextLayout, context_layout, late_member};
 /// classes use it so that `for x in obj` calls the impl without a lookup;
 /// neither HPy's runtime nor a universal build ever sees it.
 pub const HPY_RS_tp_iternext: HPySlot_Slot = HPySlot_Slot(63);
+
 // A CPython-ABI build (`--cfg hpy_abi="cpython"`, set by the build tool)
 // calls the implementations of the `cpython` module directly (the cfg brings
 // `pyo3-ffi` in, see Cargo.toml); the feature `cpython` gives them to a

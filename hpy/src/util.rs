@@ -18,6 +18,13 @@ pub(crate) fn with_c_str<R>(s: &str, f: impl FnOnce(*const c_char) -> R) -> Resu
     if bytes.contains(&0) {
         return Err(ValueError::new_err("embedded null character"));
     }
+    with_nul_appended(bytes, f)
+}
+
+/// Calls `f` with `bytes` (which hold no NUL) and a NUL after them, without
+/// allocating for short ones.
+#[inline]
+fn with_nul_appended<R>(bytes: &[u8], f: impl FnOnce(*const c_char) -> R) -> Result<R> {
     if bytes.len() < STACK_STR {
         let mut buf = [0u8; STACK_STR];
         buf[..bytes.len()].copy_from_slice(bytes);
@@ -36,7 +43,7 @@ pub(crate) fn with_c_str<R>(s: &str, f: impl FnOnce(*const c_char) -> R) -> Resu
 pub(crate) fn new_str<'ctx>(ctx: &'ctx Context, s: &str) -> Result<Handle<'ctx>> {
     let raw = ctx.as_raw();
     if !s.as_bytes().contains(&0) {
-        return with_c_str(s, |p| {
+        return with_nul_appended(s.as_bytes(), |p| {
             // SAFETY: the context is live and `p` is a NUL-terminated UTF-8 string.
             unsafe { Handle::from_raw_result(ctx, sys::HPyUnicode_FromString(raw, p)) }
         })?;

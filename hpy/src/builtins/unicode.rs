@@ -114,11 +114,14 @@ impl Context {
     /// ```
     #[inline]
     pub fn new_str_from_ascii(&self, s: &[u8]) -> Result<Handle<'_>> {
-        if cfg!(hpy_abi = "cpython") && !s.is_ascii() {
+        // Only a per-version CPython-ABI build copies without a check; the
+        // others decode (`PyUnicode_DecodeASCII`, `HPyUnicode_DecodeASCII`),
+        // which checks the bytes itself.
+        if cfg!(all(hpy_abi = "cpython", not(hpy_abi = "abi3"))) && !s.is_ascii() {
             return self.decode_ascii(s, None);
         }
-        // SAFETY: checked just above in a CPython-ABI build; the universal
-        // build's `HPyUnicode_DecodeASCII` checks the bytes itself.
+        // SAFETY: checked just above in a per-version CPython-ABI build; the
+        // other builds' decoders check the bytes themselves.
         unsafe { self.new_str_from_ascii_unchecked(s) }
     }
 
