@@ -145,7 +145,7 @@ class Benchmark:
     worker: Path
     columns: dict[str, str]  # shape -> heading
     # row id -> label of its ratio against the `base` row, or (label, row id of
-    # another base)
+    # another base); a key "<row id>:<anything>" gives one row a second ratio
     ratio_rows: dict[str, str | tuple[str, str]]
     settings_for: Callable[[str, bool], Settings]  # (interpreter key, quick) -> settings
     build_universal: BuildUniversal
@@ -252,6 +252,22 @@ def build_c_hpy(env: dict[str, str], name: str, libs: tuple[str, ...] = ()) -> P
     # -z defs: a universal module must not need any symbol of the interpreter.
     return compile_c(OUT / f"{name}.hpy0.so", [BENCH / "c" / f"{name}.c", argparse_c],
                      [include], ["-DHPY_ABI_UNIVERSAL", "-Wl,-z,defs"], libs)
+
+
+def build_c_hpy_cpython(interp: Interpreter, env: dict[str, str], name: str,
+                        libs: tuple[str, ...] = ()) -> Path:
+    """<name><EXT_SUFFIX> from bench/c/<name>.c in HPy's CPython ABI (HPY_ABI_CPYTHON:
+    hpy.h's inline functions over CPython's C API, and hpy's runtime sources, as
+    hpy's setuptools integration builds it), for this CPython."""
+    if interp.key != "cpython":
+        raise Unavailable("CPython only")
+    include = env["HPY_INCLUDE_DIR"]
+    runtime = sorted((Path(include).parent / "src" / "runtime").glob("*.c"))
+    out_dir = OUT / "hpy-cpython-abi"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return compile_c(out_dir / f"{name}{interp.info['ext_suffix']}",
+                     [BENCH / "c" / f"{name}.c", *runtime], [include, interp.info["include"]],
+                     ["-DHPY_ABI_CPYTHON"], libs)
 
 
 def build_c_api(interp: Interpreter, env: dict[str, str], name: str,
@@ -564,7 +580,8 @@ def render_table(bench: Benchmark, interp: Interpreter, counted: bool,
             lines.append([row.label, cell_text(row, "loop"), *[""] * (len(columns) - 1)])
         else:
             lines.append([row.label, *(cell_text(row, shape) for shape in columns)])
-    for row_id, ratio in bench.ratio_rows.items():
+    for key, ratio in bench.ratio_rows.items():
+        row_id = key.split(":", 1)[0]
         label, base_id = (ratio, bench.base) if isinstance(ratio, str) else ratio
         row, base = rows.get(row_id), rows.get(base_id)
         if row is None or base is None:

@@ -46,6 +46,12 @@ iterator in each: it holds a copy of the items and an index.
                              SDK's rebind_dunders does), which makes CPython
                              install its slot_tp_iter/slot_tp_iternext; PyPy
                              finds them by name
+  C, HPy CPython ABI         the same file built with HPY_ABI_CPYTHON against
+                             CPython's headers and hpy's runtime sources (as
+                             hpy's setuptools integration builds it): HPy's
+                             own CPython target, types from PyType_FromSpec
+                             (heap types), __iter__/__next__ through the
+                             rebound methods (CPython only)
   C API                      bench/c/classbench_capi.c: static types, tp_new,
                              tp_members (T_DOUBLE), tp_getset, nb_add,
                              sq_length, real tp_iter/tp_iternext; built against
@@ -154,7 +160,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _benchlib import (  # noqa: E402
     BENCH, OUT, ROOT, Benchmark, Interpreter, Row, Unavailable, build_all, build_c_api,
-    build_c_hpy, build_cargo_module, build_cargo_module_cpython, build_error, check_rows, run,
+    build_c_hpy, build_c_hpy_cpython, build_cargo_module, build_cargo_module_cpython, build_error, check_rows, run,
     universal_module,
 )
 from call_overhead import settings_for  # noqa: E402
@@ -185,6 +191,8 @@ RATIO_ROWS = {
     "pyo3": "PyO3 vs C HPy",
     "rust_cpy": ("Rust CPython ABI vs C API", "c_api"),
     "rust_frozen_cpy": ("Rust frozen CPython ABI vs C API", "c_api"),
+    "rust_cpy:hpy": ("Rust CPython ABI vs C HPy CPython ABI", "c_hpy_cpy"),
+    "rust_frozen_cpy:hpy": ("Rust frozen CPython ABI vs C HPy CPython ABI", "c_hpy_cpy"),
 }
 # The targets: (Rust rows, the row they are divided by, the highest ratio).
 TARGETS = (
@@ -264,11 +272,16 @@ def make_rows(interp: Interpreter, universal: dict[str, Path | Unavailable],
                 classes("Point", "Bag")),
             Row("rust_frozen_abi3", "Rust #[hpy_class(frozen)], abi3", "capi",
                 "classbench_rs", classes("FrozenPoint", "FrozenBag")),
+            # The C HPy source, built as HPy's own CPython ABI builds it.
+            Row("c_hpy_cpy", "C, HPy CPython ABI (classbench_hpy)", "capi", "classbench_hpy",
+                classes("Point", "Bag")),
         ]
 
     def module_file(row: Row) -> Path:
         if row.id == "pyo3":
             return build_pyo3(interp)
+        if row.id == "c_hpy_cpy":
+            return build_c_hpy_cpython(interp, env, "classbench_hpy", libs=("-lm",))
         if row.id.endswith("_cpy"):
             return build_cargo_module_cpython(interp, "classbench-rs", "classbench_rs")
         if row.id.endswith("_abi3"):
