@@ -1197,11 +1197,22 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
     let block = if m.iternext_slot {
         quote! {{
             #impl_fn
+            // The impl as `tp_iternext`: the end is NULL without an exception
+            // (CPython's protocol), not a `StopIteration` made to be cleared.
+            unsafe extern "C" fn __hpy_impl_end(ctx: *mut #sys::HPyContext, _self: #sys::HPy) -> #sys::HPy {
+                // SAFETY: called by `__hpy_iternext` with the context of the call.
+                unsafe {
+                    ::hpy::impl_::run_method(ctx, #name, |ctx| {
+                        #recv_bind
+                        ::hpy::impl_::IntoIterNext::into_next_or_end(#call_path(#recv_arg #ctx_arg), ctx)
+                    })
+                }
+            }
             unsafe extern "C" fn __hpy_iternext(
                 slf: *mut #sys::cpy_PyObject,
             ) -> *mut #sys::cpy_PyObject {
                 // SAFETY: CPython calls this as `tp_iternext`.
-                unsafe { ::hpy::impl_::trampoline_iternext(slf, __hpy_impl) }
+                unsafe { ::hpy::impl_::trampoline_iternext(slf, __hpy_impl_end) }
             }
             ::hpy::impl_::StaticDef::slot(
                 ::hpy::impl_::sys::HPY_RS_tp_iternext,

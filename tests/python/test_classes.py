@@ -480,6 +480,19 @@ def test_iteration_subclasses_and_errors(classes):
         classes.QuietCountdown(2**40)
     it = C(2)
     assert [next(it), next(it), next(it, "end")] == [2, 1, "end"] and it.n == 0
+    # The end, however it is asked for: `next()` and the method raise
+    # StopIteration (the slot itself ends without one, as CPython's do).
+    with pytest.raises(StopIteration):
+        next(it)
+    with pytest.raises(StopIteration):
+        it.__next__()
+    with pytest.raises(StopIteration):
+        next(C(0))
+
+    def delegate(it):
+        yield from it
+
+    assert list(delegate(C(3))) == [3, 2, 1]
     with pytest.raises(ValueError, match="^unlucky 13$"):
         for _ in C(15):
             pass

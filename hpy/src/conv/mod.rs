@@ -498,12 +498,24 @@ impl<'ctx> IntoPy<'ctx> for f64 {
         // SAFETY: the context is live; the result is new or NULL with an exception.
         unsafe { Handle::from_raw_result(ctx, sys::HPyFloat_FromDouble(ctx.as_raw(), self)) }
     }
+
+    #[inline(always)]
+    fn __into_py_raw(self, ctx: &'ctx Context) -> sys::HPy {
+        // SAFETY: the context is live; the result is new, or NULL with an
+        // exception set, which is what the caller returns to the runtime.
+        unsafe { sys::HPyFloat_FromDouble(ctx.as_raw(), self) }
+    }
 }
 
 impl<'ctx> IntoPy<'ctx> for f32 {
     #[inline(always)]
     fn into_py(self, ctx: &'ctx Context) -> Result<Handle<'ctx>> {
         f64::from(self).into_py(ctx)
+    }
+
+    #[inline(always)]
+    fn __into_py_raw(self, ctx: &'ctx Context) -> sys::HPy {
+        f64::from(self).__into_py_raw(ctx)
     }
 }
 

@@ -211,7 +211,12 @@ impl<T: Class> ClassObject<T> {
             Root::Builtin => unsafe { builtin_payload(ctx, obj, T::__def()) },
             Root::Payloadless => return Ok(payloadless_cell::<T>()),
         };
-        if payload.is_null() {
+        // In a CPython-ABI build an object-shaped payload is the object's
+        // address past its header: never NULL (only PyPy makes instances
+        // without storage).
+        let never_null =
+            cfg!(hpy_abi = "cpython") && matches!(<T::Base as ClassBase>::ROOT, Root::Object);
+        if !never_null && payload.is_null() {
             return Err(uninitialised::<T>());
         }
         let ptr = payload.cast::<u8>().wrapping_add(T::OFFSET) as *const Self;
@@ -2191,6 +2196,11 @@ impl<E: Into<Error>> IntoBool for core::result::Result<bool, E> {
 pub trait IntoIterNext<'ctx> {
     /// The item, or `StopIteration`.
     fn into_next(self, ctx: &'ctx Context) -> Result<HPy>;
+
+    /// The item, or NULL with no exception set for the end: CPython's
+    /// `tp_iternext` protocol, for that slot of a CPython-ABI build only
+    /// (anywhere else a NULL result needs an exception).
+    fn into_next_or_end(self, ctx: &'ctx Context) -> Result<HPy>;
 }
 
 impl<'ctx, T: crate::IntoPy<'ctx>> IntoIterNext<'ctx> for Option<T> {
@@ -2201,6 +2211,14 @@ impl<'ctx, T: crate::IntoPy<'ctx>> IntoIterNext<'ctx> for Option<T> {
             None => Err(stop_iteration(ctx)),
         }
     }
+
+    #[inline(always)]
+    fn into_next_or_end(self, ctx: &'ctx Context) -> Result<HPy> {
+        Ok(match self {
+            Some(v) => v.__into_py_raw(ctx),
+            None => HPy::NULL,
+        })
+    }
 }
 
 impl<'ctx, T: crate::IntoPy<'ctx>, E: Into<Error>> IntoIterNext<'ctx>
@@ -2209,6 +2227,11 @@ impl<'ctx, T: crate::IntoPy<'ctx>, E: Into<Error>> IntoIterNext<'ctx>
     #[inline(always)]
     fn into_next(self, ctx: &'ctx Context) -> Result<HPy> {
         self.map_err(Into::into)?.into_next(ctx)
+    }
+
+    #[inline(always)]
+    fn into_next_or_end(self, ctx: &'ctx Context) -> Result<HPy> {
+        self.map_err(Into::into)?.into_next_or_end(ctx)
     }
 }
 
