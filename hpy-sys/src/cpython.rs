@@ -467,14 +467,32 @@ pub unsafe extern "C" fn ctx_Unicode_FromString(_ctx: *mut HPyContext, utf8: *co
     py2h(unsafe { ffi::PyUnicode_FromString(utf8) })
 }
 
-/// `HPyUnicode_AsUTF8AndSize`.
+/// `HPyUnicode_AsUTF8AndSize`. A compact ASCII `str` (what CPython makes
+/// of ASCII text) is its own UTF-8: its data and length are read inline,
+/// as `PyUnicode_AsUTF8AndSize` would return them, without the call.
+/// (Up to 3.13; pyo3-ffi leaves the 3.14 layout of the state bits out, so a
+/// 3.14 build, like an `abi3` one, always calls.)
+#[inline]
 pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
     _ctx: *mut HPyContext,
     h: HPy,
     size: *mut HPy_ssize_t,
 ) -> *const c_char {
+    let o = h2py(h);
+    #[cfg(not(any(Py_LIMITED_API, Py_3_14)))]
+    // SAFETY: `h` is open; the state bits are read only from a `str`; a
+    // compact ASCII object's characters (NUL-terminated) follow its
+    // `PyASCIIObject` header, `length` bytes; `size` is writable or NULL.
+    unsafe {
+        if ffi::PyUnicode_Check(o) != 0 && ffi::PyUnicode_IS_COMPACT_ASCII(o) != 0 {
+            if !size.is_null() {
+                *size = ffi::PyUnicode_GET_LENGTH(o);
+            }
+            return o.cast::<ffi::PyASCIIObject>().add(1).cast();
+        }
+    }
     // SAFETY: `h` is open; `size` is writable or NULL.
-    unsafe { ffi::PyUnicode_AsUTF8AndSize(h2py(h), size) }
+    unsafe { ffi::PyUnicode_AsUTF8AndSize(o, size) }
 }
 
 // ---------------------------------------------------------------------------

@@ -104,6 +104,7 @@ pub use object::PyIntValue;
 pub use builder::ListBuilder;
 pub use builder::TupleBuilder;
 pub use builtins::DictItems;
+pub use builtins::StrData;
 pub use tracker::Tracker;
 // [errors, globals, conversions]
 pub use global::Global;

@@ -52,17 +52,12 @@ pub(crate) fn new_str<'ctx>(ctx: &'ctx Context, s: &str) -> Result<Handle<'ctx>>
     new_str_wide(ctx, s)
 }
 
-/// A new Python `str` holding `s`: in a CPython-ABI build, straight from the
-/// UTF-8 and its length (`PyUnicode_FromStringAndSize`).
+/// A new Python `str` holding `s`: in a CPython-ABI build, made at its final
+/// size and kind straight from the text (`fast::unicode_from_str`).
 #[cfg(hpy_abi = "cpython")]
 pub(crate) fn new_str<'ctx>(ctx: &'ctx Context, s: &str) -> Result<Handle<'ctx>> {
     // SAFETY: `s` is `s.len()` readable bytes of UTF-8; the context is live.
-    unsafe {
-        Handle::from_raw_result(
-            ctx,
-            sys::cpython::fast::unicode_from_utf8(s.as_ptr(), s.len()),
-        )
-    }
+    unsafe { Handle::from_raw_result(ctx, sys::cpython::fast::unicode_from_str(s)) }
 }
 
 #[cfg(not(hpy_abi = "cpython"))]

@@ -83,6 +83,82 @@ def test_new_str(api_builtins):
         assert api_builtins.new_str(s) == s
 
 
+def test_str_data(api_builtins):
+    import sys
+
+    from conftest import ABI
+
+    class S(str):
+        pass
+
+    cases = [("", "ascii"), ("abc\0", "ascii"), ("caf\xe9", "latin1"), ("\xff", "latin1"),
+             ("\u0100", "ucs2"), ("日本\ud800x", "ucs2"), ("a😀", "ucs4"), ("\U0010ffff\udc00", "ucs4")]
+    # Only a per-version CPython-ABI build sees CPython's representation (not
+    # abi3, not 3.14, whose layout pyo3-ffi leaves out, nor a universal one).
+    visible = ABI == "cpython" and sys.version_info < (3, 14)
+    for text, kind in cases:
+        for s in (text, S(text)):
+            want = (kind, [ord(c) for c in text]) if visible else None
+            assert api_builtins.str_data(s) == want, (text, type(s))
+    for other in (b"abc", 1, None, ["a"]):
+        assert api_builtins.str_data(other) is None
+
+    class Liar(str):
+        # Everything a subclass can override to lie or raise about its text.
+        def __len__(self):
+            return 10**9
+
+        def __iter__(self):
+            raise RuntimeError("__iter__ called")
+
+        def __getitem__(self, i):
+            raise RuntimeError("__getitem__ called")
+
+        def __eq__(self, other):
+            raise RuntimeError("__eq__ called")
+
+        __hash__ = str.__hash__
+
+        def __str__(self):
+            return "lie"
+
+    # The characters CPython stores, none of what the overrides say.
+    for text, kind in cases:
+        want = (kind, [ord(c) for c in text]) if visible else None
+        assert api_builtins.str_data(Liar(text)) == want, text
+    # new_str copies the real text (`&str` is read from the object, not
+    # through its methods).
+    t = api_builtins.new_str(Liar("日本 ok"))
+    assert type(t) is str and str.__eq__(t, "日本 ok")
+
+
+def test_new_str_every_kind(api_builtins):
+    # Texts whose widest character needs each of CPython's four kinds (and
+    # the edges between them), at every length up to 40 and position of the
+    # widest character: the new str equals, hashes and finds dict entries as
+    # the argument does (a str of a wider kind than its characters need
+    # would compare unequal), and has the same size in memory.
+    import sys
+
+    widest = ["a", "\x7f", "\x80", "é", "\xff", "\u0100", "\u07ff", "\u0800", "日",
+              "\uffff", "\U00010000", "😀", "\U0010ffff"]
+    fillers = ["a", "é", "日"]
+    for w in widest:
+        for filler in fillers:
+            for n in range(1, 41, 3):
+                for i in range(0, n, 5):
+                    s = filler * i + w + filler * (n - i - 1)
+                    t = api_builtins.new_str(s)
+                    assert t == s and hash(t) == hash(s), (w, filler, n, i)
+                    assert {s: 1}[t] == 1
+                    # (A fresh copy: `s` itself now caches its UTF-8; CPython
+                    # shares its one-character strings, which may cache theirs;
+                    # PyPy has no getsizeof.)
+                    if n > 1 and not IS_PYPY:
+                        assert sys.getsizeof(t) == sys.getsizeof((s + "x")[:-1]), (w, filler, n, i)
+                    assert t.encode("utf-8", "surrogatepass") == s.encode("utf-8", "surrogatepass")
+
+
 def test_new_str_from_c_str(api_builtins):
     assert api_builtins.new_str_from_c_str("café 😀".encode()) == "café 😀"
     assert api_builtins.new_str_from_c_str(b"") == ""
@@ -379,6 +455,38 @@ def test_dict_items_survives_changes_while_iterating(api_builtins):
     assert 0 in seen and len(seen) <= 200
     d = {i: i for i in range(50)}
     assert api_builtins.dict_items_calling(d, lambda key: d.clear())[:1] == [0]
+
+
+def test_is_exact_list_and_tuple(api_builtins):
+    class L(list):
+        pass
+
+    class Disguised(list):
+        # isinstance() believes this; the type is still a subclass.
+        @property
+        def __class__(self):
+            return list
+
+        def __len__(self):
+            raise RuntimeError("__len__ called")
+
+    assert isinstance(Disguised(), list) and Disguised().__class__ is list
+    assert api_builtins.exactness(Disguised()) == (False, False, True, False)
+
+    class T(tuple):
+        pass
+
+    class Meta(type):
+        pass
+
+    # A subclass is a list (or tuple), never an exact one; the types
+    # themselves and objects of other types are neither.
+    assert api_builtins.exactness([]) == (True, False, True, False)
+    assert api_builtins.exactness(()) == (False, True, False, True)
+    assert api_builtins.exactness(L([1])) == (False, False, True, False)
+    assert api_builtins.exactness(T((1,))) == (False, False, False, True)
+    for other in (list, tuple, {}, "ab", range(3), Meta("X", (), {})(), None):
+        assert api_builtins.exactness(other) == (False, False, False, False), other
 
 
 def test_seq_item(api_builtins):

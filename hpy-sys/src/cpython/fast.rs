@@ -26,6 +26,26 @@ pub unsafe fn is_exact_dict(h: HPy) -> bool {
     unsafe { ffi::PyDict_CheckExact(h2py(h)) != 0 }
 }
 
+/// Whether `h` is exactly a `list` (not a subclass).
+///
+/// # Safety
+/// `h` is an open handle; the GIL is held.
+#[inline(always)]
+pub unsafe fn is_exact_list(h: HPy) -> bool {
+    // SAFETY: forwarded.
+    unsafe { ffi::PyList_CheckExact(h2py(h)) != 0 }
+}
+
+/// Whether `h` is exactly a `tuple` (not a subclass).
+///
+/// # Safety
+/// `h` is an open handle; the GIL is held.
+#[inline(always)]
+pub unsafe fn is_exact_tuple(h: HPy) -> bool {
+    // SAFETY: forwarded.
+    unsafe { ffi::PyTuple_CheckExact(h2py(h)) != 0 }
+}
+
 /// The next entry of the dict `dict` from position `*pos` (start at 0), as
 /// two new handles, or `None` at the end (`PyDict_Next`). Entries added or
 /// removed meanwhile may or may not be seen; it never fails.
@@ -85,20 +105,160 @@ unsafe fn index_error(message: &core::ffi::CStr) -> HPy {
     HPy::NULL
 }
 
-/// A new `str` from `len` bytes of UTF-8 at `s` (`PyUnicode_FromStringAndSize`:
-/// NUL characters included; invalid UTF-8 raises `UnicodeDecodeError`).
+/// A new `str` of the text `s` (NUL characters included).
+///
+/// Outside `abi3` the object is made at its final size and kind and filled
+/// directly: one pass over `s` counts its characters and finds its largest
+/// lead byte, which gives the kind (ASCII, Latin-1, UCS-2 or UCS-4, the
+/// canonical one: a lead byte from 0xC4 on means a character beyond U+00FF,
+/// from 0xE0 on beyond U+07FF, from 0xF0 on beyond U+FFFF); a second one
+/// writes the characters. CPython's decoder (`PyUnicode_FromStringAndSize`,
+/// which `abi3` calls) validates the bytes, which a `&str` need not be, and
+/// makes a non-Latin-1 text twice (widening its buffer) before shrinking it.
 ///
 /// # Safety
-/// `s` is valid for reading `len` bytes; the GIL is held.
+/// The GIL is held.
+#[cfg(not(Py_LIMITED_API))]
 #[inline]
-pub unsafe fn unicode_from_utf8(s: *const u8, len: usize) -> HPy {
-    let Ok(len) = HPy_ssize_t::try_from(len) else {
-        // SAFETY: the GIL is held.
-        unsafe { ffi::PyErr_NoMemory() };
-        return HPy::NULL;
+pub unsafe fn unicode_from_str(s: &str) -> HPy {
+    // A byte below 0xC0 that is not ASCII continues a sequence.
+    let mut chars = 0usize;
+    let mut max = 0u8;
+    for &b in s.as_bytes() {
+        chars += usize::from((b as i8) >= -0x40);
+        max = max.max(b);
+    }
+    if max < 0x80 {
+        // SAFETY: the bytes are ASCII; the GIL is held.
+        return unsafe { unicode_from_ascii(s.as_ptr(), s.len()) };
+    }
+    let maxchar: ffi::Py_UCS4 = match max {
+        0x80..0xC4 => 0xFF,
+        0xC4..0xF0 => 0xFFFF,
+        _ => 0x10FFFF,
     };
-    // SAFETY: forwarded.
-    py2h(unsafe { ffi::PyUnicode_FromStringAndSize(s.cast(), len) })
+    // SAFETY: `chars <= s.len() <= isize::MAX`; `PyUnicode_New` makes a
+    // compact object of `chars` characters of the kind `maxchar` gives (or
+    // NULL with an exception), whose data follows its
+    // `PyCompactUnicodeObject` header (not ASCII: `max >= 0x80`); `fill`
+    // writes exactly `chars` units, one per character of `s`, and each
+    // character fits the kind (see above).
+    unsafe {
+        let obj = ffi::PyUnicode_New(chars as HPy_ssize_t, maxchar);
+        if !obj.is_null() {
+            let data = obj.cast::<ffi::PyCompactUnicodeObject>().add(1);
+            match maxchar {
+                0xFF => fill(s, data.cast::<u8>()),
+                0xFFFF => fill(s, data.cast::<u16>()),
+                _ => fill(s, data.cast::<u32>()),
+            }
+        }
+        py2h(obj)
+    }
+}
+
+/// A new `str` of the text `s` (NUL characters included):
+/// `PyUnicode_FromStringAndSize`.
+///
+/// # Safety
+/// The GIL is held.
+#[cfg(Py_LIMITED_API)]
+#[inline]
+pub unsafe fn unicode_from_str(s: &str) -> HPy {
+    // A `&str` is at most `isize::MAX` bytes.
+    let len = s.len() as HPy_ssize_t;
+    // SAFETY: `s` is `len` readable bytes; the GIL is held.
+    py2h(unsafe { ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), len) })
+}
+
+/// Where a `str` keeps its characters (PEP 393): the kind (1, 2 or 4 bytes
+/// per character; 0 for 1 when every character is ASCII), the data and the
+/// length in characters; `None` for anything but a `str`, and (3.9-3.11)
+/// for a legacy string not made ready.
+///
+/// # Safety
+/// `h` is an open handle; the GIL is held. The data lives as long as the
+/// object, and never changes (a `str` is immutable once made).
+#[cfg(not(any(Py_LIMITED_API, Py_3_14)))]
+#[inline]
+pub unsafe fn unicode_data(h: HPy) -> Option<(u32, *const core::ffi::c_void, usize)> {
+    let o = h2py(h);
+    // SAFETY: the representation is read from a `str` only, a ready one
+    // before 3.12 (every `str` is from 3.12 on).
+    unsafe {
+        if ffi::PyUnicode_Check(o) == 0 {
+            return None;
+        }
+        #[cfg(not(Py_3_12))]
+        if ffi::PyUnicode_IS_READY(o) == 0 {
+            return None;
+        }
+        let len = ffi::PyUnicode_GET_LENGTH(o) as usize;
+        let kind = if ffi::PyUnicode_IS_ASCII(o) != 0 {
+            0
+        } else {
+            ffi::PyUnicode_KIND(o)
+        };
+        Some((kind, ffi::PyUnicode_DATA(o).cast_const(), len))
+    }
+}
+
+/// Where a `str` keeps its characters: unknown to an `abi3` build (the
+/// limited API hides it) and to a 3.14 one (pyo3-ffi leaves its layout out).
+///
+/// # Safety
+/// None (the signature of the per-version function).
+#[cfg(any(Py_LIMITED_API, Py_3_14))]
+#[inline]
+pub unsafe fn unicode_data(_h: HPy) -> Option<(u32, *const core::ffi::c_void, usize)> {
+    None
+}
+
+/// A code unit of a `str`'s data: a character, truncated to the unit.
+#[cfg(not(Py_LIMITED_API))]
+trait Unit {
+    fn of(c: char) -> Self;
+}
+
+#[cfg(not(Py_LIMITED_API))]
+impl Unit for u8 {
+    #[inline(always)]
+    fn of(c: char) -> Self {
+        c as u8
+    }
+}
+
+#[cfg(not(Py_LIMITED_API))]
+impl Unit for u16 {
+    #[inline(always)]
+    fn of(c: char) -> Self {
+        c as u16
+    }
+}
+
+#[cfg(not(Py_LIMITED_API))]
+impl Unit for u32 {
+    #[inline(always)]
+    fn of(c: char) -> Self {
+        c as u32
+    }
+}
+
+/// Writes the characters of `s` as units of `T` at `dst`.
+///
+/// # Safety
+/// `dst` is valid for writing one `T` per character of `s`.
+#[cfg(not(Py_LIMITED_API))]
+#[inline(always)]
+unsafe fn fill<T: Unit>(s: &str, dst: *mut T) {
+    let mut d = dst;
+    for c in s.chars() {
+        // SAFETY: one unit per character (the caller's guarantee).
+        unsafe {
+            d.write(T::of(c));
+            d = d.add(1);
+        }
+    }
 }
 
 /// A new `str` from `len` bytes of ASCII at `s`, copied in without the

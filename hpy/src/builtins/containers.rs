@@ -190,6 +190,42 @@ impl<'ctx> Handle<'ctx> {
         unsafe { sys::HPyTuple_Check(self.ctx.as_raw(), self.raw) != 0 }
     }
 
+    /// Whether the object is exactly a `list`, not an instance of a subclass
+    /// (`type(x) is list`; PyO3's `PyList::is_exact_type_of`). Unlike a
+    /// subclass's, an exact list's `len()`, items and iteration are its own.
+    ///
+    /// In a CPython-ABI build this is `PyList_CheckExact` (a comparison of
+    /// the type pointer); the universal build compares `HPy_Type`.
+    #[inline]
+    pub fn is_exact_list(&self) -> bool {
+        #[cfg(hpy_abi = "cpython")]
+        // SAFETY: the handle is open.
+        return unsafe { sys::cpython::fast::is_exact_list(self.raw) };
+        #[cfg(not(hpy_abi = "cpython"))]
+        self.type_is(sys::h_ListType)
+    }
+
+    /// Whether the object is exactly a `tuple`, not an instance of a subclass
+    /// (`type(x) is tuple`); see [`Handle::is_exact_list`].
+    #[inline]
+    pub fn is_exact_tuple(&self) -> bool {
+        #[cfg(hpy_abi = "cpython")]
+        // SAFETY: the handle is open.
+        return unsafe { sys::cpython::fast::is_exact_tuple(self.raw) };
+        #[cfg(not(hpy_abi = "cpython"))]
+        self.type_is(sys::h_TupleType)
+    }
+
+    /// Whether the object's type is the context's type constant `ty`.
+    #[cfg(not(hpy_abi = "cpython"))]
+    #[inline]
+    fn type_is(&self, ty: unsafe fn(*mut sys::HPyContext) -> sys::HPy) -> bool {
+        let raw = self.ctx.as_raw();
+        let t = self.get_type();
+        // SAFETY: both handles are open; `ty` reads a constant of the context.
+        unsafe { sys::HPy_Is(raw, t.raw, ty(raw)) != 0 }
+    }
+
     /// Whether the object is a `dict` (or a subclass) (`HPyDict_Check`).
     #[inline]
     pub fn is_dict(&self) -> bool {

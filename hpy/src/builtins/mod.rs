@@ -22,6 +22,7 @@ pub(crate) use bytes::bytes_view;
 pub use containers::DictItems;
 pub(crate) use containers::exact_tuple_copy;
 use hpy_sys as sys;
+pub use unicode::StrData;
 
 mod bytes;
 mod capsule;

@@ -17,6 +17,21 @@ fn with_opt_c_str<R>(s: Option<&str>, f: impl FnOnce(*const c_char) -> R) -> Res
     }
 }
 
+/// The characters of a `str` as CPython stores them ([`Handle::str_data`]):
+/// the narrowest of three widths that holds the widest character, and
+/// ASCII text apart (which is its own UTF-8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrData<'a> {
+    /// ASCII (every character below U+0080).
+    Ascii(&'a str),
+    /// Latin-1 (every character below U+0100, some from U+0080).
+    Latin1(&'a [u8]),
+    /// UCS-2 (some character from U+0100, none above U+FFFF).
+    Ucs2(&'a [u16]),
+    /// UCS-4 (some character above U+FFFF).
+    Ucs4(&'a [u32]),
+}
+
 impl Context {
     /// A new `str` holding `s` (`HPyUnicode_FromString`, or
     /// `HPyUnicode_FromWideChar` when `s` contains NUL characters).
@@ -233,6 +248,51 @@ impl<'ctx> Handle<'ctx> {
     #[inline]
     pub fn as_str(&self) -> Result<&str> {
         <&str>::from_py(self)
+    }
+
+    /// The characters of a `str` where CPython keeps them (PEP 393): one,
+    /// two or four bytes per character, the narrowest that holds its widest
+    /// one, borrowed from the object (ASCII text as a `&str`); PyO3's
+    /// `PyString::data`. Lone
+    /// surrogates are there as they are (U+D800-U+DFFF units), where
+    /// [`Handle::as_str`] fails; no UTF-8 copy is made (which `as_str` makes,
+    /// and keeps in the object, for a non-ASCII `str`).
+    ///
+    /// `None` where the build cannot see CPython's representation: a
+    /// universal build (whatever the runtime), `abi3`, CPython 3.14 (whose
+    /// layout pyo3-ffi does not describe); and for anything but a `str`.
+    ///
+    /// ```
+    /// fn count_wide(s: &hpy::Handle<'_>) -> hpy::Result<usize> {
+    ///     Ok(match s.str_data() {
+    ///         Some(hpy::StrData::Ascii(_) | hpy::StrData::Latin1(_)) => 0,
+    ///         Some(hpy::StrData::Ucs2(units)) => units.iter().filter(|&&u| u > 0xFF).count(),
+    ///         Some(hpy::StrData::Ucs4(units)) => units.iter().filter(|&&u| u > 0xFF).count(),
+    ///         None => s.as_str()?.chars().filter(|&c| u32::from(c) > 0xFF).count(),
+    ///     })
+    /// }
+    /// ```
+    #[inline]
+    pub fn str_data(&self) -> Option<StrData<'_>> {
+        #[cfg(hpy_abi = "cpython")]
+        {
+            // SAFETY: the handle is open; the data (`len` units of the kind)
+            // lives as long as the object, which the borrow of `self` keeps.
+            unsafe {
+                let (kind, data, len) = sys::cpython::fast::unicode_data(self.raw)?;
+                return Some(match kind {
+                    // ASCII bytes are UTF-8.
+                    0 => StrData::Ascii(core::str::from_utf8_unchecked(
+                        core::slice::from_raw_parts(data.cast(), len),
+                    )),
+                    1 => StrData::Latin1(core::slice::from_raw_parts(data.cast(), len)),
+                    2 => StrData::Ucs2(core::slice::from_raw_parts(data.cast(), len)),
+                    _ => StrData::Ucs4(core::slice::from_raw_parts(data.cast(), len)),
+                });
+            }
+        }
+        #[allow(unreachable_code)]
+        None
     }
 
     /// `s.encode("utf-8")` (`HPyUnicode_AsUTF8String`): a new `bytes`.

@@ -115,6 +115,17 @@ mod api_builtins {
         ctx.new_str(s)
     }
 
+    /// x.str_data(): `None`, or (kind, the characters' code units).
+    #[hpy_method]
+    fn str_data(x: &Handle<'_>) -> Option<(&'static str, Vec<u32>)> {
+        Some(match x.str_data()? {
+            hpy::StrData::Ascii(s) => ("ascii", s.bytes().map(u32::from).collect()),
+            hpy::StrData::Latin1(u) => ("latin1", u.iter().map(|&c| u32::from(c)).collect()),
+            hpy::StrData::Ucs2(u) => ("ucs2", u.iter().map(|&c| u32::from(c)).collect()),
+            hpy::StrData::Ucs4(u) => ("ucs4", u.to_vec()),
+        })
+    }
+
     /// ctx.new_str_from_c_str(b).
     #[hpy_method]
     fn new_str_from_c_str<'py>(ctx: &'py Context, b: &[u8]) -> Result<Handle<'py>> {
@@ -353,6 +364,17 @@ mod api_builtins {
     #[hpy_method]
     fn seq_item<'py>(seq: &Handle<'py>, i: usize) -> Result<Handle<'py>> {
         seq.seq_item(i)
+    }
+
+    /// (x.is_exact_list(), x.is_exact_tuple(), x.is_list(), x.is_tuple()).
+    #[hpy_method]
+    fn exactness(x: &Handle<'_>) -> (bool, bool, bool, bool) {
+        (
+            x.is_exact_list(),
+            x.is_exact_tuple(),
+            x.is_list(),
+            x.is_tuple(),
+        )
     }
 
     // --- slices -----------------------------------------------------------------
