@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Fuzz hpyjson.loads from Python: random bytes and mutations of JSON snippets.
 
-    python3 tools/fuzz_hpyjson.py [--count N] [--seed S] [--jobs J] [--module FILE | --import NAME]
+    python3 tools/fuzz_hpyjson.py [--count N] [--seed S] [--jobs J] [--abi cpython|abi3]
+                                  [--module FILE | --import NAME]
 
 Run it with any python3 (standard library only): it prepares the interpreters
 with tools/setup-interpreters (cached), builds `hpyjson.hpy0.so` with
 `cargo hpy build -p hpyjson --release` into target/fuzz/ and runs the loop
 in child processes of the cached CPython (with hpy 0.9.0), in universal mode.
+With --abi cpython (or abi3) it builds the same crate as a plain CPython
+extension instead (`--abi cpython --python <that CPython>`, into
+target/fuzz/cpython-abi/) and imports that: the CPython-ABI build's own
+fast paths (its strings made in place, its dict inserts) get fuzzed too.
 
 Inputs (--count, default 1,000,000) are generated cheaply and
 deterministically from the seed, in chunks of CHUNK inputs: each chunk has
@@ -84,6 +89,11 @@ def load_module(spec):
     kind, name, path = spec
     if kind == "import":
         return importlib.import_module(name)
+    if kind == "capi":
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
     import hpy.universal
     return hpy.universal.load(name, path, importlib.util.spec_from_file_location(name, path),
                               mode=hpy.universal.MODE_UNIVERSAL)
@@ -231,7 +241,7 @@ def main():
         corpus = [bytes.fromhex(line.strip().decode()) for line in f if line.strip()]
     for line in sys.stdin:  # one job per line: "chunk n verbose"
         chunk, n, verbose = map(int, line.split())
-        counts, examples = run_chunk(mod, spec[0] == "hpy", corpus, seed, chunk, n, verbose)
+        counts, examples = run_chunk(mod, spec[0] != "import", corpus, seed, chunk, n, verbose)
         sys.stdout.write("result " + json.dumps([chunk, counts, examples]) + "\n")
         sys.stdout.flush()
 
@@ -252,9 +262,12 @@ def cpython() -> str:
     return interpreter_env(who="fuzz_hpyjson")["HPY_CPYTHON"]
 
 
-def build() -> str:
+def build(abi: str = "universal", python: str = "") -> str:
+    out = OUT if abi == "universal" else OUT / f"{abi}-abi"
     cmd = ["cargo", "run", "--quiet", "--release", "-p", "cargo-hpy", "--",
-           "hpy", "build", "--quiet", "-p", "hpyjson", "--out", str(OUT), "--release"]
+           "hpy", "build", "--quiet", "-p", "hpyjson", "--out", str(out), "--release"]
+    if abi != "universal":
+        cmd += ["--abi", abi, "--python", python]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.exit(f"fuzz_hpyjson: `{' '.join(cmd)}` failed:\n{proc.stderr[-2000:]}")
@@ -324,6 +337,8 @@ def main() -> int:
     src.add_argument("--module", help="an hpyjson.hpy0.so to load instead of building one")
     src.add_argument("--import", dest="import_name", metavar="NAME",
                      help="fuzz an importable module instead (e.g. ujson, for comparison)")
+    ap.add_argument("--abi", choices=["universal", "cpython", "abi3"], default="universal",
+                    help="the build of hpyjson to fuzz: universal (default), cpython or abi3")
     args = ap.parse_args()
     started = time.monotonic()
     count = int(args.count)
@@ -331,6 +346,9 @@ def main() -> int:
     python = args.python or cpython()
     if args.import_name:
         spec = ["import", args.import_name, ""]
+    elif args.abi != "universal":
+        spec = ["capi", "hpyjson",
+                str(Path(args.module).resolve()) if args.module else build(args.abi, python)]
     else:
         spec = ["hpy", "hpyjson", str(Path(args.module).resolve()) if args.module else build()]
     corpus, corpus_size = write_corpus()

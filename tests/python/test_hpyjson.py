@@ -176,6 +176,35 @@ def test_dumps_subclasses_of_builtin_types(hpyjson):
     assert hpyjson.dumps([F(1.5), I(3), S("s"), D(a=1), L([1]), True]) == '[1.5,3,"s",{"a":1},[1],true]'
 
 
+def test_dumps_lying_str_subclasses(hpyjson):
+    # A str subclass that lies about its length, items and text: dumps
+    # writes the characters the object holds (ASCII, Latin-1, UCS-2 and
+    # UCS-4 ones, as values and as keys), as ujson does, under every option
+    # that changes how they are escaped.
+    class Liar(str):
+        def __len__(self):
+            return 10**9
+
+        def __iter__(self):
+            raise RuntimeError("__iter__ called")
+
+        def __getitem__(self, i):
+            raise RuntimeError("__getitem__ called")
+
+        def __str__(self):
+            return "lie"
+
+        __hash__ = str.__hash__
+
+    for text in ["plain", "caf\xe9 </>", "日本語 \"q\" \\ /", "a😀\U0010ffff\n", "x" * 40 + "日"]:
+        for ensure_ascii in (True, False):
+            for html in (True, False):
+                opts = dict(ensure_ascii=ensure_ascii, encode_html_chars=html)
+                assert hpyjson.dumps(Liar(text), **opts) == hpyjson.dumps(text, **opts), text
+                assert hpyjson.dumps({Liar(text): Liar(text)}, **opts) == hpyjson.dumps({text: text}, **opts)
+                assert hpyjson.dumps(text, **opts) == _ujson_escape(text, ensure_ascii, True, html)
+
+
 def test_dumps_dict_keys(hpyjson):
     assert hpyjson.dumps({"a": 1, "b": [2]}) == '{"a":1,"b":[2]}'
     # ujson turns non-str keys into strings (like json): int, float, bool, None.
@@ -252,6 +281,22 @@ def test_dumps_escaping_matches_reference(hpyjson):
                         assert json.loads(got) == s
             # Keys take the same path.
             assert hpyjson.dumps({s: 0}) == "{" + _ujson_escape(s, True, True, False) + ":0}"
+
+
+def test_dumps_one_escape_at_every_position(hpyjson):
+    # One character to escape (or a multi-byte one) at each position of an
+    # otherwise plain string of each length up to three blocks: the short
+    # path, the block loop and the last (overlapping) block all meet each
+    # position. Two such characters too, the second one in the last block.
+    for ch in ['"', "\\", "\n", "\x01", "/", "é", "日", "\U0001f600"]:
+        for length in range(1, 49):
+            for i in range(length):
+                s = "a" * i + ch + "b" * (length - i - 1)
+                assert hpyjson.dumps(s) == _ujson_escape(s, True, True, False), (ch, length, i)
+                assert hpyjson.dumps(s, ensure_ascii=False) == _ujson_escape(s, False, True, False)
+                t = s + "c" * 5 + ch
+                assert hpyjson.dumps(t) == _ujson_escape(t, True, True, False), (ch, length, i)
+            assert hpyjson.dumps({s: 1}) == "{" + _ujson_escape(s, True, True, False) + ":1}"
 
 
 def test_dumps_sort_keys(hpyjson):

@@ -224,6 +224,68 @@ unsafe fn copy_small(src: *const u8, dst: *mut u8, len: usize) {
     }
 }
 
+/// `"00" "01" ... "99"`: two digits per lookup.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Writes the decimal digits of `v` (with `-` if negative) at `d`, last digit
+/// first, straight into place; returns how many bytes it wrote (at most 20).
+///
+/// Unlike formatting into a buffer and copying it, no load reads back bytes
+/// just stored in pieces (a stalled store forward per number).
+///
+/// # Safety
+///
+/// `d` must be valid for writing 20 bytes.
+#[inline]
+unsafe fn write_i64(d: *mut u8, v: i64) -> usize {
+    let neg = usize::from(v < 0);
+    let mut u = v.unsigned_abs();
+    // The number of digits: 1 + floor(log10(u)), from the bit length.
+    const POW10: [u64; 20] = {
+        let mut t = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    // With `bits` the bit length, `t = floor(bits * log10(2))` (1233 / 4096
+    // is log10(2) to within the error that matters below 2^64) is the digit
+    // count or one less; one comparison with 10^t decides (`u | 1`: 0 has a
+    // digit too).
+    let bits = 64 - (u | 1).leading_zeros() as usize;
+    let t = (bits * 1233) >> 12;
+    let digits = t + usize::from(u | 1 >= POW10[t]);
+    let len = neg + digits;
+    // SAFETY: the caller guarantees 20 writable bytes; `len <= 20` (19 digits
+    // and a sign at most for an i64), and every write is below `len`.
+    unsafe {
+        if neg == 1 {
+            d.write(b'-');
+        }
+        let mut end = d.add(len);
+        while u >= 100 {
+            let r = (u % 100) as usize * 2;
+            u /= 100;
+            end = end.sub(2);
+            end.copy_from_nonoverlapping(DIGIT_PAIRS.as_ptr().add(r), 2);
+        }
+        if u >= 10 {
+            end.sub(2)
+                .copy_from_nonoverlapping(DIGIT_PAIRS.as_ptr().add(u as usize * 2), 2);
+        } else {
+            end.sub(1).write(b'0' + u as u8);
+        }
+    }
+    len
+}
+
 /// `OverflowError(msg)`: how ujson reports its own encoding errors.
 #[cold]
 fn overflow(msg: &'static str) -> Error {
@@ -332,6 +394,33 @@ impl<'ctx> Encoder<'_, 'ctx> {
         self.value(value)
     }
 
+    /// Pushes the frame `make` returns, made after the stack has room for it
+    /// so that it is written straight into the stack's memory.
+    ///
+    /// (`Vec::push(frame)` holds the frame across its capacity check: built
+    /// on the native stack in 8-byte stores, then copied in 16-byte loads,
+    /// which stall, no store forwarding. That was most of the time of
+    /// opening a container.)
+    #[inline(always)]
+    fn push(&mut self, make: impl FnOnce() -> Frame<'ctx>) {
+        let len = self.stack.len();
+        if len == self.stack.capacity() {
+            self.grow_stack();
+        }
+        // SAFETY: `len < capacity` (grown above): the slot is allocated and
+        // unused; the length covers it once written.
+        unsafe {
+            self.stack.as_mut_ptr().add(len).write(make());
+            self.stack.set_len(len + 1);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_stack(&mut self) {
+        self.stack.reserve(16);
+    }
+
     /// Ends the innermost container (`n` items) with `bracket`.
     #[inline]
     fn close(&mut self, bracket: u8, n: usize, level: usize) {
@@ -402,20 +491,14 @@ impl<'ctx> Encoder<'_, 'ctx> {
         let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
         let n = usize::try_from(n).map_err(|_| Error::raised())?;
         self.out.push(b'[');
-        self.stack.push(Frame::Seq { obj, n, i: 0 });
+        self.push(|| Frame::Seq { obj, n, i: 0 });
         Ok(())
     }
 
     /// Whether `obj` is an exact list or tuple (no method of it overridden).
     #[inline]
     fn is_exact_seq(&self, obj: &Handle<'ctx>) -> bool {
-        let raw = self.raw();
-        let ty = obj.get_type();
-        // SAFETY: the handles are open; the types are constants of the context.
-        unsafe {
-            sys::HPy_Is(raw, ty.as_raw(), sys::h_ListType(raw)) != 0
-                || sys::HPy_Is(raw, ty.as_raw(), sys::h_TupleType(raw)) != 0
-        }
+        obj.is_exact_list() || obj.is_exact_tuple()
     }
 
     /// A list or tuple of the real items of a list or tuple subclass instance,
@@ -443,7 +526,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
             // own that costs a global's load per dict.)
             let items = obj.into_dict_items()?;
             self.out.push(b'{');
-            self.stack.push(Frame::Items { items, i: 0 });
+            self.push(|| Frame::Items { items, i: 0 });
             return Ok(());
         }
         let dict = if self.is_exact_dict(&obj)? {
@@ -462,7 +545,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
         let n = unsafe { sys::HPy_Length(self.raw(), keys.as_raw()) };
         let n = usize::try_from(n).map_err(|_| Error::raised())?;
         self.out.push(b'{');
-        self.stack.push(Frame::Dict {
+        self.push(|| Frame::Dict {
             dict,
             keys,
             n,
@@ -555,7 +638,90 @@ impl<'ctx> Encoder<'_, 'ctx> {
     }
 
     fn encode_str(&mut self, obj: &Handle<'ctx>) -> Result<()> {
+        if self.escape_stored(obj)? {
+            return Ok(());
+        }
         with_str_bytes(obj, |b| self.escape_quoted(b))?
+    }
+
+    /// Writes a `str` from the characters CPython stores (where the build
+    /// sees them): ASCII text as it is, and with `ensure_ascii` a `str` of
+    /// two or four bytes per character, as ujson writes its UTF-8 (whose
+    /// UTF-8 would be made for the purpose, kept in the object, and decoded
+    /// again here); whether it did.
+    #[inline(always)]
+    fn escape_stored(&mut self, s: &Handle<'ctx>) -> Result<bool> {
+        if !hpy::CPYTHON_ABI {
+            return Ok(false);
+        }
+        match s.str_data() {
+            Some(hpy::StrData::Ascii(text)) => self.escape_quoted(text.as_bytes())?,
+            Some(hpy::StrData::Ucs2(units)) if self.opts.ensure_ascii => {
+                self.escape_units(units)?
+            }
+            Some(hpy::StrData::Ucs4(units)) if self.opts.ensure_ascii => {
+                self.escape_units(units)?
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Writes `units` (characters) between double quotes, every one from
+    /// U+0080 on as a `\uXXXX` escape (a pair of them, of the UTF-16
+    /// surrogates, above U+FFFF), the others as the table says.
+    #[inline(never)]
+    fn escape_units<T: Copy + Into<u32>>(&mut self, units: &[T]) -> Result<()> {
+        // At most 12 bytes per character (a surrogate pair), and the quotes.
+        self.reserve_for(units.len(), 12, 2)?;
+        let start = self.out.len();
+        // SAFETY: `reserve_for` made room for 12 bytes per unit and the two
+        // quotes after `start`; each arm writes at most 12 bytes per unit.
+        unsafe {
+            let base = self.out.as_mut_ptr().add(start);
+            let mut d = base;
+            d.write(b'"');
+            d = d.add(1);
+            for &unit in units {
+                let c: u32 = unit.into();
+                d = if c < 0x80 {
+                    match self.table[c as usize] {
+                        Esc::Short(x) => {
+                            d.write(b'\\');
+                            d.add(1).write(x);
+                            d.add(2)
+                        }
+                        Esc::Unicode => write_u16_escape(d, c),
+                        // Below 0x80 the table holds no `Sequence`.
+                        Esc::Copy | Esc::Sequence => {
+                            d.write(c as u8);
+                            d.add(1)
+                        }
+                    }
+                } else if c < 0x10000 {
+                    write_u16_escape(d, c)
+                } else {
+                    let v = c - 0x10000;
+                    let d = write_u16_escape(d, (v >> 10) + 0xD800);
+                    write_u16_escape(d, (v & 0x3FF) + 0xDC00)
+                };
+            }
+            d.write(b'"');
+            d = d.add(1);
+            self.out.set_len(start + d.offset_from(base) as usize);
+        }
+        Ok(())
+    }
+
+    /// Makes room in the output for `n` items of at most `per_item` bytes
+    /// each and `extra` more: `MemoryError` when that is more than the
+    /// address space or the allocator gives (never an abort).
+    #[inline]
+    fn reserve_for(&mut self, n: usize, per_item: usize, extra: usize) -> Result<()> {
+        n.checked_mul(per_item)
+            .and_then(|bytes| bytes.checked_add(extra))
+            .and_then(|bytes| self.out.try_reserve(bytes).ok())
+            .ok_or_else(|| exc::MemoryError::new_err(""))
     }
 
     /// Writes `s` escaped, between double quotes.
@@ -568,26 +734,24 @@ impl<'ctx> Encoder<'_, 'ctx> {
     #[inline(always)]
     fn escape_quoted(&mut self, s: &[u8]) -> Result<()> {
         let n = s.len();
-        if n < block::LEN && self.out.capacity() - self.out.len() >= block::LEN + 2 {
-            // Short strings (most keys) with nothing to escape: one padded
-            // block, checked and stored whole, inline.
-            let mut pad = [b'a'; block::LEN];
-            // SAFETY: `s` has `n < LEN` readable bytes and `pad` room for them.
-            unsafe { copy_small(s.as_ptr(), pad.as_mut_ptr(), n) };
-            // SAFETY: `pad` is LEN readable bytes.
-            if unsafe { self.scan.mask(pad.as_ptr()) } & ((1u32 << n) - 1) == 0 {
-                let start = self.out.len();
-                // SAFETY: the capacity check above leaves room for LEN + 2
-                // bytes after `start`, of which `n + 2` become the length.
-                unsafe {
-                    let d = self.out.as_mut_ptr().add(start);
-                    d.write(b'"');
-                    d.add(1).cast::<[u8; block::LEN]>().write_unaligned(pad);
-                    d.add(1 + n).write(b'"');
-                    self.out.set_len(start + n + 2);
-                }
-                return Ok(());
+        if n < block::LEN
+            && self.out.capacity() - self.out.len() >= block::LEN + 2
+            && !self.scan.any_short(s)
+        {
+            // Short strings (most keys) with nothing to escape: checked in
+            // one block and copied, inline.
+            let start = self.out.len();
+            // SAFETY: the capacity check above leaves room for LEN + 2 bytes
+            // after `start`, of which `n + 2` are written and become the
+            // length; `s` has `n` readable bytes.
+            unsafe {
+                let d = self.out.as_mut_ptr().add(start);
+                d.write(b'"');
+                copy_small(s.as_ptr(), d.add(1), n);
+                d.add(1 + n).write(b'"');
+                self.out.set_len(start + n + 2);
             }
+            return Ok(());
         }
         self.escape_quoted_slow(s)
     }
@@ -598,24 +762,21 @@ impl<'ctx> Encoder<'_, 'ctx> {
         // Worst case per input byte: 6 output bytes (`\u00XX` for a control
         // byte; a 2-, 3- or 4-byte sequence becomes 6, 6 or 12 bytes), plus the
         // two quotes and room for one block store past the end.
-        let worst = s
-            .len()
-            .checked_mul(6)
-            .and_then(|n| n.checked_add(2 + block::LEN))
-            .ok_or_else(|| exc::MemoryError::new_err(""))?;
-        self.out.reserve(worst);
+        self.reserve_for(s.len(), 6, 2 + block::LEN)?;
         let n = s.len();
         let src = s.as_ptr();
         let start = self.out.len();
-        // SAFETY: `reserve` made room for `worst` bytes after `start`. With
-        // `i` input bytes consumed, at most `1 + 6 * i` bytes are written
-        // (each input byte adds at most 6, see above), so a block store at
-        // `d` (`block::LEN` bytes) and the closing quote stay within `worst`.
+        // SAFETY: `reserve_for` made room for `worst = 6 * n + 2 + LEN` bytes
+        // after `start`. With `i` input bytes consumed, at most `1 + 6 * i`
+        // bytes are written (each input byte adds at most 6, see above), so
+        // a block store at `d` (`block::LEN` bytes) and the closing quote
+        // stay within `worst`.
         // Reads stay below `n`: blocks are read while `i + LEN <= n`, the
-        // sequence decoder gets the slice `i..n`, and the last bytes are read
-        // from `pad` (2 * LEN bytes, blocks read at `j < rem <= LEN`). The
-        // length is set only after the bytes are written; an error leaves it
-        // unchanged.
+        // sequence decoder gets the slice `i..n`, the last block of a string
+        // of `n >= LEN` bytes is read at `n - LEN`, and the last bytes of a
+        // shorter one are read from `pad` (2 * LEN bytes, blocks read at
+        // `j < rem <= LEN`). The length is set only after the bytes are
+        // written; an error leaves it unchanged.
         unsafe {
             let base = self.out.as_mut_ptr().add(start);
             let mut d = base;
@@ -637,8 +798,30 @@ impl<'ctx> Encoder<'_, 'ctx> {
                 i += used;
                 d = end;
             }
-            if i < n {
-                // The last `rem < LEN` bytes: the same steps on a copy padded
+            if n >= block::LEN {
+                // The last `n - i < LEN` bytes: the string's last block,
+                // read where it ends, its bits for bytes before `i` shifted
+                // out; the bytes are copied from `s` (not block-stored, which
+                // would overwrite escapes already written before `d`).
+                while i < n {
+                    let rem = n - i;
+                    let mask = self.scan.mask(src.add(n - block::LEN)) >> (block::LEN - rem);
+                    if mask == 0 {
+                        copy_small(src.add(i), d, rem);
+                        d = d.add(rem);
+                        break;
+                    }
+                    let k = mask.trailing_zeros() as usize;
+                    copy_small(src.add(i), d, k);
+                    i += k;
+                    d = d.add(k);
+                    let (used, end) = self.escape_one(src, i, n, d)?;
+                    i += used;
+                    d = end;
+                }
+            } else if i < n {
+                // A short string with something to escape (the inline path
+                // took the others): the same steps on a copy padded
                 // with plain bytes, so that a block read at any `j < rem` is
                 // within `pad`; bits from `rem` on are masked off.
                 let rem = n - i;
@@ -733,8 +916,13 @@ impl<'ctx> Encoder<'_, 'ctx> {
         // SAFETY: the handle is an open int.
         let v = unsafe { sys::HPyLong_AsInt64_t(self.raw(), obj.as_raw()) };
         if v != -1 || !self.ctx.err_occurred() {
-            self.out
-                .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+            self.reserve_for(1, 20, 0)?;
+            let start = self.out.len();
+            // SAFETY: `reserve_for` made room for 20 bytes, the most an `i64` takes.
+            unsafe {
+                let len = write_i64(self.out.as_mut_ptr().add(start), v);
+                self.out.set_len(start + len);
+            }
             return Ok(());
         }
         self.encode_big_int(obj)
@@ -797,6 +985,9 @@ impl<'ctx> Encoder<'_, 'ctx> {
 
     #[inline(always)]
     fn encode_key(&mut self, key: &Handle<'ctx>) -> Result<()> {
+        if self.escape_stored(key)? {
+            return Ok(());
+        }
         if self.cpython {
             // Keys are nearly always `str`: ask for the text straight away
             // (one context call instead of two). Anything else fails with an
@@ -948,4 +1139,40 @@ fn utf8_of<'a>(s: &'a Handle<'_>) -> Option<&'a [u8]> {
     // SAFETY: see above; `len` is non-negative on success.
     (!data.is_null())
         .then(|| unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len as usize) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_i64;
+
+    /// `write_i64` writes what `i64::to_string` does: around every power of
+    /// ten, both signs, the extremes.
+    #[test]
+    fn write_i64_matches_to_string() {
+        let mut values = vec![
+            0,
+            1,
+            -1,
+            9,
+            10,
+            11,
+            99,
+            100,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        let mut p = 1i64;
+        while let Some(next) = p.checked_mul(10) {
+            values.extend([p - 1, p, p + 1, -p + 1, -p, -p - 1]);
+            p = next;
+        }
+        values.extend([p - 1, p, p + 1, -p]);
+        for v in values {
+            let mut buf = [0u8; 20];
+            // SAFETY: `buf` is 20 writable bytes.
+            let len = unsafe { write_i64(buf.as_mut_ptr(), v) };
+            assert_eq!(core::str::from_utf8(&buf[..len]).unwrap(), v.to_string());
+        }
+    }
 }
