@@ -88,6 +88,28 @@ class StrRaisingEverything(str):
     __len__ = __iter__ = __getitem__ = __hash__ = __eq__ = __str__ = __repr__ = _raise
 
 
+class StrLyingAboutText(str):
+    """A str whose methods lie about or refuse its text: what an SDK reads of
+    it must be the characters CPython stores."""
+
+    def __len__(self):
+        return 10**9
+
+    def __iter__(self):
+        raise RuntimeError("__iter__ called")
+
+    def __getitem__(self, i):
+        raise RuntimeError("__getitem__ called")
+
+    def __eq__(self, other):
+        raise RuntimeError("__eq__ called")
+
+    __hash__ = str.__hash__
+
+    def __str__(self):
+        return "lie"
+
+
 class StrFspathLies(str):
     def __fspath__(self):
         return 42

@@ -12,6 +12,7 @@ import weakref
 
 import pytest
 from conftest import IS_PYPY, leak_check, raises_as_python
+import hostile as H
 
 PAYLOAD = b"api_builtins.Payload"
 KINDS = ["list", "tuple"]
@@ -103,24 +104,7 @@ def test_str_data(api_builtins):
     for other in (b"abc", 1, None, ["a"]):
         assert api_builtins.str_data(other) is None
 
-    class Liar(str):
-        # Everything a subclass can override to lie or raise about its text.
-        def __len__(self):
-            return 10**9
-
-        def __iter__(self):
-            raise RuntimeError("__iter__ called")
-
-        def __getitem__(self, i):
-            raise RuntimeError("__getitem__ called")
-
-        def __eq__(self, other):
-            raise RuntimeError("__eq__ called")
-
-        __hash__ = str.__hash__
-
-        def __str__(self):
-            return "lie"
+    Liar = H.StrLyingAboutText
 
     # The characters CPython stores, none of what the overrides say.
     for text, kind in cases:

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CHILD_LOADER, ROOT
+import hostile as H
 
 DATA = (ROOT.parent / "shared" / "data").resolve()
 SUITE = DATA / "JSONTestSuite" / "test_parsing"
@@ -181,20 +182,7 @@ def test_dumps_lying_str_subclasses(hpyjson):
     # writes the characters the object holds (ASCII, Latin-1, UCS-2 and
     # UCS-4 ones, as values and as keys), as ujson does, under every option
     # that changes how they are escaped.
-    class Liar(str):
-        def __len__(self):
-            return 10**9
-
-        def __iter__(self):
-            raise RuntimeError("__iter__ called")
-
-        def __getitem__(self, i):
-            raise RuntimeError("__getitem__ called")
-
-        def __str__(self):
-            return "lie"
-
-        __hash__ = str.__hash__
+    Liar = H.StrLyingAboutText
 
     for text in ["plain", "caf\xe9 </>", "日本語 \"q\" \\ /", "a😀\U0010ffff\n", "x" * 40 + "日"]:
         for ensure_ascii in (True, False):
