@@ -67,7 +67,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from interpreters import interpreter_env
+from interpreters import cargo_hpy, interpreter_env
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "fuzz-calls"
@@ -357,12 +357,12 @@ def log(message: str) -> None:
 
 
 def build(out: Path, abi: list[str]) -> None:
-    for name, package in MODULES.items():
-        cmd = ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--",
-               "hpy", "build", "--quiet", "-p", package, "--out", str(out), *abi]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            sys.exit(f"fuzz_calls: `{' '.join(cmd)}` failed:\n{proc.stderr[-2000:]}")
+    # One build of them all: cargo compiles the crates side by side.
+    packages = [arg for package in MODULES.values() for arg in ("-p", package)]
+    cmd = [*cargo_hpy(), "hpy", "build", "--quiet", *packages, "--out", str(out), *abi]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"fuzz_calls: `{' '.join(cmd)}` failed:\n{proc.stderr[-2000:]}")
 
 
 class Child:

@@ -69,7 +69,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from interpreters import interpreter_env
+from interpreters import cargo_hpy, interpreter_env
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -264,8 +264,7 @@ def cpython() -> str:
 
 def build(abi: str = "universal", python: str = "") -> str:
     out = OUT if abi == "universal" else OUT / f"{abi}-abi"
-    cmd = ["cargo", "run", "--quiet", "--release", "-p", "cargo-hpy", "--",
-           "hpy", "build", "--quiet", "-p", "hpyjson", "--out", str(out), "--release"]
+    cmd = [*cargo_hpy(), "hpy", "build", "--quiet", "-p", "hpyjson", "--out", str(out), "--release"]
     if abi != "universal":
         cmd += ["--abi", abi, "--python", python]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)

@@ -10,6 +10,8 @@ names. Standard library only, so that any python3 can run the tools.
 
 from __future__ import annotations
 
+import functools
+import os
 import shlex
 import subprocess
 import sys
@@ -37,3 +39,19 @@ def interpreter_env(*options: str, who: str = "hpy-rs", required: bool = True) -
             name, _, value = words[1].partition("=")
             values[name] = value
     return values
+
+
+@functools.cache
+def cargo_hpy() -> list[str]:
+    """The command that runs `cargo-hpy` (the `hpy` subcommand follows):
+    `$HPY_RS_TEST_CARGO_HPY`, a cargo-hpy executable (tools/test builds one
+    and names it, so that its steps running side by side do not queue on
+    cargo's lock just to start it), else this checkout's, built once (in
+    the usual target directory even where the caller sets another
+    `CARGO_TARGET_DIR` for its own build: `cargo run` would build cargo-hpy
+    again there)."""
+    explicit = os.environ.get("HPY_RS_TEST_CARGO_HPY")
+    if explicit:
+        return [explicit]
+    subprocess.run(["cargo", "build", "--quiet", "-p", "cargo-hpy"], cwd=ROOT, check=True)
+    return [str(ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "debug" / "cargo-hpy")]

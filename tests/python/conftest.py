@@ -40,6 +40,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+from interpreters import cargo_hpy  # noqa: E402  (the tools' cargo-hpy, built once)
 IS_PYPY = sys.implementation.name == "pypy"
 PREBUILT = "HPY_RS_MODULES" in os.environ
 TARGET_DIR = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -138,8 +140,7 @@ def build_cpython_extension(package: str, out: Path, abi: str = "cpython") -> No
     the interpreter running the tests (`cargo hpy build --abi cpython`, or
     with `abi="abi3"` the limited-API build) into the folder `out`."""
     subprocess.run(
-        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
-         "-p", package, "--abi", abi, "--python", sys.executable, "--out", str(out)],
+        [*cargo_hpy(), "hpy", "build", "--quiet", "-p", package, "--abi", abi, "--python", sys.executable, "--out", str(out)],
         cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
     )
 
@@ -157,8 +158,7 @@ def build_module(name: str) -> Path:
         abi = []
     if not PREBUILT and name not in _built:
         subprocess.run(
-            ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--",
-             "hpy", "build", "--quiet", "-p", MODULES[name], "--out", str(MODULES_DIR)]
+            [*cargo_hpy(), "hpy", "build", "--quiet", "-p", MODULES[name], "--out", str(MODULES_DIR)]
             + abi
             + (["--release"] if name in RELEASE else []),
             cwd=ROOT, check=True, stdout=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ import sys
 import sysconfig
 
 import pytest
-from conftest import IS_PYPY, ROOT, build_cpython_extension
+from conftest import IS_PYPY, ROOT, build_cpython_extension, cargo_hpy
 
 pytestmark = pytest.mark.skipif(IS_PYPY, reason="the CPython-ABI target is for CPython")
 
@@ -152,8 +152,7 @@ def test_abi3_refuses_an_older_cpython(tmp_path):
     if python is None:
         pytest.skip("no CPython 3.9 here (HPY_CPYTHONS)")
     proc = subprocess.run(
-        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
-         "-p", "hpy-smoke-fixture", "--abi", "abi3", "--python", python, "--out", str(tmp_path)],
+        [*cargo_hpy(), "hpy", "build", "--quiet", "-p", "hpy-smoke-fixture", "--abi", "abi3", "--python", python, "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert proc.returncode != 0

@@ -13,7 +13,7 @@ import sys
 import sysconfig
 
 import pytest
-from conftest import IS_PYPY, ROOT, TARGET_DIR, build_cpython_extension, leak_check
+from conftest import IS_PYPY, ROOT, TARGET_DIR, build_cpython_extension, cargo_hpy, leak_check
 
 pytestmark = pytest.mark.skipif(IS_PYPY, reason="PyO3's half needs CPython's C API")
 
@@ -93,8 +93,7 @@ def migration_universal(tmp_path_factory):
     env = dict(os.environ, PYO3_PYTHON=sys.executable,
                CARGO_TARGET_DIR=str(TARGET_DIR / f"migration-universal-{version}"))
     subprocess.run(
-        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
-         "-p", "hpy-migration-example", "--out", str(out)],
+        [*cargo_hpy(), "hpy", "build", "--quiet", "-p", "hpy-migration-example", "--out", str(out)],
         cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=env,
     )
     return hpy_universal, out / "migration.hpy0.so"

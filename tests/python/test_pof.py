@@ -142,13 +142,12 @@ def test_pofpackage(tmp_path, hpy_mode):
     the module's type stub with the package's `py.typed`; the same for
     `pofpackage.bar`, the library's second module, each with its own
     functions."""
-    from conftest import ROOT, TARGET_DIR
+    from conftest import ROOT, TARGET_DIR, cargo_hpy
 
     out = tmp_path / "site"
     abi = ["--abi", "cpython", "--python", sys.executable] if hpy_mode == "cpython" else []
     subprocess.run(
-        ["cargo", "run", "--quiet", "-p", "cargo-hpy", "--", "hpy", "build", "--quiet",
-         "-p", "pofpackage", "--out", str(out), *abi],
+        [*cargo_hpy(), "hpy", "build", "--quiet", "-p", "pofpackage", "--out", str(out), *abi],
         cwd=ROOT, check=True, capture_output=True, text=True,
         env=dict(os.environ, CARGO_TARGET_DIR=str(TARGET_DIR)),
     )
