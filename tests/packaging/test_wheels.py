@@ -26,6 +26,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+TARGET = ROOT / os.environ.get("CARGO_TARGET_DIR", "target")
+sys.path.insert(0, str(ROOT / "tools"))
+from interpreters import cargo_hpy  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def backend_runs_the_built_cargo_hpy():
+    """pip's builds from this checkout (`pip install examples/pof`, ...) run
+    the cargo-hpy the tests run (the backend's `HPY_RS_CARGO_HPY`), not a
+    release build of it of their own: that costs a minute and changes
+    nothing they check. The sdist test unsets it: the sdist must build with
+    the cargo-hpy it carries, which is the backend's default path."""
+    os.environ["HPY_RS_CARGO_HPY"] = cargo_hpy()[0]
+    yield
+    del os.environ["HPY_RS_CARGO_HPY"]
 
 # What every check runs: pof's functions and class, from the installed file.
 CHECK = """
@@ -382,32 +397,34 @@ def test_new_project_installs_at_once_and_develop_reinstalls(venv, tmp_path):
     own tests; `cargo hpy develop` in it rebuilds and reinstalls into the
     active virtualenv."""
     python = venv(need("3.11"))
-    cargo_hpy = ["cargo", "run", "--quiet", "--manifest-path", ROOT / "Cargo.toml", "-p", "cargo-hpy",
-                 "--", "hpy"]
-    out = run(*cargo_hpy, "new", tmp_path / "my_ext")
+    cli = [*cargo_hpy(), "hpy"]
+    out = run(*cli, "new", tmp_path / "my_ext")
     assert "pip install" in out
     project = tmp_path / "my_ext"
     assert sorted(p.name for p in project.iterdir()) == [".gitignore", "Cargo.toml", "_backend",
                                                           "pyproject.toml", "src", "tests"]
-    run(python, "-m", "pip", "install", "--quiet", project)
+    # The project's builds share this checkout's target directory: the SDK
+    # crates it depends on (by path) are the very ones built there already.
+    shared = dict(os.environ, CARGO_TARGET_DIR=str(TARGET))
+    run(python, "-m", "pip", "install", "--quiet", project, env=shared)
     # The project's test, against the installed module (run from elsewhere).
     test = (project / "tests" / "test_my_ext.py").read_text()
     assert run(python, "-I", "-c", test + "\ntest_add(); test_counter(); print('ok')").strip() == "ok"
     # develop: change the source, rebuild and reinstall in one command.
     lib = project / "src" / "lib.rs"
     lib.write_text(lib.read_text().replace("a + b", "a + b + 1"))
-    env = dict(os.environ, VIRTUAL_ENV=str(python.parent.parent))
-    subprocess.run([str(c) for c in cargo_hpy] + ["develop", "--quiet"], cwd=project, env=env,
+    env = dict(shared, VIRTUAL_ENV=str(python.parent.parent))
+    subprocess.run([str(c) for c in cli] + ["develop", "--quiet"], cwd=project, env=env,
                    check=True, capture_output=True)
     assert run(python, "-I", "-c", "import my_ext; print(my_ext.add(1, 2))").strip() == "4"
     # Without a virtualenv, develop says what it needs.
     env.pop("VIRTUAL_ENV")
-    proc = subprocess.run([str(c) for c in cargo_hpy] + ["develop"], cwd=project, env=env,
+    proc = subprocess.run([str(c) for c in cli] + ["develop"], cwd=project, env=env,
                           capture_output=True, text=True, check=False)
     assert proc.returncode != 0 and "active virtualenv" in proc.stderr
     # An existing folder or a name Python cannot import is refused.
     for bad, words in ((project, "already exists"), (tmp_path / "my-ext", "cannot name a Python module")):
-        proc = subprocess.run([str(c) for c in cargo_hpy] + ["new", str(bad)], capture_output=True,
+        proc = subprocess.run([str(c) for c in cli] + ["new", str(bad)], capture_output=True,
                               text=True, check=False)
         assert proc.returncode != 0 and words in proc.stderr, proc.stderr
 
@@ -529,7 +546,8 @@ def test_python_m_build_makes_an_sdist_that_builds_on_its_own(venv, tmp_path):
     python = venv(need("3.11"))
     run(python, "-m", "pip", "install", "--quiet", "build")
     out = tmp_path / "dist"
-    run(python, "-m", "build", "--outdir", out, ROOT / "examples" / "hpyjson")
+    own = {k: v for k, v in os.environ.items() if k != "HPY_RS_CARGO_HPY"}
+    run(python, "-m", "build", "--outdir", out, ROOT / "examples" / "hpyjson", env=own)
     sdist = out / "hpyjson-0.1.0.tar.gz"
     wheels = list(out.glob("hpyjson-0.1.0-cp311-cp311-manylinux_2_*_x86_64.whl"))
     assert sdist.is_file() and len(wheels) == 1, sorted(p.name for p in out.iterdir())
