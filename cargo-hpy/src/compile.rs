@@ -13,7 +13,11 @@ use crate::{Abi, BuildOptions};
 /// (or abi3) build.
 #[derive(Debug, Clone)]
 pub(crate) struct Interpreter {
-    /// The interpreter to run (and `PYO3_PYTHON`).
+    /// `PYO3_PYTHON`: the interpreter, or the one its virtualenv is made
+    /// from (the same build, so the same ABI), so that the builds for every
+    /// virtualenv of one CPython (pip makes a new one per build) are one
+    /// build for cargo, which rebuilds all that depends on `pyo3-ffi` when
+    /// `PYO3_PYTHON` changes.
     pub(crate) python: PathBuf,
     /// `3.N`.
     pub(crate) version: String,
@@ -35,23 +39,25 @@ pub(crate) fn interpreter(python: &Path, abi3: bool) -> Result<Interpreter, Stri
     let out = Command::new(python)
         .args([
             "-c",
-            "import platform, sys, sysconfig\n\
+            "import os, platform, sys, sysconfig\n\
              print(platform.python_implementation())\n\
              print('%d.%d' % sys.version_info[:2])\n\
-             print(sysconfig.get_config_var('EXT_SUFFIX'))",
+             print(sysconfig.get_config_var('EXT_SUFFIX'))\n\
+             base = getattr(sys, '_base_executable', '') or sys.executable\n\
+             print(os.path.realpath(base if os.path.isfile(base) else sys.executable))",
         ])
         .output()
         .map_err(|e| format!("could not run {}: {e}", python.display()))?;
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     match (out.status.success(), lines.as_slice()) {
-        (true, ["CPython", version, _]) if abi3 && minor(version) < Some(10) => Err(format!(
+        (true, ["CPython", version, _, _]) if abi3 && minor(version) < Some(10) => Err(format!(
             "{} is CPython {version}: --abi abi3 builds for CPython 3.10 and newer (the limited \
              API of 3.9 has no METH_FASTCALL and no UTF-8 view of a str); use --abi cpython",
             python.display()
         )),
-        (true, ["CPython", version, suffix]) => Ok(Interpreter {
-            python: python.to_owned(),
+        (true, ["CPython", version, suffix, base]) => Ok(Interpreter {
+            python: PathBuf::from(base),
             version: (*version).to_owned(),
             ext_suffix: if abi3 {
                 ".abi3.so".to_owned()
@@ -266,7 +272,7 @@ mod tests {
             (Some(9), Some(14), None)
         );
         let i = Interpreter {
-            python: "python3".into(),
+            python: "/usr/bin/python3.14".into(),
             version: "3.14".to_owned(),
             ext_suffix: ".abi3.so".to_owned(),
         };
