@@ -38,9 +38,13 @@ def backend_runs_the_built_cargo_hpy():
     release build of it of their own: that costs a minute and changes
     nothing they check. The sdist test unsets it: the sdist must build with
     the cargo-hpy it carries, which is the backend's default path."""
+    before = os.environ.get("HPY_RS_CARGO_HPY")
     os.environ["HPY_RS_CARGO_HPY"] = cargo_hpy()[0]
     yield
-    del os.environ["HPY_RS_CARGO_HPY"]
+    if before is None:
+        del os.environ["HPY_RS_CARGO_HPY"]
+    else:
+        os.environ["HPY_RS_CARGO_HPY"] = before
 
 # What every check runs: pof's functions and class, from the installed file.
 CHECK = """

@@ -140,7 +140,8 @@ def build_cpython_extension(package: str, out: Path, abi: str = "cpython") -> No
     the interpreter running the tests (`cargo hpy build --abi cpython`, or
     with `abi="abi3"` the limited-API build) into the folder `out`."""
     subprocess.run(
-        [*cargo_hpy(), "hpy", "build", "--quiet", "-p", package, "--abi", abi, "--python", sys.executable, "--out", str(out)],
+        [*cargo_hpy(), "hpy", "build", "--quiet", "-p", package, "--abi", abi,
+         "--python", sys.executable, "--out", str(out)],
         cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
     )
 

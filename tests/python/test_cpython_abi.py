@@ -152,7 +152,8 @@ def test_abi3_refuses_an_older_cpython(tmp_path):
     if python is None:
         pytest.skip("no CPython 3.9 here (HPY_CPYTHONS)")
     proc = subprocess.run(
-        [*cargo_hpy(), "hpy", "build", "--quiet", "-p", "hpy-smoke-fixture", "--abi", "abi3", "--python", python, "--out", str(tmp_path)],
+        [*cargo_hpy(), "hpy", "build", "--quiet", "-p", "hpy-smoke-fixture", "--abi", "abi3",
+         "--python", python, "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert proc.returncode != 0
