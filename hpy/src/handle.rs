@@ -198,3 +198,69 @@ impl core::fmt::Debug for Borrowed<'_, '_> {
         core::fmt::Debug::fmt(&**self, f)
     }
 }
+
+/// An item of a container, valid for `'a`: the container's own reference
+/// where the build can lend it (a CPython-ABI build, for the items of exact
+/// lists, tuples and dicts), an owned handle, closed on drop, otherwise.
+///
+/// Made only by the `unsafe` accessors that read an item without a new
+/// reference ([`Handle::seq_item_borrowed`], [`DictItems::next_borrowed`](crate::DictItems::next_borrowed)),
+/// whose callers promise that the item outlives `'a`. It dereferences to
+/// [`&Handle<'ctx>`](Handle); [`Handle::dup`] gives an owned handle to keep.
+pub struct BorrowedItem<'a, 'ctx> {
+    handle: ManuallyDrop<Handle<'ctx>>,
+    /// Whether `handle` is ours to close (a new reference).
+    owned: bool,
+    _borrow: PhantomData<&'a Handle<'ctx>>,
+}
+
+impl<'ctx> BorrowedItem<'_, 'ctx> {
+    /// Wraps a new handle, closed when the item is dropped.
+    #[inline(always)]
+    pub(crate) fn owned(handle: Handle<'ctx>) -> Self {
+        BorrowedItem {
+            handle: ManuallyDrop::new(handle),
+            owned: true,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// Wraps a handle someone else owns.
+    ///
+    /// # Safety
+    /// `raw` is an open handle of `ctx` for all of `'a`.
+    #[cfg(hpy_abi = "cpython")]
+    #[inline(always)]
+    pub(crate) unsafe fn lent(ctx: &'ctx Context, raw: sys::HPy) -> Self {
+        BorrowedItem {
+            handle: ManuallyDrop::new(Handle { raw, ctx }),
+            owned: false,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'ctx> Deref for BorrowedItem<'_, 'ctx> {
+    type Target = Handle<'ctx>;
+
+    #[inline(always)]
+    fn deref(&self) -> &Handle<'ctx> {
+        &self.handle
+    }
+}
+
+impl Drop for BorrowedItem<'_, '_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: an owned handle, dropped once, here.
+            unsafe { ManuallyDrop::drop(&mut self.handle) }
+        }
+    }
+}
+
+impl core::fmt::Debug for BorrowedItem<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&**self, f)
+    }
+}

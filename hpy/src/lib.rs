@@ -85,7 +85,7 @@ pub use class::{Class, ClassBase, Field, Init, Mutable, Ref, RefMut};
 pub use context::{Context, Runtime};
 pub use conv::{FromPy, IntoPy};
 pub use err::{Error, Result, exc};
-pub use handle::{Borrowed, Handle};
+pub use handle::{Borrowed, BorrowedItem, Handle};
 pub use hpy_macros::{hpy_class, hpy_init, hpy_method, hpy_methods, hpy_module, hpy_module_export};
 pub use impl_::BufferElement;
 

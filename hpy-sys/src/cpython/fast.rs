@@ -69,6 +69,54 @@ pub unsafe fn dict_next(dict: HPy, pos: &mut HPy_ssize_t) -> Option<(HPy, HPy)> 
     Some((py2h(key), py2h(value)))
 }
 
+/// [`dict_next`]'s entry as the dict's own references, not new ones: valid
+/// while the dict holds them.
+///
+/// # Safety
+/// As [`dict_next`]; the caller uses the handles only while the entry stays
+/// in the dict (no Python code runs meanwhile) and never closes them.
+#[inline]
+pub unsafe fn dict_next_borrowed(dict: HPy, pos: &mut HPy_ssize_t) -> Option<(HPy, HPy)> {
+    let mut key = core::ptr::null_mut();
+    let mut value = core::ptr::null_mut();
+    // SAFETY: as in `dict_next`; the references are the dict's.
+    unsafe {
+        if ffi::PyDict_Next(h2py(dict), pos, &mut key, &mut value) == 0 {
+            return None;
+        }
+    }
+    Some((py2h(key), py2h(value)))
+}
+
+/// The item `i` of an exact `list` or `tuple` as the container's own
+/// reference (not a new one), `IndexError` past its current end; `None` for
+/// anything else (which [`seq_item`] reads through the sequence protocol).
+///
+/// # Safety
+/// `seq` is an open handle; the GIL is held; the caller uses the result
+/// only while the item stays in the container (no Python code runs
+/// meanwhile) and never closes it.
+#[inline]
+pub unsafe fn seq_item_borrowed(seq: HPy, i: HPy_ssize_t) -> Option<HPy> {
+    let o = h2py(seq);
+    // SAFETY: the item is read only below the object's current size.
+    unsafe {
+        if ffi::PyList_CheckExact(o) != 0 {
+            if i < 0 || i >= api::list_size(o) {
+                return Some(index_error(c"list index out of range"));
+            }
+            Some(py2h(api::list_get_item(o, i)))
+        } else if ffi::PyTuple_CheckExact(o) != 0 {
+            if i < 0 || i >= api::tuple_size(o) {
+                return Some(index_error(c"tuple index out of range"));
+            }
+            Some(py2h(api::tuple_get_item(o, i)))
+        } else {
+            None
+        }
+    }
+}
+
 /// `seq[i]` as a new handle: for an exact `list` or `tuple` its item read
 /// directly (`IndexError` past its current end), for anything else the
 /// sequence protocol (`PySequence_GetItem`, which may run Python code).
