@@ -41,7 +41,7 @@ import types
 from pathlib import Path
 
 import pytest
-from conftest import CHILD_LOADER, ROOT
+from conftest import CHILD_LOADER, IS_PYPY, ROOT
 import hostile as H
 
 DATA = (ROOT.parent / "shared" / "data").resolve()
@@ -369,6 +369,43 @@ def test_dumps_list_changed_by_default(hpyjson):
     shrinks = [object(), 1, 2]
     with pytest.raises(RuntimeError, match="list changed size during iteration"):
         hpyjson.dumps(shrinks, default=lambda o: shrinks.clear() or "x")
+
+
+def test_dumps_python_code_frees_what_is_being_written(hpyjson):
+    # A CPython-ABI build reads items without references of their own; any
+    # Python code that runs mid-way (a key's `__str__`, `default`, a `str`
+    # subclass's `encode`) may drop the container's last references to them.
+    class Key:
+        def __str__(self):
+            d.clear()  # the value's only reference was d's
+            return "k"
+
+    d = {Key(): ["held", "only", "by", "d", 10**30]}
+    assert hpyjson.dumps(d) == '{"k":["held","only","by","d",1000000000000000000000000000000]}'
+    assert d == {}
+
+    parent = {"a": object(), "b": ["only", "in", "parent"]}
+    assert hpyjson.dumps(parent, default=lambda o: parent.clear() or "x") == '{"a":"x"}'
+    # A key removed meanwhile is skipped, in key order too (a snapshot of the keys).
+    parent = {"c": 1, "b": ["only", "here"], "a": object()}
+    out = hpyjson.dumps(parent, sort_keys=True, default=lambda o: parent.pop("b") and "x")
+    assert out == '{"a":"x","c":1}'
+
+    class Lonely(str):
+        def encode(self, *args):
+            items.clear()
+            return str.encode(self, *args)
+
+    # (`ensure_ascii=False`: the text as UTF-8, which on CPython a lone
+    # surrogate has only through `encode`; PyPy gives it as WTF-8.)
+    if IS_PYPY:
+        return
+    items = [Lonely("\ud800"), "after"]
+    with pytest.raises(RuntimeError, match="list changed size during iteration"):
+        hpyjson.dumps(items, ensure_ascii=False)
+    items = [[Lonely("\ud800")]]
+    assert hpyjson.dumps(items, ensure_ascii=False) == '[["\ud800"]]'
+    assert items == []
 
 
 def test_dumps_default_errors_propagate(hpyjson):

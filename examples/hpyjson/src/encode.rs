@@ -123,12 +123,14 @@ enum Frame<'ctx> {
         i: usize,
     },
     /// An exact dict and a snapshot of its keys (a list of `n`, sorted if
-    /// asked), `i` written.
+    /// asked), `i` of them read, `written` of them written (a key that Python
+    /// code removed meanwhile is skipped, as `PyDict_Next` skips it).
     Dict {
         dict: Handle<'ctx>,
         keys: Handle<'ctx>,
         n: usize,
         i: usize,
+        written: usize,
     },
 }
 
@@ -319,7 +321,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
 
     /// Writes `root`: its scalars at once, its containers frame by frame.
     fn run(&mut self, root: &Handle<'ctx>) -> Result<()> {
-        self.value(root.dup())?;
+        self.value(root)?;
         loop {
             let level = self.stack.len();
             let Some(frame) = self.stack.last_mut() else {
@@ -336,7 +338,10 @@ impl<'ctx> Encoder<'_, 'ctx> {
                     // `obj` is the exact list or tuple the frame owns: its
                     // item read directly (`IndexError` if Python code made a
                     // list shorter meanwhile).
-                    let item = match obj.seq_item(index) {
+                    // SAFETY: `value` runs no Python code and makes no
+                    // tracked object while it uses the item: the rule of
+                    // this module's borrowed items (see `value`).
+                    let item = match unsafe { obj.seq_item_borrowed(index) } {
                         Ok(item) => item,
                         Err(e) => return Err(self.shrunk(e)),
                     };
@@ -344,52 +349,85 @@ impl<'ctx> Encoder<'_, 'ctx> {
                         put(&mut self.out, &self.opts.item_separator);
                     }
                     self.newline_indent(level);
-                    self.value(item)?;
+                    self.value(&item)?;
                 }
                 Frame::Items { items, i } => {
                     let index = *i;
-                    let Some(entry) = items.next() else {
+                    // SAFETY: `entry` runs no Python code and makes no
+                    // tracked object while it uses the borrowed entry (it
+                    // dups both first where it would).
+                    let Some(entry) = (unsafe { items.next_borrowed() }) else {
                         self.close(b'}', index, level);
                         continue;
                     };
                     *i += 1;
                     let (key, value) = entry?;
-                    self.entry(index, level, &key, value)?;
+                    self.entry(index, level, &key, &value)?;
                 }
-                Frame::Dict { dict, keys, n, i } => {
-                    let (dict, keys, n, index) = (dict.as_raw(), keys.as_raw(), *n, *i);
-                    if index == n {
-                        self.close(b'}', n, level);
+                Frame::Dict {
+                    dict,
+                    keys,
+                    n,
+                    i,
+                    written,
+                } => {
+                    let (dict, keys, index, done) = (dict.as_raw(), keys.as_raw(), *i, *written);
+                    if index == *n {
+                        self.close(b'}', done, level);
                         continue;
                     }
                     *i += 1;
+                    *written += 1;
                     let raw = self.raw();
                     // SAFETY: `keys` is the frame's own list of `n` keys.
                     let key = self
                         .own(unsafe { sys::HPy_GetItem_i(raw, keys, index as sys::HPy_ssize_t) })?;
                     // SAFETY: both handles are open; new handle or NULL with an
                     // exception (`KeyError` if Python code removed the key).
-                    let value = self.own(unsafe { sys::HPy_GetItem(raw, dict, key.as_raw()) })?;
-                    self.entry(index, level, &key, value)?;
+                    let value = match self.own(unsafe { sys::HPy_GetItem(raw, dict, key.as_raw()) })
+                    {
+                        Ok(value) => value,
+                        Err(e) => {
+                            if self.ctx.err_matches(&exc::KeyError::type_object(self.ctx)) {
+                                self.ctx.err_clear();
+                                if let Some(Frame::Dict { written, .. }) = self.stack.last_mut() {
+                                    *written -= 1;
+                                }
+                                continue;
+                            }
+                            return Err(e);
+                        }
+                    };
+                    self.entry(done, level, &key, &value)?;
                 }
             }
         }
     }
 
     /// Writes the dict entry number `index` (its separator first).
+    ///
+    /// `key` and `value` may be borrowed from the dict (see `value`): a key
+    /// whose text needs Python code (`str()` of a number, a `str` with lone
+    /// surrogates) is written from owned handles of both, since that code may
+    /// change the dict.
     #[inline(always)]
     fn entry(
         &mut self,
         index: usize,
         level: usize,
         key: &Handle<'ctx>,
-        value: Handle<'ctx>,
+        value: &Handle<'ctx>,
     ) -> Result<()> {
         if index > 0 {
             put(&mut self.out, &self.opts.item_separator);
         }
         self.newline_indent(level);
-        self.encode_key(key)?;
+        if !self.encode_key_fast(key)? {
+            let (key, value) = (key.dup(), value.dup());
+            self.encode_key_slow(&key)?;
+            put(&mut self.out, &self.opts.key_separator);
+            return self.value(&value);
+        }
         put(&mut self.out, &self.opts.key_separator);
         self.value(value)
     }
@@ -433,26 +471,37 @@ impl<'ctx> Encoder<'_, 'ctx> {
 
     /// Writes `obj` at the current level: a scalar, or a container's opening
     /// bracket and its frame.
+    ///
+    /// `obj` may be an item borrowed from the container being written (in a
+    /// CPython-ABI build, without a reference of its own: no reference count
+    /// written to every object of a document). Such an item lives only as
+    /// long as the container holds it, so nothing here runs Python code or
+    /// makes an object the garbage collector tracks (whose collection could
+    /// run a `__del__`) while it uses `obj`: a container is dup'ed before its
+    /// frame is made, and every path that runs Python code (`default`,
+    /// `toDict`, `Decimal`, a `str` that needs `encode`, an int beyond 64
+    /// bits) starts from its own handle (`dup`).
     #[inline(always)]
-    fn value(&mut self, obj: Handle<'ctx>) -> Result<()> {
+    fn value(&mut self, obj: &Handle<'ctx>) -> Result<()> {
         if self.stack.len() > MAX_LEVEL {
             return Err(overflow("Maximum recursion level reached"));
         }
-        match self.builtin(obj)? {
-            None => Ok(()),
-            Some(other) => self.other(other),
+        if self.builtin(obj)? {
+            Ok(())
+        } else {
+            self.other(obj.dup())
         }
     }
 
-    /// Writes an object of a builtin type; gives back any other object.
+    /// Writes an object of a builtin type; whether it was one.
     #[inline(always)]
-    fn builtin(&mut self, obj: Handle<'ctx>) -> Result<Option<Handle<'ctx>>> {
+    fn builtin(&mut self, obj: &Handle<'ctx>) -> Result<bool> {
         // Ordered by how often each kind comes up in documents, cheapest
         // tests first: `str`, `dict` and `list` are flag tests, the
         // singletons identity tests, and only then the subtype tests.
         let ctx = self.ctx;
         if obj.is_str() {
-            self.encode_str(&obj)?;
+            self.encode_str(obj)?;
         } else if obj.is_dict() {
             self.open_dict(obj)?;
         } else if obj.is_list() {
@@ -463,10 +512,10 @@ impl<'ctx> Encoder<'_, 'ctx> {
             self.out.extend_from_slice(b"true");
         } else if obj.is(&ctx.false_()) {
             self.out.extend_from_slice(b"false");
-        } else if self.type_check(&obj, sys::h_LongType) {
-            self.encode_int(&obj)?;
-        } else if self.type_check(&obj, sys::h_FloatType) {
-            self.encode_float(&obj)?;
+        } else if self.type_check(obj, sys::h_LongType) {
+            self.encode_int(obj)?;
+        } else if self.type_check(obj, sys::h_FloatType) {
+            self.encode_float(obj)?;
         } else if obj.is_tuple() {
             self.open_seq(obj)?;
         } else if !self.opts.reject_bytes && obj.is_bytes() {
@@ -474,18 +523,18 @@ impl<'ctx> Encoder<'_, 'ctx> {
             self.raw_inserted = true;
             self.escape_quoted(data)?;
         } else {
-            return Ok(Some(obj));
+            return Ok(false);
         }
-        Ok(None)
+        Ok(true)
     }
 
     /// Opens a list or tuple (or subclass instance): `[` and its frame.
-    fn open_seq(&mut self, obj: Handle<'ctx>) -> Result<()> {
+    fn open_seq(&mut self, obj: &Handle<'ctx>) -> Result<()> {
         let raw = self.raw();
-        let obj = if self.is_exact_seq(&obj) {
-            obj
+        let obj = if self.is_exact_seq(obj) {
+            obj.dup()
         } else {
-            self.real_items(&obj)?
+            self.real_items(&obj.dup())?
         };
         // SAFETY: `obj` is an open exact list or tuple: its real length.
         let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
@@ -517,7 +566,8 @@ impl<'ctx> Encoder<'_, 'ctx> {
 
     /// Opens a dict (or subclass instance): `{` and its frame, with a
     /// snapshot of its keys (sorted if asked).
-    fn open_dict(&mut self, obj: Handle<'ctx>) -> Result<()> {
+    fn open_dict(&mut self, obj: &Handle<'ctx>) -> Result<()> {
+        let obj = obj.dup();
         if hpy::CPYTHON_ABI && !self.opts.sort_keys {
             // Its own entries in order, as ujson reads them (a subclass's
             // overrides are not called), straight from the dict's table.
@@ -550,6 +600,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
             keys,
             n,
             i: 0,
+            written: 0,
         });
         Ok(())
     }
@@ -600,7 +651,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
                         d.type_name()
                     )));
                 }
-                return self.open_dict(d);
+                return self.open_dict(&d);
             }
             if cur.has_attr("__json__") {
                 let j = cur.call_method0("__json__")?;
@@ -623,10 +674,10 @@ impl<'ctx> Encoder<'_, 'ctx> {
                 }
                 let next = default.call1(&cur)?;
                 default_depth += 1;
-                match self.builtin(next)? {
-                    None => return Ok(()),
-                    Some(next) => cur = next,
+                if self.builtin(&next)? {
+                    return Ok(());
                 }
+                cur = next;
                 continue;
             }
             let repr = cur.repr()?;
@@ -641,6 +692,18 @@ impl<'ctx> Encoder<'_, 'ctx> {
         if self.escape_stored(obj)? {
             return Ok(());
         }
+        if let Some(text) = utf8_of(obj) {
+            return self.escape_quoted(text);
+        }
+        self.ctx.err_clear();
+        self.encode_str_slow(&obj.dup())
+    }
+
+    /// A `str` whose UTF-8 the runtime refuses (lone surrogates on CPython):
+    /// through `encode`, Python code, and so from an owned handle (`obj` may
+    /// be borrowed, see `value`).
+    #[cold]
+    fn encode_str_slow(&mut self, obj: &Handle<'ctx>) -> Result<()> {
         with_str_bytes(obj, |b| self.escape_quoted(b))?
     }
 
@@ -931,6 +994,9 @@ impl<'ctx> Encoder<'_, 'ctx> {
     /// An int beyond `i64`: `u64`, or its decimal digits.
     #[cold]
     fn encode_big_int(&mut self, obj: &Handle<'ctx>) -> Result<()> {
+        // Its own handle: `obj` may be borrowed (see `value`), and what
+        // follows makes objects.
+        let obj = &obj.dup();
         let raw = self.raw();
         self.ctx.err_clear();
         // SAFETY: the handle is an open int.
@@ -983,24 +1049,26 @@ impl<'ctx> Encoder<'_, 'ctx> {
         }
     }
 
+    /// Writes a key whose text is at hand without Python code: a `str`
+    /// CPython (or the runtime) gives the UTF-8 of, `bytes`, `True`, `False`
+    /// or `None`; whether it was one.
     #[inline(always)]
-    fn encode_key(&mut self, key: &Handle<'ctx>) -> Result<()> {
+    fn encode_key_fast(&mut self, key: &Handle<'ctx>) -> Result<bool> {
         if self.escape_stored(key)? {
-            return Ok(());
+            return Ok(true);
         }
-        if self.cpython {
-            // Keys are nearly always `str`: ask for the text straight away
-            // (one context call instead of two). Anything else fails with an
-            // exception, cleared here, and takes the tests below (as does a
-            // `str` with lone surrogates, which CPython will not encode).
+        // On CPython, keys are nearly always `str`: ask for the text straight
+        // away (one context call instead of two). Anything else fails with
+        // an exception, cleared here, and takes the tests below (as does a
+        // `str` with lone surrogates, which CPython will not encode).
+        if self.cpython || key.is_str() {
             if let Some(text) = utf8_of(key) {
-                return self.escape_quoted(text);
+                self.escape_quoted(text)?;
+                return Ok(true);
             }
             self.ctx.err_clear();
         }
-        if key.is_str() {
-            with_str_bytes(key, |b| self.escape_quoted(b))??;
-        } else if key.is_bytes() {
+        if key.is_bytes() {
             self.raw_inserted = true;
             self.escape_quoted(key.as_bytes()?)?;
         } else if key.is(&self.ctx.true_()) {
@@ -1010,10 +1078,17 @@ impl<'ctx> Encoder<'_, 'ctx> {
         } else if key.is_none() {
             self.out.extend_from_slice(b"\"null\"");
         } else {
-            let s = key.str()?;
-            with_str_bytes(&s, |b| self.escape_quoted(b))??;
+            return Ok(false);
         }
-        Ok(())
+        Ok(true)
+    }
+
+    /// Writes any other key: a `str` with lone surrogates (through
+    /// `encode`), anything else through `str()`.
+    #[cold]
+    fn encode_key_slow(&mut self, key: &Handle<'ctx>) -> Result<()> {
+        let s = if key.is_str() { key.dup() } else { key.str()? };
+        with_str_bytes(&s, |b| self.escape_quoted(b))?
     }
 
     /// The output as a `str`.
