@@ -307,6 +307,35 @@ def test_u128(api_conv):
         api_conv.echo_u128(None)
 
 
+def test_i64_of_every_magnitude(api_conv):
+    # Ints of one 30-bit digit and of several (CPython converts those by
+    # other code), both signs, int subclasses (whose __index__ is not called,
+    # as CPython does not call it for an int), and objects with __index__.
+    class Sub(int):
+        def __index__(self):
+            raise AssertionError("__index__ of an int subclass is not called")
+
+    class Index:
+        def __init__(self, v):
+            self.v = v
+
+        def __index__(self):
+            return self.v
+
+    for k in range(63):
+        for v in (2**k - 1, 2**k, 2**k + 1, -(2**k) - 1, -(2**k), -(2**k) + 1):
+            assert api_conv.echo_i64(v) == v
+            assert api_conv.echo_i64(Sub(v)) == v
+            assert api_conv.echo_i64(Index(v)) == v
+    for v in (2**63 - 1, -(2**63)):
+        assert api_conv.echo_i64(v) == v
+        assert api_conv.echo_i64(Sub(v)) == v
+    with pytest.raises(OverflowError, match=r"^Python int too large to convert to i64$"):
+        api_conv.echo_i64(Sub(2**63))
+    with pytest.raises(OverflowError, match=r"^Python int too large to convert to i64$"):
+        api_conv.echo_i64(Index(2**100))
+
+
 def test_64_bit_overflow_names_the_type(api_conv):
     with pytest.raises(OverflowError, match=r"^Python int too large to convert to i64$"):
         api_conv.echo_i64(2**63)
