@@ -266,26 +266,67 @@ unsafe fn write_i64(d: *mut u8, v: i64) -> usize {
     let digits = t + usize::from(u | 1 >= POW10[t]);
     let len = neg + digits;
     // SAFETY: the caller guarantees 20 writable bytes; `len <= 20` (19 digits
-    // and a sign at most for an i64), and every write is below `len`.
+    // and a sign at most for an i64), and every write is below `len`: the
+    // digits are written from the end, as many as `digits` counted.
     unsafe {
         if neg == 1 {
             d.write(b'-');
         }
         let mut end = d.add(len);
-        while u >= 100 {
-            let r = (u % 100) as usize * 2;
-            u /= 100;
-            end = end.sub(2);
-            end.copy_from_nonoverlapping(DIGIT_PAIRS.as_ptr().add(r), 2);
+        // Eight digits per division, then two independent halves of four:
+        // the multiplications (divisions by constants) of one number overlap
+        // instead of forming one chain of divisions by 100, twice as long.
+        while u >= 100_000_000 {
+            let r = (u % 100_000_000) as u32;
+            u /= 100_000_000;
+            end = end.sub(8);
+            write_4_digits(end, r / 10_000);
+            write_4_digits(end.add(4), r % 10_000);
         }
-        if u >= 10 {
-            end.sub(2)
-                .copy_from_nonoverlapping(DIGIT_PAIRS.as_ptr().add(u as usize * 2), 2);
+        let mut v = u as u32; // below 10^8
+        if v >= 10_000 {
+            end = end.sub(4);
+            write_4_digits(end, v % 10_000);
+            v /= 10_000;
+        }
+        if v >= 100 {
+            end = end.sub(2);
+            write_2_digits(end, v % 100);
+            v /= 100;
+        }
+        if v >= 10 {
+            write_2_digits(end.sub(2), v);
         } else {
-            end.sub(1).write(b'0' + u as u8);
+            end.sub(1).write(b'0' + v as u8);
         }
     }
     len
+}
+
+/// Writes `v < 100` as two digits at `d`.
+///
+/// # Safety
+///
+/// `d` must be valid for writing 2 bytes.
+#[inline(always)]
+unsafe fn write_2_digits(d: *mut u8, v: u32) {
+    // SAFETY: `v < 100` picks a pair inside the table; the caller guarantees
+    // the 2 bytes at `d`.
+    unsafe { d.copy_from_nonoverlapping(DIGIT_PAIRS.as_ptr().add(v as usize * 2), 2) }
+}
+
+/// Writes `v < 10_000` as four digits (leading zeros included) at `d`.
+///
+/// # Safety
+///
+/// `d` must be valid for writing 4 bytes.
+#[inline(always)]
+unsafe fn write_4_digits(d: *mut u8, v: u32) {
+    // SAFETY: both halves are below 100; the caller guarantees 4 bytes.
+    unsafe {
+        write_2_digits(d, v / 100);
+        write_2_digits(d.add(2), v % 100);
+    }
 }
 
 /// `OverflowError(msg)`: how ujson reports its own encoding errors.
@@ -1243,6 +1284,14 @@ mod tests {
             p = next;
         }
         values.extend([p - 1, p, p + 1, -p]);
+        // And numbers of every length with zeros and nines inside (a linear
+        // congruential sweep, shifted to each magnitude).
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let v = (x >> (x % 64)) as i64;
+            values.extend([v, v.wrapping_neg(), v / 7 * 7, (v / 1000) * 1000 + 1]);
+        }
         for v in values {
             let mut buf = [0u8; 20];
             // SAFETY: `buf` is 20 writable bytes.
