@@ -276,7 +276,9 @@ def test_dumps_one_escape_at_every_position(hpyjson):
     # otherwise plain string of each length up to three blocks: the short
     # path, the block loop and the last (overlapping) block all meet each
     # position. Two such characters too, the second one in the last block.
-    for ch in ['"', "\\", "\n", "\x01", "/", "é", "日", "\U0001f600"]:
+    # And the same in UCS-2 text (a character from U+0100 on at the end),
+    # which is checked 16 characters at a time.
+    for ch in ['"', "\\", "\n", "\x01", "/", "é", "日", "\uffe0", "\U0001f600"]:
         for length in range(1, 49):
             for i in range(length):
                 s = "a" * i + ch + "b" * (length - i - 1)
@@ -284,6 +286,8 @@ def test_dumps_one_escape_at_every_position(hpyjson):
                 assert hpyjson.dumps(s, ensure_ascii=False) == _ujson_escape(s, False, True, False)
                 t = s + "c" * 5 + ch
                 assert hpyjson.dumps(t) == _ujson_escape(t, True, True, False), (ch, length, i)
+                u = s + "\u0100"
+                assert hpyjson.dumps(u) == _ujson_escape(u, True, True, False), (ch, length, i)
             assert hpyjson.dumps({s: 1}) == "{" + _ujson_escape(s, True, True, False) + ":1}"
 
 

@@ -135,6 +135,64 @@ impl Set {
         s.iter().any(|&c| self.contains(c))
     }
 
+    /// For the [`LEN`] UCS-2 units at `p`: stores them at `d` as bytes (those
+    /// below 0x80 as themselves) and returns the mask of the units to
+    /// escape: every unit from 0x80 on, and the ASCII ones in the set. The
+    /// bytes before the first bit set are the plain units' text.
+    ///
+    /// # Safety
+    ///
+    /// `p` must be valid for reading [`LEN`] units and `d` for writing
+    /// [`LEN`] bytes.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[inline(always)]
+    pub(crate) unsafe fn pack_ucs2(&self, p: *const u16, d: *mut u8) -> u32 {
+        use core::arch::x86_64::*;
+        // SAFETY: the caller guarantees 2 * LEN readable bytes at `p` and
+        // LEN writable ones at `d` (unaligned accesses); SSE2 is enabled.
+        unsafe {
+            let lo = _mm_loadu_si128(p.cast());
+            let hi = _mm_loadu_si128(p.add(LEN / 2).cast());
+            // Signed saturation to bytes: 0x80..=0x7FFF become 0x7F, and
+            // 0x8000 on (negative as i16) 0x80; so a unit is ASCII exactly
+            // when it equals its byte, widened again. Compare in 16 bits.
+            let packed = _mm_packs_epi16(lo, hi);
+            let zero = _mm_setzero_si128();
+            let wide_lo = _mm_unpacklo_epi8(packed, zero);
+            let wide_hi = _mm_unpackhi_epi8(packed, zero);
+            let same = _mm_packs_epi16(_mm_cmpeq_epi16(wide_lo, lo), _mm_cmpeq_epi16(wide_hi, hi));
+            // `same` is 0xFF per unit below 0x80 (a byte 0x7F from a larger
+            // unit differs from it) and whose byte has no high bit.
+            let ascii = _mm_andnot_si128(_mm_cmplt_epi8(packed, zero), same);
+            _mm_storeu_si128(d.cast(), packed);
+            let plain = !(_mm_movemask_epi8(ascii) as u32) & 0xFFFF;
+            plain | self.mask_vec(packed)
+        }
+    }
+
+    /// For the [`LEN`] UCS-2 units at `p`: stores them at `d` as bytes (those
+    /// below 0x80 as themselves) and returns the mask of the units to
+    /// escape: every unit from 0x80 on, and the ASCII ones in the set.
+    ///
+    /// # Safety
+    ///
+    /// `p` must be valid for reading [`LEN`] units and `d` for writing
+    /// [`LEN`] bytes.
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    #[inline(always)]
+    pub(crate) unsafe fn pack_ucs2(&self, p: *const u16, d: *mut u8) -> u32 {
+        let mut bits = 0;
+        for k in 0..LEN {
+            // SAFETY: `k < LEN`, within both regions (the caller's guarantee).
+            let u = unsafe { p.add(k).read_unaligned() };
+            let c = if u < 0x80 { u as u8 } else { 0xFF };
+            // SAFETY: as above.
+            unsafe { d.add(k).write(c) };
+            bits |= u32::from(u >= 0x80 || self.contains(c)) << k;
+        }
+        bits
+    }
+
     /// Whether `c` is in the set (the byte-at-a-time form of [`Set::mask`]).
     #[inline(always)]
     pub(crate) fn contains(&self, c: u8) -> bool {
@@ -194,6 +252,41 @@ mod tests {
                     let m = unsafe { set.mask(block.as_ptr()) };
                     let want = if set.contains(c) { 1 << k } else { 0 };
                     assert_eq!(m, want, "{set:?} byte {c:#x} at {k}");
+                }
+            }
+        }
+    }
+
+    /// `pack_ucs2` flags every unit from 0x80 on and the ASCII units in the
+    /// set, at every position, for every option combination, and stores the
+    /// plain units before the first flag as their bytes.
+    #[test]
+    fn pack_ucs2_matches_contains() {
+        let mut units: Vec<u16> = (0..0x200).collect();
+        units.extend([
+            0x7FF, 0x800, 0x7FFF, 0x8000, 0x807F, 0x8080, 0xD800, 0xFF7F, 0xFFFF,
+        ]);
+        for set in every_set() {
+            for &u in &units {
+                for k in 0..LEN {
+                    let mut block = [u16::from(b'a'); LEN];
+                    block[k] = u;
+                    let mut out = [0u8; LEN];
+                    // SAFETY: LEN units in, LEN bytes out.
+                    let m = unsafe { set.pack_ucs2(block.as_ptr(), out.as_mut_ptr()) };
+                    let flagged = u >= 0x80 || set.contains(u as u8);
+                    assert_eq!(
+                        m,
+                        if flagged { 1 << k } else { 0 },
+                        "{set:?} unit {u:#x} at {k}"
+                    );
+                    let plain = if flagged { k } else { LEN };
+                    assert!(
+                        out[..plain]
+                            .iter()
+                            .enumerate()
+                            .all(|(j, &c)| u16::from(c) == block[j])
+                    );
                 }
             }
         }

@@ -57,6 +57,39 @@ enum Esc {
     Sequence,
 }
 
+/// A character of a `str`'s storage: UCS-2 (`u16`) or UCS-4 (`u32`).
+trait Unit: Copy + Into<u32> {
+    /// Whether blocks of [`block::LEN`] units can be checked at once.
+    const UCS2: bool;
+
+    /// [`block::Set::pack_ucs2`] for UCS-2 (never called for UCS-4).
+    ///
+    /// # Safety
+    ///
+    /// As `pack_ucs2`: [`block::LEN`] units readable at `p`, as many bytes
+    /// writable at `d`.
+    unsafe fn pack_block(scan: &block::Set, p: *const Self, d: *mut u8) -> u32;
+}
+
+impl Unit for u16 {
+    const UCS2: bool = true;
+
+    #[inline(always)]
+    unsafe fn pack_block(scan: &block::Set, p: *const u16, d: *mut u8) -> u32 {
+        // SAFETY: forwarded.
+        unsafe { scan.pack_ucs2(p, d) }
+    }
+}
+
+impl Unit for u32 {
+    const UCS2: bool = false;
+
+    #[inline(always)]
+    unsafe fn pack_block(_: &block::Set, _: *const u32, _: *mut u8) -> u32 {
+        unreachable!("UCS-4 text is written one character at a time")
+    }
+}
+
 /// The state of one `dumps` call.
 struct Encoder<'a, 'ctx> {
     ctx: &'ctx Context,
@@ -773,48 +806,89 @@ impl<'ctx> Encoder<'_, 'ctx> {
 
     /// Writes `units` (characters) between double quotes, every one from
     /// U+0080 on as a `\uXXXX` escape (a pair of them, of the UTF-16
-    /// surrogates, above U+FFFF), the others as the table says.
+    /// surrogates, above U+FFFF), the others as the table says. UCS-2 text
+    /// goes 16 units at a time while they are plain ASCII (see
+    /// [`block::Set::pack_ucs2`]).
     #[inline(never)]
-    fn escape_units<T: Copy + Into<u32>>(&mut self, units: &[T]) -> Result<()> {
+    fn escape_units<T: Unit>(&mut self, units: &[T]) -> Result<()> {
         // At most 12 bytes per character (a surrogate pair), and the quotes.
         self.reserve_for(units.len(), 12, 2)?;
         let start = self.out.len();
-        // SAFETY: `reserve_for` made room for 12 bytes per unit and the two
-        // quotes after `start`; each arm writes at most 12 bytes per unit.
+        let n = units.len();
+        // SAFETY: `reserve_for` made room for `12 * n + 2` bytes after
+        // `start`; each unit adds at most 12 bytes. With `i` units consumed,
+        // at most `1 + 12 * i` bytes are written, so while `n - i >= LEN` a
+        // block store of LEN bytes at `d` stays within the room; blocks are
+        // read only while `i + LEN <= n`.
         unsafe {
             let base = self.out.as_mut_ptr().add(start);
             let mut d = base;
             d.write(b'"');
             d = d.add(1);
-            for &unit in units {
-                let c: u32 = unit.into();
-                d = if c < 0x80 {
-                    match self.table[c as usize] {
-                        Esc::Short(x) => {
-                            d.write(b'\\');
-                            d.add(1).write(x);
-                            d.add(2)
-                        }
-                        Esc::Unicode => write_u16_escape(d, c),
-                        // Below 0x80 the table holds no `Sequence`.
-                        Esc::Copy | Esc::Sequence => {
-                            d.write(c as u8);
-                            d.add(1)
-                        }
+            let mut i = 0;
+            while T::UCS2 && i + block::LEN <= n {
+                let mask = T::pack_block(&self.scan, units.as_ptr().add(i), d);
+                if mask == 0 {
+                    i += block::LEN;
+                    d = d.add(block::LEN);
+                    continue;
+                }
+                // The unit that stopped the block, and the rest of its run
+                // of non-ASCII characters (CJK text is mostly such runs),
+                // one at a time.
+                let k = mask.trailing_zeros() as usize;
+                i += k;
+                d = d.add(k);
+                loop {
+                    d = self.escape_unit(d, (*units.get_unchecked(i)).into());
+                    i += 1;
+                    if i == n || (*units.get_unchecked(i)).into() < 0x80 {
+                        break;
                     }
-                } else if c < 0x10000 {
-                    write_u16_escape(d, c)
-                } else {
-                    let v = c - 0x10000;
-                    let d = write_u16_escape(d, (v >> 10) + 0xD800);
-                    write_u16_escape(d, (v & 0x3FF) + 0xDC00)
-                };
+                }
+            }
+            for &unit in units.get_unchecked(i..) {
+                d = self.escape_unit(d, unit.into());
             }
             d.write(b'"');
             d = d.add(1);
             self.out.set_len(start + d.offset_from(base) as usize);
         }
         Ok(())
+    }
+
+    /// Writes the character `c` at `d` as `escape_units` does; returns the
+    /// new end.
+    ///
+    /// # Safety
+    ///
+    /// `d` must be valid for writing 12 bytes.
+    #[inline(always)]
+    unsafe fn escape_unit(&self, d: *mut u8, c: u32) -> *mut u8 {
+        // SAFETY: every arm writes at most 12 bytes at `d` (the caller's room).
+        unsafe {
+            if c < 0x80 {
+                match self.table[c as usize] {
+                    Esc::Short(x) => {
+                        d.write(b'\\');
+                        d.add(1).write(x);
+                        d.add(2)
+                    }
+                    Esc::Unicode => write_u16_escape(d, c),
+                    // Below 0x80 the table holds no `Sequence`.
+                    Esc::Copy | Esc::Sequence => {
+                        d.write(c as u8);
+                        d.add(1)
+                    }
+                }
+            } else if c < 0x10000 {
+                write_u16_escape(d, c)
+            } else {
+                let v = c - 0x10000;
+                let d = write_u16_escape(d, (v >> 10) + 0xD800);
+                write_u16_escape(d, (v & 0x3FF) + 0xDC00)
+            }
+        }
     }
 
     /// Makes room in the output for `n` items of at most `per_item` bytes
