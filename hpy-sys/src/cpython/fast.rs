@@ -55,18 +55,13 @@ pub unsafe fn is_exact_tuple(h: HPy) -> bool {
 /// the GIL is held.
 #[inline]
 pub unsafe fn dict_next(dict: HPy, pos: &mut HPy_ssize_t) -> Option<(HPy, HPy)> {
-    let mut key = core::ptr::null_mut();
-    let mut value = core::ptr::null_mut();
-    // SAFETY: `dict` is a dict; `PyDict_Next` checks `*pos` against the
-    // table's current size, and gives borrowed references, made new here.
+    // SAFETY: forwarded; the dict's references are made new at once.
     unsafe {
-        if ffi::PyDict_Next(h2py(dict), pos, &mut key, &mut value) == 0 {
-            return None;
-        }
-        ffi::Py_INCREF(key);
-        ffi::Py_INCREF(value);
+        let (key, value) = dict_next_borrowed(dict, pos)?;
+        ffi::Py_INCREF(h2py(key));
+        ffi::Py_INCREF(h2py(value));
+        Some((key, value))
     }
-    Some((py2h(key), py2h(value)))
 }
 
 /// [`dict_next`]'s entry as the dict's own references, not new ones: valid
@@ -79,7 +74,8 @@ pub unsafe fn dict_next(dict: HPy, pos: &mut HPy_ssize_t) -> Option<(HPy, HPy)> 
 pub unsafe fn dict_next_borrowed(dict: HPy, pos: &mut HPy_ssize_t) -> Option<(HPy, HPy)> {
     let mut key = core::ptr::null_mut();
     let mut value = core::ptr::null_mut();
-    // SAFETY: as in `dict_next`; the references are the dict's.
+    // SAFETY: `dict` is a dict; `PyDict_Next` checks `*pos` against the
+    // table's current size, and gives the dict's references.
     unsafe {
         if ffi::PyDict_Next(h2py(dict), pos, &mut key, &mut value) == 0 {
             return None;
@@ -125,24 +121,15 @@ pub unsafe fn seq_item_borrowed(seq: HPy, i: HPy_ssize_t) -> Option<HPy> {
 /// `seq` is an open handle; the GIL is held.
 #[inline]
 pub unsafe fn seq_item(seq: HPy, i: HPy_ssize_t) -> HPy {
-    let o = h2py(seq);
-    // SAFETY: the item is read only below the object's current size.
+    // SAFETY: forwarded; an item of the container is made new at once.
     unsafe {
-        let item = if ffi::PyList_CheckExact(o) != 0 {
-            if i < 0 || i >= api::list_size(o) {
-                return index_error(c"list index out of range");
+        match seq_item_borrowed(seq, i) {
+            Some(item) => {
+                ffi::Py_XINCREF(h2py(item));
+                item
             }
-            api::list_get_item(o, i)
-        } else if ffi::PyTuple_CheckExact(o) != 0 {
-            if i < 0 || i >= api::tuple_size(o) {
-                return index_error(c"tuple index out of range");
-            }
-            api::tuple_get_item(o, i)
-        } else {
-            return py2h(ffi::PySequence_GetItem(o, i));
-        };
-        ffi::Py_INCREF(item);
-        py2h(item)
+            None => py2h(ffi::PySequence_GetItem(h2py(seq), i)),
+        }
     }
 }
 
