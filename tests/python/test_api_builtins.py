@@ -143,6 +143,29 @@ def test_new_str_every_kind(api_builtins):
                     assert t.encode("utf-8", "surrogatepass") == s.encode("utf-8", "surrogatepass")
 
 
+def test_new_str_long_mixed_text(api_builtins):
+    # Long texts (a CPython-ABI build counts and copies them in blocks of 16
+    # and 64 bytes): ASCII runs of every length between wider characters, at
+    # every offset, for each kind.
+    import random
+    import sys
+
+    rng = random.Random(393)
+    for wide in ["é", "\u0100", "日", "😀"]:
+        for run in list(range(0, 20)) + [31, 32, 33, 63, 64, 65, 200]:
+            for lead in (0, 1, 7, 15):
+                s = "x" * lead + ("a" * run + wide) * 3 + "z" * run
+                t = api_builtins.new_str(s)
+                assert t == s, (wide, run, lead)
+                if not IS_PYPY:
+                    assert sys.getsizeof(t) == sys.getsizeof((s + "x")[:-1]), (wide, run, lead)
+    alphabet = ["a", "b", " ", "é", "日", "😀", "\x00"]
+    for length in range(60, 400, 7):
+        weights = [rng.random() ** 4 for _ in alphabet]
+        s = "".join(rng.choices(alphabet, weights, k=length))
+        assert api_builtins.new_str(s) == s
+
+
 def test_new_str_from_c_str(api_builtins):
     assert api_builtins.new_str_from_c_str("café 😀".encode()) == "café 😀"
     assert api_builtins.new_str_from_c_str(b"") == ""

@@ -143,30 +143,40 @@ unsafe fn index_error(message: &core::ffi::CStr) -> HPy {
 /// A new `str` of the text `s` (NUL characters included).
 ///
 /// Outside `abi3` the object is made at its final size and kind and filled
-/// directly: one pass over `s` counts its characters and finds its largest
-/// lead byte, which gives the kind (ASCII, Latin-1, UCS-2 or UCS-4, the
-/// canonical one: a lead byte from 0xC4 on means a character beyond U+00FF,
-/// from 0xE0 on beyond U+07FF, from 0xF0 on beyond U+FFFF); a second one
-/// writes the characters. CPython's decoder (`PyUnicode_FromStringAndSize`,
-/// which `abi3` calls) validates the bytes, which a `&str` need not be, and
-/// makes a non-Latin-1 text twice (widening its buffer) before shrinking it.
+/// directly: a pass over `s` finds its largest lead byte, which gives the
+/// kind (ASCII, Latin-1, UCS-2 or UCS-4, the canonical one: a lead byte
+/// from 0xC4 on means a character beyond U+00FF, from 0xE0 on beyond
+/// U+07FF, from 0xF0 on beyond U+FFFF); for anything but ASCII a second one
+/// counts its characters, and a third writes them. Each of the first two is
+/// one simple fold, which the compiler vectorizes (together in one loop,
+/// they went a byte at a time). CPython's decoder
+/// (`PyUnicode_FromStringAndSize`, which `abi3` calls) validates the bytes,
+/// which a `&str` need not be, and makes a non-Latin-1 text twice (widening
+/// its buffer) before shrinking it.
 ///
 /// # Safety
 /// The GIL is held.
 #[cfg(not(Py_LIMITED_API))]
 #[inline]
 pub unsafe fn unicode_from_str(s: &str) -> HPy {
-    // A byte below 0xC0 that is not ASCII continues a sequence.
-    let mut chars = 0usize;
-    let mut max = 0u8;
-    for &b in s.as_bytes() {
-        chars += usize::from((b as i8) >= -0x40);
-        max = max.max(b);
-    }
+    let max = s.bytes().fold(0u8, u8::max);
     if max < 0x80 {
         // SAFETY: the bytes are ASCII; the GIL is held.
         return unsafe { unicode_from_ascii(s.as_ptr(), s.len()) };
     }
+    // A byte below 0xC0 that is not ASCII continues a sequence. Counted in
+    // bytes per 64-byte chunk (a count of 64-bit lanes goes 4 bytes a step).
+    let starts = |chunk: &[u8]| {
+        chunk
+            .iter()
+            .fold(0u8, |n, &b| n + u8::from((b as i8) >= -0x40))
+    };
+    let mut chunks = s.as_bytes().chunks_exact(64);
+    let mut chars = 0usize;
+    for chunk in &mut chunks {
+        chars += usize::from(starts(chunk));
+    }
+    chars += usize::from(starts(chunks.remainder()));
     let maxchar: ffi::Py_UCS4 = match max {
         0x80..0xC4 => 0xFF,
         0xC4..0xF0 => 0xFFFF,
@@ -251,8 +261,23 @@ pub unsafe fn unicode_data(_h: HPy) -> Option<(u32, *const core::ffi::c_void, us
 
 /// A code unit of a `str`'s data: a character, truncated to the unit.
 #[cfg(not(Py_LIMITED_API))]
-trait Unit {
+trait Unit: Copy {
     fn of(c: char) -> Self;
+
+    /// An ASCII byte as a unit.
+    fn ascii(b: u8) -> Self;
+
+    /// Writes the 16 bytes at `src` as 16 units at `dst`.
+    ///
+    /// # Safety
+    /// `src` is valid for reading 16 bytes, `dst` for writing 16 units.
+    #[inline(always)]
+    unsafe fn widen16(src: *const u8, dst: *mut Self) {
+        for k in 0..16 {
+            // SAFETY: `k < 16` (the caller's room).
+            unsafe { dst.add(k).write(Self::ascii(*src.add(k))) }
+        }
+    }
 }
 
 #[cfg(not(Py_LIMITED_API))]
@@ -260,6 +285,17 @@ impl Unit for u8 {
     #[inline(always)]
     fn of(c: char) -> Self {
         c as u8
+    }
+
+    #[inline(always)]
+    fn ascii(b: u8) -> Self {
+        b
+    }
+
+    #[inline(always)]
+    unsafe fn widen16(src: *const u8, dst: *mut u8) {
+        // SAFETY: 16 bytes each way (the caller's guarantee).
+        unsafe { core::ptr::copy_nonoverlapping(src, dst, 16) }
     }
 }
 
@@ -269,6 +305,26 @@ impl Unit for u16 {
     fn of(c: char) -> Self {
         c as u16
     }
+
+    #[inline(always)]
+    fn ascii(b: u8) -> Self {
+        b.into()
+    }
+
+    /// Two unpacks with zero (the loop compiles to byte extractions).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn widen16(src: *const u8, dst: *mut u16) {
+        use core::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86-64; 16 bytes are read at `src` and 32
+        // written at `dst` (the caller's guarantee), unaligned.
+        unsafe {
+            let v = _mm_loadu_si128(src.cast());
+            let zero = _mm_setzero_si128();
+            _mm_storeu_si128(dst.cast(), _mm_unpacklo_epi8(v, zero));
+            _mm_storeu_si128(dst.add(8).cast(), _mm_unpackhi_epi8(v, zero));
+        }
+    }
 }
 
 #[cfg(not(Py_LIMITED_API))]
@@ -277,21 +333,63 @@ impl Unit for u32 {
     fn of(c: char) -> Self {
         c as u32
     }
+
+    #[inline(always)]
+    fn ascii(b: u8) -> Self {
+        b.into()
+    }
 }
 
-/// Writes the characters of `s` as units of `T` at `dst`.
+/// Writes the characters of `s` as units of `T` at `dst`: ASCII 16 bytes at
+/// a time (widened in registers), the rest of a run of other characters one
+/// at a time.
 ///
 /// # Safety
 /// `dst` is valid for writing one `T` per character of `s`.
 #[cfg(not(Py_LIMITED_API))]
 #[inline(always)]
 unsafe fn fill<T: Unit>(s: &str, dst: *mut T) {
+    const BLOCK: usize = 16;
+    let bytes = s.as_bytes();
+    let n = bytes.len();
+    let mut i = 0;
     let mut d = dst;
-    for c in s.chars() {
-        // SAFETY: one unit per character (the caller's guarantee).
-        unsafe {
-            d.write(T::of(c));
-            d = d.add(1);
+    // SAFETY: one unit is written per character of `s` (an ASCII byte is a
+    // character), within the caller's room. `i` only ever moves to the
+    // start of a character: by a whole block of ASCII bytes, by one ASCII
+    // byte, or past a whole character (`len_utf8`), so `s[i..]` is a valid
+    // `&str` and its first `char` exists while `i < n`.
+    unsafe {
+        while i < n {
+            if i + BLOCK <= n {
+                let src = bytes.as_ptr().add(i);
+                let lo = src.cast::<u64>().read_unaligned();
+                let hi = src.add(8).cast::<u64>().read_unaligned();
+                if (lo | hi) & 0x8080_8080_8080_8080 == 0 {
+                    T::widen16(src, d);
+                    i += BLOCK;
+                    d = d.add(BLOCK);
+                    continue;
+                }
+            }
+            // One character, then the rest of its run of non-ASCII ones.
+            loop {
+                let c = s.get_unchecked(i..).chars().next().unwrap_unchecked();
+                d.write(T::of(c));
+                d = d.add(1);
+                i += c.len_utf8();
+                if i == n || *bytes.get_unchecked(i) < 0x80 {
+                    break;
+                }
+            }
+            // And the ASCII bytes up to the next multiple of 16 bytes into
+            // the text, one at a time (mixed text would fail a block test
+            // per character; a long run goes back to blocks there).
+            while i < n && i % BLOCK != 0 && *bytes.get_unchecked(i) < 0x80 {
+                d.write(T::ascii(*bytes.get_unchecked(i)));
+                d = d.add(1);
+                i += 1;
+            }
         }
     }
 }
