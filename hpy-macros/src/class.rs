@@ -428,8 +428,21 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                 let __hpy_value = unsafe { __hpy_recv.#member.__load_unchecked(&__hpy_slf) }?;
                 ::hpy::impl_::IntoReturn::into_return(__hpy_value, ctx)
             }
+        } else if member_type(fty).is_some() {
+            // A number or `bool`: copied out while the borrow flag is only
+            // checked (nothing runs during a copy; see `self_peek`), then
+            // converted.
+            quote! {
+                let __hpy_value = ::hpy::impl_::copied(&__hpy_recv.#member);
+                ::hpy::impl_::IntoReturn::into_return(__hpy_value, ctx)
+            }
         } else {
             quote!(::hpy::impl_::IntoReturn::into_return(&__hpy_recv.#member, ctx))
+        };
+        let get_recv = if !is_field && member_type(fty).is_some() {
+            quote!(let __hpy_recv = ::hpy::impl_::self_peek::<#ident>(&__hpy_slf)?;)
+        } else {
+            quote!(let __hpy_recv = ::hpy::impl_::self_ref::<#ident>(&__hpy_slf)?;)
         };
         let set_value = if is_field {
             quote! {
@@ -457,7 +470,7 @@ fn try_expand_class(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                         unsafe {
                             ::hpy::impl_::run_method(ctx, #err_name, |ctx| {
                                 let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, slf);
-                                let __hpy_recv = ::hpy::impl_::self_ref::<#ident>(&__hpy_slf)?;
+                                #get_recv
                                 #get_value
                             })
                         }
@@ -1499,6 +1512,18 @@ fn member_type(ty: &Type) -> Option<&'static str> {
 fn receiver_tokens(m: &Method0, span: Span) -> syn::Result<(TokenStream, TokenStream)> {
     let self_ty = m.self_ty.as_ref().expect("a method of a class");
     let slf = quote!(let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, slf););
+    if m.python_free() {
+        // The borrow flag checked, not taken (see `Method::python_free`).
+        let peek = if m.receiver == Receiver::Mut {
+            quote!(self_peek_mut)
+        } else {
+            quote!(self_peek)
+        };
+        return Ok((
+            quote!(#slf let __hpy_recv = ::hpy::impl_::#peek::<#self_ty>(&__hpy_slf)?;),
+            quote!(__hpy_recv,),
+        ));
+    }
     Ok(match m.receiver {
         Receiver::Ref => (
             quote!(#slf let __hpy_recv = ::hpy::impl_::self_ref::<#self_ty>(&__hpy_slf)?;),
@@ -1538,7 +1563,10 @@ fn getter_pair(m: &Method0, span: Span) -> syn::Result<TokenStream> {
     }
     let (recv_bind, recv_arg) = receiver_tokens(m, span)?;
     let ctx_arg = m.ctx_arg();
-    let call = m.call_path();
+    let call = m.checked_call({
+        let path = m.call_path();
+        quote!(#path(#recv_arg #ctx_arg))
+    });
     let name = &m.err_name;
     Ok(quote_spanned! {span=>
         unsafe extern "C" fn __hpy_get(
@@ -1551,7 +1579,7 @@ fn getter_pair(m: &Method0, span: Span) -> syn::Result<TokenStream> {
             unsafe {
                 ::hpy::impl_::run_method(ctx, #name, |ctx| {
                     #recv_bind
-                    ::hpy::impl_::IntoReturn::into_return(#call(#recv_arg #ctx_arg), ctx)
+                    ::hpy::impl_::IntoReturn::into_return(#call, ctx)
                 })
             }
         }

@@ -196,6 +196,18 @@ fn receiver(
 ) -> syn::Result<(TokenStream, TokenStream)> {
     let self_ty = m.self_ty.as_ref().expect("a method of a class");
     let recv = format_ident!("__hpy_recv_{}", tag);
+    if m.python_free() {
+        // The borrow flag checked, not taken (see `Method::python_free`).
+        let peek = if m.receiver == Receiver::Mut {
+            quote!(self_peek_mut)
+        } else {
+            quote!(self_peek)
+        };
+        return Ok((
+            quote!(let #recv = ::hpy::impl_::#peek::<#self_ty>(&#h)?;),
+            quote!(#recv,),
+        ));
+    }
     Ok(match m.receiver {
         Receiver::Ref => (
             quote!(let #recv = ::hpy::impl_::self_ref::<#self_ty>(&#h)?;),
@@ -335,7 +347,7 @@ fn returns_class(m: &Method, class: &Type) -> bool {
 fn call(m: &Method, recv_arg: &TokenStream, args: &[TokenStream]) -> TokenStream {
     let path = m.call_path();
     let ctx_arg = m.ctx_arg();
-    quote!(#path(#recv_arg #ctx_arg #(#args),*))
+    m.checked_call(quote!(#path(#recv_arg #ctx_arg #(#args),*)))
 }
 
 /// A slot definition: its impl (`params` of the signature after the

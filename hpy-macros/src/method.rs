@@ -189,6 +189,38 @@ impl Method {
         }
     }
 
+    /// Whether no Python code can run while the method body holds `self`:
+    /// `&self` or `&mut self`, no `&Context`, no other parameter, and a
+    /// return type with no reference, lifetime, `impl` or `dyn` in it (a
+    /// hidden lifetime fails `owned_return` at compile time). Such a method
+    /// gets its struct from `self_peek`/`self_peek_mut`: the borrow flag
+    /// checked, not written (see `hpy::impl_::self_peek` for why that is
+    /// sound).
+    pub(crate) fn python_free(&self) -> bool {
+        matches!(self.receiver, Receiver::Ref | Receiver::Mut)
+            // `__getbuffer__` keeps its borrow after the call.
+            && self.func.sig.ident != "__getbuffer__"
+            && !self.takes_ctx
+            && self.params.is_empty()
+            && !self.is_new
+            && !self.is_init
+            && match &self.func.sig.output {
+                syn::ReturnType::Default => true,
+                syn::ReturnType::Type(_, ty) => owned_type(ty, self.self_ty.as_ref()),
+            }
+    }
+
+    /// The call of the user's function with `args` (receiver first), its
+    /// result checked to borrow nothing for a [`python_free`](Self::python_free)
+    /// method.
+    pub(crate) fn checked_call(&self, call: TokenStream) -> TokenStream {
+        if self.python_free() {
+            quote!(::hpy::impl_::owned_return(#call))
+        } else {
+            call
+        }
+    }
+
     /// The path that calls the user's function.
     pub(crate) fn call_path(&self) -> TokenStream {
         let fn_ident = &self.func.sig.ident;
@@ -196,6 +228,44 @@ impl Method {
             Some(ty) => quote!(<#ty>::#fn_ident),
             None => quote!(#fn_ident),
         }
+    }
+}
+
+/// Whether a return type, as written, is one of the types known to borrow
+/// nothing: numbers, `bool`, `char`, `String`, `Self` (or the class's name),
+/// and `Option`, `Result`, `Vec`, `Error`, tuples and arrays of them. Any
+/// other type may hide a lifetime (`Cow<str>` borrows from `self` with none
+/// written), so its method keeps the borrow through the conversion.
+/// (`owned_return` still checks the value: a type that shadows one of these
+/// names and borrows fails to compile there.)
+fn owned_type(ty: &Type, self_ty: Option<&Type>) -> bool {
+    const OWNED: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+        "f32", "f64", "bool", "char", "String", "Self", "Option", "Result", "Vec", "Error",
+    ];
+    match ty {
+        Type::Tuple(t) => t.elems.iter().all(|e| owned_type(e, self_ty)),
+        Type::Array(a) => owned_type(&a.elem, self_ty),
+        Type::Paren(p) => owned_type(&p.elem, self_ty),
+        Type::Group(g) => owned_type(&g.elem, self_ty),
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let is_self_ty = matches!(self_ty, Some(Type::Path(s)) if s.path.segments.last().is_some_and(|l| l.ident == last.ident && l.arguments.is_empty()));
+            if !OWNED.iter().any(|n| last.ident == n) && !is_self_ty {
+                return false;
+            }
+            match &last.arguments {
+                syn::PathArguments::None => true,
+                syn::PathArguments::AngleBracketed(args) => args.args.iter().all(|a| match a {
+                    syn::GenericArgument::Type(t) => owned_type(t, self_ty),
+                    _ => false,
+                }),
+                syn::PathArguments::Parenthesized(_) => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -828,6 +898,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
     let doc_lit = c_str_lit(&full_doc, span)?;
     let ctx_arg = if m.takes_ctx { quote!(ctx,) } else { quote!() };
     let (call_path, recv_bind, recv_arg) = receiver_parts(m);
+    let checked_call = m.checked_call(quote!(#call_path(#recv_arg #ctx_arg)));
     // A classmethod's function gets the class as its first argument.
     let cls_shift = if m.receiver == Receiver::Cls {
         quote!(let (__hpy_cls, args, nargs) = ::hpy::impl_::take_cls(ctx, args, nargs, #name)?;)
@@ -909,7 +980,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                     unsafe {
                         ::hpy::impl_::run_method(ctx, #name, |ctx| {
                             #recv_bind
-                            #into_return(#call_path(#recv_arg #ctx_arg), ctx)
+                            #into_return(#checked_call, ctx)
                         })
                     }
                 }
@@ -929,6 +1000,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
         ),
         Convention::O => {
             let (bind, a) = convert(0, &m.params[0], quote!(arg), false);
+            let checked_call_1 = m.checked_call(quote!(#call_path(#recv_arg #ctx_arg #a)));
             (
                 quote! {
                     unsafe extern "C" fn __hpy_impl(ctx: *mut #sys::HPyContext, _self: #sys::HPy, arg: #sys::HPy) -> #sys::HPy {
@@ -939,7 +1011,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                             ::hpy::impl_::run_method(ctx, #name, |ctx| {
                             #recv_bind
                                 #bind
-                                #into_return(#call_path(#recv_arg #ctx_arg #a), ctx)
+                                #into_return(#checked_call_1, ctx)
                             })
                         }
                     }
@@ -978,6 +1050,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                     }
                 })
                 .unzip();
+            let checked_call_n = m.checked_call(quote!(#call_path(#recv_arg #ctx_arg #(#args),*)));
             (
                 quote! {
                     unsafe extern "C" fn __hpy_impl(
@@ -996,7 +1069,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                                 #cls_shift
                                 ::hpy::impl_::check_positional(#name, nargs, #min, #max)?;
                                 #(#binds)*
-                                #into_return(#call_path(#recv_arg #ctx_arg #(#args),*), ctx)
+                                #into_return(#checked_call_n, ctx)
                             })
                         }
                     }
@@ -1080,7 +1153,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                     let [#(#slots),*] = ::hpy::impl_::parse_keywords::<#n>(ctx, &SPEC, args, nargs, kwnames)?;
                 }
             };
-            let call = quote!(#call_path(#recv_arg #ctx_arg #(#args),*));
+            let call = m.checked_call(quote!(#call_path(#recv_arg #ctx_arg #(#args),*)));
             if m.is_init {
                 let spec = quote! {
                     static SPEC: ::hpy::impl_::KeywordSpec = ::hpy::impl_::KeywordSpec {
@@ -1204,7 +1277,7 @@ fn generate(m: &Method) -> syn::Result<TokenStream> {
                 unsafe {
                     ::hpy::impl_::run_method(ctx, #name, |ctx| {
                         #recv_bind
-                        ::hpy::impl_::IntoIterNext::into_next_or_end(#call_path(#recv_arg #ctx_arg), ctx)
+                        ::hpy::impl_::IntoIterNext::into_next_or_end(#checked_call, ctx)
                     })
                 }
             }
@@ -1496,6 +1569,18 @@ fn receiver_parts(m: &Method) -> (TokenStream, TokenStream, TokenStream) {
     };
     let path = quote!(<#self_ty>::#fn_ident);
     let slf = quote!(let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, _self););
+    if m.python_free() {
+        let peek = if m.receiver == Receiver::Mut {
+            quote!(self_peek_mut)
+        } else {
+            quote!(self_peek)
+        };
+        return (
+            path,
+            quote!(#slf let __hpy_recv = ::hpy::impl_::#peek::<#self_ty>(&__hpy_slf)?;),
+            quote!(__hpy_recv,),
+        );
+    }
     match m.receiver {
         Receiver::None => (path, quote!(), quote!()),
         Receiver::Ref => (

@@ -156,12 +156,25 @@ def test_no_aliasing_of_mutable_borrows(classes):
         p.call_while_borrowed(lambda: p.scale(2))
     with pytest.raises(RuntimeError, match="^Already borrowed$"):
         p.call_while_borrowed(lambda: classes.double_x(p))
+    # Methods, getters and fields that no Python code can interrupt (no
+    # context, no argument) only check the flag, and see every borrow too.
+    with pytest.raises(RuntimeError, match="^Already borrowed$"):
+        p.call_while_borrowed(lambda: p.flip())
+    with pytest.raises(RuntimeError, match="^Already mutably borrowed$"):
+        p.call_while_mut(lambda: p.norm())
+    with pytest.raises(RuntimeError, match="^Already mutably borrowed$"):
+        p.call_while_mut(lambda: p.x)
+    with pytest.raises(RuntimeError, match="^Already borrowed$"):
+        p.call_while_mut(lambda: p.flip())
     # shared borrows nest
     assert p.call_while_borrowed(lambda: p.norm()) == p.norm()
     assert p.call_while_borrowed(lambda: classes.x_of(p)) == p.x
+    assert p.call_while_borrowed(lambda: p.x) == p.x
     # and every borrow is released, also after errors
     p.scale(2)
-    assert repr(p) == "Point(4, 4)"  # call_while_mut added 1 to x before its failure
+    assert repr(p) == "Point(10, 4)"  # each call_while_mut added 1 to x before its failure
+    p.flip()
+    assert repr(p) == "Point(4, 10)"
 
 
 def test_setting_a_property_while_borrowed(classes):
@@ -220,6 +233,7 @@ def test_properties_check_the_instance_type(classes):
 def test_frozen_class(classes):
     f = classes.Frozen(3, "three")
     assert (f.value, f.label, f.doubled()) == (3, "three", 6)
+    assert f.text_view() == "three"  # a result that borrows from the struct
     # A number of a frozen class is a member (read without a call): the
     # runtime's words for it.
     with pytest.raises(AttributeError, match="readonly attribute|is not writable"):

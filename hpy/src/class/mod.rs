@@ -59,7 +59,11 @@
 //! conflicting borrow raises `RuntimeError: Already borrowed` (or `Already
 //! mutably borrowed`); two live `&mut T` (or a `&mut T` and a `&T`) to one
 //! struct are never possible from safe code, whatever Python does. A
-//! `frozen` class has no `&mut T` at all and skips the counting.
+//! `frozen` class has no `&mut T` at all and skips the counting. A method
+//! that cannot reach Python (its receiver and nothing else: no `&Context`,
+//! no argument, a result that borrows nothing) only checks the flag: Python
+//! code runs only through a `Context`, so no borrow can begin or end while
+//! such a method runs (`hpy::impl_::self_peek`).
 
 use core::cell::Cell;
 use core::marker::PhantomData;

@@ -262,6 +262,28 @@ impl<T: Class> ClassObject<T> {
         Ok(())
     }
 
+    /// [`acquire_shared`](Self::acquire_shared) without taking the borrow:
+    /// for a method that no Python code can interrupt (see [`self_peek`]).
+    #[inline(always)]
+    pub(crate) fn check_shared(&self) -> Result<()> {
+        let s = self.state.get();
+        if s == UNINIT || s == EXCLUSIVE {
+            return Err(shared_borrow_error::<T>(s));
+        }
+        self.check_thread()
+    }
+
+    /// [`acquire_exclusive`](Self::acquire_exclusive) without taking the
+    /// borrow (see [`self_peek_mut`]).
+    #[inline(always)]
+    pub(crate) fn check_exclusive(&self) -> Result<()> {
+        let s = self.state.get();
+        if s != FREE {
+            return Err(exclusive_borrow_error::<T>(s));
+        }
+        self.check_thread()
+    }
+
     #[inline(always)]
     pub(crate) fn release_shared(&self) {
         self.state.set(self.state.get() - 1);
@@ -1797,6 +1819,77 @@ pub unsafe fn self_ref<'a, T: Class>(obj: &'a Handle<'_>) -> Result<Ref<'a, T>> 
 pub unsafe fn self_mut<'a, T: Class>(obj: &'a Handle<'_>) -> Result<RefMut<'a, T>> {
     // SAFETY: forwarded from the caller.
     RefMut::new(unsafe { ClassObject::<T>::of(obj) }?)
+}
+
+/// `&self` of a method that no Python code can interrupt: the struct, after
+/// the borrow flag is checked (a `&mut self` in progress raises, as
+/// [`self_ref`] raises) but without taking the borrow, so neither written
+/// nor given back (two stores fewer a call).
+///
+/// The macros call it for a method whose signature gives it no way to
+/// reach Python: no `&Context`, no handle receiver, no parameter besides
+/// `self`, a return value that borrows nothing (checked by
+/// [`owned_return`]). Running Python code takes a [`Context`](crate::Context),
+/// which safe code gets only as a parameter (a `Handle` carries one; a
+/// struct cannot hold a `Handle`; `Context::from_raw` is `unsafe`), so while
+/// such a method runs no other borrow of the object can begin or end: the
+/// check sees every borrow that could conflict with this one, and the
+/// reference ends when the method returns, before its result is converted
+/// (which may allocate, collect garbage and run a `__del__`).
+///
+/// # Safety
+/// As for [`self_ref`]; and the method the reference is passed to is such
+/// a method.
+#[inline(always)]
+pub unsafe fn self_peek<'a, T: Class>(obj: &'a Handle<'_>) -> Result<&'a T> {
+    // SAFETY: forwarded from the caller.
+    let cell = unsafe { ClassObject::<T>::of(obj) }?;
+    if T::FROZEN {
+        cell.check_initialised()?;
+    } else {
+        cell.check_shared()?;
+    }
+    // SAFETY: initialised (checked) and no `&mut T` exists (checked; none can
+    // begin while the reference lives: see above).
+    Ok(unsafe { cell.value() })
+}
+
+/// `&mut self` of a method that no Python code can interrupt (see
+/// [`self_peek`]): the struct, after the borrow flag is checked free.
+///
+/// # Safety
+/// As for [`self_peek`].
+#[inline(always)]
+#[allow(clippy::mut_from_ref)]
+pub unsafe fn self_peek_mut<'a, T: Class>(obj: &'a Handle<'_>) -> Result<&'a mut T> {
+    const {
+        assert!(
+            !T::FROZEN,
+            "a `frozen` class is never borrowed mutably: no `&mut self`, `&mut T` or `borrow_mut` for it"
+        );
+    }
+    // SAFETY: forwarded from the caller.
+    let cell = unsafe { ClassObject::<T>::of(obj) }?;
+    cell.check_exclusive()?;
+    // SAFETY: initialised, and no other reference exists (checked; none can
+    // begin while this one lives: see `self_peek`).
+    Ok(unsafe { cell.value_mut() })
+}
+
+/// The result of a method given [`self_peek`]'s reference, unchanged: its
+/// type must borrow nothing (`'static`), so the reference is over before
+/// the result is converted. A result that borrows from `self` through a
+/// hidden lifetime fails to compile here.
+#[inline(always)]
+pub fn owned_return<R: 'static>(value: R) -> R {
+    value
+}
+
+/// A copy of a field of a number type, read through [`self_peek`]'s
+/// reference: nothing runs during a copy, and the copy borrows nothing.
+#[inline(always)]
+pub fn copied<T: Copy + 'static>(field: &T) -> T {
+    *field
 }
 
 /// The `HPy_tp_destroy` slot of `T`.

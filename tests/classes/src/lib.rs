@@ -47,6 +47,12 @@ mod classes {
             self.y *= k;
         }
 
+        /// Swaps the coordinates (a `&mut self` method that no Python code
+        /// can interrupt: its borrow flag is only checked).
+        fn flip(&mut self) {
+            core::mem::swap(&mut self.x, &mut self.y);
+        }
+
         /// Adds `other`'s coordinates to this point's.
         fn merge(&mut self, other: &Point) {
             self.x += other.x;
@@ -168,6 +174,13 @@ mod classes {
         #[new]
         fn new(value: i64, text: String) -> Self {
             Frozen { value, text }
+        }
+
+        /// The text, borrowed from the struct: a result with a lifetime
+        /// that is not written (it keeps `self` borrowed while converted).
+        #[allow(mismatched_lifetime_syntaxes, elided_lifetimes_in_paths)]
+        fn text_view(&self) -> std::borrow::Cow<str> {
+            std::borrow::Cow::Borrowed(&self.text)
         }
 
         fn doubled(&self) -> Result<i64> {
