@@ -525,6 +525,55 @@ def test_seq_item(api_builtins):
         api_builtins.seq_item(5, 0)
 
 
+def test_seq_item_borrowed(api_builtins):
+    # The same answers as seq_item: a CPython-ABI build lends the items of
+    # exact lists and tuples, anything else is read as seq_item reads it.
+    lst, tup = [10, None, 30, None], ("a", None)
+    assert [api_builtins.seq_item_borrowed(lst, i) for i in range(4)] == lst
+    assert api_builtins.seq_item_borrowed(tup, 1) is None
+    assert api_builtins.seq_item_borrowed(range(5, 10), 2) == 7
+    assert api_builtins.count_none_borrowed(lst, 4) == 2
+    assert api_builtins.count_none_borrowed(tup, 2) == 1
+    with raises_as_python(lambda: lst[4]):
+        api_builtins.count_none_borrowed(lst, 5)
+    with raises_as_python(lambda: tup[2]):
+        api_builtins.seq_item_borrowed(tup, 2)
+
+    class Sub(list):
+        def __getitem__(self, i):
+            return None
+
+    class Lying(list):
+        def __len__(self):
+            return 10**6
+
+    assert api_builtins.count_none_borrowed(Sub([1, 2]), 2) == 2  # its __getitem__
+    with raises_as_python(lambda: Lying([None])[1]):
+        api_builtins.count_none_borrowed(Lying([None]), 2)
+    with pytest.raises(TypeError):
+        api_builtins.seq_item_borrowed(5, 0)
+    # Items outlive the list once dup'ed.
+    item = api_builtins.seq_item_borrowed([object()], 0)
+    assert type(item) is object
+
+
+def test_dict_next_borrowed(api_builtins):
+    d = {"a": None, "b": 1, 3: None}
+    assert api_builtins.none_value_keys_borrowed(d) == ["a", 3]
+    assert api_builtins.none_value_keys_borrowed({}) == []
+
+    class Lying(dict):
+        def __iter__(self):
+            raise AssertionError("__iter__ called")
+
+        def items(self):
+            raise AssertionError("items called")
+
+    assert api_builtins.none_value_keys_borrowed(Lying(x=None, y=2)) == ["x"]
+    with pytest.raises(TypeError, match=r"^descriptor 'items' for 'dict' objects doesn't apply to a 'list' object$"):
+        api_builtins.none_value_keys_borrowed([("a", None)])
+
+
 def test_dict_errors(api_builtins):
     with pytest.raises(TypeError, match=r"^descriptor 'keys' for 'dict' objects doesn't apply to a 'list' object$"):
         api_builtins.dict_keys([1])

@@ -366,6 +366,46 @@ mod api_builtins {
         seq.seq_item(i)
     }
 
+    /// seq[i] through `seq_item_borrowed`, dup'ed at once.
+    #[hpy_method]
+    fn seq_item_borrowed<'py>(seq: &Handle<'py>, i: usize) -> Result<Handle<'py>> {
+        // SAFETY: the item is dup'ed before anything else runs.
+        let item = unsafe { seq.seq_item_borrowed(i) }?;
+        Ok(item.dup())
+    }
+
+    /// How many of the first `n` items of `seq` are `None`, read with
+    /// `seq_item_borrowed` (only an identity test while each is in use).
+    #[hpy_method]
+    fn count_none_borrowed(seq: &Handle<'_>, n: usize) -> Result<usize> {
+        let mut count = 0;
+        for i in 0..n {
+            // SAFETY: only `is_none` runs while the item is in use.
+            let item = unsafe { seq.seq_item_borrowed(i) }?;
+            count += usize::from(item.is_none());
+        }
+        Ok(count)
+    }
+
+    /// The keys of `d` whose value is `None`, read with `next_borrowed`
+    /// (each key dup'ed before the list grows).
+    #[hpy_method]
+    fn none_value_keys_borrowed<'py>(ctx: &'py Context, d: &Handle<'py>) -> Result<Handle<'py>> {
+        let out = ctx.new_list()?;
+        let mut items = d.dict_items()?;
+        // SAFETY: an identity test and a dup run while an entry is in use;
+        // the list grows from the owned key only.
+        while let Some(entry) = unsafe { items.next_borrowed() } {
+            let (key, value) = entry?;
+            if value.is_none() {
+                let key = key.dup();
+                drop(value);
+                out.append(key)?;
+            }
+        }
+        Ok(out)
+    }
+
     /// (x.is_exact_list(), x.is_exact_tuple(), x.is_list(), x.is_tuple()).
     #[hpy_method]
     fn exactness(x: &Handle<'_>) -> (bool, bool, bool, bool) {
