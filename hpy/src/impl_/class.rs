@@ -254,8 +254,9 @@ impl<T: Class> ClassObject<T> {
     #[inline(always)]
     pub(crate) fn acquire_shared(&self) -> Result<()> {
         let s = self.state.get();
-        if s == UNINIT || s >= EXCLUSIVE - 1 {
-            return Err(shared_borrow_error::<T>(s));
+        // UNINIT (0, wrapping), or no room for one more shared borrow.
+        if s.wrapping_sub(1) >= EXCLUSIVE - 2 {
+            return Err(self.shared_error());
         }
         self.check_thread()?;
         self.state.set(s + 1);
@@ -266,20 +267,36 @@ impl<T: Class> ClassObject<T> {
     /// for a method that no Python code can interrupt (see [`self_peek`]).
     #[inline(always)]
     pub(crate) fn check_shared(&self) -> Result<()> {
-        let s = self.state.get();
-        if s == UNINIT || s == EXCLUSIVE {
-            return Err(shared_borrow_error::<T>(s));
+        // UNINIT (0) or EXCLUSIVE (MAX): one comparison. The error reads the
+        // state again, so the fast path keeps nothing else live.
+        if self.state.get().wrapping_sub(1) >= EXCLUSIVE - 1 {
+            return Err(self.shared_error());
         }
         self.check_thread()
+    }
+
+    /// The error of a shared borrow refused in the current state.
+    #[cold]
+    #[inline(never)]
+    #[allow(improper_ctypes_definitions)]
+    extern "C" fn shared_error(&self) -> Error {
+        shared_borrow_error::<T>(self.state.get())
+    }
+
+    /// The error of an exclusive borrow refused in the current state.
+    #[cold]
+    #[inline(never)]
+    #[allow(improper_ctypes_definitions)]
+    extern "C" fn exclusive_error(&self) -> Error {
+        exclusive_borrow_error::<T>(self.state.get())
     }
 
     /// [`acquire_exclusive`](Self::acquire_exclusive) without taking the
     /// borrow (see [`self_peek_mut`]).
     #[inline(always)]
     pub(crate) fn check_exclusive(&self) -> Result<()> {
-        let s = self.state.get();
-        if s != FREE {
-            return Err(exclusive_borrow_error::<T>(s));
+        if self.state.get() != FREE {
+            return Err(self.exclusive_error());
         }
         self.check_thread()
     }
@@ -291,9 +308,8 @@ impl<T: Class> ClassObject<T> {
 
     #[inline(always)]
     pub(crate) fn acquire_exclusive(&self) -> Result<()> {
-        let s = self.state.get();
-        if s != FREE {
-            return Err(exclusive_borrow_error::<T>(s));
+        if self.state.get() != FREE {
+            return Err(self.exclusive_error());
         }
         self.check_thread()?;
         self.state.set(EXCLUSIVE);
@@ -436,7 +452,8 @@ fn payloadless_cell<T: Class>() -> &'static ClassObject<T> {
 }
 
 #[cold]
-fn uninitialised<T: Class>() -> Error {
+#[allow(improper_ctypes_definitions)]
+extern "C" fn uninitialised<T: Class>() -> Error {
     exc::TypeError::new_err(format!(
         "this {} was made without {}.__new__ and holds no value",
         T::NAME,
@@ -445,7 +462,8 @@ fn uninitialised<T: Class>() -> Error {
 }
 
 #[cold]
-fn wrong_thread<T: Class>() -> Error {
+#[allow(improper_ctypes_definitions)]
+extern "C" fn wrong_thread<T: Class>() -> Error {
     exc::RuntimeError::new_err(format!(
         "{} is unsendable, but is being used in another thread than the one that made it",
         T::NAME
@@ -453,7 +471,8 @@ fn wrong_thread<T: Class>() -> Error {
 }
 
 #[cold]
-fn shared_borrow_error<T: Class>(state: usize) -> Error {
+#[allow(improper_ctypes_definitions)]
+extern "C" fn shared_borrow_error<T: Class>(state: usize) -> Error {
     match state {
         UNINIT => uninitialised::<T>(),
         EXCLUSIVE => exc::RuntimeError::new_err("Already mutably borrowed"),
@@ -462,7 +481,8 @@ fn shared_borrow_error<T: Class>(state: usize) -> Error {
 }
 
 #[cold]
-fn exclusive_borrow_error<T: Class>(state: usize) -> Error {
+#[allow(improper_ctypes_definitions)]
+extern "C" fn exclusive_borrow_error<T: Class>(state: usize) -> Error {
     match state {
         UNINIT => uninitialised::<T>(),
         _ => exc::RuntimeError::new_err("Already borrowed"),

@@ -86,7 +86,8 @@ fn raise_panic(ctx: &Context, name: &str, payload: Box<dyn core::any::Any + Send
 
 #[cold]
 #[inline(never)]
-fn raise(ctx: &Context, err: Error) {
+#[allow(improper_ctypes_definitions)]
+extern "C" fn raise(ctx: &Context, err: Error) {
     err.restore(ctx)
 }
 
