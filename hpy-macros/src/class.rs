@@ -1514,13 +1514,9 @@ fn receiver_tokens(m: &Method0, span: Span) -> syn::Result<(TokenStream, TokenSt
     let slf = quote!(let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, slf););
     if m.python_free() {
         // The borrow flag checked, not taken (see `Method::python_free`).
-        let peek = if m.receiver == Receiver::Mut {
-            quote!(self_peek_mut)
-        } else {
-            quote!(self_peek)
-        };
+        let peek = m.peek_fn();
         return Ok((
-            quote!(#slf let __hpy_recv = ::hpy::impl_::#peek::<#self_ty>(&__hpy_slf)?;),
+            quote!(#slf let __hpy_recv = #peek::<#self_ty>(&__hpy_slf)?;),
             quote!(__hpy_recv,),
         ));
     }

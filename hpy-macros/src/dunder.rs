@@ -198,15 +198,8 @@ fn receiver(
     let recv = format_ident!("__hpy_recv_{}", tag);
     if m.python_free() {
         // The borrow flag checked, not taken (see `Method::python_free`).
-        let peek = if m.receiver == Receiver::Mut {
-            quote!(self_peek_mut)
-        } else {
-            quote!(self_peek)
-        };
-        return Ok((
-            quote!(let #recv = ::hpy::impl_::#peek::<#self_ty>(&#h)?;),
-            quote!(#recv,),
-        ));
+        let peek = m.peek_fn();
+        return Ok((quote!(let #recv = #peek::<#self_ty>(&#h)?;), quote!(#recv,)));
     }
     Ok(match m.receiver {
         Receiver::Ref => (

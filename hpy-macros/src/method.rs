@@ -210,6 +210,17 @@ impl Method {
             }
     }
 
+    /// The function that lends the struct to a
+    /// [`python_free`](Self::python_free) method: `self_peek` or
+    /// `self_peek_mut`.
+    pub(crate) fn peek_fn(&self) -> TokenStream {
+        if self.receiver == Receiver::Mut {
+            quote!(::hpy::impl_::self_peek_mut)
+        } else {
+            quote!(::hpy::impl_::self_peek)
+        }
+    }
+
     /// The call of the user's function with `args` (receiver first), its
     /// result checked to borrow nothing for a [`python_free`](Self::python_free)
     /// method.
@@ -1570,14 +1581,10 @@ fn receiver_parts(m: &Method) -> (TokenStream, TokenStream, TokenStream) {
     let path = quote!(<#self_ty>::#fn_ident);
     let slf = quote!(let __hpy_slf = ::hpy::impl_::borrow_arg(ctx, _self););
     if m.python_free() {
-        let peek = if m.receiver == Receiver::Mut {
-            quote!(self_peek_mut)
-        } else {
-            quote!(self_peek)
-        };
+        let peek = m.peek_fn();
         return (
             path,
-            quote!(#slf let __hpy_recv = ::hpy::impl_::#peek::<#self_ty>(&__hpy_slf)?;),
+            quote!(#slf let __hpy_recv = #peek::<#self_ty>(&__hpy_slf)?;),
             quote!(__hpy_recv,),
         );
     }
