@@ -65,10 +65,18 @@ struct TypeInfo {
     /// The HPy types of the type's base chain, nearest first: their
     /// `destroy`s and `traverse`s run on the instances too.
     bases: Box<[&'static TypeInfo]>,
+    /// The `destroy`s and the `traverse`s of the chain (this type and its
+    /// HPy bases, nearest first) that are set: what `tp_dealloc` and
+    /// `tp_clear` run, without walking the chain.
+    destroys: Box<[unsafe extern "C" fn(*mut c_void)]>,
+    traverses: Box<[TraverseFn]>,
     /// The type's `tp_alloc` when a new instance needs nothing more (no
     /// call function to store in it): `HPy_New`'s inlined path.
     plain_alloc: Option<ffi::allocfunc>,
 }
+
+/// An `HPy_tp_traverse` impl.
+type TraverseFn = unsafe extern "C" fn(*mut c_void, HPyFunc_visitproc, *mut c_void) -> c_int;
 
 /// An `__iter__` or `__next__` method: its impl and its trampoline.
 #[derive(Clone, Copy)]
@@ -682,6 +690,10 @@ pub unsafe extern "C" fn ctx_SetCallFunction(
 // ---------------------------------------------------------------------------
 // The slots the runtime adds
 
+/// The last HPy type whose instance `hpytype_dealloc` freed: the instances
+/// that die together are mostly of one type.
+static LAST_DEALLOC_TYPE: LastType = LastType::new();
+
 /// `tp_dealloc` of HPy types with `HPy_tp_destroy` or `HPy_tp_traverse`
 /// (`hpytype_dealloc` in HPy): finalizer, GC untracking, the fields
 /// emptied, `destroy` of each HPy type of the chain, then the memory.
@@ -692,7 +704,7 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
         let tp = ffi::Py_TYPE(obj);
         // The type's own entry gives the payload's offset; a Python
         // subclass (no entry) passes the object, as HPy does.
-        let own = lookup(tp);
+        let own = LAST_DEALLOC_TYPE.lookup(tp);
         // Called for a Python subclass's instance from its `subtype_dealloc`,
         // which has finalized it and cleared its weak references already.
         let outermost = is(dealloc_of(tp, own), hpytype_dealloc);
@@ -705,10 +717,8 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
         if let Some(info) = own.or_else(|| first_hpy_base(tp)) {
             let payload = obj.cast::<u8>().add(own.map_or(0, |i| i.header)).cast();
             clear_fields(info, payload);
-            for t in info.chain() {
-                if let Some(destroy) = t.destroy {
-                    destroy(payload);
-                }
+            for destroy in &info.destroys {
+                destroy(payload);
             }
         }
         free_instance(obj, tp, own);
@@ -806,11 +816,9 @@ unsafe fn clear_fields(info: &TypeInfo, payload: *mut c_void) {
         }
         0
     }
-    for t in info.chain() {
-        if let Some(traverse) = t.traverse {
-            // SAFETY: forwarded.
-            unsafe { traverse(payload, Some(take), null_mut()) };
-        }
+    for traverse in &info.traverses {
+        // SAFETY: forwarded.
+        unsafe { traverse(payload, Some(take), null_mut()) };
     }
 }
 
@@ -1501,6 +1509,14 @@ unsafe fn type_from_spec(
             iter,
             next,
             ctx,
+            destroys: core::iter::once(destroy)
+                .chain(bases.iter().map(|b| b.destroy))
+                .flatten()
+                .collect(),
+            traverses: core::iter::once(traverse)
+                .chain(bases.iter().map(|b| b.traverse))
+                .flatten()
+                .collect(),
             bases: bases.into_boxed_slice(),
             plain_alloc: None,
         }));
