@@ -309,6 +309,20 @@ fn is_class_ref(ty: &Type, class: &Type) -> bool {
     }
 }
 
+/// Whether no Python code can run while operator `m` holds its structs:
+/// `&self` and operands that are all `&Class` (checked against the loaded
+/// class, no conversion code), no `&Context`, a result that borrows nothing.
+/// Such an operator gets its structs from `self_peek`/`peek_with_type`:
+/// the borrow flags checked, not taken (see `hpy::impl_::self_peek`). Only
+/// shared borrows: a `&mut self` beside a `&Class` operand that may be the
+/// same object needs the flag taken.
+fn python_free_operator(m: &Method, class: &Type) -> bool {
+    m.receiver == Receiver::Ref
+        && !m.takes_ctx
+        && m.params().all(|(_, ty)| is_class_ref(ty, class))
+        && m.returns_owned()
+}
+
 /// Whether `ty` is `Self` or the class.
 fn is_class(ty: &Type, class: &Type) -> bool {
     let text = quote!(#ty).to_string();
@@ -775,7 +789,18 @@ pub(crate) fn operator(
                 },
             ));
         }
-        let (recv_bind, recv_arg) = receiver(m, &inst, tag, span)?;
+        let free = python_free_operator(m, class);
+        let (recv_bind, recv_arg) = if free {
+            // The borrow flags checked, not taken (see `python_free_operator`).
+            let self_ty = m.self_ty.as_ref().expect("a method of a class");
+            let recv = format_ident!("__hpy_recv_{}", tag);
+            (
+                quote!(let #recv = ::hpy::impl_::self_peek::<#self_ty>(&#inst)?;),
+                quote!(#recv,),
+            )
+        } else {
+            receiver(m, &inst, tag, span)?
+        };
         let hs: Vec<TokenStream> = if modulo {
             vec![quote!(#other), quote!(__hpy_modulo)]
         } else {
@@ -796,15 +821,24 @@ pub(crate) fn operator(
                 args = vec![quote!(&*#holder)];
             }
             let _ = ty;
+            let borrow = if free {
+                quote!(::hpy::impl_::peek_with_type)
+            } else {
+                quote!(::hpy::impl_::borrow_with_type)
+            };
             holders = quote! {
-                let #holder = match ::hpy::impl_::borrow_with_type::<#class>(&#other, &__hpy_ty) {
+                let #holder = match #borrow::<#class>(&#other, &__hpy_ty) {
                     ::core::result::Result::Ok(r) => r,
                     ::core::result::Result::Err(e) => return ::hpy::impl_::not_implemented_or(ctx, e),
                 };
                 #rest
             };
         }
-        let c = call(m, &recv_arg, &args);
+        let mut c = call(m, &recv_arg, &args);
+        if free {
+            // The references end with the call: its result borrows nothing.
+            c = quote!(::hpy::impl_::owned_return(#c));
+        }
         let no_modulo = if pow && !modulo {
             // A two-parameter `__pow__` has no modulo: pow(a, b, m) is not for it.
             quote! {
@@ -834,7 +868,9 @@ pub(crate) fn operator(
     let mut body = quote! {
         let __hpy_left = ::hpy::impl_::borrow_arg(ctx, a0);
         let __hpy_right = ::hpy::impl_::borrow_arg(ctx, a1);
-        let __hpy_ty = ::hpy::impl_::class_type::<#class>(ctx)?;
+        // Lent, not loaded: an operand that is an instance keeps the class
+        // alive whenever it is used after Python code may have run.
+        let __hpy_ty = ::hpy::impl_::class_type_lent::<#class>(ctx)?;
     };
     if pow {
         body.extend(quote!(let __hpy_modulo = ::hpy::impl_::borrow_arg(ctx, a2);));

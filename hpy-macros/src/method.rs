@@ -132,7 +132,7 @@ pub(crate) enum Receiver {
 pub(crate) struct Method {
     pub(crate) func: ItemFn,
     pub(crate) py_name: String,
-    takes_ctx: bool,
+    pub(crate) takes_ctx: bool,
     params: Vec<Param>,
     pub(crate) convention: Convention,
     pub(crate) text_signature: String,
@@ -204,10 +204,16 @@ impl Method {
             && self.params.is_empty()
             && !self.is_new
             && !self.is_init
-            && match &self.func.sig.output {
-                syn::ReturnType::Default => true,
-                syn::ReturnType::Type(_, ty) => owned_type(ty, self.self_ty.as_ref()),
-            }
+            && self.returns_owned()
+    }
+
+    /// Whether the return type has no reference, lifetime, `impl` or `dyn`
+    /// in it (a hidden lifetime fails `owned_return` at compile time).
+    pub(crate) fn returns_owned(&self) -> bool {
+        match &self.func.sig.output {
+            syn::ReturnType::Default => true,
+            syn::ReturnType::Type(_, ty) => owned_type(ty, self.self_ty.as_ref()),
+        }
     }
 
     /// The function that lends the struct to a

@@ -123,6 +123,38 @@ impl Global {
         Some(unsafe { Handle::from_raw(ctx, h) })
     }
 
+    /// The object the global refers to, for as long as the caller keeps it
+    /// alive by other means: the global's own reference where the build can
+    /// lend it (a CPython-ABI build, where a global is the object pointer),
+    /// a new handle, closed on drop, otherwise. `None` for a global never
+    /// stored.
+    ///
+    /// # Safety
+    /// The object outlives `'a`: either nothing that could overwrite the
+    /// global (Python code) runs while the result is in use, or another
+    /// reference keeps the object alive (an instance keeps its class alive).
+    #[inline(always)]
+    pub(crate) unsafe fn try_lend<'a, 'ctx>(
+        &self,
+        ctx: &'ctx Context,
+    ) -> Option<crate::BorrowedItem<'a, 'ctx>> {
+        #[cfg(hpy_abi = "cpython")]
+        {
+            // SAFETY: as in `is_set`; in a CPython-ABI build a stored global is
+            // the object pointer, which the caller promises outlives `'a`.
+            let raw = unsafe { *self.raw.get() };
+            if raw.is_null() {
+                return None;
+            }
+            // SAFETY: a live object of this interpreter (see above).
+            Some(unsafe { crate::BorrowedItem::lent(ctx, sys::HPy { _i: raw._i }) })
+        }
+        #[cfg(not(hpy_abi = "cpython"))]
+        {
+            self.try_load(ctx).map(crate::BorrowedItem::owned)
+        }
+    }
+
     /// A lazily raised exception whose type is the object in this global (a
     /// custom exception class), with message `msg`: the same as
     /// [`Error::from_global`].

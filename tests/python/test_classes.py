@@ -137,6 +137,28 @@ def test_wrong_instance_types(classes, f, arg, message):
         getattr(classes, f)(classes.Frozen(1, "a"))
 
 
+def test_operators_see_the_borrows_of_both_operands(classes):
+    # `__add__(&self, other: &Point) -> Point` cannot reach Python: its
+    # slot checks both flags without taking them, and still sees every borrow.
+    p, q = classes.Point(1, 2), classes.Point(3, 4)
+    assert repr(p + q) == "Point(4, 6)"
+    assert repr(p + p) == "Point(2, 4)"  # two shared borrows of one struct
+    with pytest.raises(RuntimeError, match="^Already mutably borrowed$"):
+        p.call_while_mut(lambda: p + q)  # the left operand
+    with pytest.raises(RuntimeError, match="^Already mutably borrowed$"):
+        q.call_while_mut(lambda: p + q)  # the right operand
+    with pytest.raises(RuntimeError, match="^Already mutably borrowed$"):
+        p.call_while_mut(lambda: p + p)
+    assert repr(p.call_while_borrowed(lambda: p + q)) == "Point(7, 6)"
+    assert repr(q.call_while_borrowed(lambda: p + q)) == "Point(7, 6)"
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+"):
+        p + 1
+    # Nothing stayed borrowed.
+    p.scale(1)
+    q.scale(1)
+    assert (repr(p), repr(q)) == ("Point(3, 2)", "Point(4, 4)")
+
+
 def test_methods_check_the_instance_type(classes):
     # The runtime checks `self` of a method (CPython's and PyPy's words differ).
     with pytest.raises(TypeError, match="norm"):

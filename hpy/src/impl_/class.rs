@@ -24,8 +24,10 @@ use sys::HPy;
 const UNINIT: usize = 0;
 /// Borrow state: a struct, not borrowed.
 const FREE: usize = 1;
-/// Borrow state: borrowed mutably.
-const EXCLUSIVE: usize = usize::MAX;
+/// Borrow state: borrowed mutably. The only state with the top bit set, so
+/// "a struct that can be borrowed shared" is one signed comparison
+/// (`state as isize > 0`: neither `UNINIT` nor `EXCLUSIVE`).
+const EXCLUSIVE: usize = isize::MIN as usize;
 
 /// What an instance of a `#[hpy_class]` `T` carries in its HPy payload (at
 /// `T::OFFSET`, behind its bases' `ClassObject`s): its own address (once the
@@ -254,8 +256,9 @@ impl<T: Class> ClassObject<T> {
     #[inline(always)]
     pub(crate) fn acquire_shared(&self) -> Result<()> {
         let s = self.state.get();
-        // UNINIT (0, wrapping), or no room for one more shared borrow.
-        if s.wrapping_sub(1) >= EXCLUSIVE - 2 {
+        // UNINIT (0), EXCLUSIVE (negative), or no room for one more shared
+        // borrow (isize::MAX, which wraps to negative).
+        if (s as isize).wrapping_add(1) <= 1 {
             return Err(self.shared_error());
         }
         self.check_thread()?;
@@ -267,9 +270,10 @@ impl<T: Class> ClassObject<T> {
     /// for a method that no Python code can interrupt (see [`self_peek`]).
     #[inline(always)]
     pub(crate) fn check_shared(&self) -> Result<()> {
-        // UNINIT (0) or EXCLUSIVE (MAX): one comparison. The error reads the
-        // state again, so the fast path keeps nothing else live.
-        if self.state.get().wrapping_sub(1) >= EXCLUSIVE - 1 {
+        // UNINIT (0) or EXCLUSIVE (negative): one signed comparison with the
+        // state in memory. The error reads the state again, so the fast path
+        // keeps nothing else live.
+        if self.state.get() as isize <= 0 {
             return Err(self.shared_error());
         }
         self.check_thread()
@@ -280,7 +284,10 @@ impl<T: Class> ClassObject<T> {
     #[inline(never)]
     #[allow(improper_ctypes_definitions)]
     extern "C" fn shared_error(&self) -> Error {
-        shared_borrow_error::<T>(self.state.get())
+        // (`black_box`: the call keeps passing the address, so the caller
+        // compares the state in memory instead of loading it into a register
+        // for this call, LLVM's argument promotion.)
+        shared_borrow_error::<T>(core::hint::black_box(self).state.get())
     }
 
     /// The error of an exclusive borrow refused in the current state.
@@ -288,7 +295,8 @@ impl<T: Class> ClassObject<T> {
     #[inline(never)]
     #[allow(improper_ctypes_definitions)]
     extern "C" fn exclusive_error(&self) -> Error {
-        exclusive_borrow_error::<T>(self.state.get())
+        // (`black_box`: see `shared_error`.)
+        exclusive_borrow_error::<T>(core::hint::black_box(self).state.get())
     }
 
     /// [`acquire_exclusive`](Self::acquire_exclusive) without taking the
@@ -2165,11 +2173,44 @@ pub fn close_raw(ctx: &Context, raw: HPy) {
     drop(unsafe { Handle::from_raw(ctx, raw) });
 }
 
-/// The class `T` (loaded once by an operator's slot for its checks and
-/// its result).
+/// The class `T` for an operator's checks and result (loaded once per
+/// call), without a reference of its own where the build can lend the
+/// class's (a CPython-ABI build: no reference-count writes to the type per
+/// call).
+///
+/// # Safety
+/// The result is used only for checks made before any Python code runs, or
+/// while an operand that is an instance of the class (or of a subclass),
+/// which keeps the class alive, is alive: an operator's slot, which loads it
+/// first and uses it after Python code only on an operand it checked.
 #[inline]
-pub fn class_type<T: Class>(ctx: &Context) -> Result<Handle<'_>> {
-    T::__def().type_object(ctx)
+pub unsafe fn class_type_lent<'a, 'ctx, T: Class>(
+    ctx: &'ctx Context,
+) -> Result<crate::BorrowedItem<'a, 'ctx>> {
+    let def = T::__def();
+    // SAFETY: forwarded from the caller.
+    match unsafe { def.global.try_lend(ctx) } {
+        Some(ty) => Ok(ty),
+        None => Err(not_made(def)),
+    }
+}
+
+/// An operand of an operator of `T` that no Python code can interrupt (see
+/// [`self_peek`]): the struct of `obj` if it is an instance of `T`'s class
+/// `ty`, the borrow flag checked, not taken; `TypeError` otherwise.
+///
+/// # Safety
+/// The reference is passed to a method that cannot reach Python (see
+/// [`self_peek`]), and nothing runs Python code between this call and that
+/// method's.
+#[inline(always)]
+pub unsafe fn peek_with_type<'a, T: Class>(obj: &'a Handle<'_>, ty: &Handle<'_>) -> Result<&'a T> {
+    if !instance_with_type(obj, ty) {
+        return Err(Error::wrong_type(T::NAME, obj));
+    }
+    // SAFETY: `obj` is an instance of `T`'s class (checked); the rest is
+    // forwarded from the caller.
+    unsafe { self_peek::<T>(obj) }
 }
 
 /// Whether `obj` is an instance of the class `ty` (or of a subclass).

@@ -59,6 +59,15 @@ mod classes {
             self.y += other.y;
         }
 
+        /// `p + q`: an operator that no Python code can interrupt (both
+        /// borrow flags are only checked).
+        fn __add__(&self, other: &Point) -> Point {
+            Point {
+                x: self.x + other.x,
+                y: self.y + other.y,
+            }
+        }
+
         /// Calls `f` while this point is borrowed (shared).
         fn call_while_borrowed<'py>(&self, f: &Handle<'py>) -> Result<Handle<'py>> {
             f.call0()
