@@ -94,56 +94,9 @@ are cut:
   `p + 1`, the items of the loop); a module that fails to build or load, or a
   cell that answers wrongly, gets "n/a" with the reason.
 
-Measured (AMD EPYC, 2 CPUs, CPython 3.11.7 + hpy 0.9.0, PyPy 7.3.19; hpy-rs
-at 3b85aae), instructions per operation:
-
-                              Point()  norm()   p.x   p.r  p + q  len()  for (100)
-  CPython, Rust #[hpy_class]     1422     384   418   476    661    306      33237
-  CPython, Rust frozen           1422     378   341   470    648    304      33229
-  CPython, C HPy universal       1023     367   341   459    545    291      31425
-  CPython, C API                  862     302   341   392    356    238      10041
-  CPython, PyO3 0.30             1175     344   398   456    652    294      14634
-  PyPy, Rust #[hpy_class]        3159     413   380   434   3866    399      56599
-  PyPy, Rust frozen              3159     407   374   428   3853    397      56576
-  PyPy, C HPy universal          2615     417    21   411   2985    379      54122
-  PyPy, C API via cpyext         6947    1649   428  1329   1344    177     127299
-
-Rust / C HPy on CPython: 1.39x, 1.05x, 1.23x (frozen: 1.00x), 1.04x, 1.21x,
-1.05x, 1.06x: the target "Rust <= 1.00x C HPy" is met only by the frozen
-class's p.x. Where the extra instructions go (callgrind_annotate, the
-difference per operation between the Rust and the C HPy module):
-* Point(1.0, 2.0), +400: the SDK's tp_new (`impl_::args::dict_call`) copies
-  the positional arguments into a new Vec even without keywords, so each
-  call pays malloc 41 + free 24 + _int_free 64 + RawVec::finish_grow 45 +
-  memcpy 20 (about 190); dict_call and sort_arguments themselves 129; the
-  generated __hpy_impl 128 against C's 53; new_instance_of asks
-  _HPy_AsStruct_Object again after HPy_New (+5 and its call).
-* p.x, +77 (frozen: 0): a non-frozen class's field is a getset, so the
-  read goes through HPy's getter trampoline (ctx_CallRealFunctionFromTrampoline
-  37, __hpy_get 27, its trampoline 12, getset_get 21, ctx_Float_FromDouble 9)
-  where C HPy's member is CPython's member_get 20 + PyMember_GetOne 14. A
-  frozen class's number fields are members, like C's.
-* p + q, +116 (frozen +103): the slot loads the class from its HPyGlobal
-  three times (instance_of on the left, the `&Point` conversion of the
-  right, new_instance) where C loads it once (ctx_Global_Load +10,
-  ctx_Close +12), checks its result for NotImplemented (ctx_Is +11),
-  asks _HPy_AsStruct_Object once more after HPy_New (+5); __hpy_impl 138
-  against C's 56.
-* p.norm() +17, p.r +17, len() +15 (frozen: +11, +11, +13): the generated
-  glue per call: the debug-mode check (reading ctx->name, 2-3), the
-  initialised-payload check, the borrow flag (about 6, the difference to
-  the frozen row), the result conversion.
-* for _ in obj, +1812 per 100 items: BagIter.__next__'s glue, about 17 per
-  item (the same checks plus the Option), plus raising StopIteration
-  through Error::set_object (about 120 per loop: set_object,
-  check_exception_class, PyType_IsSubtype, restore, ctx_TypeCheck,
-  ctx_Type_IsSubtype, ctx_Tuple_Check). Both HPy rows pay CPython's
-  slot_tp_iternext (a method lookup and call per item): 3.1x the C API's
-  loop, and PyO3's real tp_iternext is 0.47x C HPy's.
-On PyPy, p.x is a Python `property` over a hidden method for every Rust
-class (PyPy's getset bugs, see the README), 380 instructions where the JIT
-reads C's member in 21; p + q's extra HPyGlobal_Load/HPy_Close pairs cost
-about 270 instructions each there (+880 in all).
+Measured: the README's class table (section "Performance") holds the latest
+full run, with where the Rust rows' extra instructions go; `git log -p
+README.md` gives the earlier ones.
 
 --quick takes fewer and shorter timing samples and shorter callgrind loops
 (same method, noisier times); --no-callgrind skips the instruction counts;
