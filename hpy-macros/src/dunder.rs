@@ -186,6 +186,16 @@ fn inplace_slot(slot: &str) -> &'static str {
 // ---------------------------------------------------------------------------
 // Pieces of slot functions
 
+/// The receiver of a method that cannot reach Python while it holds the
+/// struct: bound by `self_peek`/`self_peek_mut`, the borrow flag checked,
+/// not taken.
+fn peeked_receiver(m: &Method, h: &Ident, tag: &str) -> (TokenStream, TokenStream) {
+    let self_ty = m.self_ty.as_ref().expect("a method of a class");
+    let recv = format_ident!("__hpy_recv_{}", tag);
+    let peek = m.peek_fn();
+    (quote!(let #recv = #peek::<#self_ty>(&#h)?;), quote!(#recv,))
+}
+
 /// The receiver of `m`, borrowed from the handle `h` (a local `Handle`):
 /// the `let`s and the argument that passes it.
 fn receiver(
@@ -194,13 +204,12 @@ fn receiver(
     tag: &str,
     span: Span,
 ) -> syn::Result<(TokenStream, TokenStream)> {
-    let self_ty = m.self_ty.as_ref().expect("a method of a class");
-    let recv = format_ident!("__hpy_recv_{}", tag);
     if m.python_free() {
         // The borrow flag checked, not taken (see `Method::python_free`).
-        let peek = m.peek_fn();
-        return Ok((quote!(let #recv = #peek::<#self_ty>(&#h)?;), quote!(#recv,)));
+        return Ok(peeked_receiver(m, h, tag));
     }
+    let self_ty = m.self_ty.as_ref().expect("a method of a class");
+    let recv = format_ident!("__hpy_recv_{}", tag);
     Ok(match m.receiver {
         Receiver::Ref => (
             quote!(let #recv = ::hpy::impl_::self_ref::<#self_ty>(&#h)?;),
@@ -792,12 +801,7 @@ pub(crate) fn operator(
         let free = python_free_operator(m, class);
         let (recv_bind, recv_arg) = if free {
             // The borrow flags checked, not taken (see `python_free_operator`).
-            let self_ty = m.self_ty.as_ref().expect("a method of a class");
-            let recv = format_ident!("__hpy_recv_{}", tag);
-            (
-                quote!(let #recv = ::hpy::impl_::self_peek::<#self_ty>(&#inst)?;),
-                quote!(#recv,),
-            )
+            peeked_receiver(m, &inst, tag)
         } else {
             receiver(m, &inst, tag, span)?
         };
