@@ -159,6 +159,49 @@ def test_operators_see_the_borrows_of_both_operands(classes):
     assert (repr(p), repr(q)) == ("Point(3, 2)", "Point(4, 4)")
 
 
+def test_operators_take_hostile_subclass_operands(classes):
+    # The operand check of a Python-free operator accepts Python subclasses
+    # whose dunders lie or raise, sees their borrows, and answers
+    # NotImplemented for anything else (so the other side's __radd__ runs).
+    class Sub(classes.Point):
+        def __eq__(self, other):
+            raise ValueError("eq")
+
+        def __hash__(self):
+            raise ValueError("hash")
+
+        def __len__(self):
+            return -1
+
+        def __index__(self):
+            raise ValueError("index")
+
+    p, s = classes.Point(1, 2), Sub(10, 20)
+    assert repr(p + s) == "Point(11, 22)"
+    r = s + p
+    assert type(r) is classes.Point and repr(r) == "Point(11, 22)"
+    with pytest.raises(RuntimeError, match="^Already mutably borrowed$"):
+        s.call_while_mut(lambda: p + s)
+    with pytest.raises(RuntimeError, match="^Already mutably borrowed$"):
+        s.call_while_mut(lambda: s + p)
+
+    class Adds(classes.Point):
+        def __add__(self, other):
+            return ("adds", super().__add__(other))
+
+    tag, r = Adds(1, 1) + classes.Point(1, 2)
+    assert tag == "adds" and repr(r) == "Point(2, 3)"
+
+    class Other:
+        def __radd__(self, other):
+            return "radd"
+
+    assert p + Other() == "radd"
+    # Nothing stayed borrowed.
+    s.scale(1)
+    p.scale(1)
+
+
 def test_methods_check_the_instance_type(classes):
     # The runtime checks `self` of a method (CPython's and PyPy's words differ).
     with pytest.raises(TypeError, match="norm"):
