@@ -433,6 +433,24 @@ def count_instructions(interp: Interpreter, row: Row, shape: str, n: int, warmup
 DUMP_DESC = "desc: Trigger: Client Request: "
 
 
+def read_dumps(scratch: Path) -> dict[str, int]:
+    """{name: instructions} of the profiles that `callgrind_ctl.dump(name)`
+    made callgrind write into `scratch` (`callgrind.out.<pid>.<n>`; not the
+    one of the process's exit)."""
+    counts: dict[str, int] = {}
+    for profile in scratch.glob("callgrind.out.*.*"):
+        name = total = None
+        with profile.open() as f:
+            for line in f:
+                if line.startswith(DUMP_DESC):
+                    name = line[len(DUMP_DESC):].strip()
+                elif line.startswith("summary:"):
+                    total = int(line.split()[1])
+        if name is not None and total is not None:
+            counts[name] = total
+    return counts
+
+
 def count_row(interp: Interpreter, row: Row, cells: list[tuple[str, int, int]],
               ctl: Path) -> dict[str, int]:
     """Instructions (callgrind's Ir) of each cell (shape, n, warmup) of a row, counted
@@ -446,17 +464,7 @@ def count_row(interp: Interpreter, row: Row, cells: list[tuple[str, int, int]],
         proc = subprocess.run(cmd, env=worker_env(), capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise Unavailable(f"callgrind run failed: {worker_error(proc.stderr)}")
-        counts: dict[str, int] = {}
-        for profile in Path(scratch).glob("callgrind.out.*.*"):  # the dumps, not the exit's
-            shape = total = None
-            with profile.open() as f:
-                for line in f:
-                    if line.startswith(DUMP_DESC):
-                        shape = line[len(DUMP_DESC):].strip()
-                    elif line.startswith("summary:"):
-                        total = int(line.split()[1])
-            if shape is not None and total is not None:
-                counts[shape] = total
+        counts = read_dumps(Path(scratch))
         missing = [shape for shape, _, _ in cells if shape not in counts]
         if missing:
             raise Unavailable(f"callgrind wrote no count for {', '.join(missing)}")

@@ -55,11 +55,25 @@ to ru_maxrss (a note says so).
 
 --quick takes fewer, shorter samples; --no-pypy measures CPython only;
 --json FILE also writes every raw number.
+
+--callgrind counts instructions instead of timing (CPython only; twitter and
+citm, the 10 MB document being too slow under valgrind): the CPython rows,
+checked as above, each cell's calls counted by callgrind in one worker per N
+(`count`: one call, then callgrind_ctl's zero(), N calls, dump(cell), see
+bench/c/callgrind_ctl.c), N = COUNT_N[0] and COUNT_N[1]; a cell is the
+difference of its two counts over the difference of the Ns (what the
+process does besides the cell's calls cancels), in millions of instructions
+per call. Unlike the times, these repeat (to within 0.03% in three runs)
+and do not depend on the machine's load: changes of a few tenths of a
+percent show in them that the times' noise hides (measured: two copies of
+one build differ by up to 10% in time), which makes them the measure to
+work with while optimising; the times stay the measure of the targets.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import platform
@@ -69,6 +83,7 @@ import statistics
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,12 +92,26 @@ sys.path.insert(0, str(ROOT / "tools"))
 from interpreters import interpreter_env  # noqa: E402
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
-import _benchlib  # noqa: E402  (hpy-rs's runtime: build_runtime, runtime_copy)
+import _benchlib  # noqa: E402  (hpy-rs's runtime, callgrind_ctl and its dumps)
 WORKER = BENCH / "json_worker.py"
 OUT = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "bench"
 DATA = ROOT.parent / "shared" / "data" / "json-bench"
 GENERATED = OUT / "json_generated.json"
 GENERATED_SIZE = 10 * 1024 * 1024
+
+# The calls per cell of the two callgrind runs of --callgrind.
+COUNT_N = (1, 3)
+
+# The ratio rows of the tables: (hpyjson's row, the other library's, label).
+RATIO_ROWS = {"cpython": [("hpyjson_cpy", "ujson", "hpyjson CPython ABI vs ujson"),
+                          ("hpyjson_cpy", "orjson", "hpyjson CPython ABI vs orjson"),
+                          ("hpyjson_abi3", "hpyjson_cpy", "hpyjson abi3 vs CPython ABI"),
+                          ("hpyjson_rt", "hpyjson", "universal: hpy-rs runtime vs HPy's"),
+                          ("hpyjson", "ujson", "hpyjson universal vs ujson"),
+                          ("hpyjson", "orjson", "hpyjson universal vs orjson"),
+                          ("hpyjson", "json", "hpyjson universal vs json")],
+              "pypy": [("hpyjson", "ujson", "hpyjson vs ujson-cpyext"),
+                       ("hpyjson", "json", "hpyjson vs PyPy json")]}
 
 DOCS = {"twitter": DATA / "twitter.json", "citm": DATA / "citm_catalog.json", "generated": GENERATED}
 DOC_LABELS = {"twitter": "twitter.json", "citm": "citm_catalog.json", "generated": "generated 10 MB"}
@@ -379,8 +408,68 @@ def measure_memory(interp: Interp) -> None:
             interp.mem[lib["id"]] = f"n/a ({e})"
 
 
+def count_instructions(interp: Interp, docs: dict[str, str], ctl: Path) -> dict[tuple[str, str, str], float]:
+    """{(lib, op, doc): instructions per call} of the checked libraries of
+    `interp`: two callgrind runs of the worker's `count` (N = COUNT_N), side
+    by side."""
+    libs = [lib for lib in interp.libs if not lib["problem"]]
+    spec = json.dumps({"libs": libs, "docs": docs})
+
+    def run(n: int) -> dict[str, int]:
+        with tempfile.TemporaryDirectory(prefix="json-bench-") as scratch:
+            cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={scratch}/callgrind.out.%p",
+                   interp.python, str(WORKER), "count", spec, str(ctl), str(n)]
+            proc = subprocess.run(cmd, env=worker_env(), capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                lines = [line for line in proc.stderr.splitlines() if line.strip()]
+                raise Unavailable(f"callgrind run failed: {lines[-1] if lines else proc.returncode}")
+            return _benchlib.read_dumps(Path(scratch))
+
+    log(f"callgrind: 2 runs of {len(libs)} libraries on {interp.info['title']}, side by side")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        low, high = pool.map(run, COUNT_N)
+    per_call = {}
+    for cell, total in high.items():
+        if cell in low:
+            lib_id, op, doc = cell.split()
+            per_call[(lib_id, op, doc)] = (total - low[cell]) / (COUNT_N[1] - COUNT_N[0])
+    return per_call
+
+
 # ---------------------------------------------------------------------------
 # Report
+
+
+def render_instructions(interp: Interp, counts: dict[tuple[str, str, str], float], docs: list[str]) -> str:
+    """The table of --callgrind: millions of instructions per call, and the ratios."""
+    columns = [(op, doc) for doc in docs for op in ("loads", "dumps")]
+    header = ["", *(f"{op} {DOC_LABELS[doc]}" for op, doc in columns)]
+    rows = [header]
+    for lib in interp.libs:
+        label = lib["label"] + (f" {lib['version']}" if lib.get("version") and lib["id"] != "json" else "")
+        if lib["problem"]:
+            rows.append([label, f"n/a ({lib['problem']})"])
+            continue
+        rows.append([label, *(f"{counts[(lib['id'], op, doc)] / 1e6:.3f} M" if (lib["id"], op, doc) in counts
+                              else "n/a" for op, doc in columns)])
+    for mine, other, label in RATIO_ROWS["cpython"]:
+        cells = []
+        for op, doc in columns:
+            a, b = counts.get((mine, op, doc)), counts.get((other, op, doc))
+            cells.append(f"{a / b:.2f}x" if a and b else "n/a")
+        rows.append([label, *cells])
+    full = [row for row in rows if len(row) == len(header)]
+    widths = [max(len(row[i]) for row in full) for i in range(len(header))]
+    out = [f"instructions per call (callgrind, millions: the counts of {COUNT_N[1]} and of {COUNT_N[0]} "
+           f"calls per cell, their difference / {COUNT_N[1] - COUNT_N[0]}); ratios: hpyjson's count / "
+           f"the other's (< 1: fewer)", f"== {interp.info['title']}"]
+    for row in rows:
+        if len(row) == len(header):
+            out.append("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+                       .rstrip())
+        else:
+            out.append(f"{row[0].ljust(widths[0])}  {row[1]}")
+    return "\n".join(out)
 
 
 def median_ms(interp: Interp, lib_id: str, op: str, doc: str) -> float | None:
@@ -392,16 +481,7 @@ def render(interps: list[Interp], settings: dict) -> str:
     columns = [(op, doc) for doc in DOCS for op in ("loads", "dumps")]
     header = ["", *(f"{op} {DOC_LABELS[doc]}" for op, doc in columns), "MB per loads 10 MB"]
     lines: list = [header]
-    # (hpyjson's row, the other library's, label)
-    ratio_rows = {"cpython": [("hpyjson_cpy", "ujson", "hpyjson CPython ABI vs ujson"),
-                              ("hpyjson_cpy", "orjson", "hpyjson CPython ABI vs orjson"),
-                              ("hpyjson_abi3", "hpyjson_cpy", "hpyjson abi3 vs CPython ABI"),
-                              ("hpyjson_rt", "hpyjson", "universal: hpy-rs runtime vs HPy's"),
-                              ("hpyjson", "ujson", "hpyjson universal vs ujson"),
-                              ("hpyjson", "orjson", "hpyjson universal vs orjson"),
-                              ("hpyjson", "json", "hpyjson universal vs json")],
-                  "pypy": [("hpyjson", "ujson", "hpyjson vs ujson-cpyext"),
-                           ("hpyjson", "json", "hpyjson vs PyPy json")]}
+    ratio_rows = RATIO_ROWS
     for interp in interps:
         lines.append(f"== {interp.info['title']}")
         for lib in interp.libs:
@@ -452,7 +532,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer, shorter samples")
     ap.add_argument("--no-pypy", action="store_true", help="measure CPython only")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the raw numbers to FILE")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="count instructions per call (CPython, twitter and citm) instead of timing")
     args = ap.parse_args()
+    if args.callgrind:
+        callgrind_main()
+        return
     started = time.monotonic()
     settings = ({"rounds": 5, "target_s": 0.02, "warmup_calls": 2, "warmup_s": 0.1} if args.quick else
                 {"rounds": 11, "target_s": 0.05, "warmup_calls": 3, "warmup_s": 0.5})
@@ -514,6 +599,41 @@ def main() -> None:
                                      "notes": i.notes} for i in interps},
         }, indent=2) + "\n")
         log(f"wrote {args.json}")
+
+
+def callgrind_main() -> None:
+    """--callgrind: the CPython rows, checked, and their instruction counts."""
+    started = time.monotonic()
+    if shutil.which("valgrind") is None:
+        sys.exit("json_bench: --callgrind needs valgrind")
+    docs = {doc: str(DOCS[doc]) for doc in ("twitter", "citm")}
+    for path in docs.values():
+        if not Path(path).is_file():
+            sys.exit(f"json_bench: {path} not found (the shared data folder ../shared/data)")
+    env = bench_env(with_pypy=False)
+    OUT.mkdir(parents=True, exist_ok=True)
+    ensure_cpython_packages(env["HPY_CPYTHON"])
+    log("building hpyjson (cargo hpy build --release) and callgrind_ctl")
+    try:
+        hpyjson: Path | Unavailable = build_hpyjson()
+    except Unavailable as e:
+        hpyjson = e
+        log(f"hpyjson: {e}")
+    try:
+        ctl = _benchlib.build_c_hpy(env, "callgrind_ctl")
+    except _benchlib.Unavailable as e:
+        sys.exit(f"json_bench: callgrind_ctl: {e}")
+    python = env["HPY_CPYTHON"]
+    interp = Interp("cpython", python, json.loads(run_worker(python, "info")))
+    interp.libs = libraries(interp, hpyjson, env)
+    log(f"checking the libraries on {interp.info['title']}")
+    check(interp, docs)
+    try:
+        counts = count_instructions(interp, docs, ctl)
+    except Unavailable as e:
+        sys.exit(f"json_bench: {e}")
+    print(render_instructions(interp, counts, list(docs)))
+    print(f"total time: {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":

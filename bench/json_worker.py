@@ -4,6 +4,7 @@
     <python> json_worker.py check SPEC_JSON
     <python> json_worker.py time SPEC_JSON
     <python> json_worker.py mem LIB_JSON DOC_PATH
+    <python> json_worker.py count SPEC_JSON CTL_PATH N
 
 SPEC_JSON is `{"libs": [LIB, ...], "docs": {id: path}, "settings": {...}}`,
 LIB is `{"id", "kind": "hpy" | "ext" | "import", "name", "path"}`: an HPy
@@ -21,6 +22,11 @@ module imported by name (`path`, if given, is put first on sys.path).
 * `mem` reads one document (as str), resets the peak resident set, runs the
   library's `loads` MEM_COPIES times, keeping the results, and prints the
   resident set before and its peak after (KiB); see cmd_mem.
+* `count` (run under callgrind) makes, for every (library, op, document),
+  one call, then `zero()`, N calls and `dump("LIB OP DOC")` of
+  bench/c/callgrind_ctl.c (an HPy universal module, from CTL_PATH), so that
+  callgrind writes the instructions of each cell's N calls to a file of its
+  own.
 
 Every library gets the same input, the document as a `str`, and is called
 with its default options: dumps output differs (ujson and hpyjson escape `/`
@@ -218,6 +224,29 @@ def cmd_mem(lib, path):
                       "items": len(docs[0])}))
 
 
+def cmd_count(spec, ctl_path, n):
+    import hpy.universal
+
+    spec_ctl = importlib.util.spec_from_file_location("callgrind_ctl", ctl_path)
+    ctl = hpy.universal.load("callgrind_ctl", ctl_path, spec_ctl, mode=hpy.universal.MODE_UNIVERSAL)
+    texts = read_docs(spec)
+    mods = {lib["id"]: load_lib(lib) for lib in spec["libs"]}
+    docs = {doc_id: json.loads(text) for doc_id, text in texts.items()}
+    gc.collect()
+    gc.freeze()  # as cmd_time: the documents are out of the collector's reach
+    for lib_id, mod in mods.items():
+        for doc_id in texts:
+            for op, f, x in (("loads", mod.loads, texts[doc_id]), ("dumps", mod.dumps, docs[doc_id])):
+                gc.collect()
+                r = f(x)  # the first call's one-time work (caches, imports) is not counted
+                del r
+                ctl.zero()
+                for _ in range(n):
+                    r = f(x)
+                    del r
+                ctl.dump(f"{lib_id} {op} {doc_id}")
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "info":
@@ -228,6 +257,8 @@ def main():
         cmd_time(json.loads(sys.argv[2]))
     elif cmd == "mem":
         cmd_mem(json.loads(sys.argv[2]), sys.argv[3])
+    elif cmd == "count":
+        cmd_count(json.loads(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
     else:
         sys.exit(f"unknown command {cmd}")
 
