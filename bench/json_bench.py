@@ -527,6 +527,20 @@ def render(interps: list[Interp], settings: dict) -> str:
     return "\n".join(out)
 
 
+def prepare(with_pypy: bool) -> tuple[dict[str, str], Path | Unavailable]:
+    """The interpreters' variables (tools/setup-interpreters), ujson and
+    orjson on CPython, and the universal hpyjson (or why it is missing)."""
+    env = bench_env(with_pypy=with_pypy)
+    OUT.mkdir(parents=True, exist_ok=True)
+    ensure_cpython_packages(env["HPY_CPYTHON"])
+    log("building hpyjson (cargo hpy build --release)")
+    try:
+        return env, build_hpyjson()
+    except Unavailable as e:
+        log(f"hpyjson: {e}")
+        return env, e
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter samples")
@@ -545,17 +559,9 @@ def main() -> None:
     for doc, path in DOCS.items():
         if doc != "generated" and not path.is_file():
             sys.exit(f"json_bench: {path} not found (the shared data folder ../shared/data)")
-    env = bench_env(with_pypy=not args.no_pypy)
-    OUT.mkdir(parents=True, exist_ok=True)
+    env, hpyjson = prepare(with_pypy=not args.no_pypy)
     generate_document()
     docs = {doc: str(path) for doc, path in DOCS.items()}
-    ensure_cpython_packages(env["HPY_CPYTHON"])
-    log("building hpyjson (cargo hpy build --release)")
-    try:
-        hpyjson: Path | Unavailable = build_hpyjson()
-    except Unavailable as e:
-        hpyjson = e
-        log(f"hpyjson: {e}")
 
     interps = []
     pythons = [("cpython", env["HPY_CPYTHON"])]
@@ -610,15 +616,7 @@ def callgrind_main() -> None:
     for path in docs.values():
         if not Path(path).is_file():
             sys.exit(f"json_bench: {path} not found (the shared data folder ../shared/data)")
-    env = bench_env(with_pypy=False)
-    OUT.mkdir(parents=True, exist_ok=True)
-    ensure_cpython_packages(env["HPY_CPYTHON"])
-    log("building hpyjson (cargo hpy build --release) and callgrind_ctl")
-    try:
-        hpyjson: Path | Unavailable = build_hpyjson()
-    except Unavailable as e:
-        hpyjson = e
-        log(f"hpyjson: {e}")
+    env, hpyjson = prepare(with_pypy=False)
     try:
         ctl = _benchlib.build_c_hpy(env, "callgrind_ctl")
     except _benchlib.Unavailable as e:
