@@ -323,6 +323,10 @@ def test_dumps_separators_with_indent(hpyjson):
         '[\n  1,\n  {\n    "a": 2\n  }\n]'
     assert hpyjson.dumps({}, separators=(" , ", " : ")) == "{}"
     assert hpyjson.dumps([], separators=(" , ", " : ")) == "[]"
+    # Indented with the compact separators (ujson's output): the options the
+    # encoder's fast instance folds (compact, "," and ":") but one.
+    assert hpyjson.dumps([1, {"a": [2, "/\u00e9"]}], indent=2, separators=(",", ":")) == \
+        '[\n  1,\n  {\n    "a":[\n      2,\n      "\\/\\u00e9"\n    ]\n  }\n]'
 
 
 @pytest.mark.parametrize("separators, exc", [

@@ -91,7 +91,13 @@ impl Unit for u32 {
 }
 
 /// The state of one `dumps` call.
-struct Encoder<'a, 'ctx> {
+///
+/// `USUAL`: the options are ujson's defaults in all that the inner loops
+/// test (compact, `,` and `:`, `/` and non-ASCII escaped, no HTML escapes):
+/// those tests are then constants, folded away, instead of loads and
+/// branches per block of 16 bytes, per item and per key (`dumps` picks the
+/// instance; the other one reads the options).
+struct Encoder<'a, 'ctx, const USUAL: bool> {
     ctx: &'ctx Context,
     out: Vec<u8>,
     opts: &'a Options,
@@ -121,7 +127,27 @@ pub(crate) fn dumps<'ctx>(
     opts: &Options,
     default: Option<&Handle<'ctx>>,
 ) -> Result<Handle<'ctx>> {
-    let mut enc = Encoder {
+    let usual = opts.indent <= 0
+        && opts.item_separator == b","
+        && opts.key_separator == b":"
+        && opts.escape_forward_slashes
+        && !opts.encode_html_chars
+        && opts.ensure_ascii;
+    if usual {
+        encode::<true>(ctx, obj, opts, default)
+    } else {
+        encode::<false>(ctx, obj, opts, default)
+    }
+}
+
+/// [`dumps`] with the encoder for `USUAL` options or any.
+fn encode<'ctx, const USUAL: bool>(
+    ctx: &'ctx Context,
+    obj: &Handle<'ctx>,
+    opts: &Options,
+    default: Option<&Handle<'ctx>>,
+) -> Result<Handle<'ctx>> {
+    let mut enc = Encoder::<USUAL> {
         ctx,
         out: Vec::with_capacity(256),
         opts,
@@ -380,10 +406,64 @@ fn overflow(msg: &'static str) -> Error {
     exc::OverflowError::new_err(msg)
 }
 
-impl<'ctx> Encoder<'_, 'ctx> {
+impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
     #[inline(always)]
     fn raw(&self) -> *mut sys::HPyContext {
         self.ctx.as_raw()
+    }
+
+    /// The bytes that stop a block (see `scan`), constant for `USUAL` options.
+    #[inline(always)]
+    fn scan(&self) -> block::Set {
+        if USUAL {
+            block::Set {
+                slash: true,
+                html: false,
+                non_ascii: true,
+            }
+        } else {
+            self.scan
+        }
+    }
+
+    /// The separator after an item.
+    #[inline(always)]
+    fn item_separator(&self) -> &'a [u8] {
+        let opts: &'a Options = self.opts;
+        if USUAL { b"," } else { &opts.item_separator }
+    }
+
+    /// The separator after a key.
+    #[inline(always)]
+    fn key_separator(&self) -> &'a [u8] {
+        let opts: &'a Options = self.opts;
+        if USUAL { b":" } else { &opts.key_separator }
+    }
+
+    /// Appends the separator after an item.
+    #[inline(always)]
+    fn put_item_separator(&mut self) {
+        let sep = self.item_separator();
+        put(&mut self.out, sep);
+    }
+
+    /// Appends the separator after a key.
+    #[inline(always)]
+    fn put_key_separator(&mut self) {
+        let sep = self.key_separator();
+        put(&mut self.out, sep);
+    }
+
+    /// Spaces per level (0 or less: compact).
+    #[inline(always)]
+    fn indent(&self) -> i32 {
+        if USUAL { 0 } else { self.opts.indent }
+    }
+
+    /// Whether every character from U+0080 on is escaped.
+    #[inline(always)]
+    fn ensure_ascii(&self) -> bool {
+        USUAL || self.opts.ensure_ascii
     }
 
     #[inline(always)]
@@ -432,7 +512,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
                         Err(e) => return Err(self.shrunk(e)),
                     };
                     if index > 0 {
-                        put(&mut self.out, &self.opts.item_separator);
+                        self.put_item_separator();
                     }
                     self.newline_indent(level);
                     self.value(&item)?;
@@ -505,16 +585,16 @@ impl<'ctx> Encoder<'_, 'ctx> {
         value: &Handle<'ctx>,
     ) -> Result<()> {
         if index > 0 {
-            put(&mut self.out, &self.opts.item_separator);
+            self.put_item_separator();
         }
         self.newline_indent(level);
         if !self.encode_key_fast(key)? {
             let (key, value) = (key.dup(), value.dup());
             self.encode_key_slow(&key)?;
-            put(&mut self.out, &self.opts.key_separator);
+            self.put_key_separator();
             return self.value(&value);
         }
-        put(&mut self.out, &self.opts.key_separator);
+        self.put_key_separator();
         self.value(value)
     }
 
@@ -805,12 +885,8 @@ impl<'ctx> Encoder<'_, 'ctx> {
         }
         match s.str_data() {
             Some(hpy::StrData::Ascii(text)) => self.escape_quoted(text.as_bytes())?,
-            Some(hpy::StrData::Ucs2(units)) if self.opts.ensure_ascii => {
-                self.escape_units(units)?
-            }
-            Some(hpy::StrData::Ucs4(units)) if self.opts.ensure_ascii => {
-                self.escape_units(units)?
-            }
+            Some(hpy::StrData::Ucs2(units)) if self.ensure_ascii() => self.escape_units(units)?,
+            Some(hpy::StrData::Ucs4(units)) if self.ensure_ascii() => self.escape_units(units)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -839,7 +915,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
             d = d.add(1);
             let mut i = 0;
             while T::UCS2 && i + block::LEN <= n {
-                let mask = T::pack_block(&self.scan, units.as_ptr().add(i), d);
+                let mask = T::pack_block(&self.scan(), units.as_ptr().add(i), d);
                 if mask == 0 {
                     i += block::LEN;
                     d = d.add(block::LEN);
@@ -926,7 +1002,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
         let n = s.len();
         if n < block::LEN
             && self.out.capacity() - self.out.len() >= block::LEN + 2
-            && !self.scan.any_short(s)
+            && !self.scan().any_short(s)
         {
             // Short strings (most keys) with nothing to escape: checked in
             // one block and copied, inline.
@@ -974,7 +1050,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
             d = d.add(1);
             let mut i = 0;
             while i + block::LEN <= n {
-                let mask = self.scan.mask(src.add(i));
+                let mask = self.scan().mask(src.add(i));
                 core::ptr::copy_nonoverlapping(src.add(i), d, block::LEN);
                 if mask == 0 {
                     i += block::LEN;
@@ -995,7 +1071,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
                 // would overwrite escapes already written before `d`).
                 while i < n {
                     let rem = n - i;
-                    let mask = self.scan.mask(src.add(n - block::LEN)) >> (block::LEN - rem);
+                    let mask = self.scan().mask(src.add(n - block::LEN)) >> (block::LEN - rem);
                     if mask == 0 {
                         copy_small(src.add(i), d, rem);
                         d = d.add(rem);
@@ -1020,7 +1096,7 @@ impl<'ctx> Encoder<'_, 'ctx> {
                 let p = pad.as_ptr();
                 let mut j = 0;
                 while j < rem {
-                    let mask = self.scan.mask(p.add(j)) & ((1u32 << (rem - j)) - 1);
+                    let mask = self.scan().mask(p.add(j)) & ((1u32 << (rem - j)) - 1);
                     core::ptr::copy_nonoverlapping(p.add(j), d, block::LEN);
                     if mask == 0 {
                         d = d.add(rem - j);
@@ -1169,9 +1245,9 @@ impl<'ctx> Encoder<'_, 'ctx> {
 
     #[inline]
     fn newline_indent(&mut self, level: usize) {
-        if self.opts.indent > 0 {
+        if self.indent() > 0 {
             self.out.push(b'\n');
-            let n = self.opts.indent as usize * level;
+            let n = self.indent() as usize * level;
             self.out.resize(self.out.len() + n, b' ');
         }
     }
