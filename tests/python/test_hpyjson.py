@@ -202,6 +202,53 @@ def test_dumps_dict_keys(hpyjson):
     assert hpyjson.dumps({None: 1}) == '{"null":1}'
 
 
+def _ujson_reference(obj):
+    """ujson's output with its default options for dicts, lists, str and int,
+    from the reference escaper below."""
+    if isinstance(obj, dict):
+        return "{" + ",".join(_ujson_escape(k, True, True, False) + ":" + _ujson_reference(v)
+                              for k, v in obj.items()) + "}"
+    if isinstance(obj, list):
+        return "[" + ",".join(map(_ujson_reference, obj)) + "]"
+    if isinstance(obj, str):
+        return _ujson_escape(obj, True, True, False)
+    return json.dumps(obj)
+
+
+def test_dumps_many_keys(hpyjson):
+    # Keys repeated across many objects (which a CPython-ABI build writes from
+    # a memo of the keys met before), among keys seen once, keys that need
+    # escapes, non-ASCII ones, ones longer than the memo keeps, and more keys
+    # than it has slots: the same text every time.
+    keys = ["id", "name", "a/b", "caf\xe9", "日本", "\n\"", "x" * 40, "k" * 30, "😀", "a" * 14]
+    keys += [f"key{i}" for i in range(600)]
+    doc = [{k: i for k in keys[:10] + keys[10 + 3 * i: 13 + 3 * i]} for i in range(200)]
+    assert hpyjson.dumps(doc) == _ujson_reference(doc)
+    # The same texts again as other objects (json.loads makes new keys).
+    both = [doc, json.loads(json.dumps(doc))]
+    assert hpyjson.dumps(both) == _ujson_reference(both)
+
+
+def test_dumps_keys_freed_during_the_call(hpyjson):
+    # `default` empties the dicts written before it and makes new keys of the
+    # same size, which CPython's allocator places where the freed ones were
+    # (had they been freed): the memo of the keys written (CPython-ABI builds)
+    # holds references of its own, so a new key is never written as the old
+    # one that had its address.
+    first = [{"".join(["k", str(i), "_", str(j)]): j for j in range(40)} for i in range(5)]
+    later = []
+    expected = _ujson_reference([json.loads(json.dumps(first)),
+                                 [{f"n{i}_{j}": j for j in range(40)} for i in range(5)]])
+
+    def default(obj):
+        for d in first:
+            d.clear()
+        later.extend({"".join(["n", str(i), "_", str(j)]): j for j in range(40)} for i in range(5))
+        return later
+
+    assert hpyjson.dumps([first, object()], default=default) == expected
+
+
 def test_dumps_ensure_ascii(hpyjson):
     s = "é日\U0001f600"
     assert hpyjson.dumps(s) == '"\\u00e9\\u65e5\\ud83d\\ude00"'

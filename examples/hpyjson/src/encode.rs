@@ -118,7 +118,46 @@ struct Encoder<'a, 'ctx, const USUAL: bool> {
     /// Whether the runtime is CPython, whose `HPyUnicode_AsUTF8AndSize`
     /// fails cleanly (with `TypeError`) for a non-`str`.
     cpython: bool,
+    /// Keys written before (see [`KeyMemo`]): empty until
+    /// [`KEY_MEMO_AFTER`] keys are written.
+    keys: Vec<KeyMemo<'ctx>>,
+    /// Keys written while `keys` is empty.
+    keys_seen: usize,
 }
+
+/// The slots of the key memo.
+const KEY_MEMO_SLOTS: usize = 256;
+
+/// The keys written before the memo starts: a small document does not pay
+/// for making it.
+const KEY_MEMO_AFTER: usize = 32;
+
+/// A `str` key written before in this call, and its text as written: a key
+/// met again (documents repeat a few keys in every object, and `json.loads`
+/// or literals give every occurrence the same object) is copied from here
+/// instead of being checked and escaped again (about 50 instructions per
+/// key down to 12). CPython-ABI builds only, where a handle is the object's
+/// address: the slot is picked by it. A key that misses takes the slot if
+/// its key has no hits left, else takes one of them: keys seen once (the ids
+/// that key some objects) do not push out the keys every object repeats.
+/// The slot holds a reference to its key, so no other object can take its
+/// address meanwhile (even if Python code, `default` or `toDict`, empties
+/// the dict the key came from).
+struct KeyMemo<'ctx> {
+    key: Option<Handle<'ctx>>,
+    /// Hits since the last miss, at most [`KEY_MEMO_HITS`].
+    hits: u32,
+    /// The key's text as written (quotes included), `len` bytes, padded.
+    text: [u8; KEY_MEMO_TEXT],
+    len: usize,
+}
+
+/// The hits that keep a key in its slot against as many misses.
+const KEY_MEMO_HITS: u32 = 4;
+
+/// The longest key text the memo keeps (quotes included): what one 32-byte
+/// copy writes.
+const KEY_MEMO_TEXT: usize = 32;
 
 /// Encodes `obj` to a new `str`.
 pub(crate) fn dumps<'ctx>(
@@ -162,6 +201,8 @@ fn encode<'ctx, const USUAL: bool>(
         stack: Vec::new(),
         dict_type: None,
         cpython: ctx.runtime() == hpy::Runtime::CPython,
+        keys: Vec::new(),
+        keys_seen: 0,
     };
     enc.run(obj)?;
     enc.finish()
@@ -1257,7 +1298,16 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
     /// or `None`; whether it was one.
     #[inline(always)]
     fn encode_key_fast(&mut self, key: &Handle<'ctx>) -> Result<bool> {
-        if self.escape_stored(key)? {
+        if USUAL && hpy::CPYTHON_ABI {
+            if self.key_from_memo(key) {
+                return Ok(true);
+            }
+            let start = self.out.len();
+            if self.escape_stored(key)? {
+                self.memoize_key(key, start);
+                return Ok(true);
+            }
+        } else if self.escape_stored(key)? {
             return Ok(true);
         }
         // On CPython, keys are nearly always `str`: ask for the text straight
@@ -1284,6 +1334,88 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
             return Ok(false);
         }
         Ok(true)
+    }
+
+    /// The slot of the key memo for `key` (an object's address, in a
+    /// CPython-ABI build: 16-byte aligned).
+    #[inline(always)]
+    fn key_slot(key: &Handle<'ctx>) -> usize {
+        let a = key.as_raw()._i as usize;
+        ((a >> 4) ^ (a >> 12)) % KEY_MEMO_SLOTS
+    }
+
+    /// Writes `key` from the memo, if it is there (and the output has room
+    /// for one copy): whether it did.
+    #[inline(always)]
+    fn key_from_memo(&mut self, key: &Handle<'ctx>) -> bool {
+        let Some(entry) = self.keys.get_mut(Self::key_slot(key)) else {
+            return false;
+        };
+        if !entry.key.as_ref().is_some_and(|k| k.is(key))
+            || self.out.capacity() - self.out.len() < KEY_MEMO_TEXT
+        {
+            return false;
+        }
+        let len = self.out.len();
+        // SAFETY: the capacity check above leaves room for KEY_MEMO_TEXT
+        // bytes after `len`, of which the entry's `len <= KEY_MEMO_TEXT`
+        // become the length.
+        unsafe {
+            self.out
+                .as_mut_ptr()
+                .add(len)
+                .cast::<[u8; KEY_MEMO_TEXT]>()
+                .write_unaligned(entry.text);
+            self.out.set_len(len + entry.len);
+        }
+        entry.hits = (entry.hits + 1).min(KEY_MEMO_HITS);
+        true
+    }
+
+    /// Keeps `key`, a `str` whose text was just written from `start` on (and
+    /// missed the memo), in its slot if the text is short enough and the
+    /// slot's key has no hits left (else it loses one).
+    #[inline(always)]
+    fn memoize_key(&mut self, key: &Handle<'ctx>, start: usize) {
+        let len = self.out.len() - start;
+        if len > KEY_MEMO_TEXT {
+            return;
+        }
+        if self.keys.is_empty() {
+            self.keys_seen += 1;
+            if self.keys_seen < KEY_MEMO_AFTER {
+                return;
+            }
+            self.keys.resize_with(KEY_MEMO_SLOTS, || KeyMemo {
+                key: None,
+                hits: 0,
+                text: [0; KEY_MEMO_TEXT],
+                len: 0,
+            });
+        }
+        let entry = &mut self.keys[Self::key_slot(key)];
+        if entry.hits > 0 {
+            entry.hits -= 1;
+            return;
+        }
+        let text = &self.out[start..];
+        // SAFETY: `text` has `len <= KEY_MEMO_TEXT` bytes, the entry's
+        // buffer KEY_MEMO_TEXT: both copies stay within both (for `len >=
+        // 16`, the first and the last 16 bytes, overlapping).
+        unsafe {
+            let (src, dst) = (text.as_ptr(), entry.text.as_mut_ptr());
+            if len >= 16 {
+                dst.copy_from_nonoverlapping(src, 16);
+                dst.add(len - 16)
+                    .copy_from_nonoverlapping(src.add(len - 16), 16);
+            } else {
+                copy_small(src, dst, len);
+            }
+        }
+        entry.len = len;
+        // Its own reference (`key` may be borrowed from the dict); the key it
+        // replaces is released (a `str`: no Python code runs).
+        entry.key = Some(key.dup());
     }
 
     /// Writes any other key: a `str` with lone surrogates (through
