@@ -300,10 +300,24 @@ pub unsafe extern "C" fn ctx_Is(_ctx: *mut HPyContext, obj: HPy, other: HPy) -> 
     c_int::from(obj._i == other._i)
 }
 
-/// `HPy_Length`: `-1` with an exception on error.
+/// `HPy_Length`: `-1` with an exception on error. An exact `list` or
+/// `tuple` (whose length slot reads the size and nothing else, and cannot be
+/// overridden) gives its size at once, without `PyObject_Length`'s two calls
+/// through the type's slots: the length of every container a walk over a
+/// document opens.
+#[inline]
 pub unsafe extern "C" fn ctx_Length(_ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
-    // SAFETY: `h` is open.
-    unsafe { ffi::PyObject_Length(h2py(h)) }
+    let o = h2py(h);
+    // SAFETY: `h` is open; the size is read only after the exact type check.
+    unsafe {
+        if ffi::PyList_CheckExact(o) != 0 {
+            api::list_size(o)
+        } else if ffi::PyTuple_CheckExact(o) != 0 {
+            api::tuple_size(o)
+        } else {
+            ffi::PyObject_Length(o)
+        }
+    }
 }
 
 /// `HPy_GetAttr`.
