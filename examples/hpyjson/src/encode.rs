@@ -1298,16 +1298,17 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
     /// or `None`; whether it was one.
     #[inline(always)]
     fn encode_key_fast(&mut self, key: &Handle<'ctx>) -> Result<bool> {
-        if USUAL && hpy::CPYTHON_ABI {
-            if self.key_from_memo(key) {
-                return Ok(true);
-            }
-            let start = self.out.len();
-            if self.escape_stored(key)? {
+        // A `str` key's text is memoised after it is written (both paths
+        // below), where the build has the memo.
+        let memo = USUAL && hpy::CPYTHON_ABI;
+        if memo && self.key_from_memo(key) {
+            return Ok(true);
+        }
+        let start = self.out.len();
+        if self.escape_stored(key)? {
+            if memo {
                 self.memoize_key(key, start);
-                return Ok(true);
             }
-        } else if self.escape_stored(key)? {
             return Ok(true);
         }
         // On CPython, keys are nearly always `str`: ask for the text straight
@@ -1317,6 +1318,9 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
         if self.cpython || key.is_str() {
             if let Some(text) = utf8_of(key) {
                 self.escape_quoted(text)?;
+                if memo {
+                    self.memoize_key(key, start);
+                }
                 return Ok(true);
             }
             self.ctx.err_clear();
