@@ -249,6 +249,33 @@ def test_dumps_keys_freed_during_the_call(hpyjson):
     assert hpyjson.dumps([first, object()], default=default) == expected
 
 
+def test_dumps_key_subclass_goes_only_when_python_code_lets_it(hpyjson):
+    # A str subclass key can run Python code when its last reference goes
+    # (`__del__`, a weak reference's callback): the memo of the keys written
+    # (CPython-ABI builds) keeps exact str keys only, so such a key goes when
+    # Python code lets it go (here `default`, emptying the dicts written
+    # before it), never later inside dumps' own walk, where that code could
+    # free what the walk is reading.
+    in_default = [False]
+    events = []
+
+    class K(str):
+        def __del__(self):
+            events.append(in_default[0])
+
+    first = [{K(f"k{i}_{j}"): j for j in range(40)} for i in range(3)]
+    expected = _ujson_reference([json.loads(json.dumps(first)), None])
+
+    def default(obj):
+        in_default[0] = True
+        for d in first:
+            d.clear()
+        in_default[0] = False
+
+    assert hpyjson.dumps([first, object()], default=default) == expected
+    assert len(events) == 120 and all(events), events
+
+
 def test_dumps_ensure_ascii(hpyjson):
     s = "é日\U0001f600"
     assert hpyjson.dumps(s) == '"\\u00e9\\u65e5\\ud83d\\ude00"'

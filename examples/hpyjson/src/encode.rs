@@ -142,7 +142,8 @@ const KEY_MEMO_AFTER: usize = 32;
 /// that key some objects) do not push out the keys every object repeats.
 /// The slot holds a reference to its key, so no other object can take its
 /// address meanwhile (even if Python code, `default` or `toDict`, empties
-/// the dict the key came from).
+/// the dict the key came from). Only exact `str` keys are kept: the last
+/// reference to one goes without running Python code.
 struct KeyMemo<'ctx> {
     key: Option<Handle<'ctx>>,
     /// Hits since the last miss, at most [`KEY_MEMO_HITS`].
@@ -1382,7 +1383,11 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
     #[inline(always)]
     fn memoize_key(&mut self, key: &Handle<'ctx>, start: usize) {
         let len = self.out.len() - start;
-        if len > KEY_MEMO_TEXT {
+        // Exact `str` keys only: the memo drops the key it replaces (and all
+        // of them at the end), and dropping a subclass instance can run
+        // Python code (`__del__`, a weak reference's callback) while this
+        // walk uses items borrowed from the document.
+        if len > KEY_MEMO_TEXT || !key.is_exact_str() {
             return;
         }
         if self.keys.is_empty() {

@@ -46,6 +46,16 @@ pub unsafe fn is_exact_tuple(h: HPy) -> bool {
     unsafe { ffi::PyTuple_CheckExact(h2py(h)) != 0 }
 }
 
+/// Whether `h` is exactly a `str` (not a subclass).
+///
+/// # Safety
+/// `h` is an open handle; the GIL is held.
+#[inline(always)]
+pub unsafe fn is_exact_str(h: HPy) -> bool {
+    // SAFETY: forwarded.
+    unsafe { ffi::PyUnicode_CheckExact(h2py(h)) != 0 }
+}
+
 /// The next entry of the dict `dict` from position `*pos` (start at 0), as
 /// two new handles, or `None` at the end (`PyDict_Next`). Entries added or
 /// removed meanwhile may or may not be seen; it never fails.

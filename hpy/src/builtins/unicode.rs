@@ -240,6 +240,34 @@ impl<'ctx> Handle<'ctx> {
         unsafe { sys::HPyUnicode_Check(self.ctx.as_raw(), self.raw) != 0 }
     }
 
+    /// Whether the object is exactly a `str`, not an instance of a subclass
+    /// (`type(x) is str`; PyO3's `PyString::is_exact_type_of`). An exact
+    /// `str` has no `__del__` and takes no weak references: dropping the
+    /// last reference to one runs no Python code.
+    ///
+    /// In a CPython-ABI build this is `PyUnicode_CheckExact` (a comparison
+    /// of the type pointer); the universal build compares `HPy_Type`.
+    ///
+    /// ```
+    /// fn plain_str(obj: &hpy::Handle<'_>) -> bool {
+    ///     obj.is_exact_str()
+    /// }
+    /// ```
+    #[inline]
+    pub fn is_exact_str(&self) -> bool {
+        #[cfg(hpy_abi = "cpython")]
+        // SAFETY: the handle is open.
+        return unsafe { sys::cpython::fast::is_exact_str(self.raw) };
+        #[cfg(not(hpy_abi = "cpython"))]
+        {
+            let raw = self.ctx.as_raw();
+            let t = self.get_type();
+            // SAFETY: both handles are open; `h_UnicodeType` reads a constant
+            // of the context.
+            unsafe { sys::HPy_Is(raw, t.raw, sys::h_UnicodeType(raw)) != 0 }
+        }
+    }
+
     /// The contents of a `str` as UTF-8, borrowed from the handle
     /// (`HPyUnicode_AsUTF8AndSize`); the same as `extract::<&str>()`.
     ///
