@@ -273,7 +273,8 @@ def test_dumps_key_subclass_goes_only_when_python_code_lets_it(hpyjson):
         in_default[0] = False
 
     assert hpyjson.dumps([first, object()], default=default) == expected
-    assert len(events) == 120 and all(events), events
+    if not IS_PYPY:  # PyPy's collector runs `__del__` later, whoever drops the key
+        assert len(events) == 120 and all(events), events
 
 
 def test_dumps_ensure_ascii(hpyjson):
