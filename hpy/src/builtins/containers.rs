@@ -265,7 +265,7 @@ impl<'ctx> Handle<'ctx> {
     /// Whether the object's type is the context's type constant `ty`.
     #[cfg(not(hpy_abi = "cpython"))]
     #[inline]
-    fn type_is(&self, ty: unsafe fn(*mut sys::HPyContext) -> sys::HPy) -> bool {
+    pub(super) fn type_is(&self, ty: unsafe fn(*mut sys::HPyContext) -> sys::HPy) -> bool {
         let raw = self.ctx.as_raw();
         let t = self.get_type();
         // SAFETY: both handles are open; `ty` reads a constant of the context.

@@ -259,13 +259,7 @@ impl<'ctx> Handle<'ctx> {
         // SAFETY: the handle is open.
         return unsafe { sys::cpython::fast::is_exact_str(self.raw) };
         #[cfg(not(hpy_abi = "cpython"))]
-        {
-            let raw = self.ctx.as_raw();
-            let t = self.get_type();
-            // SAFETY: both handles are open; `h_UnicodeType` reads a constant
-            // of the context.
-            unsafe { sys::HPy_Is(raw, t.raw, sys::h_UnicodeType(raw)) != 0 }
-        }
+        self.type_is(sys::h_UnicodeType)
     }
 
     /// The contents of a `str` as UTF-8, borrowed from the handle
