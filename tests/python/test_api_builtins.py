@@ -496,6 +496,32 @@ def test_is_exact_list_and_tuple(api_builtins):
         assert api_builtins.exactness(other) == (False, False, False, False), other
 
 
+def test_is_exact_str(api_builtins):
+    class S(str):
+        pass
+
+    class Disguised(str):
+        # isinstance() believes this; the type is still a subclass.
+        @property
+        def __class__(self):
+            return str
+
+        def __eq__(self, other):
+            raise RuntimeError("__eq__ called")
+
+        __hash__ = str.__hash__
+
+    assert isinstance(Disguised("a"), str) and Disguised("a").__class__ is str
+    assert api_builtins.str_exactness(Disguised("a")) == (False, True)
+    # Exact str of every storage kind and length; a subclass is a str,
+    # never an exact one; the type itself and other objects are neither.
+    for text in ("", "a", "é" * 40, "日本", "\U0001f600", "x" * 10_000):
+        assert api_builtins.str_exactness(text) == (True, True), text
+        assert api_builtins.str_exactness(S(text)) == (False, True), text
+    for other in (str, S, b"ab", bytearray(b"ab"), ["a"], 1, None):
+        assert api_builtins.str_exactness(other) == (False, False), other
+
+
 def test_seq_item(api_builtins):
     lst, tup = [10, 20, 30], ("a", "b")
     assert [api_builtins.seq_item(lst, i) for i in range(3)] == lst

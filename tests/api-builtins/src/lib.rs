@@ -417,6 +417,12 @@ mod api_builtins {
         )
     }
 
+    /// (x.is_exact_str(), x.is_str()).
+    #[hpy_method]
+    fn str_exactness(x: &Handle<'_>) -> (bool, bool) {
+        (x.is_exact_str(), x.is_str())
+    }
+
     // --- slices -----------------------------------------------------------------
 
     /// x.is_slice().
