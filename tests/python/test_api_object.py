@@ -263,6 +263,23 @@ def test_len(api_object):
     with pytest.raises(ValueError, match=r"^__len__\(\) should return >= 0$"):
         api_object.length(BadLen())
 
+    # Exact lists and tuples have their size read directly; a subclass's
+    # __len__ is called, lie or raise as it will, as len() calls it.
+    class LyingList(list):
+        def __len__(self):
+            return 7
+
+    class RaisingTuple(tuple):
+        def __len__(self):
+            raise KeyError("len")
+
+    for n in (0, 1, 1000):
+        assert api_object.length(list(range(n))) == n
+        assert api_object.length(tuple(range(n))) == n
+    assert api_object.length(LyingList([1, 2])) == len(LyingList([1, 2])) == 7
+    with pytest.raises(KeyError, match="len"):
+        api_object.length(RaisingTuple((1,)))
+
 
 # --- string forms, hash -----------------------------------------------------------------
 
