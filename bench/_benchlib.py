@@ -687,7 +687,7 @@ def run(bench: Benchmark) -> None:
     env = bench_env(with_pypy=not args.no_pypy)
     interps = [Interpreter("cpython", env["HPY_CPYTHON"],
                            bench.settings_for("cpython", args.quick), bench.worker)]
-    if env.get("HPY_PYPY"):
+    if not args.no_pypy and env.get("HPY_PYPY"):
         interps.append(Interpreter("pypy", env["HPY_PYPY"],
                                    bench.settings_for("pypy", args.quick), bench.worker))
     for interp in interps:

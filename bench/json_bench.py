@@ -565,7 +565,7 @@ def main() -> None:
 
     interps = []
     pythons = [("cpython", env["HPY_CPYTHON"])]
-    if env.get("HPY_PYPY"):
+    if not args.no_pypy and env.get("HPY_PYPY"):
         pythons.append(("pypy", env["HPY_PYPY"]))
     for key, python in pythons:
         interp = Interp(key, python, json.loads(run_worker(python, "info")))

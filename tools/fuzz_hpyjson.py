@@ -258,8 +258,8 @@ def log(message: str) -> None:
 
 
 def cpython() -> str:
-    # no --no-pypy: that would rewrite the shared env.sh without PyPy
-    return interpreter_env(who="fuzz_hpyjson")["HPY_CPYTHON"]
+    # CPython only (env.sh keeps naming a PyPy made by an earlier run)
+    return interpreter_env("--no-pypy", who="fuzz_hpyjson")["HPY_CPYTHON"]
 
 
 def build(abi: str = "universal", python: str = "") -> str:
