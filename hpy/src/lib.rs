@@ -105,6 +105,7 @@ pub use builder::ListBuilder;
 pub use builder::TupleBuilder;
 pub use builtins::DictItems;
 pub use builtins::StrData;
+pub use builtins::StrWriter;
 pub use tracker::Tracker;
 // [errors, globals, conversions]
 pub use global::Global;

@@ -464,6 +464,48 @@ def test_dict_items_survives_changes_while_iterating(api_builtins):
     assert api_builtins.dict_items_calling(d, lambda key: d.clear())[:1] == [0]
 
 
+def test_str_writer(api_builtins):
+    w = api_builtins.str_writer
+    # ASCII, grown far past the first capacity, by both ways of finishing.
+    for ascii in (False, True):
+        s, n, cap = w(1, [(b"ab", 1), ord("c"), (b"0123456789", 50_000)], ascii)
+        assert s == "abc" + "0123456789" * 50_000 and n == len(s) and cap >= n
+        assert type(s) is str and s.isascii() and hash(s) == hash("abc" + "0123456789" * 50_000)
+        assert s.encode() == s.encode("ascii")
+    # Nothing written, or everything taken back: the empty str.
+    for parts in ([], [(b"xyz", 100), ("truncate", 0)]):
+        s, n, _ = w(0, parts, False)
+        assert s == "" and n == 0 and type(s) is str
+    # One character, and a capacity far above the text (shrunk at the end).
+    assert w(1, [ord("x")], True)[0] == "x"
+    assert w(100_000, [(b"hi", 1)], True)[:2] == ("hi", 2)
+    # resize appends copies or cuts; truncate past the end does nothing.
+    parts = [(b"abc", 1), ("resize", 6, ord("-")), ("truncate", 99), ("resize", 4, ord("?")), ord("!")]
+    assert w(2, parts, False)[0] == "abc-!"
+    # UTF-8 is decoded (copied); the ASCII check refuses it.
+    text = "é日本😀"
+    assert w(3, [(text.encode(), 1000)], False)[0] == text * 1000
+    with pytest.raises(ValueError, match="^not ASCII$"):
+        w(3, [(text.encode(), 1)], True)
+    # Bytes that are not UTF-8 raise the error bytes.decode() raises.
+    for bad in (b"a\xff", b"\xe6\x97", b"\xed\xa0\x80"):
+        with raises_as_python(lambda: bad.decode()):
+            w(1, [(bad, 1)], False)
+    # Writes through the pointer, after one reserve.
+    assert api_builtins.str_writer_raw("xy", 100_000) == "xy" * 100_000
+    assert api_builtins.str_writer_raw("ü", 3) == "üüü"
+    assert api_builtins.str_writer_raw("", 5) == ""
+
+
+def test_str_writer_reserve(api_builtins):
+    assert api_builtins.str_writer_reserve(0) >= 3
+    assert api_builtins.str_writer_reserve(1 << 20) >= 3 + (1 << 20)
+    # More than any allocator gives: MemoryError, never an abort.
+    for n in (-1, (1 << 63) - 1, (1 << 62)):
+        with pytest.raises(MemoryError):
+            api_builtins.str_writer_reserve(n)
+
+
 def test_is_exact_list_and_tuple(api_builtins):
     class L(list):
         pass

@@ -435,6 +435,71 @@ pub unsafe fn unicode_from_ascii(s: *const u8, len: usize) -> HPy {
     py2h(unsafe { ffi::PyUnicode_DecodeASCII(s.cast(), n, core::ptr::null()) })
 }
 
+/// A new compact ASCII `str` of `cap` characters whose contents are not set
+/// yet: the storage of a text written in place ([`ascii_buffer_resize`]
+/// grows and shrinks it, [`ascii_buffer_data`] is where its bytes go). It
+/// becomes a valid `str` once it is resized to the length written and every
+/// byte written is ASCII; until then it must not reach Python code. NULL
+/// with an exception (`MemoryError`) on failure. `cap` must be at least 1:
+/// an empty `str` is a shared object, no buffer.
+///
+/// # Safety
+/// The GIL is held; `cap >= 1`.
+#[cfg(not(Py_LIMITED_API))]
+#[inline]
+pub unsafe fn ascii_buffer_new(cap: usize) -> HPy {
+    debug_assert!(cap >= 1);
+    let Ok(n) = HPy_ssize_t::try_from(cap) else {
+        // SAFETY: the GIL is held.
+        unsafe { ffi::PyErr_NoMemory() };
+        return HPy::NULL;
+    };
+    // SAFETY: the GIL is held; `PyUnicode_New(n, 127)` with `n >= 1` makes a
+    // new compact ASCII object of its own (or fails with an exception).
+    py2h(unsafe { ffi::PyUnicode_New(n, 127) })
+}
+
+/// Where the characters of an ASCII buffer start: its first byte, after the
+/// `PyASCIIObject` header; `len` bytes (and a NUL) are writable there.
+/// Valid until the buffer is resized.
+///
+/// # Safety
+/// `h` is a buffer from [`ascii_buffer_new`], resized by
+/// [`ascii_buffer_resize`] only.
+#[cfg(not(Py_LIMITED_API))]
+#[inline(always)]
+pub unsafe fn ascii_buffer_data(h: HPy) -> *mut u8 {
+    // SAFETY: a compact ASCII object's characters follow its header.
+    unsafe { h2py(h).cast::<ffi::PyASCIIObject>().add(1).cast::<u8>() }
+}
+
+/// Resizes an ASCII buffer to `len` characters (`PyUnicode_Resize`): the
+/// first `min(len, old length)` bytes are kept; the object may move, and
+/// `*h` then names the new one. On failure `false` with an exception set
+/// and `*h` untouched (still the caller's). `len == 0` gives the shared
+/// empty `str`; only the last resize of a buffer may ask for it.
+///
+/// # Safety
+/// The GIL is held; `*h` is a buffer from [`ascii_buffer_new`] that only its
+/// owner knows (one reference, never hashed or interned: `PyUnicode_Resize`
+/// resizes such an object in place, it copies no other).
+#[cfg(not(Py_LIMITED_API))]
+#[inline]
+pub unsafe fn ascii_buffer_resize(h: &mut HPy, len: usize) -> bool {
+    let Ok(n) = HPy_ssize_t::try_from(len) else {
+        // SAFETY: the GIL is held.
+        unsafe { ffi::PyErr_NoMemory() };
+        return false;
+    };
+    let mut obj = h2py(*h);
+    // SAFETY: forwarded; on failure CPython leaves `obj` as it was.
+    if unsafe { ffi::PyUnicode_Resize(&mut obj, n) } != 0 {
+        return false;
+    }
+    *h = py2h(obj);
+    true
+}
+
 /// `HPy_SetItem` of an exact `dict` (and a value): `PyDict_SetItem`, without
 /// `PyObject_SetItem`'s trip through the mapping slot (which an exact dict
 /// fills with the same call); anything else through `PyObject_SetItem`.

@@ -1,5 +1,5 @@
 //! The builtin types at the Python-type level: `bytes` (`bytes.rs`), `str`
-//! (`unicode.rs`), `list`, `tuple` and `dict` (`containers.rs`), `slice`
+//! (`unicode.rs`, and [`StrWriter`](crate::StrWriter) in `str_writer.rs`), `list`, `tuple` and `dict` (`containers.rs`), `slice`
 //! (`slice.rs`), capsules (`capsule.rs`) and context variables (`contextvar.rs`).
 //!
 //! Constructors are methods of [`Context`](crate::Context) (`ctx.new_list()`,
@@ -22,6 +22,7 @@ pub(crate) use bytes::bytes_view;
 pub use containers::DictItems;
 pub(crate) use containers::exact_tuple_copy;
 use hpy_sys as sys;
+pub use str_writer::StrWriter;
 pub use unicode::StrData;
 
 mod bytes;
@@ -29,6 +30,7 @@ mod capsule;
 mod containers;
 mod contextvar;
 mod slice;
+mod str_writer;
 mod unicode;
 
 /// `Ok(())` for a context function's `0`, the raised exception for `-1`.

@@ -212,7 +212,7 @@ impl Context {
 /// Raises the `UnicodeDecodeError` of `data.decode(encoding)` (for input the
 /// runtime's own decoder would mishandle), by running Python's codec on it.
 #[cold]
-fn decode_error(ctx: &Context, data: &[u8], encoding: &str) -> Error {
+pub(super) fn decode_error(ctx: &Context, data: &[u8], encoding: &str) -> Error {
     let raised = ctx
         .new_bytes(data)
         .and_then(|b| b.decode(Some(encoding), None));

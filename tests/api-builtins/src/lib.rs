@@ -246,6 +246,84 @@ mod api_builtins {
         x.decode(encoding, errors)
     }
 
+    /// A `StrWriter` of `capacity` fed by `parts`: an int pushes that byte,
+    /// a (bytes, repeat) pair is extended `repeat` times, ("resize", n, b)
+    /// resizes, ("truncate", n) truncates; then `into_str` (or, with
+    /// `ascii`, `into_ascii_str_unchecked` after the writer's own ASCII
+    /// check). Returns (str, len, capacity before into_str).
+    #[hpy_method]
+    fn str_writer<'py>(
+        ctx: &'py Context,
+        capacity: usize,
+        parts: Vec<Handle<'py>>,
+        ascii: bool,
+    ) -> Result<(Handle<'py>, usize, usize)> {
+        let mut w = ctx.str_writer(capacity)?;
+        assert!(w.is_empty() && w.capacity() >= capacity.max(1));
+        for part in &parts {
+            if !part.is_tuple() {
+                w.push(part.extract::<u8>()?)?;
+            } else if part.get_item(0usize)?.is_bytes() {
+                let bytes = part.get_item(0usize)?;
+                for _ in 0..part.get_item(1usize)?.extract::<usize>()? {
+                    w.extend_from_slice(bytes.as_bytes()?)?;
+                }
+            } else if part.get_item(0usize)?.extract::<&str>()? == "resize" {
+                let n = part.get_item(1usize)?.extract::<usize>()?;
+                w.resize(n, part.get_item(2usize)?.extract::<u8>()?)?;
+            } else {
+                w.truncate(part.get_item(1usize)?.extract::<usize>()?);
+            }
+            assert!(w.len() <= w.capacity());
+        }
+        let (len, cap) = (w.len(), w.capacity());
+        let s = if ascii {
+            if !w.as_bytes().is_ascii() {
+                return Err(exc::ValueError::new_err("not ASCII"));
+            }
+            // SAFETY: just checked.
+            unsafe { w.into_ascii_str_unchecked() }?
+        } else {
+            w.into_str()?
+        };
+        Ok((s, len, cap))
+    }
+
+    /// `reserve(n)` on a new `StrWriter` (n = -1: `usize::MAX`): its
+    /// capacity after, or the error.
+    #[hpy_method]
+    fn str_writer_reserve(ctx: &Context, n: i64) -> Result<usize> {
+        let mut w = ctx.str_writer(8)?;
+        w.extend_from_slice(b"abc")?;
+        w.reserve(usize::try_from(n).unwrap_or(usize::MAX))?;
+        assert_eq!(w.as_bytes(), b"abc");
+        Ok(w.capacity())
+    }
+
+    /// Writes through `as_mut_ptr` past `len`, then `set_len`, as an encoder
+    /// does: `count` copies of `text`, reserved once.
+    #[hpy_method]
+    fn str_writer_raw<'py>(ctx: &'py Context, text: &str, count: usize) -> Result<Handle<'py>> {
+        let mut w = ctx.str_writer(1)?;
+        let total = text
+            .len()
+            .checked_mul(count)
+            .ok_or_else(|| exc::MemoryError::new_err(""))?;
+        w.reserve(total)?;
+        let start = w.len();
+        // SAFETY: `reserve` made room for `total` bytes after `start`, all
+        // written before `set_len`.
+        unsafe {
+            let mut p = w.as_mut_ptr().add(start);
+            for _ in 0..count {
+                core::ptr::copy_nonoverlapping(text.as_ptr(), p, text.len());
+                p = p.add(text.len());
+            }
+            w.set_len(start + total);
+        }
+        w.into_str()
+    }
+
     // --- list, tuple, dict ------------------------------------------------------
 
     /// ctx.new_list().
