@@ -18,7 +18,7 @@
 //! whatever a subclass's `__len__`, `__getitem__` or `keys` say (a subclass
 //! is read through a copy of its items).
 
-use hpy::{Context, Error, Handle, Result, exc, sys};
+use hpy::{Context, Error, Handle, Result, StrWriter, exc, sys};
 
 use crate::block;
 
@@ -99,7 +99,7 @@ impl Unit for u32 {
 /// instance; the other one reads the options).
 struct Encoder<'a, 'ctx, const USUAL: bool> {
     ctx: &'ctx Context,
-    out: Vec<u8>,
+    out: StrWriter<'ctx>,
     opts: &'a Options,
     default: Option<&'a Handle<'ctx>>,
     table: [Esc; 256],
@@ -107,8 +107,6 @@ struct Encoder<'a, 'ctx, const USUAL: bool> {
     /// (with `ensure_ascii`, every byte from 0x80 on, although the table
     /// copies stray continuation bytes; the slow path then copies them).
     scan: block::Set,
-    /// Whether raw bytes (`__json__`, `bytes` values, separators) went into the output.
-    raw_inserted: bool,
     /// The open containers, innermost last: `stack.len()` is the nesting
     /// level of the next value.
     stack: Vec<Frame<'ctx>>,
@@ -189,7 +187,7 @@ fn encode<'ctx, const USUAL: bool>(
 ) -> Result<Handle<'ctx>> {
     let mut enc = Encoder::<USUAL> {
         ctx,
-        out: Vec::with_capacity(256),
+        out: ctx.str_writer(256)?,
         opts,
         default,
         table: escape_table(opts),
@@ -198,7 +196,6 @@ fn encode<'ctx, const USUAL: bool>(
             html: opts.encode_html_chars,
             non_ascii: opts.ensure_ascii,
         },
-        raw_inserted: !opts.item_separator.is_ascii() || !opts.key_separator.is_ascii(),
         stack: Vec::new(),
         dict_type: None,
         cpython: ctx.runtime() == hpy::Runtime::CPython,
@@ -302,7 +299,7 @@ unsafe fn write_u16_escape(d: *mut u8, v: u32) -> *mut u8 {
 
 /// Appends a separator: the usual one byte as a push, not a `memcpy`.
 #[inline(always)]
-fn put(out: &mut Vec<u8>, sep: &[u8]) {
+fn put(out: &mut StrWriter<'_>, sep: &[u8]) -> Result<()> {
     match *sep {
         [b] => out.push(b),
         _ => out.extend_from_slice(sep),
@@ -360,6 +357,15 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 unsafe fn write_i64(d: *mut u8, v: i64) -> usize {
     let neg = usize::from(v < 0);
     let mut u = v.unsigned_abs();
+    if let Ok(small) = u32::try_from(u) {
+        // SAFETY: the caller guarantees 20 bytes: a sign and 10 digits fit.
+        unsafe {
+            if neg == 1 {
+                d.write(b'-');
+            }
+            return neg + write_u32(d.add(neg), small);
+        }
+    }
     // The number of digits: 1 + floor(log10(u)), from the bit length.
     const POW10: [u64; 20] = {
         let mut t = [1u64; 20];
@@ -414,6 +420,126 @@ unsafe fn write_i64(d: *mut u8, v: i64) -> usize {
         }
     }
     len
+}
+
+/// Writes the decimal digits of `u` at `d`, first digit first; returns how
+/// many (at most 10).
+///
+/// James Edward Anhalt III's method (jeaiii/itoa): one multiplication turns
+/// `u` into a fixed-point number whose integer part is its first two digits
+/// (`u / 10^N` for the `N + 2` or `N + 3` digits it has), then each
+/// multiplication of the 32-bit fraction by 100 (or 10) brings the next two
+/// digits (or the last one) into the integer part. No division, no
+/// dependency on a digit count computed first: a 9-digit number takes about
+/// 30 instructions, where dividing by powers of ten took 70. The constants
+/// (`lead`) are exact for every `u32`: checked for all 2^32 values against
+/// `u32::to_string` when this was written (a throwaway program; ~30 s); the
+/// unit test below checks every
+/// digit-count boundary and a million values of every length.
+///
+/// # Safety
+///
+/// `d` must be valid for writing 10 bytes.
+#[inline(always)]
+unsafe fn write_u32(d: *mut u8, u: u32) -> usize {
+    /// `u / 10^N` as the integer part (bits 32..) of the result, the rest of
+    /// `u` below it as a 32-bit fraction of `10^N`: `u` times `2^32 / 10^N`
+    /// rounded up. From `N = 5` on, the reciprocal is taken `shift` more
+    /// bits wide (and the product shifted back), so that its rounding error
+    /// stays below what the digits that follow can see.
+    #[inline(always)]
+    fn lead<const N: u32>(u: u32) -> u64 {
+        let shift = N / 5 * N * 53 / 16;
+        let mult = (1u64 << (32 + shift)) / 10u64.pow(N) + 1;
+        (mult * u64::from(u)) >> shift
+    }
+    /// The integer part of `t`: two digits.
+    #[inline(always)]
+    fn int(t: u64) -> u32 {
+        (t >> 32) as u32
+    }
+    /// The next two digits: the fraction times 100.
+    #[inline(always)]
+    fn next2(t: &mut u64) -> u32 {
+        *t = 100 * u64::from(*t as u32);
+        int(*t)
+    }
+    /// The last digit: the fraction times 10.
+    #[inline(always)]
+    fn last(t: u64) -> u8 {
+        b'0' + ((10 * u64::from(t as u32)) >> 32) as u8
+    }
+    // SAFETY: every write is below the digit count returned, at most 10;
+    // each pair written is below 100 (the integer part of a fraction times
+    // 100, or the first two of at least three digits).
+    unsafe {
+        if u < 100 {
+            if u < 10 {
+                d.write(b'0' + u as u8);
+                return 1;
+            }
+            write_2_digits(d, u);
+            return 2;
+        }
+        if u < 1_000_000 {
+            if u < 10_000 {
+                if u < 1000 {
+                    let t = lead::<1>(u);
+                    write_2_digits(d, int(t));
+                    d.add(2).write(last(t));
+                    return 3;
+                }
+                let mut t = lead::<2>(u);
+                write_2_digits(d, int(t));
+                write_2_digits(d.add(2), next2(&mut t));
+                return 4;
+            }
+            if u < 100_000 {
+                let mut t = lead::<3>(u);
+                write_2_digits(d, int(t));
+                write_2_digits(d.add(2), next2(&mut t));
+                d.add(4).write(last(t));
+                return 5;
+            }
+            let mut t = lead::<4>(u);
+            write_2_digits(d, int(t));
+            write_2_digits(d.add(2), next2(&mut t));
+            write_2_digits(d.add(4), next2(&mut t));
+            return 6;
+        }
+        if u < 100_000_000 {
+            if u < 10_000_000 {
+                let mut t = lead::<5>(u);
+                write_2_digits(d, int(t));
+                write_2_digits(d.add(2), next2(&mut t));
+                write_2_digits(d.add(4), next2(&mut t));
+                d.add(6).write(last(t));
+                return 7;
+            }
+            let mut t = lead::<6>(u);
+            write_2_digits(d, int(t));
+            write_2_digits(d.add(2), next2(&mut t));
+            write_2_digits(d.add(4), next2(&mut t));
+            write_2_digits(d.add(6), next2(&mut t));
+            return 8;
+        }
+        if u < 1_000_000_000 {
+            let mut t = lead::<7>(u);
+            write_2_digits(d, int(t));
+            write_2_digits(d.add(2), next2(&mut t));
+            write_2_digits(d.add(4), next2(&mut t));
+            write_2_digits(d.add(6), next2(&mut t));
+            d.add(8).write(last(t));
+            return 9;
+        }
+        let mut t = lead::<8>(u);
+        write_2_digits(d, int(t));
+        write_2_digits(d.add(2), next2(&mut t));
+        write_2_digits(d.add(4), next2(&mut t));
+        write_2_digits(d.add(6), next2(&mut t));
+        write_2_digits(d.add(8), next2(&mut t));
+        10
+    }
 }
 
 /// Writes `v < 100` as two digits at `d`.
@@ -484,16 +610,16 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
 
     /// Appends the separator after an item.
     #[inline(always)]
-    fn put_item_separator(&mut self) {
+    fn put_item_separator(&mut self) -> Result<()> {
         let sep = self.item_separator();
-        put(&mut self.out, sep);
+        put(&mut self.out, sep)
     }
 
     /// Appends the separator after a key.
     #[inline(always)]
-    fn put_key_separator(&mut self) {
+    fn put_key_separator(&mut self) -> Result<()> {
         let sep = self.key_separator();
-        put(&mut self.out, sep);
+        put(&mut self.out, sep)
     }
 
     /// Spaces per level (0 or less: compact).
@@ -539,7 +665,7 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
                 Frame::Seq { obj, n, i } => {
                     let (n, index) = (*n, *i);
                     if index == n {
-                        self.close(b']', n, level);
+                        self.close(b']', n, level)?;
                         continue;
                     }
                     *i += 1;
@@ -554,9 +680,9 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
                         Err(e) => return Err(self.shrunk(e)),
                     };
                     if index > 0 {
-                        self.put_item_separator();
+                        self.put_item_separator()?;
                     }
-                    self.newline_indent(level);
+                    self.newline_indent(level)?;
                     self.value(&item)?;
                 }
                 Frame::Items { items, i } => {
@@ -565,7 +691,7 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
                     // tracked object while it uses the borrowed entry (it
                     // dups both first where it would).
                     let Some(entry) = (unsafe { items.next_borrowed() }) else {
-                        self.close(b'}', index, level);
+                        self.close(b'}', index, level)?;
                         continue;
                     };
                     *i += 1;
@@ -581,7 +707,7 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
                 } => {
                     let (dict, keys, index, done) = (dict.as_raw(), keys.as_raw(), *i, *written);
                     if index == *n {
-                        self.close(b'}', done, level);
+                        self.close(b'}', done, level)?;
                         continue;
                     }
                     *i += 1;
@@ -627,16 +753,16 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
         value: &Handle<'ctx>,
     ) -> Result<()> {
         if index > 0 {
-            self.put_item_separator();
+            self.put_item_separator()?;
         }
-        self.newline_indent(level);
+        self.newline_indent(level)?;
         if !self.encode_key_fast(key)? {
             let (key, value) = (key.dup(), value.dup());
             self.encode_key_slow(&key)?;
-            self.put_key_separator();
+            self.put_key_separator()?;
             return self.value(&value);
         }
-        self.put_key_separator();
+        self.put_key_separator()?;
         self.value(value)
     }
 
@@ -669,12 +795,12 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
 
     /// Ends the innermost container (`n` items) with `bracket`.
     #[inline]
-    fn close(&mut self, bracket: u8, n: usize, level: usize) {
+    fn close(&mut self, bracket: u8, n: usize, level: usize) -> Result<()> {
         self.stack.pop();
         if n > 0 {
-            self.newline_indent(level - 1);
+            self.newline_indent(level - 1)?;
         }
-        self.out.push(bracket);
+        self.out.push(bracket)
     }
 
     /// Writes `obj` at the current level: a scalar, or a container's opening
@@ -715,11 +841,11 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
         } else if obj.is_list() {
             self.open_seq(obj)?;
         } else if obj.is(&ctx.none()) {
-            self.out.extend_from_slice(b"null");
+            self.out.extend_from_slice(b"null")?;
         } else if obj.is(&ctx.true_()) {
-            self.out.extend_from_slice(b"true");
+            self.out.extend_from_slice(b"true")?;
         } else if obj.is(&ctx.false_()) {
-            self.out.extend_from_slice(b"false");
+            self.out.extend_from_slice(b"false")?;
         } else if self.type_check(obj, sys::h_LongType) {
             self.encode_int(obj)?;
         } else if self.type_check(obj, sys::h_FloatType) {
@@ -728,7 +854,6 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
             self.open_seq(obj)?;
         } else if !self.opts.reject_bytes && obj.is_bytes() {
             let data = obj.as_bytes()?;
-            self.raw_inserted = true;
             self.escape_quoted(data)?;
         } else {
             return Ok(false);
@@ -747,7 +872,7 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
         // SAFETY: `obj` is an open exact list or tuple: its real length.
         let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
         let n = usize::try_from(n).map_err(|_| Error::raised())?;
-        self.out.push(b'[');
+        self.out.push(b'[')?;
         self.push(|| Frame::Seq { obj, n, i: 0 });
         Ok(())
     }
@@ -783,7 +908,7 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
             // list there, as the path below does, after a type check of its
             // own that costs a global's load per dict.)
             let items = obj.into_dict_items()?;
-            self.out.push(b'{');
+            self.out.push(b'{')?;
             self.push(|| Frame::Items { items, i: 0 });
             return Ok(());
         }
@@ -802,7 +927,7 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
         // SAFETY: `keys` is an open list that only we hold.
         let n = unsafe { sys::HPy_Length(self.raw(), keys.as_raw()) };
         let n = usize::try_from(n).map_err(|_| Error::raised())?;
-        self.out.push(b'{');
+        self.out.push(b'{')?;
         self.push(|| Frame::Dict {
             dict,
             keys,
@@ -864,16 +989,15 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
             if cur.has_attr("__json__") {
                 let j = cur.call_method0("__json__")?;
                 if j.is_str() {
-                    with_str_bytes(&j, |b| self.out.extend_from_slice(b))?;
+                    with_str_bytes(&j, |b| self.out.extend_from_slice(b))??;
                 } else if j.is_bytes() {
-                    self.out.extend_from_slice(j.as_bytes()?);
+                    self.out.extend_from_slice(j.as_bytes()?)?;
                 } else {
                     return Err(exc::TypeError::new_err(format!(
                         "__json__() should return str or bytes, got {}",
                         j.type_name()
                     )));
                 }
-                self.raw_inserted = true;
                 return Ok(());
             }
             if let Some(default) = self.default {
@@ -1026,10 +1150,11 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
     /// address space or the allocator gives (never an abort).
     #[inline]
     fn reserve_for(&mut self, n: usize, per_item: usize, extra: usize) -> Result<()> {
-        n.checked_mul(per_item)
+        let bytes = n
+            .checked_mul(per_item)
             .and_then(|bytes| bytes.checked_add(extra))
-            .and_then(|bytes| self.out.try_reserve(bytes).ok())
-            .ok_or_else(|| exc::MemoryError::new_err(""))
+            .ok_or_else(|| exc::MemoryError::new_err(""))?;
+        self.out.reserve(bytes)
     }
 
     /// Writes `s` escaped, between double quotes.
@@ -1248,7 +1373,7 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
         let v = unsafe { sys::HPyLong_AsUInt64_t(raw, obj.as_raw()) };
         if v != u64::MAX || !self.ctx.err_occurred() {
             self.out
-                .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+                .extend_from_slice(itoa::Buffer::new().format(v).as_bytes())?;
             return Ok(());
         }
         self.ctx.err_clear();
@@ -1257,7 +1382,7 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
         let exact = self.own(unsafe { sys::HPy_Index(raw, obj.as_raw()) })?;
         // SAFETY: as above.
         let digits = self.own(unsafe { sys::HPy_Str(raw, exact.as_raw()) })?;
-        self.out.extend_from_slice(digits.as_str()?.as_bytes());
+        self.out.extend_from_slice(digits.as_str()?.as_bytes())?;
         Ok(())
     }
 
@@ -1278,20 +1403,20 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
             } else {
                 b"-Infinity"
             };
-            self.out.extend_from_slice(s);
-            return Ok(());
+            return self.out.extend_from_slice(s);
         }
-        crate::float::write_f64(&mut self.out, v);
-        Ok(())
+        self.out
+            .extend_from_slice(crate::float::format_f64(v).as_bytes())
     }
 
     #[inline]
-    fn newline_indent(&mut self, level: usize) {
+    fn newline_indent(&mut self, level: usize) -> Result<()> {
         if self.indent() > 0 {
-            self.out.push(b'\n');
+            self.out.push(b'\n')?;
             let n = self.indent() as usize * level;
-            self.out.resize(self.out.len() + n, b' ');
+            self.out.resize(self.out.len() + n, b' ')?;
         }
+        Ok(())
     }
 
     /// Writes a key whose text is at hand without Python code: a `str`
@@ -1327,14 +1452,13 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
             self.ctx.err_clear();
         }
         if key.is_bytes() {
-            self.raw_inserted = true;
             self.escape_quoted(key.as_bytes()?)?;
         } else if key.is(&self.ctx.true_()) {
-            self.out.extend_from_slice(b"\"true\"");
+            self.out.extend_from_slice(b"\"true\"")?;
         } else if key.is(&self.ctx.false_()) {
-            self.out.extend_from_slice(b"\"false\"");
+            self.out.extend_from_slice(b"\"false\"")?;
         } else if key.is_none() {
-            self.out.extend_from_slice(b"\"null\"");
+            self.out.extend_from_slice(b"\"null\"")?;
         } else {
             return Ok(false);
         }
@@ -1407,7 +1531,7 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
             entry.hits -= 1;
             return;
         }
-        let text = &self.out[start..];
+        let text = &self.out.as_bytes()[start..];
         // SAFETY: `text` has `len <= KEY_MEMO_TEXT` bytes, the entry's
         // buffer KEY_MEMO_TEXT: both copies stay within both (for `len >=
         // 16`, the first and the last 16 bytes, overlapping).
@@ -1439,15 +1563,17 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
     fn finish(self) -> Result<Handle<'ctx>> {
         let ctx = self.ctx;
         let out = self.out;
-        if (self.opts.ensure_ascii && !self.raw_inserted) || out.is_ascii() {
-            return ctx.new_str_from_ascii(&out);
+        // (Checked even with `ensure_ascii`: `__json__` text goes in as it is.)
+        if out.as_bytes().is_ascii() {
+            // SAFETY: just checked.
+            return unsafe { out.into_ascii_str_unchecked() };
         }
-        if let Ok(text) = core::str::from_utf8(&out) {
+        if let Ok(text) = core::str::from_utf8(out.as_bytes()) {
             return ctx.new_str(text);
         }
         // Lone surrogates (WTF-8) or invalid bytes: Python's own decoder,
         // with ujson's error handler.
-        let bytes = ctx.new_bytes(&out)?;
+        let bytes = ctx.new_bytes(out.as_bytes())?;
         bytes.call_method("decode", ("utf-8", "surrogatepass"))
     }
 }
@@ -1587,6 +1713,17 @@ mod tests {
             p = next;
         }
         values.extend([p - 1, p, p + 1, -p]);
+        // Where the 32-bit path ends (`write_u32`), and a million values of
+        // it, spread over every digit count.
+        let m = i64::from(u32::MAX);
+        values.extend([m - 1, m, m + 1, -m + 1, -m, -m - 1]);
+        let mut y = 0x9e37_79b9u32;
+        for _ in 0..1_000_000 {
+            y ^= y << 13;
+            y ^= y >> 17;
+            y ^= y << 5;
+            values.push(i64::from(y >> (y % 32)));
+        }
         // And numbers of every length with zeros and nines inside (a linear
         // congruential sweep, shifted to each magnitude).
         let mut x = 0x2545_f491_4f6c_dd1du64;

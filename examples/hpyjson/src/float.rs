@@ -7,8 +7,41 @@
 //! Python's `repr` differs only in the exponent's padding (`1e-05`); both
 //! read back as the same float.
 
-/// Appends the JSON form of the finite `v` to `out`.
-pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
+/// The text of a float: at most 24 bytes (a sign, 17 digits, a point, or
+/// three zeros after `0.`, or an exponent of up to `e-324`).
+pub(crate) struct FloatText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl FloatText {
+    /// The text.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn push(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    fn extend_from_slice(&mut self, s: &[u8]) {
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
+        self.len += s.len();
+    }
+
+    fn zeros(&mut self, n: usize) {
+        self.buf[self.len..self.len + n].fill(b'0');
+        self.len += n;
+    }
+}
+
+/// The JSON form of the finite `v`.
+pub(crate) fn format_f64(v: f64) -> FloatText {
+    let mut out = FloatText {
+        buf: [0; 32],
+        len: 0,
+    };
     let mut buf = ryu::Buffer::new();
     let s = buf.format_finite(v).as_bytes();
     let (neg, s) = match s.split_first() {
@@ -46,19 +79,19 @@ pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
     let d = &digits[first..n];
     if d.is_empty() {
         out.extend_from_slice(b"0.0");
-        return;
+        return out;
     }
     let exponent = decimal_point - 1;
     if (-4..16).contains(&exponent) {
         if decimal_point <= 0 {
             out.extend_from_slice(b"0.");
-            out.resize(out.len() + (-decimal_point) as usize, b'0');
+            out.zeros((-decimal_point) as usize);
             out.extend_from_slice(d);
         } else {
             let dp = decimal_point as usize;
             if dp >= d.len() {
                 out.extend_from_slice(d);
-                out.resize(out.len() + (dp - d.len()), b'0');
+                out.zeros(dp - d.len());
                 out.extend_from_slice(b".0");
             } else {
                 out.extend_from_slice(&d[..dp]);
@@ -80,6 +113,7 @@ pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
                 .as_bytes(),
         );
     }
+    out
 }
 
 /// The exponent `ryu` wrote (`-7`, `16`).
