@@ -863,18 +863,32 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
 
     /// Opens a list or tuple (or subclass instance): `[` and its frame.
     fn open_seq(&mut self, obj: &Handle<'ctx>) -> Result<()> {
-        let raw = self.raw();
-        let obj = if self.is_exact_seq(obj) {
-            obj.dup()
-        } else {
-            self.real_items(&obj.dup())?
-        };
-        // SAFETY: `obj` is an open exact list or tuple: its real length.
-        let n = unsafe { sys::HPy_Length(raw, obj.as_raw()) };
-        let n = usize::try_from(n).map_err(|_| Error::raised())?;
+        if !self.is_exact_seq(obj) {
+            return self.open_exact_seq(self.real_items(&obj.dup())?);
+        }
+        // An empty one (most lists of some documents) is written whole,
+        // without a frame or a reference of its own.
+        if self.seq_len(obj)? == 0 {
+            return self.out.extend_from_slice(b"[]");
+        }
+        self.open_exact_seq(obj.dup())
+    }
+
+    /// Opens an exact list or tuple: `[` and its frame, which owns `obj`.
+    #[inline(always)]
+    fn open_exact_seq(&mut self, obj: Handle<'ctx>) -> Result<()> {
+        let n = self.seq_len(&obj)?;
         self.out.push(b'[')?;
         self.push(|| Frame::Seq { obj, n, i: 0 });
         Ok(())
+    }
+
+    /// The length of an exact list or tuple (its real one).
+    #[inline(always)]
+    fn seq_len(&self, obj: &Handle<'ctx>) -> Result<usize> {
+        // SAFETY: `obj` is an open exact list or tuple.
+        let n = unsafe { sys::HPy_Length(self.raw(), obj.as_raw()) };
+        usize::try_from(n).map_err(|_| Error::raised())
     }
 
     /// Whether `obj` is an exact list or tuple (no method of it overridden).
