@@ -250,7 +250,9 @@ mod api_builtins {
     /// a (bytes, repeat) pair is extended `repeat` times, ("resize", n, b)
     /// resizes, ("truncate", n) truncates; then `into_str` (or, with
     /// `ascii`, `into_ascii_str_unchecked` after the writer's own ASCII
-    /// check). Returns (str, len, capacity before into_str).
+    /// check). Returns (str, len, capacity before into_str). At most
+    /// `FIXTURE_TEXT_MAX` bytes are written (`ValueError` beyond: the
+    /// hostile-argument test passes every int it has).
     #[hpy_method]
     fn str_writer<'py>(
         ctx: &'py Context,
@@ -265,11 +267,15 @@ mod api_builtins {
                 w.push(part.extract::<u8>()?)?;
             } else if part.get_item(0usize)?.is_bytes() {
                 let bytes = part.get_item(0usize)?;
-                for _ in 0..part.get_item(1usize)?.extract::<usize>()? {
-                    w.extend_from_slice(bytes.as_bytes()?)?;
+                let repeat = part.get_item(1usize)?.extract::<usize>()?;
+                let bytes = bytes.as_bytes()?;
+                text_within_limit(w.len(), bytes.len().checked_mul(repeat))?;
+                for _ in 0..repeat {
+                    w.extend_from_slice(bytes)?;
                 }
             } else if part.get_item(0usize)?.extract::<&str>()? == "resize" {
                 let n = part.get_item(1usize)?.extract::<usize>()?;
+                text_within_limit(0, Some(n))?;
                 w.resize(n, part.get_item(2usize)?.extract::<u8>()?)?;
             } else {
                 w.truncate(part.get_item(1usize)?.extract::<usize>()?);
@@ -301,27 +307,37 @@ mod api_builtins {
     }
 
     /// Writes through `as_mut_ptr` past `len`, then `set_len`, as an encoder
-    /// does: `count` copies of `text`, reserved once.
+    /// does: `n` copies of `text`, reserved once.
     #[hpy_method]
-    fn str_writer_raw<'py>(ctx: &'py Context, text: &str, count: usize) -> Result<Handle<'py>> {
+    fn str_writer_raw<'py>(ctx: &'py Context, text: &str, n: usize) -> Result<Handle<'py>> {
         let mut w = ctx.str_writer(1)?;
-        let total = text
-            .len()
-            .checked_mul(count)
-            .ok_or_else(|| exc::MemoryError::new_err(""))?;
+        let total = text_within_limit(0, text.len().checked_mul(n))?;
         w.reserve(total)?;
         let start = w.len();
         // SAFETY: `reserve` made room for `total` bytes after `start`, all
         // written before `set_len`.
         unsafe {
             let mut p = w.as_mut_ptr().add(start);
-            for _ in 0..count {
+            for _ in 0..n {
                 core::ptr::copy_nonoverlapping(text.as_ptr(), p, text.len());
                 p = p.add(text.len());
             }
             w.set_len(start + total);
         }
         w.into_str()
+    }
+
+    /// The most text the `str_writer` fixtures write.
+    const FIXTURE_TEXT_MAX: usize = 1 << 24;
+
+    /// `more` bytes after `len`, if the total stays within `FIXTURE_TEXT_MAX`.
+    fn text_within_limit(len: usize, more: Option<usize>) -> Result<usize> {
+        match more.and_then(|m| m.checked_add(len)) {
+            Some(total) if total <= FIXTURE_TEXT_MAX => Ok(total - len),
+            _ => Err(exc::ValueError::new_err(
+                "more text than the fixture writes",
+            )),
+        }
     }
 
     // --- list, tuple, dict ------------------------------------------------------
