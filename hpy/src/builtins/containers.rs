@@ -473,10 +473,15 @@ impl<'ctx> Handle<'ctx> {
             if !self.is_dict() {
                 return Err(descriptor_error("items", "dict", &self));
             }
-            // A subclass: `list(dict.items(d))`, its own entries (`dict.copy`
-            // and `dict(d)` would call an overridden `keys`).
+            // A subclass: `list(iter(dict.items(d)))`, its own entries
+            // (`dict.copy` and `dict(d)` would call an overridden `keys`).
+            // Through the view's iterator: `list(view)` sizes its list by
+            // the view's length, which PyPy takes from an overridden
+            // `__len__` (a lie of 10**9 allocated 8 GB there); the
+            // iterator's length hint is the dict's own.
             let view = dict_type.get_attr("items")?.call1(&self)?;
-            let list = self.ctx.list_type().call1(&view)?;
+            let iter = view.call_method0("__iter__")?;
+            let list = self.ctx.list_type().call1(&iter)?;
             let n = list.len()?;
             Ok(DictItems {
                 dict: None,
