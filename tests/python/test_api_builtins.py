@@ -474,6 +474,10 @@ def test_str_writer(api_builtins):
         assert s == "abc" + "0123456789" * 50_000 and n == len(s) and cap >= n
         assert type(s) is str and s.isascii() and hash(s) == hash("abc" + "0123456789" * 50_000)
         assert s.encode() == s.encode("ascii")
+    # From 1 MiB on the text is copied out of the buffer (CPython ABI).
+    for ascii in (False, True):
+        s, n, _ = w(64, [(b"0123456789abcdef", 1 << 17), ord("!")], ascii)
+        assert n == len(s) == (1 << 21) + 1 and s == "0123456789abcdef" * (1 << 17) + "!"
     # Nothing written, or everything taken back: the empty str.
     for parts in ([], [(b"xyz", 100), ("truncate", 0)]):
         s, n, _ = w(0, parts, False)
