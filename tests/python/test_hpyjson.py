@@ -366,6 +366,26 @@ def test_dumps_one_escape_at_every_position(hpyjson):
             assert hpyjson.dumps({s: 1}) == "{" + _ujson_escape(s, True, True, False) + ":1}"
 
 
+def test_dumps_runs_of_non_ascii_ucs2(hpyjson):
+    # UCS-2 text whose runs of non-ASCII characters the CPython-ABI build
+    # escapes eight at a time: runs of every length around 8 and 16, after
+    # prefixes that put them at every alignment, each broken once by an
+    # ASCII character (plain or escaped) at every position; every hex digit
+    # and the units at the edges (U+0080, U+07FF, U+D7FF, lone surrogates,
+    # U+E000, U+FFFF).
+    run_chars = ["\u0080", "\u07ff", "\u0abc", "\u1def", "日", "\ud7ff", "\ud800", "\udfff",
+                 "\ue000", "\u9876", "\u5432", "\uffff"]
+    for prefix in range(0, 18):
+        for run in range(0, 35):
+            text = "".join(run_chars[(k * 5 + prefix) % len(run_chars)] for k in range(run))
+            base = "a" * prefix + text + "zz"
+            assert hpyjson.dumps(base) == _ujson_escape(base, True, True, False), (prefix, run)
+            for k in range(run):
+                for ascii in ("x", '"', "\n", "/"):
+                    s = base[:prefix + k] + ascii + base[prefix + k + 1:]
+                    assert hpyjson.dumps(s) == _ujson_escape(s, True, True, False), (prefix, run, k)
+
+
 def test_dumps_sort_keys(hpyjson):
     obj = {"b": 1, "a": 2, "c": {"z": 0, "y": 1}}
     assert hpyjson.dumps(obj) == '{"b":1,"a":2,"c":{"z":0,"y":1}}'

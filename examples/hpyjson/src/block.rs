@@ -226,6 +226,113 @@ impl Set {
     }
 }
 
+/// Units escaped at once by [`escape_8_units`].
+pub(crate) const UNITS: usize = 8;
+
+/// Bytes [`escape_8_units`] may store at `d`: six per unit, and the last
+/// unit's eight-byte store two bytes past them.
+pub(crate) const UNITS_ROOM: usize = 6 * UNITS + 2;
+
+/// Writes the `\uXXXX` escapes (lowercase hex, as ujson) of the [`UNITS`]
+/// UCS-2 units at `p` to `d`, `6 * UNITS` bytes, if every one is from 0x80
+/// on (a run of CJK text, say), and says whether it did; otherwise it
+/// writes nothing. The hex digits of all eight are made at once: each
+/// byte's two nibbles spread into bytes, put in the order of the digits
+/// (high byte first) and turned into `0-9a-f`; each unit then goes out as
+/// one eight-byte store of `\u` and its four digits.
+///
+/// # Safety
+///
+/// `p` must be valid for reading [`UNITS`] units, `d` for writing
+/// [`UNITS_ROOM`] bytes.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) unsafe fn escape_8_units(p: *const u16, d: *mut u8) -> bool {
+    use core::arch::x86_64::*;
+    // SAFETY: the caller guarantees 16 readable bytes at `p` (an unaligned
+    // load) and UNITS_ROOM writable ones at `d`; SSE2 is enabled (cfg).
+    unsafe {
+        let v = _mm_loadu_si128(p.cast());
+        // A unit below 0x80 has no bit of 0xFF80 set: none may.
+        let below = _mm_cmpeq_epi16(
+            _mm_and_si128(v, _mm_set1_epi16(0xFF80u16 as i16)),
+            _mm_setzero_si128(),
+        );
+        if _mm_movemask_epi8(below) != 0 {
+            return false;
+        }
+        let nibble = _mm_set1_epi8(0x0F);
+        // Per byte: its high nibble (`hi`) and its low one (`lo`).
+        let hi = _mm_and_si128(_mm_srli_epi16::<4>(v), nibble);
+        let lo = _mm_and_si128(v, nibble);
+        // Per unit (low byte L, high byte H), interleaved: L>>4, L&15,
+        // H>>4, H&15; the two 16-bit halves swapped: the digits in order.
+        let order = |x: __m128i| {
+            _mm_shufflehi_epi16::<0b10_11_00_01>(_mm_shufflelo_epi16::<0b10_11_00_01>(x))
+        };
+        let first = order(_mm_unpacklo_epi8(hi, lo));
+        let last = order(_mm_unpackhi_epi8(hi, lo));
+        // 0-9 -> '0'-'9', 10-15 -> 'a'-'f' ('a' - '0' - 10 = 39).
+        let hex = |x: __m128i| {
+            let letters = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(9)), _mm_set1_epi8(39));
+            _mm_add_epi8(_mm_add_epi8(x, _mm_set1_epi8(b'0' as i8)), letters)
+        };
+        let mut digits = [0u32; UNITS];
+        _mm_storeu_si128(digits.as_mut_ptr().cast(), hex(first));
+        _mm_storeu_si128(digits.as_mut_ptr().add(4).cast(), hex(last));
+        for (k, &four) in digits.iter().enumerate() {
+            let escape = (u64::from(four) << 16) | u64::from(u16::from_le_bytes([b'\\', b'u']));
+            d.add(6 * k).cast::<u64>().write_unaligned(escape.to_le());
+        }
+    }
+    true
+}
+
+/// [`escape_8_units`] without SSE2.
+///
+/// # Safety
+///
+/// As for the SSE2 version.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+pub(crate) unsafe fn escape_8_units(p: *const u16, d: *mut u8) -> bool {
+    // SAFETY: forwarded.
+    unsafe { escape_8_units_scalar(p, d) }
+}
+
+/// The bytes of [`escape_8_units`], one unit at a time (compiled and tested
+/// on every target; the SSE2 version is checked against it).
+///
+/// # Safety
+///
+/// As for [`escape_8_units`].
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline(always)]
+unsafe fn escape_8_units_scalar(p: *const u16, d: *mut u8) -> bool {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // SAFETY: the caller guarantees UNITS readable units at `p` and
+    // UNITS_ROOM writable bytes at `d` (of which 6 * UNITS are written).
+    unsafe {
+        let units = core::slice::from_raw_parts(p, UNITS);
+        if units.iter().any(|&u| u < 0x80) {
+            return false;
+        }
+        for (k, &u) in units.iter().enumerate() {
+            let u = usize::from(u);
+            let e = [
+                b'\\',
+                b'u',
+                HEX[u >> 12],
+                HEX[(u >> 8) & 15],
+                HEX[(u >> 4) & 15],
+                HEX[u & 15],
+            ];
+            core::ptr::copy_nonoverlapping(e.as_ptr(), d.add(6 * k), 6);
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +416,59 @@ mod tests {
                             "{set:?} {c:#x} at {k} of {n}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// `escape_8_units` writes `\uXXXX` of each unit exactly as a format
+    /// does, for units around every nibble boundary and random ones, and
+    /// nothing at all if any unit is ASCII (at any position).
+    #[test]
+    fn escape_8_units_matches_format() {
+        let mut edges: Vec<u16> = vec![0x80, 0x9F, 0xA0, 0xFF, 0x100, 0x7FF, 0x800, 0x9999, 0xAAAA];
+        edges.extend([
+            0xD800, 0xDBFF, 0xDC00, 0xDFFF, 0xE000, 0xFEFF, 0xFFFE, 0xFFFF,
+        ]);
+        let mut x = 0x1234_5678u32;
+        let mut blocks: Vec<[u16; UNITS]> = Vec::new();
+        for w in edges.windows(UNITS) {
+            blocks.push(w.try_into().unwrap());
+        }
+        for _ in 0..100_000 {
+            let mut b = [0u16; UNITS];
+            for u in &mut b {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                *u = 0x80 + (x % (0x1_0000 - 0x80)) as u16;
+            }
+            blocks.push(b);
+        }
+        for b in &blocks {
+            let mut scalar = [0u8; UNITS_ROOM];
+            // SAFETY: UNITS units in, UNITS_ROOM bytes out.
+            assert!(unsafe { escape_8_units_scalar(b.as_ptr(), scalar.as_mut_ptr()) });
+            let mut out = [0xEEu8; UNITS_ROOM + 4];
+            // SAFETY: UNITS units in, UNITS_ROOM bytes out (and more).
+            assert!(unsafe { escape_8_units(b.as_ptr(), out.as_mut_ptr()) });
+            assert_eq!(out[..6 * UNITS], scalar[..6 * UNITS]);
+            let want: String = b.iter().map(|u| format!("\\u{u:04x}")).collect();
+            assert_eq!(&out[..6 * UNITS], want.as_bytes(), "{b:x?}");
+            assert!(
+                out[UNITS_ROOM..].iter().all(|&c| c == 0xEE),
+                "stored past its room"
+            );
+            for k in 0..UNITS {
+                for ascii in [0u16, 0x22, 0x5C, 0x7F] {
+                    let mut c = *b;
+                    c[k] = ascii;
+                    let mut out = [0xEEu8; UNITS_ROOM];
+                    // SAFETY: as above.
+                    assert!(!unsafe { escape_8_units(c.as_ptr(), out.as_mut_ptr()) });
+                    // SAFETY: as above.
+                    assert!(!unsafe { escape_8_units_scalar(c.as_ptr(), out.as_mut_ptr()) });
+                    assert!(out.iter().all(|&c| c == 0xEE), "wrote for {c:x?}");
                 }
             }
         }

@@ -69,6 +69,14 @@ trait Unit: Copy + Into<u32> {
     /// As `pack_ucs2`: [`block::LEN`] units readable at `p`, as many bytes
     /// writable at `d`.
     unsafe fn pack_block(scan: &block::Set, p: *const Self, d: *mut u8) -> u32;
+
+    /// [`block::escape_8_units`] for UCS-2 (never called for UCS-4).
+    ///
+    /// # Safety
+    ///
+    /// As `escape_8_units`: [`block::UNITS`] units readable at `p`,
+    /// [`block::UNITS_ROOM`] bytes writable at `d`.
+    unsafe fn escape_8(p: *const Self, d: *mut u8) -> bool;
 }
 
 impl Unit for u16 {
@@ -79,6 +87,12 @@ impl Unit for u16 {
         // SAFETY: forwarded.
         unsafe { scan.pack_ucs2(p, d) }
     }
+
+    #[inline(always)]
+    unsafe fn escape_8(p: *const u16, d: *mut u8) -> bool {
+        // SAFETY: forwarded.
+        unsafe { block::escape_8_units(p, d) }
+    }
 }
 
 impl Unit for u32 {
@@ -86,6 +100,11 @@ impl Unit for u32 {
 
     #[inline(always)]
     unsafe fn pack_block(_: &block::Set, _: *const u32, _: *mut u8) -> u32 {
+        unreachable!("UCS-4 text is written one character at a time")
+    }
+
+    #[inline(always)]
+    unsafe fn escape_8(_: *const u32, _: *mut u8) -> bool {
         unreachable!("UCS-4 text is written one character at a time")
     }
 }
@@ -1108,8 +1127,17 @@ impl<'a, 'ctx, const USUAL: bool> Encoder<'a, 'ctx, USUAL> {
                 i += k;
                 d = d.add(k);
                 loop {
-                    d = self.escape_unit(d, (*units.get_unchecked(i)).into());
-                    i += 1;
+                    // Eight at a time while all eight are non-ASCII (with
+                    // `i + UNITS <= n`, the room left is at least
+                    // `12 * UNITS + 1 >= UNITS_ROOM`), else one.
+                    const { assert!(12 * block::UNITS + 1 >= block::UNITS_ROOM) };
+                    if i + block::UNITS <= n && T::escape_8(units.as_ptr().add(i), d) {
+                        i += block::UNITS;
+                        d = d.add(6 * block::UNITS);
+                    } else {
+                        d = self.escape_unit(d, (*units.get_unchecked(i)).into());
+                        i += 1;
+                    }
                     if i == n || (*units.get_unchecked(i)).into() < 0x80 {
                         break;
                     }
