@@ -488,9 +488,33 @@ unsafe fn write_u32(d: *mut u8, u: u32) -> usize {
     fn last(t: u64) -> u8 {
         b'0' + ((10 * u64::from(t as u32)) >> 32) as u8
     }
-    // SAFETY: every write is below the digit count returned, at most 10;
-    // each pair written is below 100 (the integer part of a fraction times
-    // 100, or the first two of at least three digits).
+    /// The `N + 2` digits of `u` (`10^(N+1) <= u < 10^(N+2)`): the first
+    /// two, `N / 2` more pairs, and a last digit if `N` is odd.
+    ///
+    /// # Safety
+    /// `d` is valid for writing `N + 2` bytes.
+    #[inline(always)]
+    unsafe fn digits<const N: u32>(d: *mut u8, u: u32) -> usize {
+        let mut t = lead::<N>(u);
+        // SAFETY: the writes stay below `N + 2` (the caller's room); each
+        // pair is below 100 (the first two of at least three digits, or a
+        // fraction times 100).
+        unsafe {
+            write_2_digits(d, int(t));
+            let mut i = 2;
+            for _ in 0..N / 2 {
+                write_2_digits(d.add(i), next2(&mut t));
+                i += 2;
+            }
+            if N % 2 == 1 {
+                d.add(i).write(last(t));
+                i += 1;
+            }
+            i
+        }
+    }
+    // SAFETY: every write is below the digit count returned, at most 10
+    // (the caller's room); the branches pick the count from `u`.
     unsafe {
         if u < 100 {
             if u < 10 {
@@ -502,62 +526,30 @@ unsafe fn write_u32(d: *mut u8, u: u32) -> usize {
         }
         if u < 1_000_000 {
             if u < 10_000 {
-                if u < 1000 {
-                    let t = lead::<1>(u);
-                    write_2_digits(d, int(t));
-                    d.add(2).write(last(t));
-                    return 3;
-                }
-                let mut t = lead::<2>(u);
-                write_2_digits(d, int(t));
-                write_2_digits(d.add(2), next2(&mut t));
-                return 4;
+                return if u < 1000 {
+                    digits::<1>(d, u)
+                } else {
+                    digits::<2>(d, u)
+                };
             }
-            if u < 100_000 {
-                let mut t = lead::<3>(u);
-                write_2_digits(d, int(t));
-                write_2_digits(d.add(2), next2(&mut t));
-                d.add(4).write(last(t));
-                return 5;
-            }
-            let mut t = lead::<4>(u);
-            write_2_digits(d, int(t));
-            write_2_digits(d.add(2), next2(&mut t));
-            write_2_digits(d.add(4), next2(&mut t));
-            return 6;
+            return if u < 100_000 {
+                digits::<3>(d, u)
+            } else {
+                digits::<4>(d, u)
+            };
         }
         if u < 100_000_000 {
-            if u < 10_000_000 {
-                let mut t = lead::<5>(u);
-                write_2_digits(d, int(t));
-                write_2_digits(d.add(2), next2(&mut t));
-                write_2_digits(d.add(4), next2(&mut t));
-                d.add(6).write(last(t));
-                return 7;
-            }
-            let mut t = lead::<6>(u);
-            write_2_digits(d, int(t));
-            write_2_digits(d.add(2), next2(&mut t));
-            write_2_digits(d.add(4), next2(&mut t));
-            write_2_digits(d.add(6), next2(&mut t));
-            return 8;
+            return if u < 10_000_000 {
+                digits::<5>(d, u)
+            } else {
+                digits::<6>(d, u)
+            };
         }
         if u < 1_000_000_000 {
-            let mut t = lead::<7>(u);
-            write_2_digits(d, int(t));
-            write_2_digits(d.add(2), next2(&mut t));
-            write_2_digits(d.add(4), next2(&mut t));
-            write_2_digits(d.add(6), next2(&mut t));
-            d.add(8).write(last(t));
-            return 9;
+            digits::<7>(d, u)
+        } else {
+            digits::<8>(d, u)
         }
-        let mut t = lead::<8>(u);
-        write_2_digits(d, int(t));
-        write_2_digits(d.add(2), next2(&mut t));
-        write_2_digits(d.add(4), next2(&mut t));
-        write_2_digits(d.add(6), next2(&mut t));
-        write_2_digits(d.add(8), next2(&mut t));
-        10
     }
 }
 
