@@ -738,6 +738,16 @@ def test_getitem_and_len_make_a_sequence(classes):
     assert list(classes.Squares(0)) == []
 
 
+def test_new_and_init_with_many_arguments(classes):
+    # tp_new and tp_init get their arguments as a tuple: up to 8 converted on
+    # the stack by a direct call, more through the runtime (same answers)
+    for n in (0, 8, 9, 40):
+        items = [str(i) for i in range(n)]
+        assert list(classes.Strings(*items)) == items
+        a = classes.Account(*items[:1] or ["z"], **({"balance": n} if n else {}))
+        assert (a.owner, a.balance) == ((items[:1] or ["z"])[0], n)
+
+
 def test_init(classes):
     a = classes.Account("ann", 5)
     assert (a.owner, a.balance, a.inits) == ("ann", 5, 1)
@@ -751,6 +761,8 @@ def test_init(classes):
     (("x", -1), ValueError, r"^a balance cannot be negative$"),
     (("x", "y"), TypeError, r"^Account\.__init__\(\) argument 'balance' must be int, not str$"),
     (("x", 1, 2), TypeError, r"^Account\.__init__\(\) takes from 1 to 2 positional arguments but 3 were given$"),
+    # more arguments than a direct call converts (8): through the runtime
+    (tuple("abcdefghijk"), TypeError, r"^Account\.__init__\(\) takes from 1 to 2 positional arguments but 11 were given$"),
 ])
 def test_init_errors(classes, args, exc, message):
     with pytest.raises(exc, match=message):

@@ -97,6 +97,25 @@ def test_context_parameter(features, mode):
     assert features.is_none(0) is False
 
 
+def test_trampolines_call_directly_only_where_handles_are_objects(features, mode):
+    # CPython's trampolines skip ctx_CallRealFunctionFromTrampoline in the
+    # universal modes of HPy's and hpy-rs's runtimes (a handle is the
+    # object's address, plus one for HPy's) and, by construction, in a
+    # CPython-ABI build; debug and trace modes keep their own handles.
+    expected = not IS_PYPY and mode in ("universal", "cpython")
+    assert features.trampolines_call_directly() is expected
+
+
+def test_calls_with_more_arguments_than_a_direct_call_converts(features):
+    # Up to 8 arguments are converted on the stack; more go through the
+    # runtime: the same answers either way, every calling convention.
+    for n in (0, 7, 8, 9, 30, 300):
+        assert features.var_sum(*range(n)) == sum(range(n))
+        kw = {f"k{i}": i for i in range(n)}
+        expected = (1, tuple(range(n)), 5, kw or None)
+        assert features.var_both(1, *range(n), b=5, **kw) == expected
+
+
 # --- conversions -------------------------------------------------------------------
 
 

@@ -22,6 +22,8 @@ mod args;
 mod buffer;
 mod class;
 mod defs;
+#[cfg(not(hpy_abi = "cpython"))]
+mod direct;
 mod module;
 mod run;
 mod trampolines;
@@ -53,9 +55,30 @@ pub mod crate_marker {
 static TRAMPOLINE_CTX: AtomicPtr<HPyContext> = AtomicPtr::new(null_mut());
 
 /// Called by the generated `HPyInitGlobalContext_<module>`.
+///
+/// # Safety
+/// `ctx` is the loader's live context, passed with the GIL held before any
+/// trampoline of this binary runs with it.
 #[inline]
-pub fn set_trampoline_context(ctx: *mut HPyContext) {
+pub unsafe fn set_trampoline_context(ctx: *mut HPyContext) {
+    // SAFETY: forwarded from the caller.
+    #[cfg(not(hpy_abi = "cpython"))]
+    unsafe {
+        direct::probe(ctx)
+    };
     TRAMPOLINE_CTX.store(ctx, Ordering::Relaxed);
+}
+
+/// Whether CPython's calls into this binary's functions reach their impls
+/// without the runtime's `ctx_CallRealFunctionFromTrampoline`: always in a
+/// CPython-ABI build; in a universal build when the runtime's handles allow
+/// it (`HPy`'s and hpy-rs's universal modes on CPython, not their debug and
+/// trace modes, nor PyPy, which never calls the trampolines). For tests.
+pub fn trampolines_call_directly() -> bool {
+    #[cfg(hpy_abi = "cpython")]
+    return true;
+    #[cfg(not(hpy_abi = "cpython"))]
+    direct::is_direct(trampoline_context())
 }
 
 /// Called by the generated `HPyInit_<module>` (which every runtime calls once

@@ -155,8 +155,10 @@ macro_rules! __hpy_module_entry_points {
         /// HPy module protocol: receives the context of CPython's trampolines.
         #[doc(hidden)]
         #[unsafe(no_mangle)]
-        pub extern "C" fn $init_ctx(ctx: *mut ::hpy::impl_::sys::HPyContext) {
-            ::hpy::impl_::set_trampoline_context(ctx)
+        pub unsafe extern "C" fn $init_ctx(ctx: *mut ::hpy::impl_::sys::HPyContext) {
+            // SAFETY: the loader calls this with its live context and the GIL
+            // held, before anything of the module runs.
+            unsafe { ::hpy::impl_::set_trampoline_context(ctx) }
         }
 
         /// HPy module protocol: the module definition (no context; no HPy

@@ -96,10 +96,38 @@ const _: () = assert!(size_of::<RawCFunction>() == size_of::<RawPyCFunction>());
 // ---------------------------------------------------------------------------
 // CPython trampolines
 
-/// Calls `impl_` through the runtime with the trampoline context; `args` is the
-/// `_HPyFunc_args_*` struct of `sig`.
+/// Calls `impl_` with the trampoline context; `a` is the `_HPyFunc_args_*`
+/// struct of `sig`, whose `result` the call writes.
 #[inline(always)]
-unsafe fn call_real(sig: sys::HPyFunc_Signature, impl_: sys::HPyCFunction, args: *mut c_void) {
+unsafe fn call_real<A: Copy>(sig: sys::HPyFunc_Signature, impl_: sys::HPyCFunction, a: &mut A) {
+    // Universal builds on CPython: the impl called from here, where the
+    // runtime's handles allow it (see `direct`).
+    // SAFETY: as below.
+    #[cfg(not(hpy_abi = "cpython"))]
+    if unsafe { super::direct::call(trampoline_context(), sig, impl_, (&raw mut *a).cast()) } {
+        return;
+    }
+    // Universal builds: the runtime gets a copy, so that the address of `a`
+    // itself never escapes and the direct path above keeps the struct in
+    // registers. (A CPython-ABI build's runtime call is inlined: no copy.)
+    #[cfg(not(hpy_abi = "cpython"))]
+    {
+        let mut copy = *a;
+        // SAFETY: forwarded.
+        unsafe { call_runtime(sig, impl_, (&raw mut copy).cast()) };
+        *a = copy;
+    }
+    // SAFETY: forwarded.
+    #[cfg(hpy_abi = "cpython")]
+    unsafe {
+        call_runtime(sig, impl_, (&raw mut *a).cast())
+    };
+}
+
+/// Calls `impl_` through the runtime with the trampoline context; `args` is the
+/// argument block of `sig`.
+#[inline(always)]
+unsafe fn call_runtime(sig: sys::HPyFunc_Signature, impl_: sys::HPyCFunction, args: *mut c_void) {
     // SAFETY: CPython calls trampolines only after the loader ran
     // `HPyInitGlobalContext_<module>`, so the context is set; the caller passes
     // the argument struct that belongs to `sig`, and an impl of that signature.
@@ -117,13 +145,7 @@ pub unsafe fn trampoline_noargs(slf: *mut cpy_PyObject, impl_: NoArgsImpl) -> *m
         result: null_mut(),
     };
     // SAFETY: `a` is the NOARGS argument struct.
-    unsafe {
-        call_real(
-            sys::HPyFunc_NOARGS,
-            erase_noargs(impl_),
-            (&raw mut a).cast(),
-        )
-    };
+    unsafe { call_real(sys::HPyFunc_NOARGS, erase_noargs(impl_), &mut a) };
     a.result
 }
 
@@ -155,7 +177,7 @@ pub unsafe fn trampoline_o(
         result: null_mut(),
     };
     // SAFETY: `a` is the O argument struct.
-    unsafe { call_real(sys::HPyFunc_O, erase_o(impl_), (&raw mut a).cast()) };
+    unsafe { call_real(sys::HPyFunc_O, erase_o(impl_), &mut a) };
     a.result
 }
 
@@ -177,13 +199,7 @@ pub unsafe fn trampoline_varargs(
         result: null_mut(),
     };
     // SAFETY: `a` is the VARARGS argument struct.
-    unsafe {
-        call_real(
-            sys::HPyFunc_VARARGS,
-            erase_varargs(impl_),
-            (&raw mut a).cast(),
-        )
-    };
+    unsafe { call_real(sys::HPyFunc_VARARGS, erase_varargs(impl_), &mut a) };
     a.result
 }
 
@@ -207,13 +223,7 @@ pub unsafe fn trampoline_keywords(
         result: null_mut(),
     };
     // SAFETY: `a` is the KEYWORDS argument struct.
-    unsafe {
-        call_real(
-            sys::HPyFunc_KEYWORDS,
-            erase_keywords(impl_),
-            (&raw mut a).cast(),
-        )
-    };
+    unsafe { call_real(sys::HPyFunc_KEYWORDS, erase_keywords(impl_), &mut a) };
     a.result
 }
 
@@ -225,13 +235,7 @@ pub unsafe fn trampoline_keywords(
 pub unsafe fn trampoline_inquiry(arg0: *mut cpy_PyObject, impl_: InquiryImpl) -> c_int {
     let mut a = sys::_HPyFunc_args_INQUIRY { arg0, result: 0 };
     // SAFETY: `a` is the INQUIRY argument struct.
-    unsafe {
-        call_real(
-            sys::HPyFunc_INQUIRY,
-            erase_inquiry(impl_),
-            (&raw mut a).cast(),
-        )
-    };
+    unsafe { call_real(sys::HPyFunc_INQUIRY, erase_inquiry(impl_), &mut a) };
     a.result
 }
 
@@ -245,7 +249,7 @@ pub unsafe fn trampoline_inquiry(arg0: *mut cpy_PyObject, impl_: InquiryImpl) ->
 #[inline(always)]
 pub unsafe fn trampoline_capsule_destructor(capsule: *mut cpy_PyObject, impl_: sys::HPyCFunction) {
     // SAFETY: the capsule is the argument of this signature; `impl_` has it.
-    unsafe { call_real(sys::HPyFunc_CAPSULE_DESTRUCTOR, impl_, capsule.cast()) }
+    unsafe { call_runtime(sys::HPyFunc_CAPSULE_DESTRUCTOR, impl_, capsule.cast()) }
 }
 
 // ---------------------------------------------------------------------------
@@ -296,7 +300,7 @@ macro_rules! slot_signatures {
             $(slot_signatures!(@set a, $f, $f);)*
             // SAFETY: `a` is the argument struct of this signature, `impl_` an impl
             // of it.
-            unsafe { call_real(sys::$sig, $erase(impl_), (&raw mut a).cast()) };
+            unsafe { call_real(sys::$sig, $erase(impl_), &mut a) };
             slot_signatures!(@result a, $res)
         }
     )*};
@@ -332,13 +336,7 @@ pub const fn erase_destructor_trampoline(f: DestructorTrampoline) -> sys::cpy_Py
 pub unsafe fn trampoline_destructor(arg0: *mut cpy_PyObject, impl_: DestructorImpl) {
     let mut a = sys::_HPyFunc_args_DESTRUCTOR { arg0 };
     // SAFETY: `a` is the argument struct of this signature, `impl_` an impl of it.
-    unsafe {
-        call_real(
-            sys::HPyFunc_DESTRUCTOR,
-            erase_destructor(impl_),
-            (&raw mut a).cast(),
-        )
-    };
+    unsafe { call_real(sys::HPyFunc_DESTRUCTOR, erase_destructor(impl_), &mut a) };
 }
 
 /// A trampoline's argument as its argument struct stores it: the same value,

@@ -82,6 +82,13 @@ mod features {
         ctx.name().to_owned()
     }
 
+    /// Whether CPython's trampolines call this module's impls directly
+    /// (not through the runtime's `ctx_CallRealFunctionFromTrampoline`).
+    #[hpy_method]
+    fn trampolines_call_directly() -> bool {
+        hpy::impl_::trampolines_call_directly()
+    }
+
     /// Takes the context and an argument.
     #[hpy_method]
     fn is_none(ctx: &Context, x: &Handle<'_>) -> bool {
