@@ -636,7 +636,10 @@ pub unsafe fn write_level<T: Class>(obj: &Handle<'_>, payload: *mut u8, value: T
     }
     cell.this.set(cell);
     cell.size.set(size_of::<ClassObject<T>>());
-    cell.thread.set(if T::UNSENDABLE { thread_id() } else { 0 });
+    // (The zeroed payload already says "no thread" for the others.)
+    if T::UNSENDABLE {
+        cell.thread.set(thread_id());
+    }
     cell.state.set(FREE);
     // The payload's first `ClassObject` spans the payload (for `Field`).
     let first = cell.payload_start() as *const ClassHeader;

@@ -33,6 +33,7 @@
 //! mode replaces the trampolines' context.
 
 use core::ffi::{CStr, c_void};
+use core::mem::MaybeUninit;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
@@ -186,7 +187,7 @@ unsafe fn tuple_parts(t: *mut cpy_PyObject) -> (usize, *const *mut cpy_PyObject)
 }
 
 /// `n` objects as an array of handles: the objects' own array where a handle
-/// is the address (offset 0), else their handles copied into `out`; NULL
+/// is the address (offset 0), else their handles written to the start of `out`; NULL
 /// (nothing written) if there are more than [`MAX_ARGS`] to copy.
 ///
 /// # Safety
@@ -196,7 +197,7 @@ unsafe fn handles(
     offset: usize,
     items: *const *mut cpy_PyObject,
     n: usize,
-    out: &mut [HPy; MAX_ARGS],
+    out: &mut MaybeUninit<[HPy; MAX_ARGS]>,
 ) -> *const HPy {
     if offset == 0 {
         // (`HPy` is `repr(transparent)` over the address.)
@@ -205,12 +206,14 @@ unsafe fn handles(
     if n > MAX_ARGS {
         return core::ptr::null();
     }
-    for (i, slot) in out.iter_mut().enumerate().take(n) {
-        // SAFETY: `i < n`: an item (never NULL: argument arrays and tuples
-        // hold objects).
-        *slot = h(offset, unsafe { *items.add(i) });
+    // (Left uninitialised: only the `n` handles written are read.)
+    let out = out.as_mut_ptr().cast::<HPy>();
+    for i in 0..n {
+        // SAFETY: `i < n <= MAX_ARGS`: an item (never NULL: argument arrays
+        // and tuples hold objects) and a slot of `out`.
+        unsafe { out.add(i).write(h(offset, *items.add(i))) };
     }
-    out.as_ptr()
+    out
 }
 
 /// Calls `impl_` with the arguments in `args` (the `_HPyFunc_args_*` struct
@@ -245,7 +248,7 @@ pub(crate) unsafe fn call(
             )
         };
     }
-    let mut arr = [HPy::NULL; MAX_ARGS];
+    let mut arr = MaybeUninit::uninit();
     // SAFETY: (every arm) the struct's objects are borrowed for the call, as
     // the impl's handles are; a result handle owns its reference, as the
     // object returned to CPython does.
