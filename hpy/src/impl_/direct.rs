@@ -22,8 +22,8 @@
 //! * and behaves as said: `HPy_AsPyObject` of `None` is `h_None` minus the
 //!   offset (0 or 1), `HPy_FromPyObject` gives that handle back, and a
 //!   tuple made by the runtime has its size and items where CPython's
-//!   (non-`Py_TRACE_REFS`) layout puts them, which the calls with argument
-//!   tuples read.
+//!   (non-`Py_TRACE_REFS`) layouts put them (3.14's tuples cache their hash
+//!   before the items), which the calls with argument tuples read.
 //!
 //! Anything else, and every signature not handled here (buffers,
 //! `tp_traverse`, capsule destructors) or a call with more than
@@ -48,6 +48,9 @@ static DIRECT_CTX: AtomicPtr<HPyContext> = AtomicPtr::new(NONE);
 const NONE: *mut HPyContext = core::ptr::dangling_mut();
 /// What its handles add to an object's address (0 or 1).
 static OFFSET: AtomicUsize = AtomicUsize::new(0);
+/// The word of a tuple where its items start: 3, or 4 from CPython 3.14 on
+/// (its tuples cache their hash before the items).
+static TUPLE_ITEMS: AtomicUsize = AtomicUsize::new(3);
 
 /// The most arguments a direct call converts (on the stack); more go
 /// through the runtime.
@@ -117,20 +120,37 @@ unsafe fn handle_offset(ctx: *mut HPyContext) -> Option<usize> {
             return None;
         }
         sys::HPy_Close(ctx, as_handle);
-        // A 2-tuple of the runtime: its size at word 2, its items from word 3.
-        let mut items = [(*ctx).h_None, (*ctx).h_True];
-        let tuple = sys::HPyTuple_FromArray(ctx, items.as_mut_ptr(), 2);
+        // A 3-tuple of the runtime: its size at word 2, its items from word
+        // 3, or from word 4 behind the cached hash of CPython 3.14. (Words
+        // 2 to 5 only: a tuple of three items is at least six words long
+        // in either layout.)
+        let mut items = [(*ctx).h_None, (*ctx).h_True, (*ctx).h_False];
+        let tuple = sys::HPyTuple_FromArray(ctx, items.as_mut_ptr(), 3);
         if tuple.is_null() {
             sys::HPyErr_Clear(ctx);
             return None;
         }
         let words = (tuple._i as usize).wrapping_sub(offset) as *const usize;
-        // (A tuple of two items is at least five words long in every layout.)
-        let layout = *words.add(2) == 2
-            && *words.add(3) + offset == items[0]._i as usize
-            && *words.add(4) + offset == items[1]._i as usize;
+        let item = |i: usize| (*words.add(i)).wrapping_add(offset);
+        let first = if *words.add(2) != 3 {
+            None
+        } else if (item(3), item(4), item(5))
+            == (
+                items[0]._i as usize,
+                items[1]._i as usize,
+                items[2]._i as usize,
+            )
+        {
+            Some(3)
+        } else if (item(4), item(5)) == (items[0]._i as usize, items[1]._i as usize) {
+            Some(4)
+        } else {
+            None
+        };
         sys::HPy_Close(ctx, tuple);
-        layout.then_some(offset)
+        let first = first?;
+        TUPLE_ITEMS.store(first, Ordering::Relaxed);
+        Some(offset)
     }
 }
 
@@ -181,9 +201,10 @@ fn py(offset: usize, r: HPy) -> *mut cpy_PyObject {
 #[inline(always)]
 unsafe fn tuple_parts(t: *mut cpy_PyObject) -> (usize, *const *mut cpy_PyObject) {
     let words = t.cast::<usize>();
+    let first = TUPLE_ITEMS.load(Ordering::Relaxed);
     // SAFETY: forwarded from the caller: a tuple's size is its third word,
-    // its items follow.
-    unsafe { (*words.add(2), words.add(3).cast()) }
+    // its items start at the word the probe found.
+    unsafe { (*words.add(2), words.add(first).cast()) }
 }
 
 /// `n` objects as an array of handles: the objects' own array where a handle
