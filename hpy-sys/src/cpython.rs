@@ -1625,8 +1625,8 @@ mod module;
 mod types;
 
 pub use call::{
-    Direct, TrampolineHandles, call_real_function, call_traverseproc,
-    ctx_CallRealFunctionFromTrampoline,
+    Direct, call_other, call_traverseproc, ctx_CallRealFunctionFromTrampoline, tuple_len,
+    with_tuple_items,
 };
 pub use module::{create_module_def, module_def_init};
 pub use types::{

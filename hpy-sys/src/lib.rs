@@ -52,6 +52,7 @@ mod autogen;
 pub use autogen::*;
 mod layout;
 pub use layout::{ContextLayout, context_layout, late_member};
+pub mod trampoline;
 
 /// `tp_iternext` as a slot of a type spec, in a CPython-ABI build only (HPy
 /// 0.9 has no iteration slots; the number is CPython's `Py_tp_iternext`,

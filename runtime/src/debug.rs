@@ -36,6 +36,7 @@ use core::cell::UnsafeCell;
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::ptr::null_mut;
 
+use hpy_sys::trampoline::{Args, TrampolineHandles};
 use hpy_sys::*;
 use pyo3_ffi as ffi;
 
@@ -1386,8 +1387,8 @@ struct CallHandles {
 // SAFETY: arguments become new debug handles (closed by `drop`), a result is
 // handed over as the universal handle's reference and its debug handle
 // closed.
-unsafe impl hpy_sys::cpython::TrampolineHandles for CallHandles {
-    const DIRECT: bool = false;
+unsafe impl TrampolineHandles for CallHandles {
+    const OWN_ARRAY: bool = false;
 
     unsafe fn arg(&mut self, o: *mut cpy_PyObject) -> HPy {
         // SAFETY: forwarded.
@@ -1398,12 +1399,17 @@ unsafe impl hpy_sys::cpython::TrampolineHandles for CallHandles {
         h
     }
 
-    unsafe fn args(&mut self, items: *const *mut cpy_PyObject, n: usize) -> *const HPy {
+    unsafe fn arg_opt(&mut self, o: *mut cpy_PyObject) -> HPy {
+        // SAFETY: forwarded (`arg` gives HPy_NULL for NULL).
+        unsafe { self.arg(o) }
+    }
+
+    unsafe fn args(&mut self, items: *const *mut cpy_PyObject, n: usize) -> Args {
         let mut handles = Vec::new();
         if handles.try_reserve_exact(n).is_err() || self.arrays.try_reserve(1).is_err() {
             // SAFETY: the GIL is held.
             unsafe { ffi::PyErr_NoMemory() };
-            return core::ptr::null();
+            return Args::Failed;
         }
         for i in 0..n {
             // SAFETY: `i < n` live objects.
@@ -1411,7 +1417,7 @@ unsafe impl hpy_sys::cpython::TrampolineHandles for CallHandles {
         }
         let p = handles.as_ptr();
         self.arrays.push(handles);
-        p
+        Args::Handles(p)
     }
 
     unsafe fn result(&mut self, h: HPy) -> *mut cpy_PyObject {
@@ -1423,6 +1429,32 @@ unsafe impl hpy_sys::cpython::TrampolineHandles for CallHandles {
             close(h);
             o.cast()
         }
+    }
+
+    unsafe fn tuple_len(&mut self, t: *mut cpy_PyObject) -> usize {
+        // SAFETY: forwarded.
+        unsafe { hpy_sys::cpython::tuple_len(t) }
+    }
+
+    unsafe fn with_tuple_items<R>(
+        &mut self,
+        t: *mut cpy_PyObject,
+        fail: R,
+        f: impl FnOnce(&mut Self, *const *mut cpy_PyObject, usize) -> R,
+    ) -> R {
+        // SAFETY: forwarded.
+        unsafe { hpy_sys::cpython::with_tuple_items(t, fail, |items, n| f(self, items, n)) }
+    }
+
+    unsafe fn call_other(
+        &mut self,
+        ctx: *mut HPyContext,
+        sig: HPyFunc_Signature,
+        func: HPyCFunction,
+        args: *mut c_void,
+    ) -> bool {
+        // SAFETY: forwarded.
+        unsafe { hpy_sys::cpython::call_other(ctx, sig, func, args, self) }
     }
 }
 
@@ -1466,7 +1498,7 @@ unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         let call_ctx: *mut HPyContext = &mut copies[s.next_copy];
         s.next_copy = (s.next_copy + 1) % copies.len();
         let outer = CURRENT.with(|c| c.replace(call_ctx));
-        hpy_sys::cpython::call_real_function(call_ctx, sig, func, args, &mut handles);
+        hpy_sys::trampoline::call_real_function(call_ctx, sig, func, args, &mut handles);
         // The argument handles are closed with the call's context current.
         drop(handles);
         CURRENT.with(|c| c.set(outer));

@@ -1,7 +1,7 @@
-//! `ctx_CallRealFunctionFromTrampoline`: how a CPython trampoline reaches its
-//! impl function. The trampoline packs CPython's arguments into the
-//! signature's `_HPyFunc_args_*` struct; this unpacks them, calls the impl
-//! with the context and writes `result`.
+//! `ctx_CallRealFunctionFromTrampoline` on CPython: [`Direct`], the
+//! conversions of [`crate::trampoline::call_real_function`] where a handle
+//! is the object pointer, and the unpacking of the signatures that take
+//! CPython's API ([`call_other`]).
 //!
 //! In a CPython-ABI build the call is inlined into each trampoline with a
 //! constant signature, so the `match` and the struct fold away and the
@@ -9,62 +9,74 @@
 //! writes by hand). A universal runtime for CPython can store the same
 //! function in its context.
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_int, c_void};
 
 use pyo3_ffi as ffi;
 
 use super::{h2py, py2h};
+use crate::trampoline::{Args, TrampolineHandles, call_impl, call_real_function};
 use crate::*;
-
-/// How the objects a trampoline receives become the handles its impl gets,
-/// and the impl's handle results objects again: [`Direct`] where a handle
-/// is the object pointer (a CPython-ABI build, a runtime's universal mode),
-/// or a runtime's own handles (hpy-rs's debug mode).
-///
-/// # Safety
-/// An implementation returns, for borrowed objects, handles open until the
-/// trampoline's call ends (the implementation closes them when it is
-/// dropped), and for an owned result handle a new reference (or NULL).
-pub unsafe trait TrampolineHandles {
-    /// Whether handles are the object pointers (no conversion at all).
-    const DIRECT: bool;
-    /// A borrowed argument object as a handle for the impl.
-    ///
-    /// # Safety
-    /// `o` is NULL or a live object, borrowed for the call; the GIL is held.
-    unsafe fn arg(&mut self, o: *mut cpy_PyObject) -> HPy;
-    /// `n` borrowed argument objects as an array of handles, alive until the
-    /// call ends; NULL with an exception set if it cannot be made.
-    ///
-    /// # Safety
-    /// `items` points to `n` live objects; the GIL is held.
-    unsafe fn args(&mut self, items: *const *mut cpy_PyObject, n: usize) -> *const HPy;
-    /// The impl's result handle (owned) as a new reference (or NULL).
-    ///
-    /// # Safety
-    /// `h` is HPy_NULL or an open handle the impl returned; the GIL is held.
-    unsafe fn result(&mut self, h: HPy) -> *mut cpy_PyObject;
-}
 
 /// Handles are the object pointers: every conversion is free.
 #[derive(Debug, Clone, Copy)]
 pub struct Direct;
 
-// SAFETY: a handle is the object pointer: borrowed in, owned out.
+// SAFETY: a handle is the object pointer: borrowed in, owned out; tuples are
+// read through CPython's own layout (or, in an `abi3` build, its API).
 unsafe impl TrampolineHandles for Direct {
-    const DIRECT: bool = true;
+    const OWN_ARRAY: bool = true;
     #[inline(always)]
     unsafe fn arg(&mut self, o: *mut cpy_PyObject) -> HPy {
         py2h(o.cast())
     }
     #[inline(always)]
-    unsafe fn args(&mut self, items: *const *mut cpy_PyObject, _n: usize) -> *const HPy {
-        items.cast()
+    unsafe fn arg_opt(&mut self, o: *mut cpy_PyObject) -> HPy {
+        py2h(o.cast())
+    }
+    #[inline(always)]
+    unsafe fn args(&mut self, items: *const *mut cpy_PyObject, _n: usize) -> Args {
+        Args::Handles(items.cast())
     }
     #[inline(always)]
     unsafe fn result(&mut self, h: HPy) -> *mut cpy_PyObject {
         h2py(h).cast()
     }
+    #[inline(always)]
+    unsafe fn tuple_len(&mut self, t: *mut cpy_PyObject) -> usize {
+        // SAFETY: forwarded.
+        unsafe { tuple_len(t) }
+    }
+    #[inline(always)]
+    unsafe fn with_tuple_items<R>(
+        &mut self,
+        t: *mut cpy_PyObject,
+        fail: R,
+        f: impl FnOnce(&mut Self, *const *mut cpy_PyObject, usize) -> R,
+    ) -> R {
+        // SAFETY: forwarded.
+        unsafe { with_tuple_items(t, fail, |items, n| f(self, items, n)) }
+    }
+    #[inline(always)]
+    unsafe fn call_other(
+        &mut self,
+        ctx: *mut HPyContext,
+        sig: HPyFunc_Signature,
+        func: HPyCFunction,
+        args: *mut c_void,
+    ) -> bool {
+        // SAFETY: forwarded.
+        unsafe { call_other(ctx, sig, func, args, self) }
+    }
+}
+
+/// The number of items of tuple `t`.
+///
+/// # Safety
+/// `t` is a live tuple; the GIL is held.
+#[inline(always)]
+pub unsafe fn tuple_len(t: *mut cpy_PyObject) -> usize {
+    // SAFETY: forwarded.
+    unsafe { super::api::tuple_size(t.cast()).max(0) as usize }
 }
 
 /// `f` called with the items of a tuple as a handle array (a handle is the
@@ -75,10 +87,10 @@ unsafe impl TrampolineHandles for Direct {
 /// # Safety
 /// `args` is a tuple (CPython passes one to `tp_new` and `tp_init`).
 #[inline(always)]
-unsafe fn with_tuple_items<R>(
+pub unsafe fn with_tuple_items<R>(
     args: *mut cpy_PyObject,
     fail: R,
-    f: impl FnOnce(*const HPy, HPy_ssize_t) -> R,
+    f: impl FnOnce(*const *mut cpy_PyObject, usize) -> R,
 ) -> R {
     #[cfg(not(Py_LIMITED_API))]
     // SAFETY: `args` is a tuple: its items follow its header.
@@ -87,7 +99,7 @@ unsafe fn with_tuple_items<R>(
         let t = args.cast::<ffi::PyTupleObject>();
         f(
             (*t).ob_item.as_ptr().cast(),
-            ffi::PyTuple_GET_SIZE(args.cast()),
+            ffi::PyTuple_GET_SIZE(args.cast()) as usize,
         )
     }
     #[cfg(Py_LIMITED_API)]
@@ -102,7 +114,7 @@ unsafe fn with_tuple_items<R>(
             for (i, slot) in items.iter_mut().enumerate().take(n as usize) {
                 *slot = item(i as HPy_ssize_t);
             }
-            return f(items.as_ptr(), n);
+            return f(items.as_ptr().cast(), n as usize);
         }
         let mut items: alloc::vec::Vec<HPy> = alloc::vec::Vec::new();
         if items.try_reserve_exact(n as usize).is_err() {
@@ -112,7 +124,7 @@ unsafe fn with_tuple_items<R>(
         for i in 0..n {
             items.push(item(i));
         }
-        f(items.as_ptr(), n)
+        f(items.as_ptr().cast(), n as usize)
     }
 }
 
@@ -177,154 +189,73 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     func: HPyCFunction,
     args: *mut c_void,
 ) {
-    // SAFETY: forwarded; handles are the object pointers.
-    unsafe { call_real_function(ctx, sig, func, args, &mut Direct) }
+    // SAFETY: forwarded; handles are the object pointers (`Direct` never
+    // declines a call).
+    unsafe { call_real_function(ctx, sig, func, args, &mut Direct) };
 }
 
-/// [`ctx_CallRealFunctionFromTrampoline`] with the handles of `handles`: the
-/// same unpacking for every runtime mode.
+/// [`TrampolineHandles::call_other`] on CPython: the signatures whose
+/// unpacking takes CPython's API (buffers, `tp_traverse`, capsule
+/// destructors, module creation); a fatal error for `HPy_tp_destroy` (never
+/// called through a trampoline) and unknown signatures. Always made.
 ///
 /// # Safety
-/// As [`ctx_CallRealFunctionFromTrampoline`]; `handles` converts for `ctx`.
+/// As for [`call_real_function`]; handles are object pointers or the
+/// handles of `conv`, which converts for `ctx`.
 #[inline(always)]
-pub unsafe fn call_real_function<T: TrampolineHandles>(
+pub unsafe fn call_other<T: TrampolineHandles>(
     ctx: *mut HPyContext,
     sig: HPyFunc_Signature,
     func: HPyCFunction,
     args: *mut c_void,
-    handles: &mut T,
-) {
-    let conv = handles;
-    /// A borrowed argument.
-    macro_rules! h {
-        ($o:expr) => {
-            conv.arg($o)
-        };
-    }
-    /// An owned result.
-    macro_rules! o {
-        ($h:expr) => {{
-            let result = $h;
-            conv.result(result)
-        }};
-    }
-    /// The impl as its real type, called with the context first.
-    macro_rules! call {
-        ($F:ty $(, $arg:expr)*) => {
-            (core::mem::transmute::<HPyCFunction, $F>(func).unwrap_unchecked())(ctx $(, $arg)*)
-        };
-    }
-    /// `args` as the struct of the signature.
-    macro_rules! args {
-        ($A:ty) => {
-            &mut *args.cast::<$A>()
-        };
-    }
-    // SAFETY: in every arm, the caller passes the argument struct of `sig`
-    // and an impl of `sig`, which is the type each arm transmutes `func` to
-    // (function pointers share one representation); handles are the object
-    // pointers the struct holds, borrowed for the call, and a handle result
-    // is a new reference (or NULL), which is what CPython expects back.
+    conv: &mut T,
+) -> bool {
+    // SAFETY: as in `call_real_function`: each arm transmutes `func` to the
+    // impl type of `sig` and reads the struct of `sig`.
     unsafe {
         match sig {
-            HPyFunc_NOARGS => {
-                let a = args!(_HPyFunc_args_NOARGS);
-                a.result = o!(call!(HPyFunc_noargs, h!(a.self_)));
-            }
-            HPyFunc_O => {
-                let a = args!(_HPyFunc_args_O);
-                a.result = o!(call!(HPyFunc_o, h!(a.self_), h!(a.arg)));
-            }
-            HPyFunc_VARARGS => {
-                let a = args!(_HPyFunc_args_VARARGS);
-                let nargs = a.nargs as usize;
-                let items = conv.args(a.args, nargs);
-                a.result = if !T::DIRECT && items.is_null() && nargs > 0 {
-                    core::ptr::null_mut()
-                } else {
-                    o!(call!(HPyFunc_varargs, h!(a.self_), items, nargs))
-                };
-            }
-            HPyFunc_KEYWORDS => {
-                // Also `HPy_tp_call`, called through vectorcall: `nargsf` may
-                // carry `PY_VECTORCALL_ARGUMENTS_OFFSET`.
-                let a = args!(_HPyFunc_args_KEYWORDS);
-                let nargs = super::api::vectorcall_nargs(a.nargsf);
-                // The keyword arguments' values follow the positional ones.
-                let total = if T::DIRECT || a.kwnames.is_null() {
-                    nargs
-                } else {
-                    nargs + super::api::tuple_size(a.kwnames.cast()).max(0) as usize
-                };
-                let items = conv.args(a.args, total);
-                a.result = if !T::DIRECT && items.is_null() && total > 0 {
-                    core::ptr::null_mut()
-                } else {
-                    o!(call!(
-                        HPyFunc_keywords,
-                        h!(a.self_),
-                        items,
-                        nargs,
-                        h!(a.kwnames)
-                    ))
-                };
-            }
-            HPyFunc_INITPROC => {
-                let a = args!(_HPyFunc_args_INITPROC);
-                a.result = with_tuple_items(a.args, -1, |items, n| {
-                    let items = conv.args(items.cast(), n as usize);
-                    if !T::DIRECT && items.is_null() && n > 0 {
-                        return -1;
-                    }
-                    call!(HPyFunc_initproc, h!(a.self_), items, n, h!(a.kw))
-                });
-            }
-            HPyFunc_NEWFUNC => {
-                let a = args!(_HPyFunc_args_NEWFUNC);
-                a.result = with_tuple_items(a.args, core::ptr::null_mut(), |items, n| {
-                    let items = conv.args(items.cast(), n as usize);
-                    if !T::DIRECT && items.is_null() && n > 0 {
-                        return core::ptr::null_mut();
-                    }
-                    o!(call!(HPyFunc_newfunc, h!(a.self_), items, n, h!(a.kw)))
-                });
-            }
             HPyFunc_GETBUFFERPROC => {
                 // `HPy_buffer` and `Py_buffer` have one layout (a handle is
                 // the object pointer), as HPy's CPython ABI relies on too.
-                let a = args!(_HPyFunc_args_GETBUFFERPROC);
-                a.result = call!(
+                let a = &mut *args.cast::<_HPyFunc_args_GETBUFFERPROC>();
+                let slf = conv.arg(a.self_);
+                a.result = call_impl!(
+                    ctx,
+                    func,
                     HPyFunc_getbufferproc,
-                    h!(a.self_),
+                    slf,
                     a.view.cast::<HPy_buffer>(),
                     a.flags
                 );
                 let view = a.view.cast::<HPy_buffer>();
                 if a.result < 0 {
                     (*view).obj = HPy::NULL;
-                } else if !T::DIRECT {
+                } else if !T::OWN_ARRAY {
                     // The impl stored a handle of its own: the view keeps a
                     // reference to the object instead.
                     (*view).obj = py2h(conv.result((*view).obj).cast());
                 }
             }
             HPyFunc_RELEASEBUFFERPROC => {
-                let a = args!(_HPyFunc_args_RELEASEBUFFERPROC);
-                if T::DIRECT {
-                    call!(
+                let a = &*args.cast::<_HPyFunc_args_RELEASEBUFFERPROC>();
+                let slf = conv.arg(a.self_);
+                if T::OWN_ARRAY {
+                    call_impl!(
+                        ctx,
+                        func,
                         HPyFunc_releasebufferproc,
-                        h!(a.self_),
+                        slf,
                         a.view.cast::<HPy_buffer>()
                     );
                 } else {
                     // A copy of the view whose object is a handle too.
                     let mut view = *a.view.cast::<HPy_buffer>();
-                    view.obj = h!(h2py(view.obj).cast());
-                    call!(HPyFunc_releasebufferproc, h!(a.self_), &mut view);
+                    view.obj = conv.arg_opt(h2py(view.obj).cast());
+                    call_impl!(ctx, func, HPyFunc_releasebufferproc, slf, &mut view);
                 }
             }
             HPyFunc_TRAVERSEPROC => {
-                let a = args!(_HPyFunc_args_TRAVERSEPROC);
+                let a = &mut *args.cast::<_HPyFunc_args_TRAVERSEPROC>();
                 let f = core::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(func);
                 a.result = call_traverseproc(f, a.self_, a.visit, a.arg);
             }
@@ -337,107 +268,18 @@ pub unsafe fn call_real_function<T: TrampolineHandles>(
                 f.unwrap_unchecked()(name, pointer, context);
             }
             HPyFunc_MOD_CREATE => {
-                let a = args!(_HPyFunc_args_MOD_CREATE);
-                a.result = o!(call!(HPyFunc_mod_create, h!(a.spec)));
+                let a = &mut *args.cast::<_HPyFunc_args_MOD_CREATE>();
+                let spec = conv.arg(a.spec);
+                let r = call_impl!(ctx, func, HPyFunc_mod_create, spec);
+                a.result = conv.result(r);
                 super::module::check_create_result(&mut a.result);
             }
             HPyFunc_DESTROYFUNC => {
                 // Called by the runtime's `tp_dealloc`, never by a trampoline.
                 ffi::Py_FatalError(c"HPy_tp_destroy has no trampoline".as_ptr());
             }
-            HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
-                let a = args!(_HPyFunc_args_UNARYFUNC);
-                a.result = o!(call!(HPyFunc_unaryfunc, h!(a.arg0)));
-            }
-            HPyFunc_BINARYFUNC | HPyFunc_GETATTROFUNC => {
-                let a = args!(_HPyFunc_args_BINARYFUNC);
-                a.result = o!(call!(HPyFunc_binaryfunc, h!(a.arg0), h!(a.arg1)));
-            }
-            HPyFunc_TERNARYFUNC | HPyFunc_DESCRGETFUNC => {
-                let a = args!(_HPyFunc_args_TERNARYFUNC);
-                a.result = o!(call!(
-                    HPyFunc_ternaryfunc,
-                    h!(a.arg0),
-                    h!(a.arg1),
-                    h!(a.arg2)
-                ));
-            }
-            HPyFunc_INQUIRY => {
-                let a = args!(_HPyFunc_args_INQUIRY);
-                a.result = call!(HPyFunc_inquiry, h!(a.arg0));
-            }
-            HPyFunc_LENFUNC => {
-                let a = args!(_HPyFunc_args_LENFUNC);
-                a.result = call!(HPyFunc_lenfunc, h!(a.arg0));
-            }
-            HPyFunc_SSIZEARGFUNC => {
-                let a = args!(_HPyFunc_args_SSIZEARGFUNC);
-                a.result = o!(call!(HPyFunc_ssizeargfunc, h!(a.arg0), a.arg1));
-            }
-            HPyFunc_SSIZESSIZEARGFUNC => {
-                let a = args!(_HPyFunc_args_SSIZESSIZEARGFUNC);
-                a.result = o!(call!(HPyFunc_ssizessizeargfunc, h!(a.arg0), a.arg1, a.arg2));
-            }
-            HPyFunc_SSIZEOBJARGPROC => {
-                let a = args!(_HPyFunc_args_SSIZEOBJARGPROC);
-                a.result = call!(HPyFunc_ssizeobjargproc, h!(a.arg0), a.arg1, h!(a.arg2));
-            }
-            HPyFunc_SSIZESSIZEOBJARGPROC => {
-                let a = args!(_HPyFunc_args_SSIZESSIZEOBJARGPROC);
-                a.result = call!(
-                    HPyFunc_ssizessizeobjargproc,
-                    h!(a.arg0),
-                    a.arg1,
-                    a.arg2,
-                    h!(a.arg3)
-                );
-            }
-            HPyFunc_OBJOBJARGPROC | HPyFunc_SETATTROFUNC | HPyFunc_DESCRSETFUNC => {
-                let a = args!(_HPyFunc_args_OBJOBJARGPROC);
-                a.result = call!(HPyFunc_objobjargproc, h!(a.arg0), h!(a.arg1), h!(a.arg2));
-            }
-            HPyFunc_OBJOBJPROC => {
-                let a = args!(_HPyFunc_args_OBJOBJPROC);
-                a.result = call!(HPyFunc_objobjproc, h!(a.arg0), h!(a.arg1));
-            }
-            HPyFunc_FREEFUNC => {
-                let a = args!(_HPyFunc_args_FREEFUNC);
-                call!(HPyFunc_freefunc, a.arg0);
-            }
-            HPyFunc_GETATTRFUNC => {
-                let a = args!(_HPyFunc_args_GETATTRFUNC);
-                a.result = o!(call!(HPyFunc_getattrfunc, h!(a.arg0), a.arg1));
-            }
-            HPyFunc_SETATTRFUNC => {
-                let a = args!(_HPyFunc_args_SETATTRFUNC);
-                a.result = call!(
-                    HPyFunc_setattrfunc,
-                    h!(a.arg0),
-                    a.arg1 as *mut c_char,
-                    h!(a.arg2)
-                );
-            }
-            HPyFunc_HASHFUNC => {
-                let a = args!(_HPyFunc_args_HASHFUNC);
-                a.result = call!(HPyFunc_hashfunc, h!(a.arg0));
-            }
-            HPyFunc_RICHCMPFUNC => {
-                let a = args!(_HPyFunc_args_RICHCMPFUNC);
-                a.result = o!(call!(HPyFunc_richcmpfunc, h!(a.arg0), h!(a.arg1), a.arg2));
-            }
-            HPyFunc_GETTER => {
-                let a = args!(_HPyFunc_args_GETTER);
-                a.result = o!(call!(HPyFunc_getter, h!(a.arg0), a.arg1));
-            }
-            HPyFunc_SETTER => {
-                let a = args!(_HPyFunc_args_SETTER);
-                a.result = call!(HPyFunc_setter, h!(a.arg0), h!(a.arg1), a.arg2);
-            }
-            HPyFunc_DESTRUCTOR => {
-                let a = args!(_HPyFunc_args_DESTRUCTOR);
-                call!(HPyFunc_destructor, h!(a.arg0));
-            }
             _ => ffi::Py_FatalError(c"unsupported HPyFunc_Signature in a trampoline".as_ptr()),
         }
     }
+    true
 }

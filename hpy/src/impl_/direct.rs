@@ -25,10 +25,13 @@
 //!   (non-`Py_TRACE_REFS`) layouts put them (3.14's tuples cache their hash
 //!   before the items), which the calls with argument tuples read.
 //!
-//! Anything else, and every signature not handled here (buffers,
-//! `tp_traverse`, capsule destructors) or a call with more than
-//! [`MAX_ARGS`] arguments to copy (HPy's handles: the objects' own array is
-//! passed where a handle is the address), takes the runtime's path. The context is
+//! The call itself is `hpy_sys::trampoline::call_real_function`, the
+//! unpacking every CPython-side caller shares, with this module's
+//! conversions ([`Offset`]). Anything else, and the signatures whose
+//! unpacking takes CPython's API (buffers, `tp_traverse`, capsule
+//! destructors, module creation) or a call with more than [`MAX_ARGS`]
+//! arguments to copy (HPy's handles: the objects' own array is passed where
+//! a handle is the address), takes the runtime's path. The context is
 //! compared at each call, since loading the same file again in another
 //! mode replaces the trampolines' context.
 
@@ -38,7 +41,7 @@ use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use super::sys;
-use super::trampolines::*;
+use sys::trampoline::Args;
 use sys::{HPy, HPyContext, cpy_PyObject};
 
 /// The context the trampolines may bypass: a dangling address (no context)
@@ -170,71 +173,101 @@ pub(crate) fn is_direct(ctx: *mut HPyContext) -> bool {
     direct(ctx).is_some()
 }
 
-/// The handle of an object that is never NULL.
-#[inline(always)]
-fn h(offset: usize, o: *mut cpy_PyObject) -> HPy {
-    HPy {
-        _i: (o as usize).wrapping_add(offset) as isize,
-    }
-}
-
-/// The handle of an object that may be NULL.
-#[inline(always)]
-fn h_opt(offset: usize, o: *mut cpy_PyObject) -> HPy {
-    if o.is_null() { HPy::NULL } else { h(offset, o) }
-}
-
-/// The object of a result handle (NULL for HPy_NULL), owning its reference.
-#[inline(always)]
-fn py(offset: usize, r: HPy) -> *mut cpy_PyObject {
-    if r.is_null() {
-        null_mut()
-    } else {
-        (r._i as usize).wrapping_sub(offset) as *mut cpy_PyObject
-    }
-}
-
-/// The size and first item of a tuple (the layout [`probe`] checked).
+/// The conversions of a direct call: a handle is the object's address plus
+/// `offset`; argument arrays are the objects' own where that is 0, else
+/// copied to `arr` (at most [`MAX_ARGS`]; more are declined).
 ///
-/// # Safety
-/// `t` is a live tuple of the direct runtime.
-#[inline(always)]
-unsafe fn tuple_parts(t: *mut cpy_PyObject) -> (usize, *const *mut cpy_PyObject) {
-    let words = t.cast::<usize>();
-    let first = TUPLE_ITEMS.load(Ordering::Relaxed);
-    // SAFETY: forwarded from the caller: a tuple's size is its third word,
-    // its items start at the word the probe found.
-    unsafe { (*words.add(2), words.add(first).cast()) }
-}
-
-/// `n` objects as an array of handles: the objects' own array where a handle
-/// is the address (offset 0), else their handles written to the start of `out`; NULL
-/// (nothing written) if there are more than [`MAX_ARGS`] to copy.
-///
-/// # Safety
-/// `items` points to `n` live objects.
-#[inline(always)]
-unsafe fn handles(
+/// (The array is borrowed, not held: its address goes to the impl, and a
+/// struct holding it would be kept in memory, its offset stored there too.)
+struct Offset<'a> {
     offset: usize,
-    items: *const *mut cpy_PyObject,
-    n: usize,
-    out: &mut MaybeUninit<[HPy; MAX_ARGS]>,
-) -> *const HPy {
-    if offset == 0 {
-        // (`HPy` is `repr(transparent)` over the address.)
-        return items.cast();
+    arr: &'a mut MaybeUninit<[HPy; MAX_ARGS]>,
+}
+
+// SAFETY: for the direct context, whose handles are the objects' addresses
+// plus `offset` (checked by `probe`): a borrowed object's handle is open
+// while the object lives (the call), a result handle owns its object's
+// reference; tuples are read at the words `probe` checked.
+unsafe impl sys::trampoline::TrampolineHandles for Offset<'_> {
+    const OWN_ARRAY: bool = false;
+
+    #[inline(always)]
+    unsafe fn arg(&mut self, o: *mut cpy_PyObject) -> HPy {
+        HPy {
+            _i: (o as usize).wrapping_add(self.offset) as isize,
+        }
     }
-    if n > MAX_ARGS {
-        return core::ptr::null();
+
+    #[inline(always)]
+    unsafe fn arg_opt(&mut self, o: *mut cpy_PyObject) -> HPy {
+        if o.is_null() {
+            HPy::NULL
+        } else {
+            // SAFETY: forwarded.
+            unsafe { self.arg(o) }
+        }
     }
-    // (Left uninitialised: only the `n` handles written are read.)
-    let out = out.as_mut_ptr().cast::<HPy>();
-    for i in 0..n {
-        // SAFETY: `i < n <= MAX_ARGS`: an item (never NULL: argument arrays
-        // and tuples hold objects) and a slot of `out`.
-        unsafe { out.add(i).write(h(offset, *items.add(i))) };
+
+    #[inline(always)]
+    unsafe fn args(&mut self, items: *const *mut cpy_PyObject, n: usize) -> Args {
+        if self.offset == 0 {
+            // (`HPy` is `repr(transparent)` over the address.)
+            return Args::Handles(items.cast());
+        }
+        if n > MAX_ARGS {
+            return Args::Declined;
+        }
+        // (Left uninitialised: only the `n` handles written are read.)
+        let out = self.arr.as_mut_ptr().cast::<HPy>();
+        for i in 0..n {
+            // SAFETY: `i < n <= MAX_ARGS`: an item (never NULL: argument
+            // arrays and tuples hold objects) and a slot of `out`.
+            unsafe { out.add(i).write(self.arg(*items.add(i))) };
+        }
+        Args::Handles(out)
     }
-    out
+
+    #[inline(always)]
+    unsafe fn result(&mut self, h: HPy) -> *mut cpy_PyObject {
+        if h.is_null() {
+            null_mut()
+        } else {
+            (h._i as usize).wrapping_sub(self.offset) as *mut cpy_PyObject
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn tuple_len(&mut self, t: *mut cpy_PyObject) -> usize {
+        // SAFETY: forwarded: a tuple's size is its third word.
+        unsafe { *t.cast::<usize>().add(2) }
+    }
+
+    #[inline(always)]
+    unsafe fn with_tuple_items<R>(
+        &mut self,
+        t: *mut cpy_PyObject,
+        _fail: R,
+        f: impl FnOnce(&mut Self, *const *mut cpy_PyObject, usize) -> R,
+    ) -> R {
+        let words = t.cast::<usize>();
+        let first = TUPLE_ITEMS.load(Ordering::Relaxed);
+        // SAFETY: forwarded: the items start at the word the probe found.
+        let (n, items) = unsafe { (self.tuple_len(t), words.add(first).cast()) };
+        f(self, items, n)
+    }
+
+    #[inline(always)]
+    unsafe fn call_other(
+        &mut self,
+        _ctx: *mut HPyContext,
+        _sig: sys::HPyFunc_Signature,
+        _func: sys::HPyCFunction,
+        _args: *mut c_void,
+    ) -> bool {
+        // Buffers, `tp_traverse`, capsule destructors, module creation: the
+        // runtime's path.
+        false
+    }
 }
 
 /// Calls `impl_` with the arguments in `args` (the `_HPyFunc_args_*` struct
@@ -253,144 +286,18 @@ pub(crate) unsafe fn call(
     impl_: sys::HPyCFunction,
     args: *mut c_void,
 ) -> bool {
-    let Some(off) = direct(ctx) else {
+    let Some(offset) = direct(ctx) else {
         return false;
     };
-    let Some(f) = impl_ else {
+    if impl_.is_none() {
         return false;
-    };
-    macro_rules! unpack {
-        // (Used inside the `unsafe` block below: the caller passes the
-        // struct of `sig` and an impl of it.)
-        ($Args:ident, $Impl:ty) => {
-            (
-                &mut *args.cast::<sys::$Args>(),
-                core::mem::transmute::<unsafe extern "C" fn() -> *mut c_void, $Impl>(f),
-            )
-        };
     }
     let mut arr = MaybeUninit::uninit();
-    // SAFETY: (every arm) the struct's objects are borrowed for the call, as
-    // the impl's handles are; a result handle owns its reference, as the
-    // object returned to CPython does.
-    unsafe {
-        match sig {
-            sys::HPyFunc_NOARGS => {
-                let (a, f) = unpack!(_HPyFunc_args_NOARGS, NoArgsImpl);
-                a.result = py(off, f(ctx, h(off, a.self_)));
-            }
-            sys::HPyFunc_O => {
-                let (a, f) = unpack!(_HPyFunc_args_O, OImpl);
-                a.result = py(off, f(ctx, h(off, a.self_), h(off, a.arg)));
-            }
-            sys::HPyFunc_VARARGS => {
-                let (a, f) = unpack!(_HPyFunc_args_VARARGS, VarArgsImpl);
-                let n = a.nargs as usize;
-                let hs = handles(off, a.args, n, &mut arr);
-                if hs.is_null() {
-                    return false;
-                }
-                a.result = py(off, f(ctx, h(off, a.self_), hs, n));
-            }
-            sys::HPyFunc_KEYWORDS => {
-                let (a, f) = unpack!(_HPyFunc_args_KEYWORDS, KeywordsImpl);
-                // PyVectorcall_NARGS: without PY_VECTORCALL_ARGUMENTS_OFFSET.
-                let nargs = a.nargsf & !(1usize << (usize::BITS - 1));
-                let nkw = if a.kwnames.is_null() {
-                    0
-                } else {
-                    tuple_parts(a.kwnames).0
-                };
-                let hs = handles(off, a.args, nargs + nkw, &mut arr);
-                if hs.is_null() {
-                    return false;
-                }
-                let kwnames = h_opt(off, a.kwnames);
-                a.result = py(off, f(ctx, h(off, a.self_), hs, nargs, kwnames));
-            }
-            sys::HPyFunc_NEWFUNC => {
-                let (a, f) = unpack!(_HPyFunc_args_NEWFUNC, NewImpl);
-                let (n, items) = tuple_parts(a.args);
-                let hs = handles(off, items, n, &mut arr);
-                if hs.is_null() {
-                    return false;
-                }
-                let kw = h_opt(off, a.kw);
-                a.result = py(off, f(ctx, h(off, a.self_), hs, n as isize, kw));
-            }
-            sys::HPyFunc_INITPROC => {
-                let (a, f) = unpack!(_HPyFunc_args_INITPROC, InitImpl);
-                let (n, items) = tuple_parts(a.args);
-                let hs = handles(off, items, n, &mut arr);
-                if hs.is_null() {
-                    return false;
-                }
-                let kw = h_opt(off, a.kw);
-                a.result = f(ctx, h(off, a.self_), hs, n as isize, kw);
-            }
-            sys::HPyFunc_REPRFUNC => {
-                let (a, f) = unpack!(_HPyFunc_args_REPRFUNC, ReprImpl);
-                a.result = py(off, f(ctx, h(off, a.arg0)));
-            }
-            sys::HPyFunc_UNARYFUNC => {
-                let (a, f) = unpack!(_HPyFunc_args_UNARYFUNC, UnaryImpl);
-                a.result = py(off, f(ctx, h(off, a.arg0)));
-            }
-            sys::HPyFunc_BINARYFUNC => {
-                let (a, f) = unpack!(_HPyFunc_args_BINARYFUNC, BinaryImpl);
-                a.result = py(off, f(ctx, h(off, a.arg0), h(off, a.arg1)));
-            }
-            sys::HPyFunc_TERNARYFUNC => {
-                let (a, f) = unpack!(_HPyFunc_args_TERNARYFUNC, TernaryImpl);
-                let r = f(ctx, h(off, a.arg0), h(off, a.arg1), h_opt(off, a.arg2));
-                a.result = py(off, r);
-            }
-            sys::HPyFunc_HASHFUNC => {
-                let (a, f) = unpack!(_HPyFunc_args_HASHFUNC, HashImpl);
-                a.result = f(ctx, h(off, a.arg0));
-            }
-            sys::HPyFunc_INQUIRY => {
-                let (a, f) = unpack!(_HPyFunc_args_INQUIRY, InquiryImpl);
-                a.result = f(ctx, h(off, a.arg0));
-            }
-            sys::HPyFunc_LENFUNC => {
-                let (a, f) = unpack!(_HPyFunc_args_LENFUNC, LenImpl);
-                a.result = f(ctx, h(off, a.arg0));
-            }
-            sys::HPyFunc_SSIZEARGFUNC => {
-                let (a, f) = unpack!(_HPyFunc_args_SSIZEARGFUNC, SsizeArgImpl);
-                a.result = py(off, f(ctx, h(off, a.arg0), a.arg1));
-            }
-            sys::HPyFunc_SSIZEOBJARGPROC => {
-                let (a, f) = unpack!(_HPyFunc_args_SSIZEOBJARGPROC, SsizeObjArgImpl);
-                a.result = f(ctx, h(off, a.arg0), a.arg1, h_opt(off, a.arg2));
-            }
-            sys::HPyFunc_OBJOBJARGPROC => {
-                let (a, f) = unpack!(_HPyFunc_args_OBJOBJARGPROC, ObjObjArgImpl);
-                a.result = f(ctx, h(off, a.arg0), h(off, a.arg1), h_opt(off, a.arg2));
-            }
-            sys::HPyFunc_OBJOBJPROC => {
-                let (a, f) = unpack!(_HPyFunc_args_OBJOBJPROC, ObjObjImpl);
-                a.result = f(ctx, h(off, a.arg0), h(off, a.arg1));
-            }
-            sys::HPyFunc_RICHCMPFUNC => {
-                let (a, f) = unpack!(_HPyFunc_args_RICHCMPFUNC, RichCmpImpl);
-                a.result = py(off, f(ctx, h(off, a.arg0), h(off, a.arg1), a.arg2));
-            }
-            sys::HPyFunc_GETTER => {
-                let (a, f) = unpack!(_HPyFunc_args_GETTER, GetterImpl);
-                a.result = py(off, f(ctx, h(off, a.arg0), a.arg1));
-            }
-            sys::HPyFunc_SETTER => {
-                let (a, f) = unpack!(_HPyFunc_args_SETTER, SetterImpl);
-                a.result = f(ctx, h(off, a.arg0), h_opt(off, a.arg1), a.arg2);
-            }
-            sys::HPyFunc_DESTRUCTOR => {
-                let (a, f) = unpack!(_HPyFunc_args_DESTRUCTOR, DestructorImpl);
-                f(ctx, h(off, a.arg0));
-            }
-            _ => return false,
-        }
-    }
-    true
+    let mut conv = Offset {
+        offset,
+        arr: &mut arr,
+    };
+    // SAFETY: forwarded; `ctx` is the direct context, whose handles `conv`
+    // makes, and `impl_` is not NULL.
+    unsafe { sys::trampoline::call_real_function(ctx, sig, impl_, args, &mut conv) }
 }
