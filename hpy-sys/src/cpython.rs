@@ -1633,6 +1633,7 @@ pub use types::{
     ctx_AsStruct_Float, ctx_AsStruct_Legacy, ctx_AsStruct_List, ctx_AsStruct_Long,
     ctx_AsStruct_Object, ctx_AsStruct_Tuple, ctx_AsStruct_Type, ctx_AsStruct_Unicode, ctx_Dump,
     ctx_New, ctx_SetCallFunction, ctx_Type_FromSpec, ctx_Type_GenericNew, ctx_Type_GetBuiltinShape,
+    new_with_payload,
 };
 
 // ---------------------------------------------------------------------------

@@ -562,15 +562,40 @@ unsafe fn vectorcall_init(
 
 /// `_HPy_New`: a new, zeroed instance of `h_type`; `*data` is its payload
 /// (the object itself for a type of the legacy shape, such as a Python
-/// subclass). Inlined: an instance of the type made last, when it needs no
-/// more than its `tp_alloc` (the common case, a class's methods making its
-/// instances), costs a compare, the allocation and a store.
+/// subclass).
 #[inline(always)]
 pub unsafe extern "C" fn ctx_New(
     _ctx: *mut HPyContext,
     h_type: HPy,
     data: *mut *mut c_void,
 ) -> HPy {
+    // SAFETY: forwarded.
+    let (h, payload) = unsafe { new_with_payload(h_type) };
+    if !h.is_null() {
+        // SAFETY: `data` is valid for a write (the caller's contract).
+        unsafe {
+            *data = if payload.is_null() {
+                h2py(h).cast()
+            } else {
+                payload
+            }
+        };
+    }
+    h
+}
+
+/// [`ctx_New`] as the `hpy` crate's classes call it in a CPython-ABI build:
+/// the new instance, and its payload if `h_type` is one of this runtime's
+/// types, NULL if not (a Python subclass: its instance's payload is the
+/// caller's to find); the payload is meaningless when the handle is NULL.
+/// Inlined: an instance of the type made last, when it needs no more than
+/// its `tp_alloc` (the common case, a class's methods making its
+/// instances), costs a compare, the allocation and an addition.
+///
+/// # Safety
+/// `h_type` is an open handle; the GIL is held.
+#[inline(always)]
+pub unsafe fn new_with_payload(h_type: HPy) -> (HPy, *mut c_void) {
     let tp = h2py(h_type).cast::<ffi::PyTypeObject>();
     if let Some((info, alloc)) = LAST_NEW_TYPE
         .cached(tp)
@@ -578,51 +603,45 @@ pub unsafe extern "C" fn ctx_New(
     {
         // SAFETY: `tp` is one of this runtime's types (its entry says so),
         // whose instances need only `tp_alloc`, which returns a zeroed
-        // instance (GC-tracked for a GC type) or NULL with an exception set;
-        // `data` is valid for a write (the caller's contract).
-        unsafe {
-            let obj = alloc(tp, 0);
-            if !obj.is_null() {
-                *data = obj.cast::<u8>().add(info.header).cast();
-            }
-            return py2h(obj);
-        }
+        // instance (GC-tracked for a GC type) or NULL with an exception set.
+        let obj = unsafe { alloc(tp, 0) };
+        return (py2h(obj), obj.cast::<u8>().wrapping_add(info.header).cast());
     }
     // SAFETY: forwarded.
-    unsafe { new_instance(tp, data) }
+    unsafe { new_instance(tp) }
 }
 
 /// The type of the last instance made: a class's methods make its
 /// instances over and over.
 static LAST_NEW_TYPE: LastType = LastType::new();
 
-/// [`ctx_New`] for any type.
+/// [`new_with_payload`] for any type.
 ///
 /// # Safety
-/// As [`ctx_New`]'s.
+/// As [`new_with_payload`]'s.
 #[inline(never)]
-unsafe fn new_instance(tp: *mut ffi::PyTypeObject, data: *mut *mut c_void) -> HPy {
+unsafe fn new_instance(tp: *mut ffi::PyTypeObject) -> (HPy, *mut c_void) {
     // One of this runtime's types (nearly always), or any other type.
     let info = LAST_NEW_TYPE.lookup(tp);
-    // SAFETY: `tp` is open and `data` valid for a write (the caller's
-    // contract); `tp_alloc` returns a zeroed instance (GC-tracked for a GC
-    // type) or NULL with an exception set.
+    // SAFETY: `tp` is open (the caller's contract); `tp_alloc` returns a
+    // zeroed instance (GC-tracked for a GC type) or NULL with an exception
+    // set.
     unsafe {
         if info.is_none() && ffi::PyType_Check(tp.cast()) == 0 {
             ffi::PyErr_SetString(
                 ffi::PyExc_TypeError,
                 c"HPy_New arg 1 must be a type".as_ptr(),
             );
-            return HPy::NULL;
+            return (HPy::NULL, null_mut());
         }
         let obj = alloc_of(tp, info)(tp, 0);
         if obj.is_null() {
-            return HPy::NULL;
+            return (HPy::NULL, null_mut());
         }
         vectorcall_init(tp, obj, info);
-        // The payload; for a type of no shape (a Python subclass), the object.
-        *data = obj.cast::<u8>().add(info.map_or(0, |i| i.header)).cast();
-        py2h(obj)
+        // The payload; none for a type of no shape (a Python subclass).
+        let payload = info.map_or(null_mut(), |i| obj.cast::<u8>().add(i.header).cast());
+        (py2h(obj), payload)
     }
 }
 

@@ -519,6 +519,30 @@ pub fn create_root<'c, M: ClassBase>(
 /// [`create_root`] for `object`: `HPy_New`.
 #[inline(always)]
 fn new_object<'c>(ctx: &'c Context, ty: &Handle<'_>) -> Result<crate::class::base::Created<'c>> {
+    // A CPython-ABI build asks its runtime whether the payload is fresh
+    // (the type is one of its own) rather than look at it.
+    #[cfg(hpy_abi = "cpython")]
+    {
+        // SAFETY: `ty` is an open type; the result is a new handle (its
+        // payload zeroed), or NULL with an exception set.
+        let (raw, payload) = unsafe { sys::cpython::new_with_payload(ty.as_raw()) };
+        // SAFETY: as above.
+        let obj = unsafe { Handle::from_raw_result(ctx, raw) }?;
+        Ok((obj, payload.cast()))
+    }
+    #[cfg(not(hpy_abi = "cpython"))]
+    {
+        new_object_universal(ctx, ty)
+    }
+}
+
+/// [`new_object`] through `HPy_New`.
+#[cfg(not(hpy_abi = "cpython"))]
+#[inline(always)]
+fn new_object_universal<'c>(
+    ctx: &'c Context,
+    ty: &Handle<'_>,
+) -> Result<crate::class::base::Created<'c>> {
     let mut data: *mut c_void = core::ptr::null_mut();
     // SAFETY: the context is live and `ty` a type; `HPy_New` returns a
     // new handle (zeroing the payload), or NULL with an exception set.
