@@ -70,6 +70,10 @@ struct TypeInfo {
     /// `tp_clear` run, without walking the chain.
     destroys: Box<[unsafe extern "C" fn(*mut c_void)]>,
     traverses: Box<[TraverseFn]>,
+    /// The one `destroy` of a chain with no `traverse` (a class whose
+    /// struct owns memory but no Python object): `tp_dealloc` calls it
+    /// without the loops.
+    only_destroy: Option<unsafe extern "C" fn(*mut c_void)>,
     /// The type's `tp_alloc` when a new instance needs nothing more (no
     /// call function to store in it): `HPy_New`'s inlined path.
     plain_alloc: Option<ffi::allocfunc>,
@@ -735,9 +739,13 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
         }
         if let Some(info) = own.or_else(|| first_hpy_base(tp)) {
             let payload = obj.cast::<u8>().add(own.map_or(0, |i| i.header)).cast();
-            clear_fields(info, payload);
-            for destroy in &info.destroys {
+            if let Some(destroy) = info.only_destroy {
                 destroy(payload);
+            } else {
+                clear_fields(info, payload);
+                for destroy in &info.destroys {
+                    destroy(payload);
+                }
             }
         }
         free_instance(obj, tp, own);
@@ -1537,8 +1545,12 @@ unsafe fn type_from_spec(
                 .flatten()
                 .collect(),
             bases: bases.into_boxed_slice(),
+            only_destroy: None,
             plain_alloc: None,
         }));
+        if let ([only], []) = (&*info.destroys, &*info.traverses) {
+            info.only_destroy = Some(*only);
+        }
         #[cfg(not(Py_LIMITED_API))]
         let calls = call_offset(tp) > 0;
         #[cfg(Py_LIMITED_API)]
