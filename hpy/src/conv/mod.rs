@@ -463,16 +463,21 @@ impl<'a, 'ctx> FromPy<'a, 'ctx> for f64 {
         // SAFETY: the handle is open in the live context.
         let v = unsafe { sys::HPyFloat_AsDouble(ctx.as_raw(), obj.as_raw()) };
         if v == -1.0 && ctx.err_occurred() {
-            return Err(float_error(obj));
+            return Err(float_error(ctx, obj.as_raw()));
         }
         Ok(v)
     }
 }
 
+/// After `HPyFloat_AsDouble` failed: a wrong-type error for a non-float, or
+/// the raised exception as it is. The handle's parts by value, as for
+/// [`int_error`].
 #[cold]
 #[inline(never)]
-fn float_error(obj: &Handle<'_>) -> Error {
-    let ctx = obj.ctx();
+fn float_error(ctx: &Context, obj: sys::HPy) -> Error {
+    // SAFETY: `obj` is the open handle the failed conversion was given (the
+    // caller still owns it); the view does not close it.
+    let obj = &*core::mem::ManuallyDrop::new(unsafe { Handle::from_raw(ctx, obj) });
     // SAFETY: the context is live; the TypeError handle is a constant.
     let is_type_error =
         unsafe { sys::HPyErr_ExceptionMatches(ctx.as_raw(), sys::h_TypeError(ctx.as_raw())) != 0 };
