@@ -142,9 +142,21 @@ impl Error {
     /// A `TypeError` for a conversion that needs a Python `expected` (e.g. `"int"`)
     /// but got `obj`: `expected int, got str`. As an argument of an
     /// `#[hpy_method]`, it becomes `f() argument 'a' must be int, not str`.
-    #[cold]
+    #[inline(always)]
     pub fn wrong_type(expected: &'static str, obj: &Handle<'_>) -> Self {
-        Error::wrong_type_noted(expected, obj, None)
+        Error::wrong_type_parts(expected, obj.ctx(), obj.as_raw())
+    }
+
+    /// [`Error::wrong_type`] out of line, given the handle's parts by value:
+    /// a reference would make every caller keep the handle in memory on its
+    /// hot path too.
+    #[cold]
+    #[inline(never)]
+    fn wrong_type_parts(expected: &'static str, ctx: &Context, raw: sys::HPy) -> Self {
+        // SAFETY: `raw` is the open handle of the caller's `obj`, which
+        // outlives this call; the view does not close it.
+        let obj = core::mem::ManuallyDrop::new(unsafe { Handle::from_raw(ctx, raw) });
+        Error::wrong_type_noted(expected, &obj, None)
     }
 
     /// [`Error::wrong_type`] with a note in parentheses after the types:
