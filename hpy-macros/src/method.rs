@@ -1403,8 +1403,13 @@ fn new_def_block(
             unsafe {
                 ::hpy::impl_::run_method(ctx, #name, |ctx| {
                     let __hpy_call = ::hpy::impl_::dict_call(ctx, args, nargs, kw)?;
-                    let (args, nargs, kwnames) =
-                        (__hpy_call.args(), __hpy_call.nargs(), __hpy_call.kwnames());
+                    // (No keywords without `kw`: said on the raw argument, the
+                    // common call's test folds into `dict_call`'s.)
+                    let (args, nargs, kwnames) = (
+                        __hpy_call.args(),
+                        __hpy_call.nargs(),
+                        if kw.is_null() { #sys::HPy::NULL } else { __hpy_call.kwnames() },
+                    );
                     #parse
                     #(#binds)*
                     let __hpy_value = ::hpy::impl_::IntoNew::<#self_ty>::into_new(#call)?;
@@ -1458,8 +1463,13 @@ fn init_def_block(
             unsafe {
                 ::hpy::impl_::run_inquiry(ctx, #name, |ctx| {
                     let __hpy_call = ::hpy::impl_::dict_call(ctx, args, nargs, kw)?;
-                    let (args, nargs, kwnames) =
-                        (__hpy_call.args(), __hpy_call.nargs(), __hpy_call.kwnames());
+                    // (No keywords without `kw`: said on the raw argument, the
+                    // common call's test folds into `dict_call`'s.)
+                    let (args, nargs, kwnames) = (
+                        __hpy_call.args(),
+                        __hpy_call.nargs(),
+                        if kw.is_null() { #sys::HPy::NULL } else { __hpy_call.kwnames() },
+                    );
                     #recv_bind
                     #parse
                     #(#binds)*
