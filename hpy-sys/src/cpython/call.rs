@@ -79,8 +79,8 @@ pub unsafe fn tuple_len(t: *mut cpy_PyObject) -> usize {
     unsafe { super::api::tuple_size(t.cast()).max(0) as usize }
 }
 
-/// `f` called with the items of a tuple as a handle array (a handle is the
-/// object pointer): the tuple's own array, or in an `abi3` build (where a
+/// `f` called with the items of a tuple (a pointer to its objects, and
+/// their count): the tuple's own array, or in an `abi3` build (where a
 /// tuple's layout is not part of the limited API) a copy, whose allocation
 /// failure gives `fail` with `MemoryError` set.
 ///
