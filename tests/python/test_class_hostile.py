@@ -173,6 +173,27 @@ def test_subclass_dunders_that_lie_or_raise(classes):
 # Resurrection in __del__
 
 
+@pytest.mark.skipif(IS_PYPY, reason="PyPy does not call a __del__ added to an existing class (it warns)")
+def test_del_assigned_to_the_class_later_runs(classes):
+    # Assigning __del__ to a (heap) class sets its tp_finalize: the instances
+    # of a plain class (no Drop, no fields: the lean tp_dealloc) must look at
+    # the type as it is now. (An abi3 build kept the slot from the class's
+    # creation, and never called it.)
+    calls = []
+    token = classes.make_token(7)
+    cls = type(token)
+    cls.__del__ = lambda self: calls.append(self.id)
+    try:
+        del token
+        _collect()
+        assert calls == [7]
+    finally:
+        del cls.__del__
+    classes.make_token(8)
+    _collect()
+    assert calls == [7]
+
+
 @pytest.mark.skipif(IS_PYPY, reason="PyPy 7.3 aborts on __del__ of a Python subclass of an HPy type: refused")
 def test_resurrected_in_del(classes):
     saved = []

@@ -50,7 +50,8 @@ struct TypeInfo {
     /// The type's own slots as they were once it was made, which an `abi3`
     /// build can only read through function calls (`PyType_GetSlot`, an
     /// attribute): read once here for the instances' creation and
-    /// deallocation. (HPy types cannot change them afterwards.)
+    /// deallocation. (Nothing changes them afterwards; `tp_finalize`, which
+    /// assigning `__del__` to the class changes, is not kept.)
     #[cfg(Py_LIMITED_API)]
     slots: LimitedSlots,
     /// The impls of the type's `__iter__` and `__next__` methods (HPy 0.9
@@ -95,9 +96,13 @@ struct LimitedSlots {
     alloc: ffi::allocfunc,
     dealloc: Option<ffi::destructor>,
     free: Option<ffi::freefunc>,
-    finalize: bool,
     /// A positive `tp_weaklistoffset`.
     weaklist: bool,
+    /// [`plain_dealloc`] is the type's `tp_dealloc`, and the type has no
+    /// weak references and no GC: its fast path applies when the type has
+    /// no finalizer either. (Not kept: setting `__del__` on the class
+    /// changes `tp_finalize`, and no other of these slots.)
+    lean: bool,
 }
 
 #[cfg(Py_LIMITED_API)]
@@ -109,12 +114,15 @@ impl LimitedSlots {
     unsafe fn of(tp: *mut ffi::PyTypeObject) -> Self {
         // SAFETY: forwarded.
         unsafe {
+            let dealloc = api::type_dealloc(tp);
+            let weaklist = api::type_has_weaklist(tp);
+            let gc = ffi::PyType_IS_GC(tp) != 0;
             LimitedSlots {
                 alloc: api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc),
-                dealloc: api::type_dealloc(tp),
+                dealloc,
                 free: api::type_free(tp),
-                finalize: api::type_finalize(tp).is_some(),
-                weaklist: api::type_has_weaklist(tp),
+                weaklist,
+                lean: is(dealloc, plain_dealloc) && !weaklist && !gc,
             }
         }
     }
@@ -449,10 +457,17 @@ own_slot!(
     /// `tp_free` of `tp`.
     free_of -> Option<ffi::freefunc> = free | api::type_free
 );
-own_slot!(
-    /// Whether `tp` has a `tp_finalize`.
-    has_finalizer -> bool = finalize | |tp| api::type_finalize(tp).is_some()
-);
+/// Whether `tp` has a `tp_finalize`, read from the type itself in every
+/// build: assigning `__del__` to a class (a heap type) sets or clears it.
+///
+/// # Safety
+/// `tp` is a live type; the GIL is held.
+#[inline(always)]
+unsafe fn has_finalizer(tp: *mut ffi::PyTypeObject) -> bool {
+    // SAFETY: forwarded.
+    unsafe { api::type_finalize(tp).is_some() }
+}
+
 own_slot!(
     /// `tp_alloc` of `tp` (`PyType_GenericAlloc` if it has none).
     alloc_of -> ffi::allocfunc = alloc | |tp| api::type_alloc(tp).unwrap_or(ffi::PyType_GenericAlloc)
@@ -794,7 +809,7 @@ unsafe fn finalize_and_clear_weakrefs(
 ) -> bool {
     // SAFETY: forwarded.
     unsafe {
-        if has_finalizer(tp, own) && api::call_finalizer_from_dealloc(obj) < 0 {
+        if has_finalizer(tp) && api::call_finalizer_from_dealloc(obj) < 0 {
             return false;
         }
         if has_weaklist(tp, own) {
@@ -808,6 +823,15 @@ unsafe fn finalize_and_clear_weakrefs(
 /// `HPy_tp_destroy` nor `HPy_tp_traverse`: what CPython's generic
 /// `subtype_dealloc` does for them (no `__dict__`, no `__slots__`, no
 /// `__del__` of their own), without looking for what they cannot have.
+///
+/// The common case, an instance of the type itself, which has no
+/// finalizer, no weak references to clear and is not GC-tracked, is a few
+/// loads and compares and a tail call of `tp_free`: the reference to the
+/// type is dropped first, which is sound because the `tp_free` of a type
+/// that is not GC-tracked (`PyObject_Free`) does not read the type, which
+/// may be gone by then. (`PyObject_GC_Del` reads it on CPython 3.12+, so a
+/// GC type, such as a C subclass that inherited this slot, takes the other
+/// path.)
 unsafe extern "C" fn plain_dealloc(obj: *mut ffi::PyObject) {
     // SAFETY: CPython calls this with a dying instance of one of our types
     // (or of a Python subclass, from its own `tp_dealloc`).
@@ -818,6 +842,38 @@ unsafe extern "C" fn plain_dealloc(obj: *mut ffi::PyObject) {
         let own = lookup(tp);
         #[cfg(not(Py_LIMITED_API))]
         let own = None;
+        // (An `abi3` build decided it when it made the type.)
+        #[cfg(Py_LIMITED_API)]
+        let lean = own.is_some_and(|info| info.slots.lean) && !has_finalizer(tp);
+        #[cfg(not(Py_LIMITED_API))]
+        let lean = is(dealloc_of(tp, own), plain_dealloc)
+            && !has_finalizer(tp)
+            && !has_weaklist(tp, own)
+            && ffi::PyType_IS_GC(tp) == 0;
+        if !lean {
+            return plain_dealloc_slow(obj, tp, own);
+        }
+        let free = free_of(tp, own).unwrap_or(ffi::PyObject_Free);
+        ffi::Py_DECREF(tp.cast());
+        free(obj.cast());
+    }
+}
+
+/// [`plain_dealloc`] for a Python subclass's instance (called from its
+/// `subtype_dealloc`, which has finalized it and cleared its weak
+/// references), or an instance with a finalizer or weak references.
+///
+/// # Safety
+/// As [`plain_dealloc`]'s; `tp` is the type of `obj`, `own` its entry.
+#[cold]
+#[inline(never)]
+unsafe fn plain_dealloc_slow(
+    obj: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    own: Option<&TypeInfo>,
+) {
+    // SAFETY: forwarded.
+    unsafe {
         let outermost = is(dealloc_of(tp, own), plain_dealloc);
         if outermost && !finalize_and_clear_weakrefs(obj, tp, own) {
             return; // resurrected
