@@ -173,25 +173,40 @@ def test_subclass_dunders_that_lie_or_raise(classes):
 # Resurrection in __del__
 
 
+def _token(classes):
+    return classes.make_token(7), "id", 7
+
+
+def _counter(classes):
+    counter = classes.Counter()
+    counter.increment()
+    return counter, "count", 1
+
+
 @pytest.mark.skipif(IS_PYPY, reason="PyPy does not call a __del__ added to an existing class (it warns)")
-def test_del_assigned_to_the_class_later_runs(classes):
+@pytest.mark.parametrize("make", [_token, _counter], ids=["plain", "with Drop"])
+def test_del_assigned_to_the_class_later_runs(classes, make):
     # Assigning __del__ to a (heap) class sets its tp_finalize: the instances
-    # of a plain class (no Drop, no fields: the lean tp_dealloc) must look at
-    # the type as it is now. (An abi3 build kept the slot from the class's
-    # creation, and never called it.)
+    # of a class with no fields (the lean tp_deallocs, with or without a
+    # Drop to run) must look at the type as it is now. (An abi3 build kept
+    # the slot from the class's creation, and never called it.)
     calls = []
-    token = classes.make_token(7)
-    cls = type(token)
-    cls.__del__ = lambda self: calls.append(self.id)
+    obj, attr, value = make(classes)
+    cls = type(obj)
+    dropped = classes.counters_dropped()
+    cls.__del__ = lambda self: calls.append(getattr(self, attr))
     try:
-        del token
+        del obj
         _collect()
-        assert calls == [7]
+        assert calls == [value]
     finally:
         del cls.__del__
-    classes.make_token(8)
+    make(classes)
     _collect()
-    assert calls == [7]
+    assert calls == [value]
+    # The struct was dropped, once each (a Counter counts its drops).
+    expected = 2 if make is _counter else 0
+    assert classes.counters_dropped() == dropped + expected
 
 
 @pytest.mark.skipif(IS_PYPY, reason="PyPy 7.3 aborts on __del__ of a Python subclass of an HPy type: refused")

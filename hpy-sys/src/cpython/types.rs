@@ -75,6 +75,11 @@ struct TypeInfo {
     /// struct owns memory but no Python object): `tp_dealloc` calls it
     /// without the loops.
     only_destroy: Option<unsafe extern "C" fn(*mut c_void)>,
+    /// [`only_destroy`](Self::only_destroy), when the type's `tp_dealloc` is
+    /// [`hpytype_dealloc`] and the type has no weak references and no GC:
+    /// an instance of the type itself with no finalizer then dies by this
+    /// call and its memory freed, nothing else to look at.
+    lean_destroy: Option<unsafe extern "C" fn(*mut c_void)>,
     /// The type's `tp_alloc` when a new instance needs nothing more (no
     /// call function to store in it): `HPy_New`'s inlined path.
     plain_alloc: Option<ffi::allocfunc>,
@@ -735,6 +740,12 @@ static LAST_DEALLOC_TYPE: LastType = LastType::new();
 /// `tp_dealloc` of HPy types with `HPy_tp_destroy` or `HPy_tp_traverse`
 /// (`hpytype_dealloc` in HPy): finalizer, GC untracking, the fields
 /// emptied, `destroy` of each HPy type of the chain, then the memory.
+///
+/// The common case, an instance of the type itself whose chain has one
+/// `destroy` and no `traverse`, and no finalizer, weak references or GC
+/// ([`TypeInfo::lean_destroy`]), is that call, then the memory freed as in
+/// [`plain_dealloc`] (the type's reference dropped first, `tp_free` a tail
+/// call).
 unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
     // SAFETY: CPython calls this with a dying instance of one of our types
     // (or of a Python subclass, from its own `tp_dealloc`).
@@ -743,6 +754,37 @@ unsafe extern "C" fn hpytype_dealloc(obj: *mut ffi::PyObject) {
         // The type's own entry gives the payload's offset; a Python
         // subclass (no entry) passes the object, as HPy does.
         let own = LAST_DEALLOC_TYPE.lookup(tp);
+        if let Some(info) = own {
+            if let Some(destroy) = info.lean_destroy {
+                if !has_finalizer(tp) {
+                    destroy(obj.cast::<u8>().add(info.header).cast());
+                    // As in `plain_dealloc`: not GC-tracked, so `tp_free`
+                    // does not read the type.
+                    let free = free_of(tp, own).unwrap_or(ffi::PyObject_Free);
+                    ffi::Py_DECREF(tp.cast());
+                    return free(obj.cast());
+                }
+            }
+        }
+        hpytype_dealloc_slow(obj, tp, own);
+    }
+}
+
+/// [`hpytype_dealloc`] for every other case: a Python subclass's instance
+/// (called from its `subtype_dealloc`), finalizers, weak references, GC,
+/// fields, several `destroy`s.
+///
+/// # Safety
+/// As [`hpytype_dealloc`]'s; `tp` is the type of `obj`, `own` its entry.
+#[cold]
+#[inline(never)]
+unsafe fn hpytype_dealloc_slow(
+    obj: *mut ffi::PyObject,
+    tp: *mut ffi::PyTypeObject,
+    own: Option<&TypeInfo>,
+) {
+    // SAFETY: forwarded.
+    unsafe {
         // Called for a Python subclass's instance from its `subtype_dealloc`,
         // which has finalized it and cleared its weak references already.
         let outermost = is(dealloc_of(tp, own), hpytype_dealloc);
@@ -1602,10 +1644,17 @@ unsafe fn type_from_spec(
                 .collect(),
             bases: bases.into_boxed_slice(),
             only_destroy: None,
+            lean_destroy: None,
             plain_alloc: None,
         }));
         if let ([only], []) = (&*info.destroys, &*info.traverses) {
             info.only_destroy = Some(*only);
+            if is(dealloc_of(tp, Some(info)), hpytype_dealloc)
+                && !has_weaklist(tp, Some(info))
+                && ffi::PyType_IS_GC(tp) == 0
+            {
+                info.lean_destroy = Some(*only);
+            }
         }
         #[cfg(not(Py_LIMITED_API))]
         let calls = call_offset(tp) > 0;
